@@ -1,0 +1,894 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ai_pipeline: a model of the CPU side of an AI training host.
+ *
+ * Each NUMA node runs data-loader threads and one launcher thread. A loader
+ * first-touches its working buffer while pinned to its node (so the pages
+ * are there), then drops the pinning: from then on the scheduler alone
+ * decides where it runs. Per batch it waits for "storage" (a sleep), then
+ * transforms its buffer and wakes its node's launcher, which does a short
+ * burst of work (the kernel launch) and sleeps again.
+ *
+ * What the scheduler is judged on:
+ *  - locality: the share of loader work done on the node that really holds
+ *    the buffer. Work is sampled per chunk with sched_getcpu(); the node
+ *    holding the pages is asked from the kernel (move_pages(2) in query
+ *    mode) before every batch, so NUMA balancing moving them counts too;
+ *  - cross-node migrations seen between consecutive samples of a loader;
+ *  - launcher wake latency: from the loader's futex wake to the launcher
+ *    running;
+ *  - throughput (batches/s) and CPU utilisation.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pipeline.h"
+
+#define CHUNK_BYTES	(16 * 1024)	/* work between two locality samples */
+#define HOME_PROBES	8		/* pages asked per batch for the memory's node */
+#define LAT_MAX_SAMPLES	(4u << 20)
+#define LAUNCH_BYTES	(64 * 1024)
+#define NSEC_PER_SEC	1000000000ULL
+
+enum phase { PH_SETUP, PH_WARMUP, PH_MEASURE, PH_STOP };
+
+struct topo {
+	int nr_nodes;				/* nodes with CPUs, densely numbered */
+	int node_id[PL_MAX_NODES];		/* dense -> kernel node id */
+	cpu_set_t node_cpus[PL_MAX_NODES];
+	int node_nr_cpus[PL_MAX_NODES];
+	int cpu_node[PL_MAX_CPUS];		/* CPU -> dense node, -1 if none */
+	int dense_of[PL_MAX_NODES];		/* kernel node id -> dense, -1 if none */
+	cpu_set_t online;
+	int nr_cpus;
+};
+
+struct launcher {
+	_Atomic uint32_t sleeping;	/* futex word: 1 while waiting for a batch */
+	_Atomic uint64_t posted;
+	_Atomic uint64_t wake_ts;	/* when the last waker called futex_wake */
+	int node;
+	pthread_t thr;
+	uint64_t *buf;
+	/* Written by the launcher, read after join. */
+	uint64_t batches, samples, local, dropped;
+	uint64_t *lat;
+	size_t nr_lat, cap_lat;
+	int err;
+};
+
+struct loader {
+	int node;			/* the node it was started and first-touched on */
+	pid_t tid;
+	pthread_t thr;
+	struct launcher *ln;
+	uint64_t *buf;
+	size_t len, pages;
+	/* Written by the loader, read after join. */
+	uint64_t placed_local, placed_total;
+	uint64_t batches, samples, local, xnode;
+	uint64_t home_moved, compute_ns, max_gap_ns, last_done_ns;
+	int err;
+	/* Read by main at the window's edges. */
+	long long migr_start, migr_end;
+};
+
+struct noise {
+	pthread_t thr;
+	int rfd, wfd;			/* churn only */
+	bool leader;
+	uint64_t ops;
+};
+
+static struct pl_config cfg;
+static struct topo topo;
+static _Atomic int phase = PH_SETUP;
+static _Atomic uint64_t measure_start_ns;
+static pthread_barrier_t ready;
+static long page_size;
+/* Where results nobody reads go, so the compiler keeps the work. */
+static volatile uint64_t sink;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static long futex(_Atomic uint32_t *uaddr, int op, uint32_t val, const struct timespec *to)
+{
+	return syscall(SYS_futex, (uint32_t *)uaddr, op, val, to, NULL, 0);
+}
+
+static int read_text(const char *path, char *buf, size_t len)
+{
+	ssize_t n, got = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((size_t)got < len - 1) {
+		n = read(fd, buf + got, len - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return (int)got;
+}
+
+static int topo_read(struct topo *t)
+{
+	bool nodes[PL_MAX_NODES] = { false }, cpus[PL_MAX_CPUS];
+	char path[128], text[4096];
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < PL_MAX_CPUS; i++)
+		t->cpu_node[i] = -1;
+	for (int i = 0; i < PL_MAX_NODES; i++)
+		t->dense_of[i] = -1;
+
+	memset(cpus, 0, sizeof(cpus));
+	if (read_text("/sys/devices/system/cpu/online", text, sizeof(text)) < 0 ||
+	    pl_parse_list(text, cpus, PL_MAX_CPUS) <= 0) {
+		fprintf(stderr, "ai_pipeline: cannot read the online CPUs\n");
+		return -EINVAL;
+	}
+	CPU_ZERO(&t->online);
+	for (int c = 0; c < PL_MAX_CPUS; c++)
+		if (cpus[c]) {
+			CPU_SET(c, &t->online);
+			t->nr_cpus++;
+		}
+
+	/* Without NUMA in sysfs the machine is one node holding every CPU. */
+	if (read_text("/sys/devices/system/node/online", text, sizeof(text)) < 0 ||
+	    pl_parse_list(text, nodes, PL_MAX_NODES) <= 0) {
+		t->nr_nodes = 1;
+		t->node_id[0] = 0;
+		t->dense_of[0] = 0;
+		t->node_cpus[0] = t->online;
+		t->node_nr_cpus[0] = t->nr_cpus;
+		for (int c = 0; c < PL_MAX_CPUS; c++)
+			if (cpus[c])
+				t->cpu_node[c] = 0;
+		return 0;
+	}
+	for (int n = 0; n < PL_MAX_NODES; n++) {
+		bool ncpus[PL_MAX_CPUS] = { false };
+		int d = t->nr_nodes;
+
+		if (!nodes[n])
+			continue;
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/cpulist", n);
+		if (read_text(path, text, sizeof(text)) < 0)
+			continue;
+		ret = pl_parse_list(text, ncpus, PL_MAX_CPUS);
+		if (ret < 0) {
+			fprintf(stderr, "ai_pipeline: %s: cannot parse '%s'\n", path, text);
+			return ret;
+		}
+		CPU_ZERO(&t->node_cpus[d]);
+		for (int c = 0; c < PL_MAX_CPUS; c++) {
+			if (!ncpus[c] || !cpus[c])
+				continue;
+			CPU_SET(c, &t->node_cpus[d]);
+			t->cpu_node[c] = d;
+			t->node_nr_cpus[d]++;
+		}
+		if (!t->node_nr_cpus[d])
+			continue;	/* memory-only node: nothing runs there */
+		t->node_id[d] = n;
+		t->dense_of[n] = d;
+		t->nr_nodes++;
+	}
+	if (!t->nr_nodes) {
+		fprintf(stderr, "ai_pipeline: no NUMA node has an online CPU\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int cur_node(void)
+{
+	int cpu = sched_getcpu();
+
+	return cpu >= 0 && cpu < PL_MAX_CPUS ? topo.cpu_node[cpu] : -1;
+}
+
+/*
+ * Dense node holding most of @probes pages of [buf, buf+len), -1 if the
+ * kernel cannot tell. move_pages(2) with a NULL node list only reports.
+ */
+static int mem_node(const void *buf, size_t pages, size_t probes)
+{
+	void *addr[HOME_PROBES];
+	int status[HOME_PROBES], count[PL_MAX_NODES] = { 0 };
+	int best = -1;
+
+	if (probes > HOME_PROBES)
+		probes = HOME_PROBES;
+	if (probes > pages)
+		probes = pages;
+	for (size_t i = 0; i < probes; i++)
+		addr[i] = (char *)buf + (i * pages / probes) * (size_t)page_size;
+	if (syscall(SYS_move_pages, 0, probes, addr, NULL, status, 0) < 0)
+		return -1;
+	for (size_t i = 0; i < probes; i++) {
+		int d = status[i] >= 0 && status[i] < PL_MAX_NODES ? topo.dense_of[status[i]] : -1;
+
+		if (d < 0)
+			continue;
+		count[d]++;
+		if (best < 0 || count[d] > count[best])
+			best = d;
+	}
+	return best;
+}
+
+/* Fraction of all pages on @want, asked in batches of HOME_PROBES. */
+static void placement(struct loader *l)
+{
+	for (size_t p = 0; p < l->pages; p += HOME_PROBES) {
+		size_t n = l->pages - p < HOME_PROBES ? l->pages - p : HOME_PROBES;
+		void *addr[HOME_PROBES];
+		int status[HOME_PROBES];
+
+		for (size_t i = 0; i < n; i++)
+			addr[i] = (char *)l->buf + (p + i) * (size_t)page_size;
+		if (syscall(SYS_move_pages, 0, n, addr, NULL, status, 0) < 0)
+			return;
+		for (size_t i = 0; i < n; i++) {
+			l->placed_total++;
+			if (status[i] >= 0 && status[i] < PL_MAX_NODES &&
+			    topo.dense_of[status[i]] == l->node)
+				l->placed_local++;
+		}
+	}
+}
+
+/* The data transform: reads and rewrites every word, a dependency chain the compiler keeps. */
+static uint64_t crunch(uint64_t *p, size_t words, uint64_t acc)
+{
+	for (size_t i = 0; i < words; i++) {
+		acc = (acc ^ p[i]) * 0x9e3779b97f4a7c15ULL;
+		p[i] = acc >> 7;
+	}
+	return acc;
+}
+
+static void post_batch(struct launcher *ln)
+{
+	uint32_t one = 1;
+
+	atomic_fetch_add(&ln->posted, 1);
+	/* Only the poster that flips 1 -> 0 wakes, and it stamps the wake first. */
+	if (atomic_load(&ln->sleeping) == 1 &&
+	    atomic_compare_exchange_strong(&ln->sleeping, &one, 0)) {
+		atomic_store(&ln->wake_ts, mono_ns());
+		futex(&ln->sleeping, FUTEX_WAKE_PRIVATE, 1, NULL);
+	}
+}
+
+static void *loader_main(void *arg)
+{
+	struct loader *l = arg;
+	size_t words = l->len / sizeof(uint64_t), chunk = CHUNK_BYTES / sizeof(uint64_t);
+	struct timespec io = { cfg.io_us / 1000000, (long)(cfg.io_us % 1000000) * 1000 };
+	uint64_t acc;
+	int prev = -1;
+
+	l->tid = (pid_t)syscall(SYS_gettid);
+	acc = (uint64_t)l->tid;
+	/* Touched while pinned: the pages land on this node (local allocation). */
+	for (size_t i = 0; i < words; i++)
+		l->buf[i] = i * 2654435761u;
+	placement(l);
+	if (sched_setaffinity(0, sizeof(topo.online), &topo.online))
+		l->err = errno;
+	pthread_barrier_wait(&ready);
+
+	while (atomic_load(&phase) != PH_STOP) {
+		uint64_t t0, t1;
+		bool meas;
+		int home;
+
+		if (cfg.io_us)
+			nanosleep(&io, NULL);
+		home = mem_node(l->buf, l->pages, HOME_PROBES);
+		if (home < 0)
+			home = l->node;
+		meas = atomic_load(&phase) == PH_MEASURE;
+		t0 = mono_ns();
+		for (unsigned int pass = 0; pass < cfg.passes; pass++) {
+			for (size_t off = 0; off < words; off += chunk) {
+				int node = cur_node();
+
+				if (meas) {
+					l->samples++;
+					l->local += node == home;
+					l->xnode += prev >= 0 && node != prev;
+				}
+				prev = node;
+				acc = crunch(l->buf + off, words - off < chunk ? words - off : chunk, acc);
+			}
+		}
+		post_batch(l->ln);
+		t1 = mono_ns();
+		if (!meas || atomic_load(&phase) != PH_MEASURE)
+			continue;
+		l->batches++;
+		l->home_moved += home != l->node;
+		l->compute_ns += t1 - t0;
+		{
+			uint64_t since = l->last_done_ns;
+			uint64_t ms = atomic_load(&measure_start_ns);
+
+			if (since < ms)
+				since = ms;
+			if (t1 - since > l->max_gap_ns)
+				l->max_gap_ns = t1 - since;
+		}
+		l->last_done_ns = t1;
+	}
+	sink ^= acc;
+	return NULL;
+}
+
+static void record_lat(struct launcher *ln, uint64_t ns)
+{
+	if (ln->nr_lat == ln->cap_lat) {
+		size_t cap = ln->cap_lat ? ln->cap_lat * 2 : 4096;
+		uint64_t *p;
+
+		if (cap > LAT_MAX_SAMPLES || !(p = realloc(ln->lat, cap * sizeof(*p)))) {
+			ln->dropped++;
+			return;
+		}
+		ln->lat = p;
+		ln->cap_lat = cap;
+	}
+	ln->lat[ln->nr_lat++] = ns;
+}
+
+/* The launch: CPU work on the launcher's own (node-local) buffer for launch_us. */
+static void launch(struct launcher *ln, int home, bool meas)
+{
+	size_t words = LAUNCH_BYTES / sizeof(uint64_t), chunk = 512, off = 0;
+	uint64_t end = mono_ns() + (uint64_t)cfg.launch_us * 1000, acc = 1;
+
+	do {
+		if (meas) {
+			ln->samples++;
+			ln->local += cur_node() == home;
+		}
+		acc = crunch(ln->buf + off, chunk, acc);
+		off = (off + chunk) % words;
+	} while (mono_ns() < end);
+	sink ^= acc;
+}
+
+static void *launcher_main(void *arg)
+{
+	struct launcher *ln = arg;
+	const struct timespec to = { 0, 50 * 1000 * 1000 };
+	uint64_t consumed = 0;
+	int home;
+
+	for (size_t i = 0; i < LAUNCH_BYTES / sizeof(uint64_t); i++)
+		ln->buf[i] = i;
+	if (sched_setaffinity(0, sizeof(topo.online), &topo.online))
+		ln->err = errno;
+	pthread_barrier_wait(&ready);
+
+	for (;;) {
+		uint64_t posted = atomic_load(&ln->posted);
+		bool meas = atomic_load(&phase) == PH_MEASURE;
+
+		if (posted == consumed) {
+			long r;
+
+			if (atomic_load(&phase) == PH_STOP)
+				break;
+			atomic_store(&ln->sleeping, 1);
+			/* A batch posted between the load and the store saw sleeping == 0. */
+			if (atomic_load(&ln->posted) != consumed) {
+				atomic_store(&ln->sleeping, 0);
+				continue;
+			}
+			r = futex(&ln->sleeping, FUTEX_WAIT_PRIVATE, 1, &to);
+			/*
+			 * A real wake has r == 0 and the flag cleared by the
+			 * waker; a late wake from an earlier round finds it set.
+			 */
+			if (r == 0 && atomic_load(&ln->sleeping) == 0 && meas &&
+			    atomic_load(&phase) == PH_MEASURE) {
+				uint64_t now = mono_ns(), w = atomic_load(&ln->wake_ts);
+
+				if (w && now >= w)
+					record_lat(ln, now - w);
+			}
+			atomic_store(&ln->sleeping, 0);
+			continue;
+		}
+		/* Where its buffer is now: NUMA balancing may have moved it. */
+		home = mem_node(ln->buf, LAUNCH_BYTES / page_size, HOME_PROBES);
+		if (home < 0)
+			home = ln->node;
+		for (; consumed < posted; consumed++) {
+			if (cfg.launch_us)
+				launch(ln, home, meas);
+			if (meas && atomic_load(&phase) == PH_MEASURE)
+				ln->batches++;
+		}
+	}
+	return NULL;
+}
+
+static void *hog_main(void *arg)
+{
+	struct noise *n = arg;
+	uint64_t buf[512] = { 0 }, acc = 3;
+
+	while (atomic_load(&phase) != PH_STOP) {
+		acc = crunch(buf, 512, acc);
+		n->ops++;
+	}
+	sink ^= acc;
+	return NULL;
+}
+
+/*
+ * One side of a ping-pong pair. The leader starts each round trip and, on
+ * stop, closes its write end so the follower's read sees EOF.
+ */
+static void *churn_main(void *arg)
+{
+	struct noise *n = arg;
+	char c = 0;
+
+	for (;;) {
+		if (n->leader) {
+			if (atomic_load(&phase) == PH_STOP)
+				break;
+			if (write(n->wfd, &c, 1) != 1 || read(n->rfd, &c, 1) != 1)
+				break;
+		} else {
+			if (read(n->rfd, &c, 1) != 1 || write(n->wfd, &c, 1) != 1)
+				break;
+		}
+		n->ops++;
+	}
+	close(n->wfd);
+	return NULL;
+}
+
+/* se.nr_migrations of one thread, -1 when the kernel does not show it. */
+static long long thread_migrations(pid_t tid)
+{
+	char path[64], text[8192], *p;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/sched", (int)tid);
+	if (read_text(path, text, sizeof(text)) <= 0)
+		return -1;
+	p = strstr(text, "se.nr_migrations");
+	if (!p || !(p = strchr(p, ':')))
+		return -1;
+	return strtoll(p + 1, NULL, 10);
+}
+
+static int stat_snapshot(struct pl_cpu_times *t)
+{
+	static char text[1 << 16];
+
+	memset(t, 0, sizeof(*t) * PL_MAX_CPUS);
+	if (read_text("/proc/stat", text, sizeof(text)) < 0)
+		return -1;
+	return pl_parse_proc_stat(text, t, PL_MAX_CPUS);
+}
+
+static void sleep_until(uint64_t deadline)
+{
+	struct timespec ts = { (time_t)(deadline / NSEC_PER_SEC), (long)(deadline % NSEC_PER_SEC) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+struct results {
+	double secs, throughput, locality, ln_locality, util, proc_cpu, placement, home_moved;
+	double batch_ms, max_gap_ms;
+	uint64_t batches, loader_batches, xnode, samples, lat_n, lat_dropped, noise_ops;
+	uint64_t p50, p99, max;
+	long long migrations;
+	unsigned int stalls;
+	double node_util[PL_MAX_NODES], node_locality[PL_MAX_NODES];
+	uint64_t node_batches[PL_MAX_NODES];
+	unsigned int node_loaders[PL_MAX_NODES];
+};
+
+static void print_results(const struct results *r, unsigned int nr_loaders)
+{
+	if (!cfg.json) {
+		printf("ai_pipeline %s: %d nodes, %d CPUs, %u loaders, %.1f s measured\n",
+		       cfg.label, topo.nr_nodes, topo.nr_cpus, nr_loaders, r->secs);
+		printf("  throughput      %.1f batches/s (%" PRIu64 " batches, %.2f ms compute each)\n",
+		       r->throughput, r->batches, r->batch_ms);
+		printf("  locality        %.1f%% of loader work on its memory's node (launchers %.1f%%)\n",
+		       r->locality, r->ln_locality);
+		printf("  placement       %.1f%% of pages first-touched home, %.1f%% of batches found them moved\n",
+		       r->placement, r->home_moved);
+		printf("  migrations      %" PRIu64 " cross-node (sampled), %lld in total\n",
+		       r->xnode, r->migrations);
+		printf("  wake latency    p50 %.1f us, p99 %.1f us, max %.1f us (%" PRIu64 " wakes)\n",
+		       r->p50 / 1e3, r->p99 / 1e3, r->max / 1e3, r->lat_n);
+		printf("  cpu             %.1f%% machine busy, %.1f%% used by us\n", r->util, r->proc_cpu);
+		printf("  stalls          %u (longest loader gap %.1f ms)\n", r->stalls, r->max_gap_ms);
+		for (int d = 0; d < topo.nr_nodes; d++)
+			printf("  node %d          %u loaders, %" PRIu64 " batches, locality %.1f%%, busy %.1f%%\n",
+			       topo.node_id[d], r->node_loaders[d], r->node_batches[d],
+			       r->node_locality[d], r->node_util[d]);
+		return;
+	}
+	printf("{\"bench\":\"ai_pipeline\",\"label\":");
+	json_str(stdout, cfg.label);
+	printf(",\"nodes\":%d,\"cpus\":%d,\"loaders\":%u,\"imbalance\":%u,\"hogs\":%u,\"churn\":%u,"
+	       "\"spawn_local\":%s,"
+	       "\"duration_s\":%.3f,\"batches\":%" PRIu64 ",\"loader_batches\":%" PRIu64 ","
+	       "\"throughput_bps\":%.3f,\"batch_compute_ms\":%.3f,"
+	       "\"locality_pct\":%.3f,\"launcher_locality_pct\":%.3f,\"samples\":%" PRIu64 ","
+	       "\"placement_pct\":%.3f,\"home_moved_pct\":%.3f,"
+	       "\"xnode_migrations\":%" PRIu64 ",\"xnode_migrations_per_s\":%.3f,\"migrations\":%lld,"
+	       "\"wake_lat_us\":{\"count\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
+	       "\"cpu_util_pct\":%.3f,\"proc_cpu_pct\":%.3f,\"stalls\":%u,\"max_gap_ms\":%.3f,"
+	       "\"noise_ops\":%" PRIu64 ",\"per_node\":[",
+	       topo.nr_nodes, topo.nr_cpus, nr_loaders, cfg.imbalance, cfg.hogs, cfg.churn,
+	       cfg.spawn_local ? "true" : "false", r->secs, r->batches, r->loader_batches, r->throughput, r->batch_ms,
+	       r->locality, r->ln_locality, r->samples, r->placement, r->home_moved,
+	       r->xnode, r->secs > 0 ? (double)r->xnode / r->secs : 0.0, r->migrations,
+	       r->lat_n, r->lat_dropped, r->p50 / 1e3, r->p99 / 1e3, r->max / 1e3,
+	       r->util, r->proc_cpu, r->stalls, r->max_gap_ms, r->noise_ops);
+	for (int d = 0; d < topo.nr_nodes; d++)
+		printf("%s{\"node\":%d,\"loaders\":%u,\"batches\":%" PRIu64 ",\"locality_pct\":%.3f,\"util_pct\":%.3f}",
+		       d ? "," : "", topo.node_id[d], r->node_loaders[d], r->node_batches[d],
+		       r->node_locality[d], r->node_util[d]);
+	printf("]}\n");
+}
+
+static void *map_buf(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int start_pinned(pthread_t *thr, int node, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int ret;
+
+	pthread_attr_init(&attr);
+	/* Pinned from its first instruction, so its first touches are on @node. */
+	pthread_attr_setaffinity_np(&attr, sizeof(cpu_set_t), &topo.node_cpus[node]);
+	ret = pthread_create(thr, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return ret;
+}
+
+struct node_spawn {
+	int node;
+	struct launcher *ln;
+	struct loader *loaders;
+	unsigned int nr;
+	int err;
+};
+
+/* Start one node's launcher and loaders, each pinned to the node from birth. */
+static void spawn_node(struct node_spawn *s)
+{
+	int ret = start_pinned(&s->ln->thr, s->node, launcher_main, s->ln);
+
+	for (unsigned int i = 0; !ret && i < s->nr; i++)
+		ret = start_pinned(&s->loaders[i].thr, s->node, loader_main, &s->loaders[i]);
+	s->err = ret;
+}
+
+static void *spawner_main(void *arg)
+{
+	spawn_node(arg);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static struct pl_cpu_times st0[PL_MAX_CPUS], st1[PL_MAX_CPUS];
+	struct node_spawn *spawns;
+	struct launcher *lns;
+	struct loader *lds;
+	struct noise *noise;
+	pthread_t *spawners;
+	bool mapped;
+	unsigned int nr_loaders = 0, nr_noise, k = 0;
+	struct rusage ru0, ru1;
+	struct results r;
+	uint64_t t_start, t_end, *all;
+	char err[256];
+	int ret;
+
+	ret = pl_parse_args(argc, argv, &cfg, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "ai_pipeline: %s (try --help)\n", err);
+		return 2;
+	}
+	if (cfg.help) {
+		pl_usage(stdout, argv[0]);
+		return 0;
+	}
+	page_size = sysconf(_SC_PAGESIZE);
+	if (topo_read(&topo))
+		return 1;
+	if ((int)cfg.imbalance_node >= topo.nr_nodes) {
+		fprintf(stderr, "ai_pipeline: --imbalance-node %u: only %d nodes have CPUs\n",
+			cfg.imbalance_node, topo.nr_nodes);
+		return 2;
+	}
+
+	memset(&r, 0, sizeof(r));
+	for (int d = 0; d < topo.nr_nodes; d++) {
+		unsigned int n = cfg.loaders ? cfg.loaders : (unsigned int)topo.node_nr_cpus[d];
+
+		if ((unsigned int)d == cfg.imbalance_node)
+			n *= cfg.imbalance;
+		r.node_loaders[d] = n;
+		nr_loaders += n;
+	}
+	nr_noise = cfg.hogs + 2 * cfg.churn;
+	lns = calloc(topo.nr_nodes, sizeof(*lns));
+	lds = calloc(nr_loaders, sizeof(*lds));
+	noise = calloc(nr_noise ? nr_noise : 1, sizeof(*noise));
+	spawns = calloc(topo.nr_nodes, sizeof(*spawns));
+	spawners = calloc(topo.nr_nodes, sizeof(*spawners));
+	if (!lns || !lds || !noise || !spawns || !spawners) {
+		fprintf(stderr, "ai_pipeline: out of memory\n");
+		return 1;
+	}
+	pthread_barrier_init(&ready, NULL, topo.nr_nodes + nr_loaders + 1);
+
+	for (int d = 0; d < topo.nr_nodes; d++) {
+		spawns[d] = (struct node_spawn){ .node = d, .ln = &lns[d], .loaders = &lds[k],
+						 .nr = r.node_loaders[d] };
+		lns[d].node = d;
+		lns[d].buf = map_buf(LAUNCH_BYTES);
+		mapped = lns[d].buf != NULL;
+		for (unsigned int i = 0; i < r.node_loaders[d]; i++, k++) {
+			struct loader *l = &lds[k];
+
+			l->node = d;
+			l->ln = &lns[d];
+			l->len = (size_t)cfg.buffer_kb * 1024;
+			l->pages = (l->len + page_size - 1) / page_size;
+			l->buf = map_buf(l->len);
+			mapped &= l->buf != NULL;
+		}
+		if (!mapped) {
+			fprintf(stderr, "ai_pipeline: node %d: cannot map buffers\n", d);
+			return 1;
+		}
+		if (cfg.spawn_local) {
+			/* The spawner runs on node d, so its children are born there. */
+			if (start_pinned(&spawners[d], d, spawner_main, &spawns[d])) {
+				fprintf(stderr, "ai_pipeline: node %d: cannot start its spawner\n", d);
+				return 1;
+			}
+			pthread_join(spawners[d], NULL);
+		} else {
+			spawn_node(&spawns[d]);
+		}
+		if (spawns[d].err) {
+			fprintf(stderr, "ai_pipeline: node %d: cannot start its threads: %s\n",
+				d, strerror(spawns[d].err));
+			return 1;
+		}
+	}
+	for (unsigned int i = 0; i < cfg.churn; i++) {
+		int a[2], b[2];
+		struct noise *x = &noise[cfg.hogs + 2 * i], *y = x + 1;
+
+		if (pipe2(a, O_CLOEXEC) || pipe2(b, O_CLOEXEC)) {
+			perror("ai_pipeline: pipe");
+			return 1;
+		}
+		*x = (struct noise){ .rfd = b[0], .wfd = a[1], .leader = true };
+		*y = (struct noise){ .rfd = a[0], .wfd = b[1] };
+	}
+	pthread_barrier_wait(&ready);
+	for (unsigned int i = 0; i < nr_noise; i++) {
+		void *(*fn)(void *) = i < cfg.hogs ? hog_main : churn_main;
+
+		if (pthread_create(&noise[i].thr, NULL, fn, &noise[i])) {
+			fprintf(stderr, "ai_pipeline: noise thread %u: cannot start\n", i);
+			return 1;
+		}
+	}
+	for (unsigned int i = 0; i < nr_loaders; i++)
+		if (lds[i].err) {
+			fprintf(stderr, "ai_pipeline: loader %u: cannot release its affinity: %s\n",
+				i, strerror(lds[i].err));
+			return 1;
+		}
+
+	atomic_store(&phase, PH_WARMUP);
+	sleep_until(mono_ns() + (uint64_t)cfg.warmup_s * NSEC_PER_SEC);
+
+	stat_snapshot(st0);
+	getrusage(RUSAGE_SELF, &ru0);
+	for (unsigned int i = 0; i < nr_loaders; i++)
+		lds[i].migr_start = thread_migrations(lds[i].tid);
+	t_start = mono_ns();
+	atomic_store(&measure_start_ns, t_start);
+	atomic_store(&phase, PH_MEASURE);
+	sleep_until(t_start + (uint64_t)cfg.duration_s * NSEC_PER_SEC);
+	for (unsigned int i = 0; i < nr_loaders; i++)
+		lds[i].migr_end = thread_migrations(lds[i].tid);
+	t_end = mono_ns();
+	atomic_store(&phase, PH_STOP);
+	getrusage(RUSAGE_SELF, &ru1);
+	stat_snapshot(st1);
+
+	for (int d = 0; d < topo.nr_nodes; d++) {
+		/* A launcher asleep in its futex wait notices the stop on its timeout; speed that up. */
+		atomic_store(&lns[d].sleeping, 0);
+		futex(&lns[d].sleeping, FUTEX_WAKE_PRIVATE, 1, NULL);
+	}
+	for (unsigned int i = 0; i < nr_loaders; i++)
+		pthread_join(lds[i].thr, NULL);
+	for (int d = 0; d < topo.nr_nodes; d++)
+		pthread_join(lns[d].thr, NULL);
+	for (unsigned int i = 0; i < nr_noise; i++) {
+		pthread_join(noise[i].thr, NULL);
+		r.noise_ops += noise[i].ops;
+	}
+
+	r.secs = (double)(t_end - t_start) / 1e9;
+	{
+		uint64_t placed = 0, placed_tot = 0, moved = 0, compute = 0, local = 0;
+		uint64_t node_local[PL_MAX_NODES] = { 0 }, node_samples[PL_MAX_NODES] = { 0 };
+		uint64_t gap_limit = (uint64_t)cfg.stall_ms * 1000000, max_gap = 0;
+		long long migr = 0;
+
+		for (unsigned int i = 0; i < nr_loaders; i++) {
+			struct loader *l = &lds[i];
+			uint64_t gap = l->max_gap_ns, since = l->last_done_ns;
+
+			/* The silence after its last batch counts too. */
+			if (since < t_start)
+				since = t_start;
+			if (t_end > since && t_end - since > gap)
+				gap = t_end - since;
+			if (gap > max_gap)
+				max_gap = gap;
+			r.stalls += gap > gap_limit;
+			r.loader_batches += l->batches;
+			r.samples += l->samples;
+			local += l->local;
+			r.xnode += l->xnode;
+			placed += l->placed_local;
+			placed_tot += l->placed_total;
+			moved += l->home_moved;
+			compute += l->compute_ns;
+			node_local[l->node] += l->local;
+			node_samples[l->node] += l->samples;
+			r.node_batches[l->node] += l->batches;
+			if (migr >= 0 && l->migr_start >= 0 && l->migr_end >= 0)
+				migr += l->migr_end - l->migr_start;
+			else
+				migr = -1;
+		}
+		r.locality = pct(local, r.samples);
+		r.placement = pct(placed, placed_tot);
+		r.home_moved = pct(moved, r.loader_batches);
+		r.batch_ms = r.loader_batches ? (double)compute / (double)r.loader_batches / 1e6 : 0;
+		r.max_gap_ms = (double)max_gap / 1e6;
+		r.migrations = migr;
+		for (int d = 0; d < topo.nr_nodes; d++)
+			r.node_locality[d] = pct(node_local[d], node_samples[d]);
+	}
+	{
+		uint64_t s = 0, l = 0;
+		size_t n = 0;
+
+		for (int d = 0; d < topo.nr_nodes; d++) {
+			r.batches += lns[d].batches;
+			s += lns[d].samples;
+			l += lns[d].local;
+			n += lns[d].nr_lat;
+			r.lat_dropped += lns[d].dropped;
+		}
+		r.ln_locality = pct(l, s);
+		all = malloc((n ? n : 1) * sizeof(*all));
+		if (!all) {
+			fprintf(stderr, "ai_pipeline: out of memory\n");
+			return 1;
+		}
+		n = 0;
+		for (int d = 0; d < topo.nr_nodes; d++) {
+			memcpy(all + n, lns[d].lat, lns[d].nr_lat * sizeof(*all));
+			n += lns[d].nr_lat;
+		}
+		pl_sort_u64(all, n);
+		r.lat_n = n;
+		r.p50 = pl_percentile(all, n, 50);
+		r.p99 = pl_percentile(all, n, 99);
+		r.max = pl_percentile(all, n, 100);
+		free(all);
+	}
+	r.throughput = r.secs > 0 ? (double)r.batches / r.secs : 0;
+	{
+		uint64_t busy = 0, total = 0, nb[PL_MAX_NODES] = { 0 }, nt[PL_MAX_NODES] = { 0 };
+		double used;
+
+		for (int c = 0; c < PL_MAX_CPUS; c++) {
+			int d = topo.cpu_node[c];
+			uint64_t b, t;
+
+			if (!CPU_ISSET(c, &topo.online) || st1[c].total < st0[c].total)
+				continue;
+			b = st1[c].busy - st0[c].busy;
+			t = st1[c].total - st0[c].total;
+			busy += b;
+			total += t;
+			if (d >= 0) {
+				nb[d] += b;
+				nt[d] += t;
+			}
+		}
+		r.util = pct(busy, total);
+		for (int d = 0; d < topo.nr_nodes; d++)
+			r.node_util[d] = pct(nb[d], nt[d]);
+		used = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+		       (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
+		r.proc_cpu = r.secs > 0 ? 100.0 * used / (r.secs * topo.nr_cpus) : 0;
+	}
+	print_results(&r, nr_loaders);
+	return 0;
+}

@@ -1,0 +1,243 @@
+#!/bin/sh
+# Guest side of the benchmark: a VM scenario (busybox ash) run by
+# tests/vm/run.sh on behalf of bench/run.sh. It alternates the kernel's
+# default scheduler and scx_ai_numa (plus tunable variants) over the
+# workloads, several repetitions each, and prints one result per line:
+#
+#   @@BENCH {"rep":R,"config":"C","workload":"W","data":{...}}
+#
+# bench/report.py turns those lines into the table. Parameters come from
+# the kernel command line (bench/run.sh sets them):
+#   scxbench_reps=N          repetitions per configuration (default 3; run.sh passes 5)
+#   scxbench_duration=S      measured seconds of each ai_pipeline run (8)
+#   scxbench_warmup=S        ai_pipeline warm-up seconds (2)
+#   scxbench_short=S         seconds of the cyclictest and stress-ng runs (5)
+#   scxbench_hb_loops=N      hackbench loops (100)
+#   scxbench_imbalance=K     loaders multiplier of the overloaded node (4)
+#   scxbench_noise=0|1       add the ai_noise workload (hogs + churn)
+#   scxbench_variants=LIST   comma-separated tunable variants of scx_ai_numa,
+#                            each KEY=VALUE[+KEY=VALUE...], e.g.
+#                            steal=off,slice_ns=1ms+steal_min_queued=2
+#   scxbench_bpfcost=0|1     measure BPF cost per callback (default 1)
+#   scxbench_spawn_local=0|1 ai_pipeline --spawn-local: threads born on their node
+. /vm/lib.sh
+
+reps=${scxbench_reps:-3}
+dur=${scxbench_duration:-8}
+warm=${scxbench_warmup:-2}
+short=${scxbench_short:-5}
+hb_loops=${scxbench_hb_loops:-100}
+imb_k=${scxbench_imbalance:-4}
+noise=${scxbench_noise:-0}
+variants=${scxbench_variants:-}
+bpfcost=${scxbench_bpfcost:-1}
+ai_extra=
+[ "${scxbench_spawn_local:-0}" = 1 ] && ai_extra=--spawn-local
+
+cpus=$(nr_cpus_online)
+nodes=$(nr_nodes)
+cpn=$((cpus / nodes))
+# The overloaded node gets imb_k times the loaders of the others; with one
+# loader per CPU elsewhere that node alone would be full, so start from half.
+imb_base=$((cpn / 2))
+[ "$imb_base" -ge 1 ] || imb_base=1
+t_begin=$(now_ms)
+
+emit() { # WORKLOAD CONFIG REP JSON
+	printf '@@BENCH {"rep":%s,"config":"%s","workload":"%s","data":%s}\n' "$3" "$2" "$1" "$4"
+}
+
+# A variant name goes into JSON and file names: keep it to a safe alphabet.
+for v in $(echo "$variants" | tr ',' ' '); do
+	case "$v" in
+	*[!A-Za-z0-9_=.+-]* | "" | *=) echo "CHECK FAIL: bench/variant-syntax: '$v'"; exit 1 ;;
+	esac
+done
+configs="default scx"
+for v in $(echo "$variants" | tr ',' ' '); do
+	configs="$configs scx:$v"
+done
+
+# Kernel trouble that counts as a stall: the sched_ext watchdog, hung
+# tasks, and scheduler exits other than a clean unregistration.
+kernel_stalls() {
+	_a=$(dmesg | grep -E -c 'runnable task stall|watchdog failed to check in|blocked for more than')
+	_b=$(dmesg | grep -E 'sched_ext: BPF scheduler .* disabled \(' |
+		grep -E -v -c 'unregistered from (user space|BPF|the main kernel)')
+	echo $((_a + _b))
+}
+
+start_config() { # CONFIG
+	case "$1" in
+	default) return 0 ;;
+	scx) start_sched ;;
+	scx:*)
+		: >/tmp/bench-variant.conf
+		for kv in $(echo "${1#scx:}" | tr '+' ' '); do
+			echo "${kv%%=*} = ${kv#*=}" >>/tmp/bench-variant.conf
+		done
+		start_sched -c /tmp/bench-variant.conf
+		;;
+	esac
+}
+
+stop_config() { # CONFIG
+	[ "$1" = default ] && return 0
+	stop_daemon TERM 10
+	wait_for 10 sched_is disabled
+}
+
+# still_attached CONFIG: for scx configs, is our scheduler still the one running?
+still_attached() {
+	[ "$1" = default ] || sched_enabled_ai_numa
+}
+
+run_ai() { # CONFIG REP WORKLOAD ARGS...
+	_c=$1 _r=$2 _w=$3
+	shift 3
+	# shellcheck disable=SC2086 # ai_extra is empty or one word
+	_out=$(ai_pipeline --json --label "$_w" --duration "$dur" --warmup "$warm" $ai_extra "$@" 2>/tmp/ai.err)
+	_rc=$?
+	if [ "$_rc" = 0 ] && [ "${_out#\{}" != "$_out" ]; then
+		emit "$_w" "$_c" "$_r" "$_out"
+		_pass "$_c/r$_r/$_w"
+	else
+		_fail "$_c/r$_r/$_w" "ai_pipeline exit $_rc" /tmp/ai.err
+	fi
+}
+
+run_hackbench() { # CONFIG REP
+	# Threads, not processes: fork under TCG would dominate the figure.
+	_g=$((nodes * 2)) _f=8
+	hackbench --threads --groups "$_g" --fds "$_f" --loops "$hb_loops" >/tmp/hb.out 2>&1
+	_rc=$?
+	_t=$(sed -n 's/^Time: *\([0-9.]*\).*/\1/p' /tmp/hb.out)
+	if [ "$_rc" = 0 ] && [ -n "$_t" ]; then
+		emit hackbench "$1" "$2" "{\"time_s\":$_t,\"messages\":$((_g * _f * _f * hb_loops))}"
+		_pass "$1/r$2/hackbench"
+	else
+		_fail "$1/r$2/hackbench" "exit $_rc" /tmp/hb.out
+	fi
+}
+
+# Wakeup latency of normal (SCHED_OTHER) threads while every CPU is busy:
+# this is where the scheduler, not the timer hardware, decides.
+run_cyclictest() { # CONFIG REP
+	stress-ng --cpu "$cpus" --cpu-method int64 --timeout "$((short + 3))s" -q >/dev/null 2>&1 &
+	_hog=$!
+	sleep 1
+	rm -f /tmp/ct.json
+	cyclictest -q -m --policy=other -p 0 -t "$cpus" -i 1000 -D "$short" \
+		-h 100000 --histfile=/dev/null --json=/tmp/ct.json >/tmp/ct.out 2>&1
+	_rc=$?
+	kill "$_hog" 2>/dev/null
+	wait "$_hog" 2>/dev/null
+	if [ "$_rc" = 0 ] && [ -s /tmp/ct.json ]; then
+		emit cyclictest "$1" "$2" "$(tr -d '\n\t ' </tmp/ct.json)"
+		_pass "$1/r$2/cyclictest"
+	else
+		_fail "$1/r$2/cyclictest" "exit $_rc" /tmp/ct.out
+	fi
+}
+
+run_stressng() { # CONFIG REP
+	rm -f /tmp/sng.yaml
+	stress-ng --cpu "$((cpus * 2))" --cpu-method int64 --timeout "${short}s" \
+		--metrics-brief --yaml /tmp/sng.yaml >/tmp/sng.out 2>&1
+	_rc=$?
+	_b=$(sed -n 's/^ *bogo-ops-per-second-real-time: *\([0-9.]*\).*/\1/p' /tmp/sng.yaml 2>/dev/null | head -n1)
+	if [ "$_rc" = 0 ] && [ -n "$_b" ]; then
+		emit stress_ng "$1" "$2" "{\"bogo_ops_s\":$_b}"
+		_pass "$1/r$2/stress-ng"
+	else
+		_fail "$1/r$2/stress-ng" "exit $_rc" /tmp/sng.out
+	fi
+}
+
+# ctl_record WORKLOAD CONFIG REP CTL-ARGS...: the daemon's JSON answer as a
+# record (best effort: the bench does not depend on the control socket).
+ctl_record() {
+	_w=$1 _c=$2 _r=$3
+	shift 3
+	command -v scx-ai-numactl >/dev/null 2>&1 || return 0
+	_s=$(scx-ai-numactl --json "$@" 2>/dev/null | tr -d '\n')
+	[ "${_s#\{}" != "$_s" ] && emit "$_w" "$_c" "$_r" "$_s"
+	return 0
+}
+
+run_block() { # CONFIG REP
+	_cfg=$1 _rep=$2
+	_k0=$(kernel_stalls)
+	_t0=$(now_ms)
+	if ! start_config "$_cfg"; then
+		_fail "$_cfg/r$_rep/start" "the scheduler did not attach" "$SCXVM_DAEMON_LOG"
+		stop_config "$_cfg"
+		return 1
+	fi
+	_lost=0
+	# What the variant really runs with, for the record.
+	[ "$_cfg" = default ] || ctl_record tunables "$_cfg" "$_rep" tunables
+	run_ai "$_cfg" "$_rep" ai_fit
+	still_attached "$_cfg" || _lost=$((_lost + 1))
+	run_ai "$_cfg" "$_rep" ai_imbalance --loaders "$imb_base" --imbalance "$imb_k"
+	still_attached "$_cfg" || _lost=$((_lost + 1))
+	if [ "$noise" = 1 ]; then
+		run_ai "$_cfg" "$_rep" ai_noise --hogs "$nodes" --churn "$nodes"
+		still_attached "$_cfg" || _lost=$((_lost + 1))
+	fi
+	[ "$_cfg" = default ] || ctl_record sched_stats "$_cfg" "$_rep" stats
+	run_hackbench "$_cfg" "$_rep"
+	still_attached "$_cfg" || _lost=$((_lost + 1))
+	run_cyclictest "$_cfg" "$_rep"
+	still_attached "$_cfg" || _lost=$((_lost + 1))
+	run_stressng "$_cfg" "$_rep"
+	still_attached "$_cfg" || _lost=$((_lost + 1))
+	stop_config "$_cfg"
+	_k1=$(kernel_stalls)
+	emit health "$_cfg" "$_rep" "{\"kernel_stalls\":$((_k1 - _k0)),\"detached\":$_lost,\"secs\":$((($(now_ms) - _t0) / 1000))}"
+	check_eq "$_cfg/r$_rep/stayed-attached" "$_lost" 0
+	info "block_done=$_cfg/r$_rep" "elapsed_s=$((($(now_ms) - t_begin) / 1000))"
+}
+
+# BPF cost per callback: counted only while kernel.bpf_stats_enabled=1,
+# which itself costs time, so it gets its own run outside the comparison.
+run_bpfcost() {
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled || { _fail bpf-cost/enable "cannot enable bpf_stats"; return 1; }
+	if start_config scx; then
+		ai_pipeline --json --duration "$dur" --warmup 1 >/dev/null 2>&1
+		hackbench --threads --groups "$((nodes * 2))" --fds 8 --loops "$hb_loops" >/dev/null 2>&1
+		_s=$(bpf_progstats)
+		stop_config scx
+		emit bpf_cost scx 0 "$_s"
+		case "$_s" in
+		*'"run_cnt":'[1-9]*) _pass bpf-cost-collected ;;
+		*) _fail bpf-cost-collected "no callback ran while counting: $_s" ;;
+		esac
+	else
+		_fail bpf-cost/start "the scheduler did not attach" "$SCXVM_DAEMON_LOG"
+		stop_config scx
+	fi
+	echo 0 >/proc/sys/kernel/bpf_stats_enabled
+}
+
+emit meta none 0 "{\"kernel\":\"$(uname -r)\",\"nodes\":$nodes,\"cpus\":$cpus,\"reps\":$reps,\"duration_s\":$dur,\"warmup_s\":$warm,\"short_s\":$short,\"hb_loops\":$hb_loops,\"imbalance\":$imb_k,\"imbalance_loaders\":$imb_base,\"numa_balancing\":$(cat /proc/sys/kernel/numa_balancing 2>/dev/null || echo -1),\"clocksource\":\"$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)\",\"bpfcost\":$bpfcost,\"spawn_local\":${scxbench_spawn_local:-0},\"configs\":\"$configs\"}"
+info "configs=$configs" "reps=$reps" "nodes=$nodes" "cpus=$cpus"
+check ai_pipeline-present command -v ai_pipeline
+check bpf_progstats-present command -v bpf_progstats
+
+rep=1
+while [ "$rep" -le "$reps" ]; do
+	# Alternate the order so neither side always runs first (warm caches,
+	# host noise drifting over the run).
+	if [ $((rep % 2)) = 1 ]; then
+		order=$configs
+	else
+		order=$(echo "$configs" | tr ' ' '\n' | sed '1!G;h;$!d' | tr '\n' ' ')
+	fi
+	for c in $order; do
+		run_block "$c" "$rep"
+	done
+	rep=$((rep + 1))
+done
+[ "$bpfcost" = 1 ] && run_bpfcost
+info "bench_elapsed_s=$((($(now_ms) - t_begin) / 1000))"

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline.h"
+
+void pl_config_defaults(struct pl_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->duration_s = 10;
+	c->warmup_s = 1;
+	c->imbalance = 1;
+	c->buffer_kb = 256;
+	c->passes = 4;
+	c->io_us = 2000;
+	c->launch_us = 100;
+	c->stall_ms = 1000;
+	c->label = "";
+}
+
+void pl_usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"Usage: %s [OPTIONS]\n"
+		"Model an AI training host: per-node data loaders whose buffers live on their\n"
+		"node, each batch waking that node's launcher thread. Reports locality,\n"
+		"cross-node migrations, launcher wake latency, throughput and CPU use.\n\n"
+		"  -d, --duration S       measured seconds (1-3600, default 10)\n"
+		"  -w, --warmup S         unmeasured seconds first (0-600, default 1)\n"
+		"  -l, --loaders N        loaders per node (1-256; default: the node's CPUs)\n"
+		"  -i, --imbalance K      one node gets K times the loaders (1-64, default 1)\n"
+		"      --imbalance-node N which node (index among nodes with CPUs, default 0)\n"
+		"  -b, --buffer-kb KB     working buffer per loader (4-1048576, default 256)\n"
+		"  -p, --passes N         passes over the buffer per batch (1-10000, default 4)\n"
+		"      --io-us US         simulated storage wait per batch (0-1000000, default 2000)\n"
+		"      --launch-us US     launcher work per batch (0-100000, default 100)\n"
+		"      --hogs N           background CPU hog threads (0-1024, default 0)\n"
+		"      --churn N          background message-passing thread pairs (0-512, default 0)\n"
+		"      --stall-ms MS      a loader without progress this long is a stall\n"
+		"                         (10-600000, default 1000)\n"
+		"      --spawn-local      create each node's threads from a thread already running\n"
+		"                         on that node (as numactl-started processes are), not\n"
+		"                         from the main thread\n"
+		"      --label TEXT       copied into the report\n"
+		"  -j, --json             one JSON object on stdout instead of text\n"
+		"  -h, --help             show this help\n",
+		prog);
+}
+
+enum {
+	O_IMB_NODE = 256, O_IO, O_LAUNCH, O_HOGS, O_CHURN, O_STALL, O_LABEL, O_SPAWN,
+};
+
+struct range {
+	int opt;
+	unsigned int lo, hi;
+	size_t off;
+};
+
+#define OFF(f) offsetof(struct pl_config, f)
+
+static const struct range ranges[] = {
+	{ 'd', 1, 3600, OFF(duration_s) },
+	{ 'w', 0, 600, OFF(warmup_s) },
+	{ 'l', 1, 256, OFF(loaders) },
+	{ 'i', 1, 64, OFF(imbalance) },
+	{ O_IMB_NODE, 0, PL_MAX_NODES - 1, OFF(imbalance_node) },
+	{ 'b', 4, 1048576, OFF(buffer_kb) },
+	{ 'p', 1, 10000, OFF(passes) },
+	{ O_IO, 0, 1000000, OFF(io_us) },
+	{ O_LAUNCH, 0, 100000, OFF(launch_us) },
+	{ O_HOGS, 0, 1024, OFF(hogs) },
+	{ O_CHURN, 0, 512, OFF(churn) },
+	{ O_STALL, 10, 600000, OFF(stall_ms) },
+};
+
+static int parse_uint(const char *s, unsigned int lo, unsigned int hi, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	/* strtoul takes "-1" and " 5"; a count is plain digits. */
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno || v < lo || v > hi)
+		return -ERANGE;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* Every short option has a long twin; messages name the long one. */
+static const char *long_name(const struct option *lopts, int opt)
+{
+	for (; lopts->name; lopts++)
+		if (lopts->val == opt)
+			return lopts->name;
+	return "?";
+}
+
+int pl_parse_args(int argc, char **argv, struct pl_config *c, char *err, size_t errlen)
+{
+	static const struct option lopts[] = {
+		{ "duration", required_argument, NULL, 'd' },
+		{ "warmup", required_argument, NULL, 'w' },
+		{ "loaders", required_argument, NULL, 'l' },
+		{ "imbalance", required_argument, NULL, 'i' },
+		{ "imbalance-node", required_argument, NULL, O_IMB_NODE },
+		{ "buffer-kb", required_argument, NULL, 'b' },
+		{ "passes", required_argument, NULL, 'p' },
+		{ "io-us", required_argument, NULL, O_IO },
+		{ "launch-us", required_argument, NULL, O_LAUNCH },
+		{ "hogs", required_argument, NULL, O_HOGS },
+		{ "churn", required_argument, NULL, O_CHURN },
+		{ "stall-ms", required_argument, NULL, O_STALL },
+		{ "label", required_argument, NULL, O_LABEL },
+		{ "spawn-local", no_argument, NULL, O_SPAWN },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int opt;
+
+	pl_config_defaults(c);
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":d:w:l:i:b:p:jh", lopts, NULL)) != -1) {
+		const struct range *r = NULL;
+		int ret;
+
+		switch (opt) {
+		case 'j': c->json = true; continue;
+		case 'h': c->help = true; continue;
+		case O_LABEL: c->label = optarg; continue;
+		case O_SPAWN: c->spawn_local = true; continue;
+		case ':':
+			snprintf(err, errlen, "--%s needs a value", long_name(lopts, optopt));
+			return -EINVAL;
+		case '?':
+			/* optopt is set for an unknown short option only. */
+			if (optopt)
+				snprintf(err, errlen, "unknown option -%c", optopt);
+			else
+				snprintf(err, errlen, "unknown option %s", argv[optind - 1]);
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+			if (ranges[i].opt == opt)
+				r = &ranges[i];
+		if (!r) {
+			snprintf(err, errlen, "unhandled option %s", argv[optind - 1]);
+			return -EINVAL;
+		}
+		ret = parse_uint(optarg, r->lo, r->hi, (unsigned int *)((char *)c + r->off));
+		if (ret == -EINVAL)
+			snprintf(err, errlen, "--%s: '%.32s' is not a whole number", long_name(lopts, opt), optarg);
+		else if (ret == -ERANGE)
+			snprintf(err, errlen, "--%s: %.32s out of range: allowed %u..%u",
+				 long_name(lopts, opt), optarg, r->lo, r->hi);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%.32s'", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}

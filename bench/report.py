@@ -1,0 +1,453 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Side-by-side report of a bench VM run.
+
+    bench/report.py --log console.log [--out DIR] [--no-plot]
+
+Reads the "@@BENCH {json}" lines bench/guest.sh printed on the VM console,
+prints one table of medians over the repetitions with each configuration's
+ratio to the kernel's default scheduler, then PASS/FAIL per target. With
+--out it also writes results.json, table.txt and plot.png (gnuplot).
+
+Exit status: 0 every target passes, 1 a target fails, 2 no usable data.
+Standard library only.
+"""
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+MARK = "@@BENCH "
+BASE = "default"
+
+# (key, label, unit, better): better is "up", "down" or None (context only).
+AI_METRICS = [
+    ("locality_pct", "locality", "%", "up"),
+    ("throughput_bps", "throughput", "batch/s", "up"),
+    ("wake_p50_us", "wake p50", "us", "down"),
+    ("wake_p99_us", "wake p99", "us", "down"),
+    ("wake_max_us", "wake max", "us", "down"),
+    ("xnode_per_s", "x-node migr", "/s", "down"),
+    ("migr_per_s", "all migr", "/s", "down"),
+    ("cpu_util_pct", "CPU busy", "%", None),
+    ("batch_ms", "batch compute", "ms", "down"),
+    ("home_moved_pct", "pages moved", "%", None),
+    ("stalls", "stalls", "", "down"),
+]
+OTHER_METRICS = [
+    ("hackbench", "msgs_per_s", "hackbench", "msg/s", "up"),
+    ("stress_ng", "bogo_ops_s", "stress-ng cpu", "bogo/s", "up"),
+    ("cyclictest", "p50_us", "cyclictest p50", "us", "down"),
+    ("cyclictest", "p99_us", "cyclictest p99", "us", "down"),
+    ("cyclictest", "max_us", "cyclictest max", "us", "down"),
+]
+AI_WORKLOADS = ["ai_fit", "ai_imbalance", "ai_noise"]
+# gnuplot refuses a plot without points: draw an empty frame with a note.
+NO_BPF_PLOT = """set label 1 "not measured" at graph 0.4,0.5
+set xrange [0:1]
+set yrange [0:1]
+plot -1 notitle"""
+
+
+def parse_log(path):
+    """Records from the console log; lines cut by kernel output are counted, not fatal."""
+    records, bad = [], 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            i = line.find(MARK)
+            if i < 0:
+                continue
+            try:
+                rec = json.loads(line[i + len(MARK):].strip())
+                if not isinstance(rec, dict) or "workload" not in rec or "data" not in rec:
+                    raise ValueError("not a bench record")
+                records.append(rec)
+            except ValueError:
+                bad += 1
+    return records, bad
+
+
+def hist_percentile(hist, overflow, overflow_value, pct):
+    """Nearest-rank percentile of a {value: count} histogram plus overflow samples."""
+    total = sum(hist.values()) + overflow
+    if total == 0:
+        return None
+    rank = max(1, math.ceil(pct / 100.0 * total))
+    seen = 0
+    for value in sorted(hist):
+        seen += hist[value]
+        if seen >= rank:
+            return float(value)
+    return float(overflow_value)
+
+
+def cyclictest_summary(data):
+    """Merge cyclictest's per-thread histograms (1 us buckets) into p50/p99/max."""
+    hist, cycles, mx = {}, 0, 0
+    for t in (data.get("thread") or {}).values():
+        for k, v in (t.get("histogram") or {}).items():
+            hist[int(k)] = hist.get(int(k), 0) + int(v)
+        cycles += int(t.get("cycles", 0))
+        mx = max(mx, int(t.get("max", 0)))
+    overflow = max(0, cycles - sum(hist.values()))
+    if not cycles:
+        return {}
+    return {
+        "p50_us": hist_percentile(hist, overflow, mx, 50),
+        "p99_us": hist_percentile(hist, overflow, mx, 99),
+        "max_us": float(mx),
+        "count": cycles,
+    }
+
+
+def run_metrics(rec):
+    """The numbers one run contributes, by metric key."""
+    w, d = rec["workload"], rec["data"]
+    if w.startswith("ai_"):
+        secs = d.get("duration_s") or 0
+        lat = d.get("wake_lat_us") or {}
+        m = {
+            "locality_pct": d.get("locality_pct"),
+            "throughput_bps": d.get("throughput_bps"),
+            "wake_p50_us": lat.get("p50"),
+            "wake_p99_us": lat.get("p99"),
+            "wake_max_us": lat.get("max"),
+            "xnode_per_s": d.get("xnode_migrations_per_s"),
+            "migr_per_s": d["migrations"] / secs if secs and d.get("migrations", -1) >= 0 else None,
+            "cpu_util_pct": d.get("cpu_util_pct"),
+            "batch_ms": d.get("batch_compute_ms"),
+            "home_moved_pct": d.get("home_moved_pct"),
+            "stalls": d.get("stalls"),
+        }
+        if not lat.get("count"):
+            for k in ("wake_p50_us", "wake_p99_us", "wake_max_us"):
+                m[k] = None
+        return m
+    if w == "hackbench":
+        t = d.get("time_s") or 0
+        return {"time_s": t, "msgs_per_s": d["messages"] / t if t > 0 else None}
+    if w == "stress_ng":
+        return {"bogo_ops_s": d.get("bogo_ops_s")}
+    if w == "cyclictest":
+        return cyclictest_summary(d)
+    if w == "health":
+        return {"kernel_stalls": d.get("kernel_stalls", 0), "detached": d.get("detached", 0)}
+    return {}
+
+
+def collect(records):
+    meta, configs, values, stalls, bpf, daemon_records = {}, [], {}, {}, [], []
+    for rec in records:
+        w, c = rec["workload"], rec.get("config", "?")
+        if w == "meta":
+            meta = rec["data"]
+            configs = meta.get("configs", "").split()
+            continue
+        if w == "bpf_cost":
+            bpf.append(rec["data"])
+            continue
+        if w in ("sched_stats", "tunables"):
+            daemon_records.append(rec)
+            continue
+        if c not in configs:
+            configs.append(c)
+        for k, v in run_metrics(rec).items():
+            if isinstance(v, (int, float)):
+                values.setdefault((c, w, k), []).append(float(v))
+        # Zero stalls is about every run, not the median one.
+        s = 0
+        if w.startswith("ai_"):
+            s = rec["data"].get("stalls", 0)
+        elif w == "health":
+            s = rec["data"].get("kernel_stalls", 0) + rec["data"].get("detached", 0)
+        stalls[c] = stalls.get(c, 0) + s
+    medians = {key: statistics.median(v) for key, v in values.items() if v}
+    return meta, configs, values, medians, stalls, bpf, daemon_records
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    a = abs(v)
+    if a >= 1000:
+        return f"{v:.0f}"
+    if a >= 100:
+        return f"{v:.1f}"
+    if a >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3f}"
+
+
+def ratio(v, base):
+    if v is None or base is None or base == 0:
+        return None
+    return v / base
+
+
+def spread_pct(samples):
+    """Half the range of the samples, in % of their median: the run-to-run noise."""
+    if not samples or len(samples) < 2:
+        return None
+    med = statistics.median(samples)
+    if med == 0:
+        return None
+    return 50.0 * (max(samples) - min(samples)) / abs(med)
+
+
+def table_rows(configs, medians, values, stalls, workloads):
+    rows = []
+    for w in workloads:
+        for key, label, unit, better in AI_METRICS:
+            if key == "stalls":
+                if w == workloads[0]:
+                    rows.append(("all", "stalls (all runs)", "", better,
+                                 [float(stalls.get(c, 0)) for c in configs], [None] * len(configs)))
+                continue
+            vals = [medians.get((c, w, key)) for c in configs]
+            if any(v is not None for v in vals):
+                rows.append((w, label, unit, better, vals,
+                             [spread_pct(values.get((c, w, key))) for c in configs]))
+    for w, key, label, unit, better in OTHER_METRICS:
+        vals = [medians.get((c, w, key)) for c in configs]
+        if any(v is not None for v in vals):
+            rows.append((w, label, unit, better, vals,
+                         [spread_pct(values.get((c, w, key))) for c in configs]))
+    return rows
+
+
+def render_table(meta, configs, rows, nreps):
+    head = (f"scx_ai_numa bench: kernel {meta.get('kernel', '?')}, {meta.get('nodes', '?')} nodes x "
+            f"{(meta.get('cpus') or 0) // max(1, meta.get('nodes') or 1)} CPUs, medians of {nreps} rep(s), "
+            f"ai runs {meta.get('duration_s', '?')} s, numa_balancing={meta.get('numa_balancing', '?')}, "
+            f"clocksource {meta.get('clocksource', '?')}\n"
+            f"(+-: half the range of the repetitions in % of the median, i.e. the run-to-run noise)")
+    cols = ["workload", "metric", "unit"]
+    for c in configs:
+        cols += [c, "+-"]
+        if c != BASE:
+            cols.append(f"{c}/def")
+    body = []
+    for w, label, unit, better, vals, spreads in rows:
+        line = [w if w != "all" else "", label, unit]
+        base = vals[configs.index(BASE)] if BASE in configs else None
+        for c, v, sp in zip(configs, vals, spreads):
+            line += [fmt(v), "" if sp is None else f"{sp:.0f}%"]
+            if c != BASE:
+                r = ratio(v, base)
+                line.append("-" if r is None else f"x{r:.2f}")
+        body.append(line)
+    widths = [max(len(str(r[i])) for r in [cols] + body) for i in range(len(cols))]
+    out = [head, ""]
+    for r in [cols] + body:
+        cells = [str(x).ljust(widths[i]) if i < 3 else str(x).rjust(widths[i]) for i, x in enumerate(r)]
+        out.append("  ".join(cells).rstrip())
+    return "\n".join(out)
+
+
+def targets_for(cfg, medians, values, stalls, bpf, bpf_wanted=True):
+    """The issue's targets for one scx configuration, against the default scheduler."""
+    def m(c, w, k):
+        return medians.get((c, w, k))
+
+    res = []
+
+    def add(name, value, limit, ok, unit="", key=None):
+        t = {"target": name, "value": value, "limit": limit, "unit": unit,
+             "pass": bool(ok) if value is not None and limit is not None else False}
+        # With TCG on a shared host one run can land either side: say so.
+        samples = values.get((cfg,) + key) if key else None
+        if samples and limit is not None and min(samples) < limit < max(samples):
+            t["note"] = "repetitions fall on both sides of the limit"
+        res.append(t)
+
+    v = m(cfg, "ai_fit", "locality_pct")
+    add("fit: locality >= 98%", v, 98.0, v is not None and v >= 98.0, "%", ("ai_fit", "locality_pct"))
+    for w, what in (("ai_fit", "fit"), ("ai_imbalance", "imbalance")):
+        v, b = m(cfg, w, "throughput_bps"), m(BASE, w, "throughput_bps")
+        add(f"{what}: throughput >= default", v, b, v is not None and b is not None and v >= b,
+            "batch/s", (w, "throughput_bps"))
+    v = m(cfg, "ai_imbalance", "locality_pct")
+    add("imbalance: locality >= 75%", v, 75.0, v is not None and v >= 75.0, "%",
+        ("ai_imbalance", "locality_pct"))
+    for w, what in (("ai_fit", "fit"), ("ai_imbalance", "imbalance")):
+        v, b = m(cfg, w, "wake_p99_us"), m(BASE, w, "wake_p99_us")
+        lim = 0.7 * b if b is not None else None
+        add(f"{what}: wake p99 <= 0.7x default", v, lim,
+            v is not None and lim is not None and v <= lim, "us", (w, "wake_p99_us"))
+    add("zero stalls", float(stalls.get(cfg, 0)) if cfg in stalls else None, 0.0,
+        stalls.get(cfg, 1) == 0)
+    for w, k, what, unit in (("hackbench", "msgs_per_s", "hackbench", "msg/s"),
+                             ("stress_ng", "bogo_ops_s", "stress-ng", "bogo/s")):
+        v, b = m(cfg, w, k), m(BASE, w, k)
+        lim = 0.95 * b if b is not None else None
+        add(f"{what} >= 0.95x default", v, lim, v is not None and lim is not None and v >= lim,
+            unit, (w, k))
+    if cfg == "scx" and bpf_wanted:
+        progs = [p for d in bpf for p in d.get("progs", []) if p.get("run_cnt", 0) > 0]
+        add("BPF cost per callback reported", float(len(progs)), 1.0, len(progs) >= 1, "callbacks")
+    return res
+
+
+def render_targets(cfg, res):
+    out = [f"targets for {cfg}:"]
+    for t in res:
+        val = "-" if t["value"] is None else fmt(t["value"])
+        lim = "-" if t["limit"] is None else fmt(t["limit"])
+        note = f"  [{t['note']}]" if t.get("note") else ""
+        out.append(f"  {'PASS' if t['pass'] else 'FAIL'}  {t['target']:<36} {val:>10} "
+                   f"(limit {lim}) {t['unit']}{note}")
+    return "\n".join(out)
+
+
+def render_bpf(bpf):
+    if not bpf:
+        return "BPF cost: not measured"
+    out = ["BPF cost per callback (scx_ai_numa, kernel.bpf_stats_enabled=1, separate run;",
+           "'syscalls': the same time in getppid() round trips timed in the same VM, a rough",
+           "yardstick for how slow the (emulated) CPU is):"]
+    for d in bpf:
+        sys_ns = d.get("syscall_ns") or 0
+        for p in sorted(d.get("progs", []), key=lambda p: p.get("name", "")):
+            ns = p.get("ns_per_run", 0)
+            rel = f"{ns / sys_ns:>8.2f} syscalls" if sys_ns > 0 and p.get("run_cnt") else ""
+            out.append(f"  {p.get('name', '?'):<18} {p.get('run_cnt', 0):>10} calls  {ns:>9.0f} ns/call {rel}")
+        if sys_ns:
+            out.append(f"  (getppid round trip: {sys_ns:.0f} ns)")
+    return "\n".join(out)
+
+
+def write_plot(outdir, configs, medians, bpf, workloads):
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        return "gnuplot not found: no plot (scripts/deps.sh installs it)"
+
+    def dat(name, rows):
+        path = os.path.join(outdir, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("label " + " ".join(f'"{c}"' for c in configs) + "\n")
+            for label, vals in rows:
+                f.write(f'"{label}" ' + " ".join("NaN" if v is None else f"{v:.6g}" for v in vals) + "\n")
+        return name
+
+    loc = [(w, [medians.get((c, w, "locality_pct")) for c in configs]) for w in workloads]
+    thr_keys = [(w, "throughput_bps") for w in workloads] + [("hackbench", "msgs_per_s"), ("stress_ng", "bogo_ops_s")]
+    thr = []
+    for w, k in thr_keys:
+        base = medians.get((BASE, w, k))
+        thr.append((w, [ratio(medians.get((c, w, k)), base) for c in configs]))
+    lat = [(w, [medians.get((c, w, "wake_p99_us")) for c in configs]) for w in workloads]
+    lat.append(("cyclictest", [medians.get((c, "cyclictest", "p99_us")) for c in configs]))
+    files = [dat("plot-locality.dat", loc), dat("plot-throughput.dat", thr), dat("plot-latency.dat", lat)]
+    ncol = len(configs) + 1
+    # One-off callbacks (init, exit) would dwarf the ones on the hot path.
+    bpf_rows = [(p["name"], p.get("ns_per_run", 0)) for d in bpf for p in d.get("progs", [])
+                if p.get("run_cnt", 0) >= 10]
+    with open(os.path.join(outdir, "plot-bpf.dat"), "w", encoding="utf-8") as f:
+        f.write('label "ns per call"\n')
+        for name, ns in bpf_rows:
+            f.write(f'"{name}" {ns:.1f}\n')
+    gp = f"""set terminal pngcairo size 1400,1000 font ",10" noenhanced
+set output "plot.png"
+set multiplot layout 2,2 title "scx_ai_numa vs default scheduler (medians)"
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key outside right top vertical
+set grid ytics
+set yrange [0:100]
+set title "loader locality (% of work on its memory's node)"
+plot for [i=2:{ncol}] "{files[0]}" using i:xtic(1) title columnheader(i)
+set title "throughput relative to default (higher is better)"
+set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dashtype 2
+set yrange [0:1.2<*]
+plot for [i=2:{ncol}] "{files[1]}" using i:xtic(1) title columnheader(i)
+unset arrow 1
+set title "wake latency p99 (us, lower is better)"
+set logscale y
+set yrange [*:*]
+plot for [i=2:{ncol}] "{files[2]}" using i:xtic(1) title columnheader(i)
+unset logscale y
+set yrange [0:*]
+set title "BPF cost per hot callback (ns per call, scx_ai_numa)"
+set xtics rotate by -30
+{'plot "plot-bpf.dat" using 2:xtic(1) title columnheader(2)' if bpf_rows else NO_BPF_PLOT}
+unset multiplot
+"""
+    with open(os.path.join(outdir, "plot.gp"), "w", encoding="utf-8") as f:
+        f.write(gp)
+    r = subprocess.run([gnuplot, "plot.gp"], cwd=outdir, capture_output=True, text=True)
+    if r.returncode != 0:
+        return "gnuplot failed: " + r.stderr.strip()
+    return None
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--log", required=True, help="VM console log holding @@BENCH lines")
+    ap.add_argument("--out", help="directory for results.json, table.txt, plot.png")
+    ap.add_argument("--no-plot", action="store_true")
+    a = ap.parse_args(argv)
+
+    records, bad = parse_log(a.log)
+    meta, configs, values, medians, stalls, bpf, daemon_records = collect(records)
+    if BASE not in configs or len(configs) < 2 or not values:
+        print(f"report: no comparable results in {a.log} ({len(records)} records, {bad} unreadable)",
+              file=sys.stderr)
+        return 2
+    configs = [BASE] + [c for c in configs if c != BASE]
+    workloads = [w for w in AI_WORKLOADS if any((c, w, "throughput_bps") in medians for c in configs)]
+    nreps = max(len(v) for v in values.values())
+
+    rows = table_rows(configs, medians, values, stalls, workloads)
+    parts = [render_table(meta, configs, rows, nreps), ""]
+    all_targets = {}
+    for c in configs:
+        if c == BASE:
+            continue
+        all_targets[c] = targets_for(c, medians, values, stalls, bpf, meta.get("bpfcost", 1) != 0)
+        parts += [render_targets(c, all_targets[c]), ""]
+    parts.append(render_bpf(bpf))
+    if bad:
+        parts.append(f"note: {bad} @@BENCH line(s) unreadable (console interleaving?)")
+    text = "\n".join(parts)
+    print(text)
+
+    if a.out:
+        os.makedirs(a.out, exist_ok=True)
+        with open(os.path.join(a.out, "table.txt"), "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+        runs = []
+        for rec in records:
+            r = dict(rec)
+            if rec["workload"] == "cyclictest":
+                r["data"] = cyclictest_summary(rec["data"])   # histograms are bulky
+            runs.append(r)
+        doc = {
+            "meta": meta,
+            "configs": configs,
+            "medians": {c: {f"{w}.{k}": v for (cc, w, k), v in sorted(medians.items()) if cc == c}
+                        for c in configs},
+            "samples": {c: {f"{w}.{k}": v for (cc, w, k), v in sorted(values.items()) if cc == c}
+                        for c in configs},
+            "stalls": stalls,
+            "targets": all_targets,
+            "bpf_cost": bpf,
+            "daemon_records": daemon_records,
+            "runs": [r for r in runs if r["workload"] not in ("sched_stats", "tunables")],
+        }
+        with open(os.path.join(a.out, "results.json"), "w", encoding="utf-8") as f:
+            json.dump(doc, f, indent=1, sort_keys=False)
+        if not a.no_plot:
+            err = write_plot(a.out, configs, medians, bpf, workloads)
+            if err:
+                print(f"report: {err}", file=sys.stderr)
+    failed = any(not t["pass"] for res in all_targets.values() for t in res)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

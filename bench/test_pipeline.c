@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the benchmark's pure parts: percentiles, parsers, options. */
+#include <errno.h>
+#include <string.h>
+
+#include "pipeline.h"
+
+static int failures;
+
+#define EXPECT(cond, ...)							\
+	do {									\
+		if (!(cond)) {							\
+			failures++;						\
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);				\
+			fputc('\n', stderr);					\
+		}								\
+	} while (0)
+
+static void test_percentile_nearest_rank(void)
+{
+	uint64_t v[100];
+
+	for (int i = 0; i < 100; i++)
+		v[i] = 100 - i;			/* 100..1, unsorted on purpose */
+	pl_sort_u64(v, 100);
+	EXPECT(v[0] == 1 && v[99] == 100, "sort gave %lu..%lu", (unsigned long)v[0], (unsigned long)v[99]);
+	EXPECT(pl_percentile(v, 100, 50) == 50, "p50 = %lu", (unsigned long)pl_percentile(v, 100, 50));
+	EXPECT(pl_percentile(v, 100, 99) == 99, "p99 = %lu", (unsigned long)pl_percentile(v, 100, 99));
+	EXPECT(pl_percentile(v, 100, 99.5) == 100, "p99.5 = %lu", (unsigned long)pl_percentile(v, 100, 99.5));
+	EXPECT(pl_percentile(v, 100, 100) == 100, "max = %lu", (unsigned long)pl_percentile(v, 100, 100));
+	EXPECT(pl_percentile(v, 100, 0) == 1, "p0 = %lu", (unsigned long)pl_percentile(v, 100, 0));
+	/* With 10 samples p99 is the largest: 9 of 10 (90%) is not enough. */
+	EXPECT(pl_percentile(v, 10, 99) == 10, "p99 of 10 = %lu", (unsigned long)pl_percentile(v, 10, 99));
+	EXPECT(pl_percentile(v, 10, 50) == 5, "p50 of 10 = %lu", (unsigned long)pl_percentile(v, 10, 50));
+}
+
+static void test_percentile_edges(void)
+{
+	uint64_t one = 42;
+
+	EXPECT(pl_percentile(NULL, 0, 50) == 0, "empty set gives 0");
+	EXPECT(pl_percentile(&one, 1, 1) == 42, "single value is every percentile");
+	EXPECT(pl_percentile(&one, 1, 99) == 42, "single value is every percentile");
+}
+
+static void test_list_parse(void)
+{
+	bool set[16] = { false };
+
+	EXPECT(pl_parse_list("0-3,6,8-9\n", set, 16) == 7, "count");
+	EXPECT(set[0] && set[3] && !set[4] && set[6] && !set[7] && set[9] && !set[10], "members");
+	memset(set, 0, sizeof(set));
+	EXPECT(pl_parse_list("5", set, 16) == 1 && set[5], "single index");
+	EXPECT(pl_parse_list("", set, 16) == 0, "empty list");
+	EXPECT(pl_parse_list("3-1", set, 16) == -EINVAL, "reversed range refused");
+	EXPECT(pl_parse_list("1,,2", set, 16) == -EINVAL, "empty element refused");
+	EXPECT(pl_parse_list("1;2", set, 16) == -EINVAL, "junk refused");
+	EXPECT(pl_parse_list("0-16", set, 16) == -ERANGE, "index past the table refused");
+}
+
+static void test_proc_stat(void)
+{
+	static const char text[] =
+		"cpu  100 0 100 800 0 0 0 0 0 0\n"
+		"cpu0 10 1 9 70 10 0 0 0 5 0\n"
+		"cpu1 50 0 50 0 0 0 0 0 0 0\n"
+		"intr 12345\n"
+		"cpu3 1 2 3 4\n";
+	struct pl_cpu_times t[4];
+
+	memset(t, 0, sizeof(t));
+	EXPECT(pl_parse_proc_stat(text, t, 4) == 3, "three cpuN lines");
+	/* idle (70) and iowait (10) are not busy; guest (5) is inside user already. */
+	EXPECT(t[0].total == 100 && t[0].busy == 20, "cpu0 %lu/%lu", (unsigned long)t[0].busy,
+	       (unsigned long)t[0].total);
+	EXPECT(t[1].total == 100 && t[1].busy == 100, "cpu1 fully busy");
+	EXPECT(t[3].total == 10 && t[3].busy == 6, "old kernels: four fields");
+	EXPECT(pl_parse_proc_stat("intr 1\n", t, 4) == -EINVAL, "no CPU lines is an error");
+}
+
+static int parse(struct pl_config *c, char *err, size_t len, int argc, const char **argv)
+{
+	return pl_parse_args(argc, (char **)argv, c, err, len);
+}
+
+static void test_args(void)
+{
+	struct pl_config c;
+	char err[256];
+
+	{
+		const char *argv[] = { "ai_pipeline" };
+
+		EXPECT(parse(&c, err, sizeof(err), 1, argv) == 0, "no args: %s", err);
+		EXPECT(c.duration_s == 10 && c.imbalance == 1 && c.loaders == 0 && !c.json,
+		       "defaults");
+	}
+	{
+		const char *argv[] = { "ai_pipeline", "-d", "3", "--imbalance=4", "--io-us", "0",
+				       "-j", "--label", "fit", "--churn", "2", "--spawn-local" };
+
+		EXPECT(parse(&c, err, sizeof(err), 12, argv) == 0, "valid: %s", err);
+		EXPECT(c.duration_s == 3 && c.imbalance == 4 && c.io_us == 0 && c.json &&
+		       !strcmp(c.label, "fit") && c.churn == 2 && c.spawn_local, "values taken");
+	}
+	{
+		const char *argv[] = { "ai_pipeline", "--duration", "0" };
+
+		EXPECT(parse(&c, err, sizeof(err), 3, argv) == -ERANGE, "zero duration refused");
+		EXPECT(strstr(err, "--duration") && strstr(err, "1..3600"), "message: %s", err);
+	}
+	{
+		const char *argv[] = { "ai_pipeline", "-l", "-2" };
+
+		EXPECT(parse(&c, err, sizeof(err), 3, argv) == -EINVAL, "negative refused");
+		EXPECT(strstr(err, "--loaders"), "message names the option: %s", err);
+	}
+	{
+		const char *argv[] = { "ai_pipeline", "--passes", "3x" };
+
+		EXPECT(parse(&c, err, sizeof(err), 3, argv) == -EINVAL, "trailing junk refused");
+	}
+	{
+		const char *argv[] = { "ai_pipeline", "--warmup" };
+
+		EXPECT(parse(&c, err, sizeof(err), 2, argv) == -EINVAL, "missing value refused");
+		EXPECT(strstr(err, "needs a value"), "message: %s", err);
+	}
+	{
+		const char *argv[] = { "ai_pipeline", "--bogus" };
+
+		EXPECT(parse(&c, err, sizeof(err), 2, argv) == -EINVAL, "unknown option refused");
+	}
+	{
+		const char *argv[] = { "ai_pipeline", "extra" };
+
+		EXPECT(parse(&c, err, sizeof(err), 2, argv) == -EINVAL, "positional refused");
+	}
+	{
+		const char *argv[] = { "ai_pipeline", "--stall-ms", "99999999999999999999" };
+
+		EXPECT(parse(&c, err, sizeof(err), 3, argv) == -ERANGE, "overflow refused");
+	}
+}
+
+int main(void)
+{
+	test_percentile_nearest_rank();
+	test_percentile_edges();
+	test_list_parse();
+	test_proc_stat();
+	test_args();
+	if (failures) {
+		fprintf(stderr, "%d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("all bench unit checks passed\n");
+	return 0;
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one contract between the BPF scheduler and userspace.
+ *
+ * Everything that crosses the boundary is declared here once, with
+ * fixed-width types and fixed caps, and included by both sides: the BPF
+ * program (through vmlinux.h types) and the daemon (through linux/types.h).
+ * Changing a layout here changes both sides at once; nothing is declared twice.
+ */
+#ifndef SCX_AI_NUMA_INTF_H
+#define SCX_AI_NUMA_INTF_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+typedef __u8 u8;
+typedef __u32 u32;
+typedef __s32 s32;
+typedef __u64 u64;
+typedef __s64 s64;
+#endif
+
+/*
+ * Caps. The BPF side sizes its arrays with these, so a machine beyond them is
+ * refused by the daemon's topology check instead of being silently truncated.
+ * AN_MAX_NODE_ID bounds the kernel's (possibly sparse) node ids; AN_MAX_NODES
+ * bounds the number of nodes that have CPUs, which get a dense index and a
+ * dispatch queue each.
+ */
+#define AN_MAX_CPUS	1024
+#define AN_MAX_NODES	16
+#define AN_MAX_NODE_ID	64
+
+/* Dispatch queue id of dense node index @n: one user DSQ per CPU node. */
+#define AN_NODE_DSQ(n)	((u64)(n))
+
+/* Home node not decided yet (first wakeup decides it). */
+#define AN_NO_NODE	0xffffffffu
+
+/*
+ * Per-node event counters, kept in a per-CPU array indexed by dense node
+ * index, so the hot path increments without atomics; the daemon sums CPUs.
+ * The node is the one the event belongs to: for a steal, STEAL_IN counts on
+ * the thief's node and STEAL_OUT on the victim queue's node.
+ */
+enum an_stat {
+	AN_STAT_DIRECT,		/* woken task placed on an idle CPU of its home node */
+	AN_STAT_DIRECT_REMOTE,	/* ... on an idle CPU of another node (stealing on) */
+	AN_STAT_NODE_ENQ,	/* queued on its home node's dispatch queue */
+	AN_STAT_PINNED_ENQ,	/* one-CPU / migration-disabled task queued on its CPU */
+	AN_STAT_NODE_DISPATCH,	/* a CPU took work from its own node's queue */
+	AN_STAT_STEAL_IN,	/* a CPU took work from another node's queue */
+	AN_STAT_STEAL_OUT,	/* work taken from this node's queue by another node */
+	AN_STAT_KICK,		/* idle CPU woken to serve a queue */
+	AN_STAT_HOME_MOVE,	/* a task's home node changed */
+	AN_STAT_WAKE_PREEMPT,	/* a CPU preempted for a latency-critical wakeup */
+	AN_STAT_RESCUE,		/* taken from a queue whose head starved, stealing on or off */
+	AN_NR_STATS,
+};
+
+/*
+ * Queue-wait histogram: time from insertion into a node queue to running,
+ * bucket b counts waits in [2^(b-1), 2^b) microseconds (bucket 0: < 1us),
+ * the last bucket everything longer.
+ */
+#define AN_WAIT_BUCKETS	16
+
+struct an_node_stats {
+	u64 cnt[AN_NR_STATS];
+	u64 wait_hist[AN_WAIT_BUCKETS];
+};
+
+/*
+ * Live tunables: one struct in the BPF program's .data section, written by
+ * the daemon through the memory-mapped skeleton while the scheduler runs.
+ * Every field is read with READ_ONCE semantics on the BPF side, so a change
+ * is effective at the next scheduling event, without a reload. Ranges,
+ * defaults and units live in the daemon's tunables table, which is the
+ * single source of truth for them.
+ */
+struct an_tunables {
+	u64 slice_ns;		/* time slice given to every dispatch */
+	u64 home_move_ns;	/* run time away from home before home moves */
+	u64 steal_delay_ns;	/* ... or whose oldest task waited this long */
+	u64 lat_run_ns;		/* average burst below which a waking task preempts */
+	u32 steal;		/* 0: strict locality, 1: idle CPUs steal work */
+	u32 steal_min_queued;	/* steal from queues at least this deep ... */
+	u32 remote_idle;	/* wake onto another node's idle CPU when steal is on */
+	u32 numa_pref;		/* honour the kernel's NUMA-balancing preferred node */
+	u32 wake_preempt;	/* latency-critical wakeups may preempt a home CPU */
+	u32 pad;
+};
+
+/*
+ * Topology handed to BPF before load (read-only data). Dense node indices
+ * 0..nr_nodes-1 name the nodes that have CPUs. Nodes without CPUs (memory
+ * only) map to the nearest node with CPUs, so a task whose memory lives there
+ * still gets a home that some CPU serves.
+ */
+struct an_topo {
+	u32 nr_cpus;				/* possible CPU ids are < nr_cpus */
+	u32 nr_nodes;				/* dense nodes (with CPUs) */
+	u32 cpu_node[AN_MAX_CPUS];		/* cpu -> dense node */
+	u8 cpu_online[AN_MAX_CPUS];		/* online at attach time */
+	u8 cpu_known[AN_MAX_CPUS];		/* in a node: hotplug handled in place */
+	u32 node_id[AN_MAX_NODES];		/* dense -> kernel node id */
+	u32 node_of_id[AN_MAX_NODE_ID];		/* kernel node id -> dense (nearest) */
+	u32 node_nr_online[AN_MAX_NODES];	/* online CPUs per dense node */
+	/* For each dense node, all dense nodes ordered by SLIT distance (self first). */
+	u32 node_order[AN_MAX_NODES][AN_MAX_NODES];
+};
+
+/* Last exit of the scheduler as the kernel reported it (see ops.exit). */
+#define AN_EXIT_REASON_LEN	128
+#define AN_EXIT_MSG_LEN		1024
+#define AN_EXIT_DUMP_LEN	16384
+
+struct an_exit_info {
+	s32 kind;		/* enum scx_exit_kind; 0 while attached */
+	s32 pad;
+	s64 exit_code;		/* SCX_ECODE_* bits for kernel-initiated exits */
+	char reason[AN_EXIT_REASON_LEN];
+	char msg[AN_EXIT_MSG_LEN];
+	char dump[AN_EXIT_DUMP_LEN];	/* the kernel's debug dump (error exits) */
+};
+
+/* Exit code bits (enum scx_exit_code), repeated for userspace which has no vmlinux.h. */
+#define AN_ECODE_RSN_HOTPLUG	(1ULL << 32)
+#define AN_ECODE_ACT_RESTART	(1ULL << 48)
+
+/* Exit kinds the daemon must tell apart (enum scx_exit_kind). */
+#define AN_EXIT_NONE		0
+#define AN_EXIT_DONE		1
+#define AN_EXIT_UNREG		64
+#define AN_EXIT_UNREG_BPF	65
+#define AN_EXIT_UNREG_KERN	66
+#define AN_EXIT_SYSRQ		67
+#define AN_EXIT_ERROR		1024
+
+/*
+ * Placement homes: a node chosen for a task from outside the scheduler. The
+ * daemon fills two hash maps the policy consults before any home rule of its
+ * own: tgid -> home (processes holding a GPU open get that GPU's node, and
+ * processes an operator pinned) and cgroup id -> home (pinned cgroups, which
+ * cover their descendants). A pin beats a GPU association, so a tgid entry
+ * says where it came from.
+ */
+#define AN_MAX_TGID_HOMES	8192	/* processes with a placement home */
+#define AN_MAX_PINS		256	/* operator rules: processes and cgroups */
+#define AN_CGROUP_MAX_DEPTH	16	/* cgroup levels searched for a pin, deepest first */
+
+#define AN_HOME_GPU	1	/* associated with the GPUs it holds open */
+#define AN_HOME_PIN	2	/* pinned by a rule */
+
+struct an_home {
+	u32 node;	/* dense node */
+	u32 src;	/* AN_HOME_GPU or AN_HOME_PIN */
+};
+
+#endif /* SCX_AI_NUMA_INTF_H */

@@ -1,0 +1,971 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scx_ai_numa: keep each task on the NUMA node that holds its memory.
+ *
+ * Four mechanisms:
+ *
+ * 1. One dispatch queue (DSQ) per node with CPUs, allocated on that node.
+ *    A CPU serves its own node's queue first, so queued work runs where its
+ *    memory is.
+ *
+ * 2. Idle fast path. A waking task whose home node has an idle CPU goes
+ *    straight to that CPU's local queue (its previous CPU first, for a warm
+ *    cache). Only when the home node has none, and stealing is on, is an idle
+ *    CPU of the nearest other node used: running remotely beats waiting.
+ *
+ * 3. A stable home node per task. The naive rule "home = node of the last
+ *    CPU" makes home follow every steal, so after a few steals locality is
+ *    random. Here home is:
+ *      - the kernel's NUMA-balancing preferred node when it has one (it is
+ *        derived from where the task's memory faults land, i.e. where its
+ *        memory is);
+ *      - otherwise the node the task first ran on (where its first-touch
+ *        allocations went), which moves only after the task has run
+ *        home_move_ns on one other node without once running at home. A
+ *        task stolen now and then keeps its home; one that really lives
+ *        elsewhere now (its CPUs there are the only ones it gets) follows.
+ *
+ * 4. Stealing. A CPU whose own queue is empty takes work from other nodes'
+ *    queues, nearest (SLIT distance) first, when stealing is on and the
+ *    victim queue is at least steal_min_queued deep or its oldest task has
+ *    waited steal_delay_ns. The delay is the hysteresis: a queue that its own
+ *    CPUs will drain within a moment keeps its tasks local. Queueing on a
+ *    busy node also kicks an idle CPU of the nearest node so it comes and
+ *    steals.
+ *
+ * Within a node queue tasks are ordered by weighted virtual time, so no task
+ * starves and nice levels hold; a task that slept is placed at most one
+ * slice behind the current virtual time so sleeping earns no unbounded
+ * credit. Short-burst, frequently-waking tasks (GPU launch threads: they run
+ * microseconds, then wait for the next batch) are latency-critical: when
+ * their home node has no idle CPU they go to the front of the queue and
+ * preempt a home CPU that runs a long-burst task, instead of waiting a slice.
+ *
+ * A rescue timer is the last line of defence: every RESCUE_PERIOD_NS it
+ * looks at the oldest task of each node queue, and one that waited
+ * RESCUE_WAIT_NS (far beyond any slice rotation) marks its queue so that
+ * any CPU takes from it, stealing on or off, and an idle CPU is woken to do
+ * so. Seen in the VM: a CPU going offline while its node's remaining CPU was
+ * busy and stealing was off left the RCU grace-period thread queued there
+ * while another node's CPU sat idle.
+ *
+ * Never stranding a task: a task allowed on one CPU only, or with migration
+ * disabled, is queued on that CPU's local DSQ; a task whose home node has no
+ * online CPU it may use is queued on the node of the CPU it is on. Every
+ * node queue is thus served by a CPU of its node, with stealing on or off.
+ *
+ * CPU hotplug is handled in place: a CPU's node does not change when it goes
+ * offline, so cpu_online/cpu_offline only keep per-node online counts. A
+ * node whose CPUs are all offline has its queue drained by the others, with
+ * stealing on or off. Only a CPU the daemon never saw (hot-added, in no
+ * node at attach) asks for a restart, so the daemon re-reads the topology.
+ * Without these callbacks the kernel ejects the scheduler on every hotplug
+ * event, and a re-attach during a burst of them is refused until it ends.
+ */
+#include "helpers.bpf.h"
+#include "intf.h"
+#include "placement.bpf.h"
+
+char _license[] SEC("license") = "GPL";
+
+/* Filled by the daemon before load. */
+const volatile struct an_topo topo;
+
+/* Written by the daemon before load and at any time after; see struct an_tunables. */
+struct an_tunables tun SEC(".data");
+
+/* Read by the daemon. */
+struct an_exit_info exit_info;
+u32 node_queued[AN_MAX_NODES];
+
+/* Online CPUs per dense node, kept by the hotplug callbacks. */
+u32 node_online[AN_MAX_NODES];
+
+/* Debug builds of the daemon set this to exercise the error path. */
+u32 debug_inject_error;
+
+/* Nodes whose queue has a starving head, set by the rescue timer. */
+u32 rescue_nodes;
+
+#define RESCUE_PERIOD_NS	(20ULL * 1000 * 1000)
+#define RESCUE_WAIT_NS		(200ULL * 1000 * 1000)
+
+struct rescue_timer {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct rescue_timer);
+} rescue_timers SEC(".maps");
+
+/* Largest virtual time that started running: the queues' "now". */
+u64 vtime_now;
+
+/* What each CPU runs, for picking a CPU to preempt. */
+struct cpu_state {
+	u64 started_ns;
+	u32 lat_crit;
+	u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AN_MAX_CPUS);
+	__type(key, u32);
+	__type(value, struct cpu_state);
+} cpu_states SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, AN_MAX_NODES);
+	__type(key, u32);
+	__type(value, struct an_node_stats);
+} node_stats SEC(".maps");
+
+struct node_mask {
+	struct bpf_cpumask __kptr *mask;
+};
+
+/* CPUs of each dense node, built in init; the idle search is confined to these. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AN_MAX_NODES);
+	__type(key, u32);
+	__type(value, struct node_mask);
+} node_masks SEC(".maps");
+
+struct task_ctx {
+	u32 home;		/* dense node, AN_NO_NODE until first seen */
+	u32 away_node;		/* node the task has been running on instead */
+	u64 away_ns;		/* run time there since it last ran at home */
+	u64 started_ns;		/* when it last started running */
+	u64 enq_ns;		/* when it was put on a node queue, 0 if not there */
+	u64 vtime;		/* weighted virtual run time */
+	u64 burst_ns;		/* run time since it last woke */
+	u64 avg_burst_ns;	/* moving average of burst_ns at each sleep */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_ctx);
+} task_ctxs SEC(".maps");
+
+static __always_inline void stat_add(u32 node, enum an_stat idx)
+{
+	struct an_node_stats *s;
+
+	s = bpf_map_lookup_elem(&node_stats, &node);
+	if (s && idx < AN_NR_STATS)
+		s->cnt[idx]++;
+}
+
+/* Bucket of a queue wait: log2 of microseconds, see AN_WAIT_BUCKETS. */
+static __always_inline void wait_add(u32 node, u64 wait_ns)
+{
+	struct an_node_stats *s;
+	u64 us = wait_ns / 1000;
+	u32 b = 0;
+
+	s = bpf_map_lookup_elem(&node_stats, &node);
+	if (!s)
+		return;
+	while (us && b < AN_WAIT_BUCKETS - 1) {
+		us >>= 1;
+		b++;
+	}
+	barrier_var(b);
+	if (b < AN_WAIT_BUCKETS)
+		s->wait_hist[b]++;
+}
+
+/* Dense node of @cpu; CPUs beyond the topology count as node 0. */
+static __always_inline u32 cpu_node(s32 cpu)
+{
+	u32 idx = (u32)cpu, n;
+
+	barrier_var(idx);
+	if (idx >= AN_MAX_CPUS)
+		return 0;
+	n = topo.cpu_node[idx];
+	return n < AN_MAX_NODES ? n : 0;
+}
+
+static __always_inline u32 node_nr_online(u32 node)
+{
+	barrier_var(node);
+	if (node >= AN_MAX_NODES)
+		return 0;
+	return READ_ONCE(node_online[node]);
+}
+
+/* The @i-th nearest node to @node (0 is @node itself), AN_NO_NODE if none. */
+static __always_inline u32 nth_nearest(u32 node, u32 i)
+{
+	barrier_var(node);
+	barrier_var(i);
+	if (node >= AN_MAX_NODES || i >= AN_MAX_NODES)
+		return AN_NO_NODE;
+	return topo.node_order[node][i];
+}
+
+static __always_inline u32 dense_of_id(s32 nid)
+{
+	u32 idx = (u32)nid;
+
+	barrier_var(idx);
+	if (idx >= AN_MAX_NODE_ID)
+		return AN_NO_NODE;
+	return topo.node_of_id[idx];
+}
+
+static __always_inline u32 nr_nodes(void)
+{
+	u32 n = topo.nr_nodes;
+
+	return n <= AN_MAX_NODES ? n : AN_MAX_NODES;
+}
+
+/*
+ * Node masks are RCU-protected kptrs: callers hold bpf_rcu_read_lock() for
+ * as long as they use the returned mask.
+ */
+static __always_inline const struct cpumask *node_cpus(u32 node)
+{
+	struct node_mask *nm = bpf_map_lookup_elem(&node_masks, &node);
+
+	if (!nm || !nm->mask)
+		return NULL;
+	return (const struct cpumask *)nm->mask;
+}
+
+static __always_inline struct task_ctx *task_ctx(struct task_struct *p)
+{
+	return bpf_task_storage_get(&task_ctxs, p, 0, 0);
+}
+
+/*
+ * BPF programs run with migration disabled, so when the task being enqueued
+ * is the one running this program (a task whose slice ran out, enqueued
+ * from its own context) its count reads 1 without the task having asked.
+ * Taking that 1 at face value queues every such task on its own CPU's local
+ * DSQ, where it runs again at once and starves the node queue.
+ */
+static __always_inline bool migration_disabled(const struct task_struct *p)
+{
+	unsigned short md;
+
+	if (!bpf_core_field_exists(p->migration_disabled))
+		return false;
+	md = p->migration_disabled;
+	if (!md)
+		return false;
+	if (md == 1 && p == (void *)bpf_get_current_task_btf())
+		return false;
+	return true;
+}
+
+/*
+ * The task's home node; before the task has first run (home not decided,
+ * see an_running()) the node of @cpu, without deciding it.
+ */
+static u32 task_home(struct task_struct *p, struct task_ctx *tctx, s32 cpu)
+{
+	u32 home = tctx->home;
+
+	/*
+	 * A node user space chose (the node of the process's GPUs, or a pin)
+	 * beats every rule of ours; a task whose affinity already picks its
+	 * CPUs is left to the affinity.
+	 */
+	if (p->nr_cpus_allowed >= topo.nr_cpus) {
+		u32 ph = placement_home(p);
+
+		if (ph < nr_nodes()) {
+			if (ph != home) {
+				if (home != AN_NO_NODE)
+					stat_add(ph, AN_STAT_HOME_MOVE);
+				tctx->home = ph;
+			}
+			tctx->away_ns = 0;
+			return ph;
+		}
+	}
+	if (READ_ONCE(tun.numa_pref) && bpf_core_field_exists(p->numa_preferred_nid)) {
+		u32 pref = dense_of_id(p->numa_preferred_nid);
+
+		if (pref < nr_nodes() && pref != home) {
+			if (home != AN_NO_NODE)
+				stat_add(pref, AN_STAT_HOME_MOVE);
+			tctx->home = pref;
+			tctx->away_ns = 0;
+			return pref;
+		}
+	}
+	if (home >= nr_nodes())
+		return cpu_node(cpu);
+	return home;
+}
+
+/* Take an idle CPU of @node that @p may use, -1 if none. */
+static s32 pick_idle_in_node(struct task_struct *p, u32 node)
+{
+	const struct cpumask *cpus;
+	s32 cpu = -1;
+
+	if (node >= nr_nodes() || !node_nr_online(node))
+		return -1;
+	bpf_rcu_read_lock();
+	cpus = node_cpus(node);
+	/* Confining the search needs all of the node's CPUs to be allowed. */
+	if (cpus && bpf_cpumask_subset(cpus, p->cpus_ptr))
+		cpu = scx_bpf_pick_idle_cpu(cpus, 0);
+	bpf_rcu_read_unlock();
+	return cpu;
+}
+
+/* Short bursts between sleeps: a GPU launch thread, an event loop. */
+static __always_inline bool lat_critical(const struct task_ctx *tctx)
+{
+	u64 lat = READ_ONCE(tun.lat_run_ns);
+
+	return lat && tctx->avg_burst_ns && tctx->avg_burst_ns < lat;
+}
+
+static __always_inline void direct_dispatch(struct task_struct *p, u32 node, enum an_stat idx)
+{
+	stat_add(node, idx);
+	an_dsq_insert(p, SCX_DSQ_LOCAL, READ_ONCE(tun.slice_ns), 0);
+}
+
+s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+{
+	struct task_ctx *tctx;
+	bool is_idle = false, first;
+	u32 home, i, n, node;
+	s32 cpu;
+
+	tctx = task_ctx(p);
+	if (!tctx)
+		return prev_cpu;
+	first = tctx->home == AN_NO_NODE;
+	home = task_home(p, tctx, prev_cpu);
+
+	/*
+	 * A task that may not use all CPUs: let the kernel's default idle
+	 * search, which honours affinity, find a CPU. Such tasks are pinned by
+	 * someone who knows better than our home rule.
+	 */
+	if (p->nr_cpus_allowed < topo.nr_cpus) {
+		cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
+		if (is_idle)
+			direct_dispatch(p, cpu_node(cpu), cpu_node(cpu) == home ?
+					AN_STAT_DIRECT : AN_STAT_DIRECT_REMOTE);
+		return cpu;
+	}
+
+	/* The previous CPU keeps the cache warm: prefer it when it is home and idle. */
+	if (cpu_node(prev_cpu) == home && scx_bpf_test_and_clear_cpu_idle(prev_cpu)) {
+		direct_dispatch(p, home, AN_STAT_DIRECT);
+		return prev_cpu;
+	}
+	cpu = pick_idle_in_node(p, home);
+	if (cpu >= 0) {
+		direct_dispatch(p, home, AN_STAT_DIRECT);
+		return cpu;
+	}
+
+	/*
+	 * A task's first wakeup (fork) has no memory yet: wherever it runs first
+	 * is where its memory will be, so an idle CPU of another node is as good
+	 * a home as the parent's busy node, and it spreads new work out.
+	 */
+	if (!first && (!READ_ONCE(tun.steal) || !READ_ONCE(tun.remote_idle)))
+		return prev_cpu;
+	n = nr_nodes();
+	for (i = 1; i < AN_MAX_NODES && i < n; i++) {
+		node = nth_nearest(home, i);
+		cpu = pick_idle_in_node(p, node);
+		if (cpu < 0)
+			continue;
+		/* A first run there makes it home (an_running()): not remote. */
+		direct_dispatch(p, node, first ? AN_STAT_DIRECT : AN_STAT_DIRECT_REMOTE);
+		return cpu;
+	}
+	return prev_cpu;
+}
+
+/* Kick an idle CPU of @node that may run @p; true if one was kicked. */
+static bool kick_idle_in_node(struct task_struct *p, u32 node)
+{
+	const struct cpumask *cpus;
+	s32 cpu = -1;
+
+	if (node >= nr_nodes() || !node_nr_online(node))
+		return false;
+	bpf_rcu_read_lock();
+	cpus = node_cpus(node);
+	if (cpus && bpf_cpumask_intersects(cpus, p->cpus_ptr))
+		cpu = scx_bpf_pick_idle_cpu(cpus, 0);
+	bpf_rcu_read_unlock();
+	if (cpu < 0)
+		return false;
+	scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+	stat_add(node, AN_STAT_KICK);
+	return true;
+}
+
+/* Is @cpu of @node, allowed for @p, running a long-burst task? */
+static bool preemptible(struct task_struct *p, s32 cpu, u32 node)
+{
+	struct cpu_state *cs;
+	u32 idx = (u32)cpu;
+
+	if (idx >= AN_MAX_CPUS || cpu_node(cpu) != node ||
+	    !bpf_cpumask_test_cpu(idx, p->cpus_ptr))
+		return false;
+	cs = bpf_map_lookup_elem(&cpu_states, &idx);
+	return cs && !cs->lat_crit && cs->started_ns;
+}
+
+/*
+ * A latency-critical task was queued on @node with no idle CPU there:
+ * preempt one of its CPUs running a long-burst task. The task's previous CPU
+ * first (warm cache), then one other CPU of the node.
+ */
+static void preempt_for(struct task_struct *p, u32 node, s32 prev)
+{
+	const struct cpumask *cpus;
+	s32 cpu = -1;
+
+	if (preemptible(p, prev, node)) {
+		cpu = prev;
+	} else {
+		bpf_rcu_read_lock();
+		cpus = node_cpus(node);
+		if (cpus)
+			cpu = bpf_cpumask_any_distribute(cpus);
+		bpf_rcu_read_unlock();
+		if (!preemptible(p, cpu, node))
+			return;
+	}
+	scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+	stat_add(node, AN_STAT_WAKE_PREEMPT);
+}
+
+/* Can a CPU of @node run @p at all? */
+static bool node_serves(struct task_struct *p, u32 node)
+{
+	const struct cpumask *cpus;
+	bool ok = false;
+
+	if (node >= nr_nodes() || !node_nr_online(node))
+		return false;
+	bpf_rcu_read_lock();
+	cpus = node_cpus(node);
+	if (cpus)
+		ok = bpf_cpumask_intersects(cpus, p->cpus_ptr);
+	bpf_rcu_read_unlock();
+	return ok;
+}
+
+void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	u64 slice = READ_ONCE(tun.slice_ns), now_v, vtime;
+	struct task_ctx *tctx;
+	bool urgent = false;
+	u32 node, i, n;
+	s32 task_cpu;
+
+	task_cpu = scx_bpf_task_cpu(p);
+	/*
+	 * Only one CPU can run it: a node queue could strand it behind CPUs
+	 * that may not take it, so hand it to that CPU directly.
+	 */
+	if (p->nr_cpus_allowed == 1 || migration_disabled(p)) {
+		stat_add(cpu_node(task_cpu), AN_STAT_PINNED_ENQ);
+		an_dsq_insert(p, SCX_DSQ_LOCAL, slice, enq_flags);
+		return;
+	}
+
+	tctx = task_ctx(p);
+	if (!tctx) {
+		/* No context (allocation failed): FIFO on the CPU's node is always safe. */
+		node = cpu_node(task_cpu);
+		stat_add(node, AN_STAT_NODE_ENQ);
+		an_dsq_insert_vtime(p, AN_NODE_DSQ(node), slice, READ_ONCE(vtime_now), enq_flags);
+		kick_idle_in_node(p, node);
+		return;
+	}
+	node = task_home(p, tctx, task_cpu);
+	if (!node_serves(p, node))
+		node = cpu_node(task_cpu);
+
+	/* Sleeping earns at most one slice of credit. */
+	now_v = READ_ONCE(vtime_now);
+	vtime = tctx->vtime;
+	if (now_v > slice && vtime < now_v - slice)
+		vtime = now_v - slice;
+	if ((enq_flags & SCX_ENQ_WAKEUP) && READ_ONCE(tun.wake_preempt) && lat_critical(tctx)) {
+		urgent = true;
+		if (now_v > slice)
+			vtime = now_v - slice;
+	}
+	tctx->vtime = vtime;
+	tctx->enq_ns = bpf_ktime_get_ns();
+
+	stat_add(node, AN_STAT_NODE_ENQ);
+	an_dsq_insert_vtime(p, AN_NODE_DSQ(node), slice, vtime, enq_flags);
+
+	if (kick_idle_in_node(p, node))
+		return;
+	if (urgent) {
+		preempt_for(p, node, task_cpu);
+		return;
+	}
+	/*
+	 * Home is busy. With stealing on, wake an idle CPU of the nearest node
+	 * that has one: it will find nothing local and steal, instead of
+	 * sleeping while work waits.
+	 */
+	if (!READ_ONCE(tun.steal) ||
+	    scx_bpf_dsq_nr_queued(AN_NODE_DSQ(node)) < (s32)READ_ONCE(tun.steal_min_queued))
+		return;
+	n = nr_nodes();
+	for (i = 1; i < AN_MAX_NODES && i < n; i++) {
+		if (kick_idle_in_node(p, nth_nearest(node, i)))
+			return;
+	}
+}
+
+/* How long the oldest task of @victim's queue has waited, 0 if empty. */
+static u64 head_wait_ns(u32 victim, u64 now)
+{
+	struct task_struct *p;
+	struct task_ctx *tctx;
+	u64 oldest = 0;
+	int seen = 0;
+
+	/* The queue is ordered by vtime, not age: look at its first few. */
+	bpf_for_each(scx_dsq, p, AN_NODE_DSQ(victim), 0) {
+		tctx = task_ctx(p);
+		if (tctx && tctx->enq_ns && (!oldest || tctx->enq_ns < oldest))
+			oldest = tctx->enq_ns;
+		if (++seen >= 4)
+			break;
+	}
+	return oldest && now > oldest ? now - oldest : 0;
+}
+
+/* Is @victim's queue deep enough, or waited on long enough, to steal from? */
+static bool worth_stealing(u32 victim, u64 now)
+{
+	s32 queued = scx_bpf_dsq_nr_queued(AN_NODE_DSQ(victim));
+	u64 delay = READ_ONCE(tun.steal_delay_ns);
+
+	if (queued <= 0)
+		return false;
+	if (queued >= (s32)READ_ONCE(tun.steal_min_queued))
+		return true;
+	return delay && head_wait_ns(victim, now) >= delay;
+}
+
+void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
+{
+	u32 node = cpu_node(cpu), i, n, victim, steal;
+	u64 now;
+
+	if (unlikely(READ_ONCE(debug_inject_error))) {
+		an_error("debug: error injected by the daemon on cpu %d", cpu);
+		return;
+	}
+	if (an_dsq_move_to_local(AN_NODE_DSQ(node))) {
+		stat_add(node, AN_STAT_NODE_DISPATCH);
+		goto out;
+	}
+
+	now = bpf_ktime_get_ns();
+	steal = READ_ONCE(tun.steal);
+	n = nr_nodes();
+	for (i = 1; i < AN_MAX_NODES && i < n; i++) {
+		victim = nth_nearest(node, i);
+		if (victim >= AN_MAX_NODES)
+			continue;
+		/*
+		 * A node with no CPU online has nobody else to run its queue;
+		 * a starving queue is served by anyone (see the rescue timer).
+		 */
+		if (victim < 32 && (READ_ONCE(rescue_nodes) & (1U << victim))) {
+			if (an_dsq_move_to_local(AN_NODE_DSQ(victim))) {
+				__sync_fetch_and_and(&rescue_nodes, ~(1U << victim));
+				stat_add(node, AN_STAT_RESCUE);
+				break;
+			}
+			continue;
+		}
+		if (node_nr_online(victim)) {
+			if (!steal || !worth_stealing(victim, now))
+				continue;
+		}
+		if (an_dsq_move_to_local(AN_NODE_DSQ(victim))) {
+			stat_add(node, AN_STAT_STEAL_IN);
+			stat_add(victim, AN_STAT_STEAL_OUT);
+			break;
+		}
+	}
+out:
+	barrier_var(node);
+	if (node < AN_MAX_NODES)
+		node_queued[node] = scx_bpf_dsq_nr_queued(AN_NODE_DSQ(node));
+}
+
+void BPF_STRUCT_OPS(an_running, struct task_struct *p)
+{
+	struct task_ctx *tctx = task_ctx(p);
+	struct cpu_state *cs;
+	u32 cpu = bpf_get_smp_processor_id(), node;
+	u64 now = bpf_ktime_get_ns();
+
+	if (!tctx)
+		return;
+	tctx->started_ns = now;
+	/*
+	 * Home is decided where the task first runs: its first allocations land
+	 * there. And while its affinity keeps it off its home node, home follows
+	 * it at once: memory touched while pinned is local to where it is pinned.
+	 */
+	node = cpu_node(cpu);
+	if (tctx->home >= nr_nodes()) {
+		tctx->home = node;
+	} else if (tctx->home != node && !node_serves(p, tctx->home)) {
+		tctx->home = node;
+		tctx->away_ns = 0;
+		stat_add(node, AN_STAT_HOME_MOVE);
+	}
+	if (tctx->enq_ns) {
+		wait_add(node, now - tctx->enq_ns);
+		tctx->enq_ns = 0;
+	}
+	/* Racy max: a lost update only delays the clock by one task's run. */
+	if (tctx->vtime > READ_ONCE(vtime_now))
+		WRITE_ONCE(vtime_now, tctx->vtime);
+	cs = bpf_map_lookup_elem(&cpu_states, &cpu);
+	if (cs) {
+		cs->started_ns = now;
+		cs->lat_crit = lat_critical(tctx);
+	}
+}
+
+/*
+ * Charge the run to the task's virtual time (scaled by weight: 100 is nice
+ * 0), track its burst length, and move home only after sustained running on
+ * one other node; see the top comment.
+ */
+void BPF_STRUCT_OPS(an_stopping, struct task_struct *p, bool runnable)
+{
+	struct task_ctx *tctx = task_ctx(p);
+	u32 node, weight;
+	u64 ran;
+
+	if (!tctx || !tctx->started_ns)
+		return;
+	ran = bpf_ktime_get_ns() - tctx->started_ns;
+	weight = p->scx.weight ? p->scx.weight : 100;
+	tctx->vtime += ran * 100 / weight;
+	tctx->burst_ns += ran;
+	if (!runnable) {
+		/* Going to sleep: a burst ended. */
+		tctx->avg_burst_ns = tctx->avg_burst_ns ?
+			(tctx->avg_burst_ns * 3 + tctx->burst_ns) / 4 : tctx->burst_ns;
+		tctx->burst_ns = 0;
+	} else if (tctx->burst_ns > tctx->avg_burst_ns * 4) {
+		/* Still running far past its average: not latency-critical now. */
+		tctx->avg_burst_ns = tctx->burst_ns;
+	}
+
+	if (tctx->home >= AN_MAX_NODES)
+		return;
+	node = cpu_node(scx_bpf_task_cpu(p));
+	if (node == tctx->home) {
+		tctx->away_ns = 0;
+		return;
+	}
+	if (node != tctx->away_node) {
+		tctx->away_node = node;
+		tctx->away_ns = 0;
+	}
+	tctx->away_ns += ran;
+	if (tctx->away_ns >= READ_ONCE(tun.home_move_ns)) {
+		tctx->home = node;
+		tctx->away_ns = 0;
+		stat_add(node, AN_STAT_HOME_MOVE);
+	}
+}
+
+/* A CPU the daemon's topology does not place in a node: reload needed. */
+static __always_inline bool cpu_unknown(s32 cpu)
+{
+	u32 idx = (u32)cpu;
+
+	barrier_var(idx);
+	return idx >= AN_MAX_CPUS || idx >= topo.nr_cpus || !topo.cpu_known[idx];
+}
+
+/* Exit with the code the kernel uses when it ejects a scheduler for hotplug. */
+static void hotplug_restart(s32 cpu)
+{
+	static char fmt[] = "cpu %d is not in the topology: reloading";
+	unsigned long long args[1] = { cpu };
+
+	scx_bpf_exit_bstr(SCX_ECODE_ACT_RESTART | SCX_ECODE_RSN_HOTPLUG, fmt, args, sizeof(args));
+}
+
+void BPF_STRUCT_OPS(an_cpu_online, s32 cpu)
+{
+	u32 node = cpu_node(cpu);
+
+	if (cpu_unknown(cpu)) {
+		hotplug_restart(cpu);
+		return;
+	}
+	barrier_var(node);
+	if (node < AN_MAX_NODES)
+		__sync_fetch_and_add(&node_online[node], 1);
+}
+
+void BPF_STRUCT_OPS(an_cpu_offline, s32 cpu)
+{
+	u32 node = cpu_node(cpu), i, n;
+
+	if (cpu_unknown(cpu)) {
+		hotplug_restart(cpu);
+		return;
+	}
+	barrier_var(node);
+	if (node >= AN_MAX_NODES)
+		return;
+	if (__sync_fetch_and_add(&node_online[node], -1) != 1 ||
+	    scx_bpf_dsq_nr_queued(AN_NODE_DSQ(node)) <= 0)
+		return;
+	/* Its last CPU left with tasks queued: wake another node to drain them. */
+	n = nr_nodes();
+	for (i = 1; i < AN_MAX_NODES && i < n; i++) {
+		const struct cpumask *cpus;
+		u32 other = nth_nearest(node, i);
+		s32 idle = -1;
+
+		if (!node_nr_online(other))
+			continue;
+		bpf_rcu_read_lock();
+		cpus = node_cpus(other);
+		if (cpus)
+			idle = scx_bpf_pick_idle_cpu(cpus, 0);
+		bpf_rcu_read_unlock();
+		if (idle >= 0) {
+			scx_bpf_kick_cpu(idle, SCX_KICK_IDLE);
+			return;
+		}
+	}
+}
+
+/*
+ * A thread created with its affinity already set (pthread_attr_setaffinity_np,
+ * a data loader bound to its node) is scheduled once before the affinity
+ * applies, possibly on another node, and that first run would make the wrong
+ * node its home. An affinity confined to one node is a clearer statement of
+ * where the task belongs: make that node home at once.
+ */
+void BPF_STRUCT_OPS(an_set_cpumask, struct task_struct *p, const struct cpumask *cpumask)
+{
+	struct task_ctx *tctx = task_ctx(p);
+	const struct cpumask *cpus;
+	u32 node, first = AN_NO_NODE, n = nr_nodes();
+	bool one = false;
+
+	if (!tctx)
+		return;
+	bpf_rcu_read_lock();
+	for (node = 0; node < AN_MAX_NODES && node < n; node++) {
+		cpus = node_cpus(node);
+		if (!cpus || !bpf_cpumask_intersects(cpus, cpumask))
+			continue;
+		if (first != AN_NO_NODE) {
+			one = false;
+			break;
+		}
+		first = node;
+		one = true;
+	}
+	bpf_rcu_read_unlock();
+	if (one && first != tctx->home) {
+		if (tctx->home != AN_NO_NODE)
+			stat_add(first, AN_STAT_HOME_MOVE);
+		tctx->home = first;
+		tctx->away_ns = 0;
+	}
+}
+
+s32 BPF_STRUCT_OPS(an_init_task, struct task_struct *p, struct scx_init_task_args *args)
+{
+	struct task_ctx *tctx;
+
+	tctx = bpf_task_storage_get(&task_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!tctx)
+		return -ENOMEM;
+	tctx->home = AN_NO_NODE;
+	tctx->away_node = AN_NO_NODE;
+	/* A new task starts at the current virtual time: no credit, no debt. */
+	tctx->vtime = READ_ONCE(vtime_now);
+	return 0;
+}
+
+/* Wake some idle CPU, nearest to @node first; true if one was found. */
+static bool kick_any_idle(u32 node)
+{
+	const struct cpumask *cpus;
+	u32 i, n = nr_nodes(), other;
+	s32 cpu;
+
+	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
+		other = nth_nearest(node, i);
+		if (other >= AN_MAX_NODES || !node_nr_online(other))
+			continue;
+		cpu = -1;
+		bpf_rcu_read_lock();
+		cpus = node_cpus(other);
+		if (cpus)
+			cpu = scx_bpf_pick_idle_cpu(cpus, 0);
+		bpf_rcu_read_unlock();
+		if (cpu >= 0) {
+			scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int rescue_fn(void *map, int *key, struct bpf_timer *timer)
+{
+	u64 now = bpf_ktime_get_ns();
+	u32 node, n = nr_nodes();
+
+	for (node = 0; node < AN_MAX_NODES && node < n && node < 32; node++) {
+		if (scx_bpf_dsq_nr_queued(AN_NODE_DSQ(node)) <= 0)
+			continue;
+		if (head_wait_ns(node, now) < RESCUE_WAIT_NS)
+			continue;
+		__sync_fetch_and_or(&rescue_nodes, 1U << node);
+		kick_any_idle(node);
+	}
+	bpf_timer_start(timer, RESCUE_PERIOD_NS, 0);
+	return 0;
+}
+
+static s32 start_rescue_timer(void)
+{
+	struct rescue_timer *rt;
+	u32 key = 0;
+	s32 ret;
+
+	rt = bpf_map_lookup_elem(&rescue_timers, &key);
+	if (!rt)
+		return -ENOENT;
+	ret = bpf_timer_init(&rt->timer, &rescue_timers, 1 /* CLOCK_MONOTONIC */);
+	if (ret)
+		return ret;
+	ret = bpf_timer_set_callback(&rt->timer, rescue_fn);
+	if (ret)
+		return ret;
+	return bpf_timer_start(&rt->timer, RESCUE_PERIOD_NS, 0);
+}
+
+static s32 build_node_mask(u32 node)
+{
+	struct bpf_cpumask *mask, *old;
+	struct node_mask *nm;
+	u32 cpu;
+
+	nm = bpf_map_lookup_elem(&node_masks, &node);
+	if (!nm)
+		return -ENOENT;
+	mask = bpf_cpumask_create();
+	if (!mask)
+		return -ENOMEM;
+	for (cpu = 0; cpu < AN_MAX_CPUS; cpu++) {
+		if (cpu >= topo.nr_cpus)
+			break;
+		if (topo.cpu_node[cpu] == node)
+			bpf_cpumask_set_cpu(cpu, mask);
+	}
+	old = bpf_kptr_xchg(&nm->mask, mask);
+	if (old)
+		bpf_cpumask_release(old);
+	return 0;
+}
+
+s32 BPF_STRUCT_OPS_SLEEPABLE(an_init)
+{
+	u32 node, n = nr_nodes();
+	s32 ret;
+
+	if (!n) {
+		an_error("no NUMA node in the topology (%u)", n);
+		return -EINVAL;
+	}
+	for (node = 0; node < AN_MAX_NODES; node++) {
+		if (node >= n)
+			break;
+		node_online[node] = topo.node_nr_online[node];
+		/* Allocate the queue on its own node: its CPUs are the ones touching it. */
+		ret = scx_bpf_create_dsq(AN_NODE_DSQ(node), topo.node_id[node]);
+		if (ret) {
+			an_error("creating the queue of node %u failed: %d", topo.node_id[node], ret);
+			return ret;
+		}
+		ret = build_node_mask(node);
+		if (ret) {
+			an_error("building the CPU mask of node %u failed: %d", topo.node_id[node], ret);
+			return ret;
+		}
+	}
+	/* After the queues exist: the timer looks at them. */
+	ret = start_rescue_timer();
+	if (ret) {
+		an_error("starting the rescue timer failed: %d", ret);
+		return ret;
+	}
+	return 0;
+}
+
+void BPF_STRUCT_OPS(an_exit, struct scx_exit_info *ei)
+{
+	bpf_probe_read_kernel_str(exit_info.reason, sizeof(exit_info.reason), ei->reason);
+	bpf_probe_read_kernel_str(exit_info.msg, sizeof(exit_info.msg), ei->msg);
+	if (ei->dump)
+		bpf_probe_read_kernel_str(exit_info.dump, sizeof(exit_info.dump), ei->dump);
+	exit_info.exit_code = ei->exit_code;
+	/* kind last: the daemon treats a non-zero kind as "record complete". */
+	asm volatile("" ::: "memory");
+	WRITE_ONCE(exit_info.kind, ei->kind);
+}
+
+SEC(".struct_ops.link")
+struct sched_ext_ops ai_numa_ops = {
+	.select_cpu	= (void *)an_select_cpu,
+	.enqueue	= (void *)an_enqueue,
+	.dispatch	= (void *)an_dispatch,
+	.running	= (void *)an_running,
+	.stopping	= (void *)an_stopping,
+	.init_task	= (void *)an_init_task,
+	.set_cpumask	= (void *)an_set_cpumask,
+	.cpu_online	= (void *)an_cpu_online,
+	.cpu_offline	= (void *)an_cpu_offline,
+	.init		= (void *)an_init,
+	.exit		= (void *)an_exit,
+	.exit_dump_len	= AN_EXIT_DUMP_LEN,
+	.name		= "ai_numa",
+};

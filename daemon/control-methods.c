@@ -1,0 +1,1157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control interface's methods: one table of {name, handler, needs_priv,
+ * parameters}. Names, privilege and parameter types are checked once, here,
+ * before any handler runs, so a handler only sees well-formed input. The
+ * handlers read the daemon through daemon.h and know nothing of sockets.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sys/utsname.h>
+#include <json-c/json.h>
+
+#include "control-internal.h"
+#include "daemon.h"
+#include "log.h"
+#include "placement.h"
+#include "sched.h"	/* exit_kind_str only: pure, from exitinfo.c */
+#include "varlink.h"
+
+#ifndef SCX_AI_NUMA_VERSION
+#define SCX_AI_NUMA_VERSION "unknown"
+#endif
+
+/* Longest tunable value text looked at; tunable_parse quotes at most 64 bytes of it. */
+#define VALUE_TEXT_MAX	64
+
+const char control_idl_service[] =
+	"# The varlink service interface: who this service is and which interfaces\n"
+	"# it implements.\n"
+	"interface org.varlink.service\n"
+	"\n"
+	"# Vendor, product, version, a URL and the interfaces this service implements.\n"
+	"method GetInfo() -> (\n"
+	"\tvendor: string,\n"
+	"\tproduct: string,\n"
+	"\tversion: string,\n"
+	"\turl: string,\n"
+	"\tinterfaces: []string\n"
+	")\n"
+	"\n"
+	"# The description, in varlink IDL, of one implemented interface.\n"
+	"method GetInterfaceDescription(interface: string) -> (description: string)\n"
+	"\n"
+	"error InterfaceNotFound (interface: string)\n"
+	"error MethodNotFound (method: string)\n"
+	"error MethodNotImplemented (method: string)\n"
+	"error InvalidParameter (parameter: string)\n"
+	"error PermissionDenied ()\n"
+	"error ExpectedMore ()\n";
+
+const char control_idl_iface[] =
+	"# Control interface of scx_ai_numad, the NUMA-aware sched_ext scheduler\n"
+	"# daemon for GPU training hosts. Reading is open to every client of the\n"
+	"# socket; SetTunable, Pin and Unpin need root or the daemon's control group.\n"
+	"interface " VL_IFACE "\n"
+	"\n"
+	"# The scheduler's last exit as the kernel reported it.\n"
+	"type Exit (\n"
+	"\t# enum scx_exit_kind: 1 done, 64 to 67 unregistered, 1024 and up errors\n"
+	"\tkind: int,\n"
+	"\t# the kind in words\n"
+	"\tkind_name: string,\n"
+	"\t# SCX_ECODE bits of exits the kernel started, such as a restart on hotplug\n"
+	"\tcode: int,\n"
+	"\treason: string,\n"
+	"\tmessage: string\n"
+	")\n"
+	"\n"
+	"type TopologySummary (\n"
+	"\t# online nodes, memory-only nodes included\n"
+	"\tnodes: int,\n"
+	"\t# nodes with CPUs; each has its own dispatch queue\n"
+	"\tcpu_nodes: int,\n"
+	"\t# possible CPU ids are below this\n"
+	"\tcpus: int,\n"
+	"\tonline_cpus: int\n"
+	")\n"
+	"\n"
+	"# The open-file scan that finds processes holding GPUs open.\n"
+	"type GpuScan (\n"
+	"\t# complete passes over every process's open files\n"
+	"\tpasses: int,\n"
+	"\t# CPU time the daemon spent scanning, in all passes\n"
+	"\tcpu_ns: int,\n"
+	"\t# the last complete pass: its CPU time, its duration (it runs in steps),\n"
+	"\t# the processes and open files it looked at, the processes it left\n"
+	"\t# alone (no GPU the last times: they are looked at less often), the\n"
+	"\t# processes with more open files than it looks at, and the processes\n"
+	"\t# holding a GPU open\n"
+	"\tlast_cpu_ns: int,\n"
+	"\tlast_wall_ns: int,\n"
+	"\tlast_processes: int,\n"
+	"\tlast_fds: int,\n"
+	"\tlast_skipped: int,\n"
+	"\tlast_truncated: int,\n"
+	"\tlast_gpu_processes: int\n"
+	")\n"
+	"\n"
+	"type PlacementSummary (\n"
+	"\t# GPUs and accelerators found\n"
+	"\tgpus: int,\n"
+	"\t# rules (see ListPins)\n"
+	"\tpins: int,\n"
+	"\t# processes holding GPUs open\n"
+	"\tgpu_processes: int,\n"
+	"\t# processes and cgroups with a home node in the scheduler's maps\n"
+	"\tplaced_processes: int,\n"
+	"\tplaced_cgroups: int,\n"
+	"\tgpu_scan: GpuScan\n"
+	")\n"
+	"\n"
+	"# Scheduler and daemon state.\n"
+	"method Status() -> (\n"
+	"\t# starting, running, backoff or stopping\n"
+	"\tstate: string,\n"
+	"\t# kernel release, as uname -r prints it\n"
+	"\tkernel: string,\n"
+	"\t# daemon version\n"
+	"\tversion: string,\n"
+	"\tuptime_ns: int,\n"
+	"\t# time since the current attach; null while not running\n"
+	"\tattached_for_ns: ?int,\n"
+	"\tattach_count: int,\n"
+	"\t# re-attaches the kernel asked for, on CPU hotplug\n"
+	"\trestarts: int,\n"
+	"\t# error exits since the daemon started\n"
+	"\terrors: int,\n"
+	"\t# null until the scheduler exited once\n"
+	"\tlast_exit: ?Exit,\n"
+	"\ttopology: TopologySummary,\n"
+	"\tplacement: PlacementSummary\n"
+	")\n"
+	"\n"
+	"type NodeStats (\n"
+	"\t# kernel node id\n"
+	"\tnode: int,\n"
+	"\tcpus: int,\n"
+	"\tonline_cpus: int,\n"
+	"\t# tasks waiting in the node's dispatch queue\n"
+	"\tqueued: int,\n"
+	"\t# events since attach, by counter name\n"
+	"\tcounters: [string]int,\n"
+	"\t# events per second over the last sampling interval\n"
+	"\trates: [string]float,\n"
+	"\t# queue waits since attach: power-of-two microsecond buckets\n"
+	"\twait_hist_us: []WaitBucket\n"
+	")\n"
+	"\n"
+	"type WaitBucket (\n"
+	"\t# upper bound in microseconds; null for the last, unbounded bucket\n"
+	"\tle_us: ?int,\n"
+	"\tcount: int\n"
+	")\n"
+	"\n"
+	"# Scheduling counters per node with CPUs and in total. Called with \"more\",\n"
+	"# it replies once now and once per sampling interval until the caller\n"
+	"# hangs up.\n"
+	"method Stats() -> (\n"
+	"\t# length of the rate interval; 0 before the first one completed\n"
+	"\tinterval_ms: int,\n"
+	"\tnodes: []NodeStats,\n"
+	"\ttotal: [string]int,\n"
+	"\ttotal_rates: [string]float,\n"
+	"\t# tasks waiting in all node queues\n"
+	"\tqueued: int\n"
+	")\n"
+	"\n"
+	"type Node (\n"
+	"\t# kernel node id\n"
+	"\tid: int,\n"
+	"\tcpus: []int,\n"
+	"\tonline_cpus: []int,\n"
+	"\t# MemTotal of the node in KiB; 0 if unknown\n"
+	"\tmemory_kb: int,\n"
+	"\t# SLIT distance to each node, in the order of the nodes array; 10 is local\n"
+	"\tdistances: []int\n"
+	")\n"
+	"\n"
+	"# A GPU or accelerator: a PCI display or 3D controller, or processing accelerator.\n"
+	"type Gpu (\n"
+	"\t# PCI address\n"
+	"\tpci: string,\n"
+	"\t# PCI vendor and device ids and class code, in hexadecimal\n"
+	"\tvendor: string,\n"
+	"\tdevice: string,\n"
+	"\tclass: string,\n"
+	"\t# the vendor's name, empty when unknown\n"
+	"\tvendor_name: string,\n"
+	"\t# the bound kernel driver, empty when none\n"
+	"\tdriver: string,\n"
+	"\t# kernel node id; -1 when the firmware does not say\n"
+	"\tnode: int,\n"
+	"\t# device nodes a process opens to use it\n"
+	"\tdevices: []string\n"
+	")\n"
+	"\n"
+	"# The machine as the scheduler was configured for it.\n"
+	"method Topology() -> (\n"
+	"\t# possible CPU ids are below this\n"
+	"\tcpus: int,\n"
+	"\tonline_cpus: int,\n"
+	"\tnodes: []Node,\n"
+	"\tgpus: []Gpu\n"
+	")\n"
+	"\n"
+	"type Tunable (\n"
+	"\tname: string,\n"
+	"\t# u64, u32 or bool\n"
+	"\ttype: string,\n"
+	"\t# ns or tasks; empty for booleans\n"
+	"\tunit: string,\n"
+	"\tvalue: int,\n"
+	"\t# the value as the CLI shows it: a number, or on or off\n"
+	"\ttext: string,\n"
+	"\tdefault: int,\n"
+	"\tmin: int,\n"
+	"\tmax: int,\n"
+	"\tdescription: string\n"
+	")\n"
+	"\n"
+	"# Every live tunable.\n"
+	"method ListTunables() -> (tunables: []Tunable)\n"
+	"\n"
+	"method GetTunable(name: string) -> (tunable: Tunable)\n"
+	"\n"
+	"# Change a tunable. The scheduler uses the new value from its next event on,\n"
+	"# and it survives re-attaches. Strings take a unit suffix (5ms, 200us) or\n"
+	"# on and off; a JSON integer or boolean is accepted as well. Needs root or\n"
+	"# the daemon's control group.\n"
+	"method SetTunable(name: string, value: string) -> (tunable: Tunable, previous: int)\n"
+	"\n"
+	"# A rule placing a process, or a cgroup with everything below it, on a node.\n"
+	"type Pin (\n"
+	"\t# process or cgroup\n"
+	"\tkind: string,\n"
+	"\tpid: ?int,\n"
+	"\t# path below the cgroup2 mount, as /proc/PID/cgroup shows it\n"
+	"\tcgroup: ?string,\n"
+	"\t# inode number of the cgroup's directory; null while it does not exist\n"
+	"\tcgroup_id: ?int,\n"
+	"\t# kernel node id\n"
+	"\tnode: int,\n"
+	"\t# config (the configuration file) or control (this socket)\n"
+	"\torigin: string,\n"
+	"\t# false while a pinned cgroup does not exist\n"
+	"\tactive: bool\n"
+	")\n"
+	"\n"
+	"# A process holding device nodes of GPUs open.\n"
+	"type GpuProcess (\n"
+	"\tpid: int,\n"
+	"\tcomm: string,\n"
+	"\t# PCI addresses of its GPUs\n"
+	"\tgpus: []string,\n"
+	"\t# the node of all its GPUs, its home; null when they sit on several\n"
+	"\t# nodes or none is known, which leaves it to the scheduler's policy\n"
+	"\tnode: ?int,\n"
+	"\t# a rule deciding its node instead: process or cgroup; null if none\n"
+	"\tpinned_by: ?string\n"
+	")\n"
+	"\n"
+	"# Pin a process (pid) or a cgroup v2 (cgroup) to a node: its tasks get the\n"
+	"# node as home, ahead of any GPU association. Give exactly one of pid and\n"
+	"# cgroup. A rule for the same target is replaced. Needs root or the\n"
+	"# daemon's control group.\n"
+	"method Pin(pid: ?int, cgroup: ?string, node: int) -> (pin: Pin)\n"
+	"\n"
+	"# Remove the rule for a process or a cgroup; replies with the removed rule.\n"
+	"method Unpin(pid: ?int, cgroup: ?string) -> (pin: Pin)\n"
+	"\n"
+	"# Every rule, and every process seen holding GPUs open.\n"
+	"method ListPins() -> (pins: []Pin, gpu_processes: []GpuProcess)\n"
+	"\n"
+	"# The message is not a well-formed call; the reason says why.\n"
+	"error InvalidRequest (message: string)\n"
+	"error UnknownTunable (tunable: string, known: []string)\n"
+	"# The value was refused; the message names the allowed values.\n"
+	"error InvalidValue (tunable: string, value: string, message: string)\n"
+	"error PermissionDenied (message: string)\n"
+	"# A pin or unpin was refused and nothing changed; parameter names the\n"
+	"# bad part (pid, cgroup or node), the message says why.\n"
+	"error InvalidPin (parameter: string, message: string)\n"
+	"# The daemon could not do what was asked; the message says why.\n"
+	"error Failed (message: string)\n";
+
+#define VL_ERR_FAILED	VL_IFACE ".Failed"
+#define VL_ERR_INVALID_PIN	VL_IFACE ".InvalidPin"
+
+/*
+ * Reply building with a sticky out-of-memory flag: every json-c allocation
+ * can fail, and checking each one inline would bury the handlers.
+ */
+struct jb {
+	bool oom;
+};
+
+static struct json_object *jb_check(struct jb *b, struct json_object *o)
+{
+	if (!o)
+		b->oom = true;
+	return o;
+}
+
+static struct json_object *jb_obj(struct jb *b)
+{
+	return jb_check(b, json_object_new_object());
+}
+
+static struct json_object *jb_arr(struct jb *b)
+{
+	return jb_check(b, json_object_new_array());
+}
+
+static void jb_set(struct jb *b, struct json_object *o, const char *key, struct json_object *v)
+{
+	if (!o || !v || json_object_object_add(o, key, v) < 0) {
+		b->oom = true;
+		json_object_put(v);
+	}
+}
+
+/* json-c represents null as a NULL pointer, which jb_set would take for ENOMEM. */
+static void jb_set_null(struct jb *b, struct json_object *o, const char *key)
+{
+	if (!o || json_object_object_add(o, key, NULL) < 0)
+		b->oom = true;
+}
+
+static void jb_push(struct jb *b, struct json_object *a, struct json_object *v)
+{
+	if (!a || !v || json_object_array_add(a, v) < 0) {
+		b->oom = true;
+		json_object_put(v);
+	}
+}
+
+static struct json_object *jstr(const char *s)
+{
+	return json_object_new_string(s);
+}
+
+static struct json_object *jint(int64_t v)
+{
+	return json_object_new_int64(v);
+}
+
+static struct json_object *juint(uint64_t v)
+{
+	/* Every value we send fits; clamp so no client ever sees a negative int64. */
+	return json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v);
+}
+
+/* Rates to the millievent: json-c's default of 17 digits is noise on a rate. */
+static struct json_object *jrate(double r)
+{
+	char buf[32];
+
+	if (!isfinite(r) || r < 0)
+		r = 0;
+	snprintf(buf, sizeof(buf), "%.3f", r);
+	return json_object_new_double_s(r, buf);
+}
+
+struct call {
+	struct daemon *d;
+	const struct ctl_peer *peer;
+	struct vl_call *vc;
+	struct jb jb;
+	struct json_object *reply;	/* parameters of a successful reply */
+	const char *error;		/* error name; NULL on success */
+	struct json_object *eparams;	/* parameters of the error */
+	bool stream;			/* more replies will follow */
+};
+
+static int fail(struct call *c, const char *error, const char *key, const char *val)
+{
+	c->error = error;
+	c->eparams = jb_obj(&c->jb);
+	if (key)
+		jb_set(&c->jb, c->eparams, key, jstr(val));
+	return 0;
+}
+
+static int fail_msg(struct call *c, const char *error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail_msg(struct call *c, const char *error, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return fail(c, error, "message", msg);
+}
+
+/* JSON types a parameter accepts, as a mask of 1 << enum json_type. */
+#define P_STRING	(1u << json_type_string)
+#define P_INT		(1u << json_type_int)
+#define P_BOOL		(1u << json_type_boolean)
+
+/* Not a type: the parameter may be left out, or sent as null (varlink's ?type). */
+#define P_OPTIONAL	(1u << 31)
+
+struct param {
+	const char *name;
+	unsigned int types;
+};
+
+struct method {
+	const char *name;		/* qualified: interface.Method */
+	int (*fn)(struct call *c);
+	bool needs_priv;		/* changes state: root or the control group only */
+	bool streams;			/* honours "more" */
+	struct param params[4];		/* required unless optional; unlisted ones are refused; NULL-ended */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int m_get_info(struct call *c)
+{
+	struct jb *b = &c->jb;
+	struct json_object *ifaces = jb_arr(b);
+
+	c->reply = jb_obj(b);
+	jb_set(b, c->reply, "vendor", jstr("scx_ai_numa"));
+	jb_set(b, c->reply, "product", jstr("scx_ai_numad"));
+	jb_set(b, c->reply, "version", jstr(SCX_AI_NUMA_VERSION));
+	jb_set(b, c->reply, "url", jstr("man:scx_ai_numad(8)"));
+	jb_push(b, ifaces, jstr(VL_SERVICE));
+	jb_push(b, ifaces, jstr(VL_IFACE));
+	jb_set(b, c->reply, "interfaces", ifaces);
+	return 0;
+}
+
+static int m_get_description(struct call *c)
+{
+	const char *iface = vl_get_string(c->vc->params, "interface");
+	const char *text = NULL;
+
+	if (!strcmp(iface, VL_SERVICE))
+		text = control_idl_service;
+	else if (!strcmp(iface, VL_IFACE))
+		text = control_idl_iface;
+	if (!text)
+		return fail(c, VL_ERR_IFACE_NOT_FOUND, "interface", iface);
+	c->reply = jb_obj(&c->jb);
+	jb_set(&c->jb, c->reply, "description", jstr(text));
+	return 0;
+}
+
+static struct json_object *exit_json(struct jb *b, const struct an_exit_info *e)
+{
+	struct json_object *o;
+	char reason[AN_EXIT_REASON_LEN + 1], msg[AN_EXIT_MSG_LEN + 1];
+
+	/* The kernel fills these; do not trust them to be terminated. */
+	snprintf(reason, sizeof(reason), "%.*s", (int)sizeof(e->reason), e->reason);
+	snprintf(msg, sizeof(msg), "%.*s", (int)sizeof(e->msg), e->msg);
+	o = jb_obj(b);
+	jb_set(b, o, "kind", jint(e->kind));
+	jb_set(b, o, "kind_name", jstr(exit_kind_str(e->kind)));
+	jb_set(b, o, "code", jint(e->exit_code));
+	jb_set(b, o, "reason", jstr(reason));
+	jb_set(b, o, "message", jstr(msg));
+	return o;
+}
+
+static struct json_object *placement_json(struct jb *b, struct daemon *d)
+{
+	struct json_object *o = jb_obj(b), *scan = jb_obj(b);
+	struct placement_info pi;
+
+	placement_get_info(d, &pi);
+	jb_set(b, scan, "passes", juint(pi.scan.passes));
+	jb_set(b, scan, "cpu_ns", juint(pi.scan.cpu_ns));
+	jb_set(b, scan, "last_cpu_ns", juint(pi.scan.last_cpu_ns));
+	jb_set(b, scan, "last_wall_ns", juint(pi.scan.last_wall_ns));
+	jb_set(b, scan, "last_processes", juint(pi.scan.last_procs));
+	jb_set(b, scan, "last_fds", juint(pi.scan.last_fds));
+	jb_set(b, scan, "last_skipped", juint(pi.scan.last_skipped));
+	jb_set(b, scan, "last_truncated", juint(pi.scan.last_truncated));
+	jb_set(b, scan, "last_gpu_processes", juint(pi.scan.last_hits));
+	jb_set(b, o, "gpus", jint(pi.nr_gpus));
+	jb_set(b, o, "pins", juint(pi.nr_pins));
+	jb_set(b, o, "gpu_processes", juint(pi.nr_gpu_procs));
+	jb_set(b, o, "placed_processes", juint(pi.nr_tgid_homes));
+	jb_set(b, o, "placed_cgroups", juint(pi.nr_cgroup_homes));
+	jb_set(b, o, "gpu_scan", scan);
+	return o;
+}
+
+static int m_status(struct call *c)
+{
+	const struct daemon *d = (daemon_refresh_topology(c->d), c->d);
+	struct jb *b = &c->jb;
+	struct json_object *topo;
+	struct utsname u;
+	uint64_t now = now_ns();
+
+	if (uname(&u) < 0)
+		snprintf(u.release, sizeof(u.release), "unknown");
+	c->reply = jb_obj(b);
+	jb_set(b, c->reply, "state", jstr(sched_state_str(d->state)));
+	jb_set(b, c->reply, "kernel", jstr(u.release));
+	jb_set(b, c->reply, "version", jstr(SCX_AI_NUMA_VERSION));
+	jb_set(b, c->reply, "uptime_ns", juint(now - d->started_ns));
+	if (d->state == ST_RUNNING)
+		jb_set(b, c->reply, "attached_for_ns", juint(now - d->attached_ns));
+	else
+		jb_set_null(b, c->reply, "attached_for_ns");
+	jb_set(b, c->reply, "attach_count", juint(d->attach_count));
+	jb_set(b, c->reply, "restarts", juint(d->restarts));
+	jb_set(b, c->reply, "errors", juint(d->errors));
+	if (d->last_exit.kind == AN_EXIT_NONE)
+		jb_set_null(b, c->reply, "last_exit");
+	else
+		jb_set(b, c->reply, "last_exit", exit_json(b, &d->last_exit));
+
+	topo = jb_obj(b);
+	jb_set(b, topo, "nodes", jint(d->topo.nr_nodes));
+	jb_set(b, topo, "cpu_nodes", jint(topology_nr_cpu_nodes(&d->topo)));
+	jb_set(b, topo, "cpus", jint(d->topo.nr_cpus));
+	jb_set(b, topo, "online_cpus", jint(d->topo.nr_online));
+	jb_set(b, c->reply, "topology", topo);
+	jb_set(b, c->reply, "placement", placement_json(b, c->d));
+	return 0;
+}
+
+/*
+ * A counter's key: its stats_name, or "stat<N>" should a counter be added to
+ * intf.h before it gets a name, so the reply stays complete and valid.
+ */
+static const char *stat_key(int i, char *buf, size_t len)
+{
+	const char *name = stats_name(i);
+
+	if (name && *name && strcmp(name, "?"))
+		return name;
+	snprintf(buf, len, "stat%d", i);
+	return buf;
+}
+
+static struct json_object *counters_json(struct jb *b, const uint64_t *cnt)
+{
+	struct json_object *o = jb_obj(b);
+	char buf[16];
+
+	for (int i = 0; i < AN_NR_STATS; i++)
+		jb_set(b, o, stat_key(i, buf, sizeof(buf)), juint(cnt[i]));
+	return o;
+}
+
+static struct json_object *rates_json(struct jb *b, const double *rate)
+{
+	struct json_object *o = jb_obj(b);
+	char buf[16];
+
+	for (int i = 0; i < AN_NR_STATS; i++)
+		jb_set(b, o, stat_key(i, buf, sizeof(buf)), jrate(rate[i]));
+	return o;
+}
+
+/*
+ * Queue waits since attach as [{"le_us": upper bound, "count": n}, ...];
+ * the last bucket has no upper bound ("le_us": null). See AN_WAIT_BUCKETS.
+ */
+static struct json_object *wait_hist_json(struct jb *b, const uint64_t *hist)
+{
+	struct json_object *a = jb_arr(b);
+
+	for (int i = 0; i < AN_WAIT_BUCKETS; i++) {
+		struct json_object *o = jb_obj(b);
+
+		if (i < AN_WAIT_BUCKETS - 1)
+			jb_set(b, o, "le_us", juint(1ULL << i));
+		else
+			jb_set_null(b, o, "le_us");
+		jb_set(b, o, "count", juint(hist[i]));
+		jb_push(b, a, o);
+	}
+	return a;
+}
+
+/* The Stats reply; NULL with @err set if the daemon has no sample. */
+static struct json_object *stats_json(struct jb *b, struct daemon *d, char *err, size_t errlen)
+{
+	struct stats st;
+	struct json_object *o, *nodes;
+	uint64_t queued = 0;
+	uint32_t nr;
+	int ret;
+
+	memset(&st, 0, sizeof(st));
+	ret = daemon_stats(d, &st);
+	if (ret < 0) {
+		snprintf(err, errlen, "reading scheduler counters: %s", strerror(-ret));
+		return NULL;
+	}
+	nr = st.nr_nodes < AN_MAX_NODES ? st.nr_nodes : AN_MAX_NODES;
+	o = jb_obj(b);
+	nodes = jb_arr(b);
+	for (uint32_t i = 0; i < nr; i++) {
+		const struct stats_node *sn = &st.node[i];
+		struct json_object *n = jb_obj(b);
+
+		jb_set(b, n, "node", juint(sn->node_id));
+		jb_set(b, n, "cpus", juint(sn->nr_cpus));
+		jb_set(b, n, "online_cpus", juint(sn->nr_online));
+		jb_set(b, n, "queued", juint(sn->queued));
+		jb_set(b, n, "counters", counters_json(b, sn->cnt));
+		jb_set(b, n, "rates", rates_json(b, sn->rate));
+		jb_set(b, n, "wait_hist_us", wait_hist_json(b, sn->wait_hist));
+		jb_push(b, nodes, n);
+		queued += sn->queued;
+	}
+	jb_set(b, o, "interval_ms", juint(st.interval_ms));
+	jb_set(b, o, "nodes", nodes);
+	jb_set(b, o, "total", counters_json(b, st.total));
+	jb_set(b, o, "total_rates", rates_json(b, st.total_rate));
+	jb_set(b, o, "queued", juint(queued));
+	return o;
+}
+
+static int m_stats(struct call *c)
+{
+	char err[256];
+
+	c->reply = stats_json(&c->jb, c->d, err, sizeof(err));
+	if (!c->reply && !c->jb.oom)
+		return fail_msg(c, VL_ERR_FAILED, "%s", err);
+	c->stream = c->vc->more;
+	return 0;
+}
+
+static struct json_object *gpus_json(struct jb *b, const struct gpu_list *l)
+{
+	struct json_object *a = jb_arr(b);
+	char hex[16];
+
+	for (int i = 0; i < l->nr && i < GPU_MAX; i++) {
+		const struct gpu *g = &l->gpu[i];
+		const char *vendor = gpu_vendor_name(g->vendor);
+		struct json_object *o = jb_obj(b), *devs = jb_arr(b);
+
+		jb_set(b, o, "pci", jstr(g->pci));
+		snprintf(hex, sizeof(hex), "0x%04x", g->vendor);
+		jb_set(b, o, "vendor", jstr(hex));
+		snprintf(hex, sizeof(hex), "0x%04x", g->device);
+		jb_set(b, o, "device", jstr(hex));
+		snprintf(hex, sizeof(hex), "0x%06x", g->class);
+		jb_set(b, o, "class", jstr(hex));
+		jb_set(b, o, "vendor_name", jstr(vendor ? vendor : ""));
+		jb_set(b, o, "driver", jstr(g->driver));
+		jb_set(b, o, "node", jint(g->node));
+		for (int k = 0; k < g->nr_dev && k < GPU_MAX_DEVS; k++)
+			jb_push(b, devs, jstr(g->dev[k]));
+		jb_set(b, o, "devices", devs);
+		jb_push(b, a, o);
+	}
+	return a;
+}
+
+static int m_topology(struct call *c)
+{
+	const struct topology *t = (daemon_refresh_topology(c->d), &c->d->topo);
+	struct jb *b = &c->jb;
+	struct json_object *nodes = jb_arr(b);
+	int nr_nodes = t->nr_nodes < AN_MAX_NODE_ID ? t->nr_nodes : AN_MAX_NODE_ID;
+	int nr_cpus = t->nr_cpus < AN_MAX_CPUS ? t->nr_cpus : AN_MAX_CPUS;
+
+	for (int i = 0; i < nr_nodes; i++) {
+		const struct topo_node *tn = &t->nodes[i];
+		struct json_object *n = jb_obj(b), *cpus = jb_arr(b), *online = jb_arr(b), *dist = jb_arr(b);
+
+		for (int cpu = 0; cpu < nr_cpus; cpu++) {
+			if (t->cpu_node[cpu] != tn->id)
+				continue;
+			jb_push(b, cpus, jint(cpu));
+			if (t->cpu_online[cpu])
+				jb_push(b, online, jint(cpu));
+		}
+		for (int j = 0; j < nr_nodes; j++)
+			jb_push(b, dist, jint(t->distance[i][j]));
+		jb_set(b, n, "id", jint(tn->id));
+		jb_set(b, n, "cpus", cpus);
+		jb_set(b, n, "online_cpus", online);
+		jb_set(b, n, "memory_kb", juint(tn->mem_kb));
+		jb_set(b, n, "distances", dist);
+		jb_push(b, nodes, n);
+	}
+	c->reply = jb_obj(b);
+	jb_set(b, c->reply, "cpus", jint(t->nr_cpus));
+	jb_set(b, c->reply, "online_cpus", jint(t->nr_online));
+	jb_set(b, c->reply, "nodes", nodes);
+	jb_set(b, c->reply, "gpus", gpus_json(b, placement_gpus(c->d)));
+	return 0;
+}
+
+static struct json_object *tunable_json(struct jb *b, const struct tunable *t, uint64_t v)
+{
+	struct json_object *o = jb_obj(b);
+	char text[32];
+
+	tunable_format(t, v, text, sizeof(text));
+	jb_set(b, o, "name", jstr(t->name));
+	jb_set(b, o, "type", jstr(tunable_type_name(t->type)));
+	jb_set(b, o, "unit", jstr(t->unit));
+	jb_set(b, o, "value", juint(v));
+	jb_set(b, o, "text", jstr(text));
+	jb_set(b, o, "default", juint(t->def));
+	jb_set(b, o, "min", juint(t->min));
+	jb_set(b, o, "max", juint(t->max));
+	jb_set(b, o, "description", jstr(t->help));
+	return o;
+}
+
+static int m_list_tunables(struct call *c)
+{
+	struct jb *b = &c->jb;
+	struct json_object *list = jb_arr(b);
+
+	for (size_t i = 0; i < nr_tunables; i++)
+		jb_push(b, list, tunable_json(b, &tunables[i], tunable_get(&c->d->tun, &tunables[i])));
+	c->reply = jb_obj(b);
+	jb_set(b, c->reply, "tunables", list);
+	return 0;
+}
+
+/* The tunable named by the "name" parameter, or NULL with the error set. */
+static const struct tunable *find_tunable(struct call *c)
+{
+	const char *name = vl_get_string(c->vc->params, "name");
+	const struct tunable *t = tunable_find(name);
+	struct json_object *known;
+
+	if (t)
+		return t;
+	fail(c, VL_ERR_UNKNOWN_TUNABLE, "tunable", name);
+	known = jb_arr(&c->jb);
+	for (size_t i = 0; i < nr_tunables; i++)
+		jb_push(&c->jb, known, jstr(tunables[i].name));
+	jb_set(&c->jb, c->eparams, "known", known);
+	return NULL;
+}
+
+static int m_get_tunable(struct call *c)
+{
+	const struct tunable *t = find_tunable(c);
+
+	if (!t)
+		return 0;
+	c->reply = jb_obj(&c->jb);
+	jb_set(&c->jb, c->reply, "tunable", tunable_json(&c->jb, t, tunable_get(&c->d->tun, t)));
+	return 0;
+}
+
+/*
+ * Every accepted JSON type becomes text for tunable_parse, so integers,
+ * booleans and strings share one validator and one set of error messages.
+ */
+static bool value_text(struct json_object *v, char *buf, size_t len)
+{
+	const char *s;
+
+	switch (json_object_get_type(v)) {
+	case json_type_int:
+		if (json_object_get_int64(v) < 0)
+			snprintf(buf, len, "%" PRId64, json_object_get_int64(v));
+		else
+			snprintf(buf, len, "%" PRIu64, json_object_get_uint64(v));
+		return true;
+	case json_type_boolean:
+		snprintf(buf, len, "%s", json_object_get_boolean(v) ? "true" : "false");
+		return true;
+	case json_type_string:
+		s = json_object_get_string(v);
+		return (size_t)snprintf(buf, len, "%s", s) < len;
+	default:
+		return false;
+	}
+}
+
+static int m_set_tunable(struct call *c)
+{
+	struct daemon *d = c->d;
+	const struct tunable *t = find_tunable(c);
+	struct json_object *val;
+	char text[VALUE_TEXT_MAX + 1], err[256];
+	uint64_t v, prev;
+	int ret = -EINVAL;
+
+	if (!t)
+		return 0;
+	prev = tunable_get(&d->tun, t);
+	json_object_object_get_ex(c->vc->params, "value", &val);
+	if (!value_text(val, text, sizeof(text)))
+		snprintf(err, sizeof(err), "%s: value longer than %d bytes", t->name, VALUE_TEXT_MAX);
+	else
+		ret = tunable_parse(t, text, &v, err, sizeof(err));
+	if (ret >= 0)
+		ret = daemon_set_tunable(d, t, v, err, sizeof(err));
+	if (ret < 0) {
+		fail(c, VL_ERR_INVALID_VALUE, "tunable", t->name);
+		jb_set(&c->jb, c->eparams, "value", jstr(text));
+		jb_set(&c->jb, c->eparams, "message", jstr(err));
+		return 0;
+	}
+	/* daemon_set_tunable logged the change; the audit trail wants who made it. */
+	log_info("control: %s set by uid %u, pid %d", t->name, (unsigned int)c->peer->uid, (int)c->peer->pid);
+	c->reply = jb_obj(&c->jb);
+	jb_set(&c->jb, c->reply, "tunable", tunable_json(&c->jb, t, tunable_get(&d->tun, t)));
+	jb_set(&c->jb, c->reply, "previous", juint(prev));
+	return 0;
+}
+
+static struct json_object *pin_json(struct jb *b, const struct pin *p)
+{
+	struct json_object *o = jb_obj(b);
+
+	jb_set(b, o, "kind", jstr(p->kind == PIN_PROCESS ? "process" : "cgroup"));
+	if (p->kind == PIN_PROCESS) {
+		jb_set(b, o, "pid", jint(p->pid));
+		jb_set_null(b, o, "cgroup");
+		jb_set_null(b, o, "cgroup_id");
+	} else {
+		jb_set_null(b, o, "pid");
+		jb_set(b, o, "cgroup", jstr(p->path));
+		if (p->active)
+			jb_set(b, o, "cgroup_id", juint(p->cgroup_id));
+		else
+			jb_set_null(b, o, "cgroup_id");
+	}
+	jb_set(b, o, "node", jint(p->node));
+	jb_set(b, o, "origin", jstr(p->origin == PIN_FROM_CONFIG ? "config" : "control"));
+	jb_set(b, o, "active", jb_check(b, json_object_new_boolean(p->active)));
+	return o;
+}
+
+static int fail_pin(struct call *c, const char *param, const char *msg)
+{
+	fail(c, VL_ERR_INVALID_PIN, "parameter", param);
+	jb_set(&c->jb, c->eparams, "message", jstr(msg));
+	return 0;
+}
+
+/* The target of Pin and Unpin: exactly one of "pid" and "cgroup". False with the error set. */
+static bool pin_target(struct call *c, struct pin_target *t)
+{
+	struct json_object *pid = NULL, *cg = NULL;
+
+	json_object_object_get_ex(c->vc->params, "pid", &pid);
+	json_object_object_get_ex(c->vc->params, "cgroup", &cg);
+	if (!pid == !cg) {
+		fail_pin(c, pid ? "cgroup" : "pid", "give exactly one of pid and cgroup");
+		return false;
+	}
+	memset(t, 0, sizeof(*t));
+	if (pid) {
+		t->kind = PIN_PROCESS;
+		t->pid = (long long)json_object_get_int64(pid);
+	} else {
+		t->kind = PIN_CGROUP;
+		t->cgroup = vl_get_string(c->vc->params, "cgroup");
+	}
+	return true;
+}
+
+static int m_pin(struct call *c)
+{
+	struct json_object *jn = NULL;
+	struct pin_target t;
+	const char *param;
+	struct pin p;
+	char err[512];
+	int64_t node;
+
+	if (!pin_target(c, &t))
+		return 0;
+	json_object_object_get_ex(c->vc->params, "node", &jn);
+	node = json_object_get_int64(jn);
+	if (node < 0 || node >= AN_MAX_NODE_ID) {
+		snprintf(err, sizeof(err), "node %" PRId64 ": not a node id (0..%d)", node, AN_MAX_NODE_ID - 1);
+		return fail_pin(c, "node", err);
+	}
+	if (placement_pin(c->d, &t, (int)node, PIN_FROM_CONTROL, &p, &param, err, sizeof(err)) < 0)
+		return fail_pin(c, param, err);
+	log_info("control: pin set by uid %u, pid %d", (unsigned int)c->peer->uid, (int)c->peer->pid);
+	c->reply = jb_obj(&c->jb);
+	jb_set(&c->jb, c->reply, "pin", pin_json(&c->jb, &p));
+	return 0;
+}
+
+static int m_unpin(struct call *c)
+{
+	struct pin_target t;
+	const char *param;
+	struct pin p;
+	char err[512];
+
+	if (!pin_target(c, &t))
+		return 0;
+	if (placement_unpin(c->d, &t, &p, &param, err, sizeof(err)) < 0)
+		return fail_pin(c, param, err);
+	log_info("control: unpin by uid %u, pid %d", (unsigned int)c->peer->uid, (int)c->peer->pid);
+	c->reply = jb_obj(&c->jb);
+	jb_set(&c->jb, c->reply, "pin", pin_json(&c->jb, &p));
+	return 0;
+}
+
+static int m_list_pins(struct call *c)
+{
+	const struct gpu_list *gpus = placement_gpus(c->d);
+	struct json_object *pins = jb_arr(&c->jb), *procs = jb_arr(&c->jb);
+	const struct gpu_proc *gp;
+	const struct pin *pn;
+	size_t n;
+
+	n = placement_pins(c->d, &pn);
+	for (size_t i = 0; i < n; i++)
+		jb_push(&c->jb, pins, pin_json(&c->jb, &pn[i]));
+	n = placement_gpu_procs(c->d, &gp);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = jb_obj(&c->jb), *list = jb_arr(&c->jb);
+		const char *by = placement_overridden_by(c->d, gp[i].pid);
+		char comm[32];
+
+		placement_comm(c->d, gp[i].pid, comm, sizeof(comm));
+		for (int g = 0; g < gpus->nr && g < GPU_MAX; g++)
+			if (gp[i].gpus & (1ULL << g))
+				jb_push(&c->jb, list, jstr(gpus->gpu[g].pci));
+		jb_set(&c->jb, o, "pid", jint(gp[i].pid));
+		jb_set(&c->jb, o, "comm", jstr(comm));
+		jb_set(&c->jb, o, "gpus", list);
+		if (gp[i].node >= 0)
+			jb_set(&c->jb, o, "node", jint(gp[i].node));
+		else
+			jb_set_null(&c->jb, o, "node");
+		if (by)
+			jb_set(&c->jb, o, "pinned_by", jstr(by));
+		else
+			jb_set_null(&c->jb, o, "pinned_by");
+		jb_push(&c->jb, procs, o);
+	}
+	c->reply = jb_obj(&c->jb);
+	jb_set(&c->jb, c->reply, "pins", pins);
+	jb_set(&c->jb, c->reply, "gpu_processes", procs);
+	return 0;
+}
+
+static const struct method methods[] = {
+	{ VL_SERVICE ".GetInfo", m_get_info, false, false, { { 0 } } },
+	{ VL_SERVICE ".GetInterfaceDescription", m_get_description, false, false,
+	  { { "interface", P_STRING } } },
+	{ VL_IFACE ".Status", m_status, false, false, { { 0 } } },
+	{ VL_IFACE ".Stats", m_stats, false, true, { { 0 } } },
+	{ VL_IFACE ".Topology", m_topology, false, false, { { 0 } } },
+	{ VL_IFACE ".ListTunables", m_list_tunables, false, false, { { 0 } } },
+	{ VL_IFACE ".GetTunable", m_get_tunable, false, false, { { "name", P_STRING } } },
+	{ VL_IFACE ".SetTunable", m_set_tunable, true, false,
+	  { { "name", P_STRING }, { "value", P_STRING | P_INT | P_BOOL } } },
+	{ VL_IFACE ".Pin", m_pin, true, false,
+	  { { "pid", P_INT | P_OPTIONAL }, { "cgroup", P_STRING | P_OPTIONAL }, { "node", P_INT } } },
+	{ VL_IFACE ".Unpin", m_unpin, true, false,
+	  { { "pid", P_INT | P_OPTIONAL }, { "cgroup", P_STRING | P_OPTIONAL } } },
+	{ VL_IFACE ".ListPins", m_list_pins, false, false, { { 0 } } },
+};
+#define NR_METHODS	(sizeof(methods) / sizeof(methods[0]))
+
+const char *control_method_name(size_t i)
+{
+	size_t skip = sizeof(VL_IFACE);	/* the interface and its dot */
+
+	for (size_t k = 0; k < NR_METHODS; k++) {
+		if (strncmp(methods[k].name, VL_IFACE ".", skip))
+			continue;
+		if (!i--)
+			return methods[k].name + skip;
+	}
+	return NULL;
+}
+
+static const struct method *method_find(const char *name)
+{
+	for (size_t i = 0; i < NR_METHODS; i++)
+		if (!strcmp(methods[i].name, name))
+			return &methods[i];
+	return NULL;
+}
+
+/* Unknown method of a known interface, or an unknown interface altogether. */
+static int unknown_method(struct call *c)
+{
+	const char *name = c->vc->method, *dot = strrchr(name, '.');
+	size_t ilen = dot ? (size_t)(dot - name) : 0;
+	char iface[256];
+
+	if ((ilen == strlen(VL_IFACE) && !strncmp(name, VL_IFACE, ilen)) ||
+	    (ilen == strlen(VL_SERVICE) && !strncmp(name, VL_SERVICE, ilen)))
+		return fail(c, VL_ERR_METHOD_NOT_FOUND, "method", name);
+	if (!dot)
+		return fail(c, VL_ERR_METHOD_NOT_FOUND, "method", name);
+	snprintf(iface, sizeof(iface), "%.*s", (int)(ilen < 255 ? ilen : 255), name);
+	return fail(c, VL_ERR_IFACE_NOT_FOUND, "interface", iface);
+}
+
+/*
+ * Every parameter must be one the method declares, of a type it accepts;
+ * every declared parameter must be present. A refusal names the parameter.
+ */
+static bool params_ok(struct call *c, const struct method *m)
+{
+	struct json_object *params = c->vc->params;
+	const struct param *p;
+
+	json_object_object_foreach(params, key, val) {
+		(void)val;
+		for (p = m->params; p->name && strcmp(p->name, key); p++)
+			;
+		if (!p->name) {
+			fail(c, VL_ERR_INVALID_PARAM, "parameter", key);
+			return false;
+		}
+	}
+	for (p = m->params; p->name; p++) {
+		struct json_object *v = NULL;
+
+		/* varlink's optional (?type) parameters may be left out or sent as null. */
+		if ((p->types & P_OPTIONAL) && (!json_object_object_get_ex(params, p->name, &v) || !v))
+			continue;
+		if (!json_object_object_get_ex(params, p->name, &v) ||
+		    !(p->types & (1u << json_object_get_type(v))) ||
+		    (json_object_is_type(v, json_type_string) && !vl_get_string(params, p->name))) {
+			fail(c, VL_ERR_INVALID_PARAM, "parameter", p->name);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void run(struct call *c)
+{
+	const struct method *m = method_find(c->vc->method);
+
+	if (!m) {
+		unknown_method(c);
+		return;
+	}
+	if (c->vc->oneway && c->vc->more) {
+		fail_msg(c, VL_ERR_INVALID_REQUEST, "\"oneway\" and \"more\" exclude each other");
+		return;
+	}
+	if (c->vc->upgrade) {
+		fail_msg(c, VL_ERR_INVALID_REQUEST, "%s does not support \"upgrade\"", m->name);
+		return;
+	}
+	if (m->needs_priv && !c->peer->priv) {
+		const char *group = c->d->opt.ctl_group;
+
+		log_info("control: %s refused for uid %u, pid %d: not root%s%s", m->name,
+			 (unsigned int)c->peer->uid, (int)c->peer->pid,
+			 group ? " nor in group " : "", group ? group : "");
+		fail_msg(c, VL_ERR_PERMISSION, "%s needs root%s%s", m->name,
+			 group ? " or membership of group " : "", group ? group : "");
+		return;
+	}
+	if (!params_ok(c, m))
+		return;
+	m->fn(c);
+	if (!m->streams)
+		c->stream = false;
+}
+
+int control_put_error(struct vl_out *out, const char *error, const char *msg)
+{
+	struct json_object *p = json_object_new_object();
+	int ret;
+
+	if (!p || json_object_object_add(p, "message", json_object_new_string(msg)) < 0) {
+		json_object_put(p);
+		return -ENOMEM;
+	}
+	p = vl_error_new(error, p);
+	ret = vl_out_put(out, p);
+	json_object_put(p);
+	return ret;
+}
+
+int control_handle(struct daemon *d, const struct ctl_peer *peer, const char *msg, size_t len,
+		   struct vl_out *out)
+{
+	struct vl_call vc;
+	struct call c = { .d = d, .peer = peer, .vc = &vc };
+	struct json_object *m = NULL;
+	char err[256];
+	int ret = 0;
+
+	if (vl_call_parse(msg, len, &vc, err, sizeof(err)) < 0) {
+		log_debug("control: pid %d: bad request: %s", (int)peer->pid, err);
+		/* Whether it was oneway is unknown: answer, or the caller waits forever. */
+		return control_put_error(out, VL_ERR_INVALID_REQUEST, err);
+	}
+	run(&c);
+	if (c.jb.oom) {
+		ret = -ENOMEM;
+	} else if (vc.oneway && !vc.more) {
+		/* Both flags at once is a broken call: answered with its error like unparsable input. */
+		if (c.error)
+			log_debug("control: pid %d: oneway %s failed: %s", (int)peer->pid, vc.method, c.error);
+	} else {
+		if (c.error)
+			m = vl_error_new(c.error, c.eparams);
+		else
+			m = vl_reply_new(c.reply, c.stream);
+		c.eparams = c.reply = NULL;	/* consumed */
+		ret = vl_out_put(out, m);
+		if (ret >= 0)
+			ret = c.stream;
+	}
+	json_object_put(m);
+	json_object_put(c.reply);
+	json_object_put(c.eparams);
+	vl_call_free(&vc);
+	return ret;
+}
+
+int control_stream_sample(struct daemon *d, struct vl_out *out)
+{
+	struct jb b = { 0 };
+	struct json_object *p, *m;
+	char err[256];
+	int ret;
+
+	p = stats_json(&b, d, err, sizeof(err));
+	if (b.oom || !p) {
+		json_object_put(p);
+		if (!b.oom)
+			log_warn("control: stats stream: %s", err);
+		return b.oom ? -ENOMEM : -EIO;
+	}
+	m = vl_reply_new(p, true);
+	ret = vl_out_put(out, m);
+	json_object_put(m);
+	return ret;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The daemon's state, owned by main.c and read by the control plane through
+ * the functions below. One thread, one event loop: no locking anywhere.
+ */
+#ifndef SCX_AI_NUMA_DAEMON_H
+#define SCX_AI_NUMA_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "intf.h"
+#include "options.h"
+#include "stats.h"
+#include "topology.h"
+#include "tunables.h"
+
+struct loop;
+struct placement;
+struct sched;
+
+enum sched_state {
+	ST_STARTING,	/* not attached yet */
+	ST_RUNNING,	/* attached and scheduling */
+	ST_BACKOFF,	/* ejected on error, waiting to retry */
+	ST_STOPPING,	/* shutting down */
+};
+
+struct daemon {
+	struct options opt;
+	struct loop *loop;
+	struct topology topo;
+	bool topo_from_sysfs;		/* topo was read by attach(), not made up by a test */
+	struct an_tunables tun;		/* what the user asked for; survives re-attach */
+	struct sched *sched;		/* NULL while detached */
+	enum sched_state state;
+
+	uint64_t started_ns;		/* CLOCK_MONOTONIC */
+	uint64_t attached_ns;		/* last successful attach */
+	uint32_t attach_count;
+	uint32_t restarts;		/* kernel-requested re-attaches (hotplug) */
+	uint32_t errors;		/* error exits since start */
+	struct an_exit_info last_exit;	/* kind == 0: none yet */
+
+	/* Counters at the last stats tick; rates in last are relative to them. */
+	struct an_node_stats prev[AN_MAX_NODES];
+	uint64_t prev_ns;
+	struct stats last;		/* rates over the last tick interval */
+
+	struct placement *placement;	/* GPU homes and pins (placement.c); NULL until first used */
+};
+
+/* Current counters and rates (rates over the last sampling interval). */
+int daemon_stats(struct daemon *d, struct stats *out);
+/* Once a second (the daemon's stats timer): sample counters, compute rates. */
+void daemon_stats_tick(struct daemon *d);
+/* After a re-attach: counters restart at zero, so do rate baselines. */
+void daemon_stats_reset(struct daemon *d);
+/* Validate, store and apply live. Returns 0 or -errno with @err set; state unchanged on error. */
+int daemon_set_tunable(struct daemon *d, const struct tunable *t, uint64_t v, char *err, size_t errlen);
+const char *sched_state_str(enum sched_state s);
+/* Take over CPUs' online state from sysfs (hotplug is handled in place). */
+void daemon_refresh_topology(struct daemon *d);
+
+#endif

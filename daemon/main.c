@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scx_ai_numad: keep the scx_ai_numa scheduler attached.
+ *
+ * One thread around one event loop. The scheduler's lifecycle policy lives
+ * here: attach; on a kernel restart request (CPU hotplug) re-read the
+ * topology and re-attach at once; on an error exit retry with exponential
+ * backoff and give up after max_failures errors within failure_window_s,
+ * leaving the kernel's default scheduler in charge; on SIGINT/SIGTERM detach;
+ * on SIGHUP re-read the configuration file and apply its tunables live.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "loop.h"
+#include "notify.h"
+#include "placement.h"
+#include "sched.h"
+
+#ifndef SCX_AI_NUMA_VERSION
+#define SCX_AI_NUMA_VERSION "unknown"
+#endif
+
+/* A hotplug restart may race with the kernel still disabling the old instance. */
+#define RESTART_RETRY_MS	50
+#define BACKOFF_MAX_MS		30000
+#define MAX_FAILURES_TRACKED	1000
+/* LSB's "program is not configured": the unit does not restart on it. */
+#define EXIT_CONFIG		6
+
+static struct daemon D;
+static int retry_fd = -1, tick_fd = -1, watchdog_fd = -1;
+static int exit_code;
+static bool done;
+static uint64_t failures[MAX_FAILURES_TRACKED];	/* monotonic ns of recent error exits */
+static unsigned int nr_failures, consecutive_failures;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void stop(int code)
+{
+	exit_code = code;
+	done = true;
+}
+
+static void on_sched_exit(void *arg, uint32_t events);
+
+/* What `systemctl status` shows, after @prefix ("READY=1\n" or ""). */
+static void notify_status(struct daemon *d, const char *prefix)
+{
+	int ret = 0;
+
+	switch (d->state) {
+	case ST_STARTING:
+		ret = notify_printf("%sSTATUS=attaching", prefix);
+		break;
+	case ST_RUNNING:
+		ret = notify_printf("%sSTATUS=scheduling on %d nodes, %u restarts, %u errors", prefix,
+				    topology_nr_cpu_nodes(&d->topo), d->restarts, d->errors);
+		break;
+	case ST_BACKOFF:
+		ret = notify_printf("%sSTATUS=scheduler exited (%s), retrying; %u errors", prefix,
+				    exit_kind_str(d->last_exit.kind), d->errors);
+		break;
+	case ST_STOPPING:
+		ret = notify_printf("%sSTOPPING=1\nSTATUS=stopping", prefix);
+		break;
+	}
+	if (ret < 0)
+		log_warn("sd_notify: $NOTIFY_SOCKET: %s", strerror(-ret));
+}
+
+static void detach(struct daemon *d)
+{
+	int fd = sched_exit_fd(d->sched);
+
+	if (fd >= 0)
+		loop_del(d->loop, fd);
+	sched_destroy(d->sched);
+	d->sched = NULL;
+}
+
+static void log_topology_change(const struct topology *old, const struct topology *new)
+{
+	if (old->nr_online != new->nr_online)
+		log_info("topology: online CPUs %d -> %d", old->nr_online, new->nr_online);
+	else if (!topology_equal(old, new))
+		log_info("topology: changed");
+}
+
+/*
+ * Read the topology and attach. Returns 0 or -errno with the reason logged
+ * at @fail_level (errors are fatal at startup, routine during restarts).
+ */
+static int attach(struct daemon *d, int fail_level)
+{
+	static struct an_topo bpf_topo;
+	struct sched_opts so = {
+		.hotplug_seq = sched_hotplug_seq(d->opt.sysfs_root),
+		.hotplug_restart = d->opt.hotplug_restart,
+		.inject_error = getenv("SCX_AI_NUMA_DEBUG_INJECT_ERROR") != NULL,
+	};
+	struct topology topo;
+	char err[1536];
+	int ret, fd;
+
+	ret = topology_read(d->opt.sysfs_root, &topo, err, sizeof(err));
+	if (!ret)
+		ret = topology_to_bpf(&topo, &bpf_topo, err, sizeof(err));
+	if (ret) {
+		log_msg(fail_level, "topology: %s", err);
+		return ret;
+	}
+	if (d->attach_count)
+		log_topology_change(&d->topo, &topo);
+	d->topo = topo;
+	d->topo_from_sysfs = true;
+
+	ret = sched_attach(&bpf_topo, &d->tun, &so, &d->sched, err, sizeof(err));
+	if (ret) {
+		log_msg(fail_level, "%s", err);
+		return ret;
+	}
+	fd = sched_exit_fd(d->sched);
+	/* Kernels without poll on struct_ops links are covered by the stats tick. */
+	if (fd >= 0 && loop_add(d->loop, fd, EPOLLIN | EPOLLHUP, on_sched_exit, d) < 0)
+		log_debug("attach: struct_ops link not pollable, polling the exit record");
+	d->state = ST_RUNNING;
+	d->attach_count++;
+	d->attached_ns = now_ns();
+	daemon_stats_reset(d);
+	/* A new scheduler has empty placement maps: install the GPU homes and pins again. */
+	placement_attached(d);
+	log_info("attached: scheduling on %d nodes, %d of %d CPUs online (attach #%u)",
+		 topology_nr_cpu_nodes(&d->topo), d->topo.nr_online, d->topo.nr_cpus, d->attach_count);
+	notify_status(d, "");
+	return 0;
+}
+
+/* Count an error exit; true when the failure budget is exhausted. */
+static bool failure_budget_exhausted(struct daemon *d)
+{
+	uint64_t t = now_ns(), window = (uint64_t)d->opt.failure_window_s * 1000000000ULL;
+	unsigned int kept = 0;
+
+	for (unsigned int i = 0; i < nr_failures; i++)
+		if (t - failures[i] < window)
+			failures[kept++] = failures[i];
+	nr_failures = kept;
+	if (nr_failures < MAX_FAILURES_TRACKED)
+		failures[nr_failures++] = t;
+	return nr_failures > d->opt.max_failures;
+}
+
+static void schedule_retry(struct daemon *d, uint64_t ms)
+{
+	d->state = ST_BACKOFF;
+	notify_status(d, "");
+	if (loop_timer_set(retry_fd, ms, 0) < 0) {
+		log_err("schedule_retry: timerfd_settime: %s", strerror(errno));
+		stop(1);
+	}
+}
+
+/* The kernel's debug dump of an error exit: what each CPU and queue held. */
+static void log_dump(const char *dump)
+{
+	const char *p = dump, *nl;
+	int lines = 0;
+
+	log_err("kernel debug dump follows");
+	while (*p && lines++ < 400) {
+		nl = strchr(p, '\n');
+		if (!nl) {
+			log_err("dump: %s", p);
+			break;
+		}
+		log_err("dump: %.*s", (int)(nl - p), p);
+		p = nl + 1;
+	}
+}
+
+static void handle_exit(struct daemon *d)
+{
+	struct an_exit_info ei;
+	enum exit_action act;
+	uint64_t backoff;
+
+	if (!d->sched || !sched_exited(d->sched, &ei))
+		return;
+	d->last_exit = ei;
+	detach(d);
+	act = exit_classify(ei.kind, ei.exit_code);
+	log_msg(act == EXIT_ACT_RETRY ? LOG_ERR : LOG_INFO,
+		"scheduler exited: %s (kind %d, code %#llx): %s%s%s", exit_kind_str(ei.kind), ei.kind,
+		(unsigned long long)ei.exit_code, ei.reason, ei.msg[0] ? ": " : "", ei.msg);
+
+	if (act == EXIT_ACT_RETRY && ei.dump[0])
+		log_dump(ei.dump);
+	switch (act) {
+	case EXIT_ACT_RESTART:
+		d->restarts++;
+		consecutive_failures = 0;
+		if (attach(d, LOG_WARNING))
+			schedule_retry(d, RESTART_RETRY_MS);
+		return;
+	case EXIT_ACT_STOP:
+		log_info("the kernel's default scheduler is in charge; exiting");
+		stop(0);
+		return;
+	case EXIT_ACT_RETRY:
+		d->errors++;
+		if (failure_budget_exhausted(d)) {
+			log_err("giving up after %u error exits within %us; the kernel's default scheduler stays in charge",
+				nr_failures, d->opt.failure_window_s);
+			stop(1);
+			return;
+		}
+		backoff = (uint64_t)d->opt.backoff_ms << (consecutive_failures < 16 ? consecutive_failures : 16);
+		if (backoff > BACKOFF_MAX_MS)
+			backoff = BACKOFF_MAX_MS;
+		consecutive_failures++;
+		log_warn("retrying in %llu ms (%u of %u failures allowed in %us)", (unsigned long long)backoff,
+			 nr_failures, d->opt.max_failures, d->opt.failure_window_s);
+		schedule_retry(d, backoff);
+		return;
+	}
+}
+
+static void on_sched_exit(void *arg, uint32_t events)
+{
+	struct daemon *d = arg;
+
+	(void)events;
+	if (d->sched && sched_exited(d->sched, NULL)) {
+		handle_exit(d);
+		return;
+	}
+	/* Hung up without an exit record (should not happen): stop polling it. */
+	if (d->sched && (events & EPOLLHUP))
+		loop_del(d->loop, sched_exit_fd(d->sched));
+}
+
+static void on_retry(void *arg, uint32_t events)
+{
+	struct daemon *d = arg;
+
+	(void)events;
+	loop_timer_drain(retry_fd);
+	if (d->sched || done)
+		return;
+	if (attach(d, LOG_WARNING) == 0)
+		return;
+	/* A restart's re-attach that keeps failing is an error exit like any other. */
+	d->errors++;
+	if (failure_budget_exhausted(d)) {
+		log_err("giving up: re-attach failed %u times within %us; the kernel's default scheduler stays in charge",
+			nr_failures, d->opt.failure_window_s);
+		stop(1);
+		return;
+	}
+	schedule_retry(d, d->opt.backoff_ms);
+}
+
+static void print_summary(struct daemon *d)
+{
+	struct stats st;
+
+	if (daemon_stats(d, &st) < 0)
+		return;
+	printf("[%s] attach #%u restarts %u errors %u\n", sched_state_str(d->state), d->attach_count,
+	       d->restarts, d->errors);
+	for (uint32_t i = 0; i < st.nr_nodes; i++) {
+		const struct stats_node *n = &st.node[i];
+
+		printf("  node %u cpus %u/%u queued %u | direct %.0f/s remote %.0f/s enq %.0f/s "
+		       "local %.0f/s steal in %.0f/s out %.0f/s kick %.0f/s | total direct %llu steal_in %llu\n",
+		       n->node_id, n->nr_online, n->nr_cpus, n->queued, n->rate[AN_STAT_DIRECT],
+		       n->rate[AN_STAT_DIRECT_REMOTE], n->rate[AN_STAT_NODE_ENQ], n->rate[AN_STAT_NODE_DISPATCH],
+		       n->rate[AN_STAT_STEAL_IN], n->rate[AN_STAT_STEAL_OUT], n->rate[AN_STAT_KICK],
+		       (unsigned long long)n->cnt[AN_STAT_DIRECT], (unsigned long long)n->cnt[AN_STAT_STEAL_IN]);
+	}
+	fflush(stdout);
+}
+
+static void on_tick(void *arg, uint32_t events)
+{
+	static unsigned int ticks;
+	struct daemon *d = arg;
+
+	(void)events;
+	loop_timer_drain(tick_fd);
+	/* The exit fd covers most exits; this catches kernels where it is not pollable. */
+	if (d->sched && sched_exited(d->sched, NULL))
+		handle_exit(d);
+	daemon_refresh_topology(d);
+	daemon_stats_tick(d);
+	control_stats_tick(d);
+	if (d->opt.interval_s && ++ticks % d->opt.interval_s == 0)
+		print_summary(d);
+}
+
+static void on_watchdog(void *arg, uint32_t events)
+{
+	(void)arg;
+	(void)events;
+	loop_timer_drain(watchdog_fd);
+	notify_send("WATCHDOG=1");
+}
+
+/* SIGHUP: the file's tunables go live through daemon_set_tunable(); a bad file changes nothing. */
+static void reload(struct daemon *d)
+{
+	char err[1024];
+
+	/* systemd >= 253 wants the reload's start time with RELOADING=1. */
+	notify_printf("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(now_ns() / 1000));
+	if (config_reload(d, err, sizeof(err)) < 0)
+		log_err("reload: %s; the running configuration stays", err);
+	else
+		placement_reload(d);
+	notify_status(d, "READY=1\n");
+}
+
+static void on_signal(void *arg, uint32_t events)
+{
+	int fd = *(int *)arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGINT:
+		case SIGTERM:
+			log_info("%s: detaching; the kernel's default scheduler takes over",
+				 strsignal(si.ssi_signo));
+			D.state = ST_STOPPING;
+			notify_status(&D, "");
+			stop(0);
+			break;
+		case SIGHUP:
+			reload(&D);
+			break;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static int sig_fd;
+	char err[1536];
+	sigset_t mask;
+	int ret;
+
+	log_init(LOG_INFO);
+	ret = options_parse(argc, argv, &D.opt, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "scx_ai_numad: %s\n", err);
+		options_usage(stderr, "scx_ai_numad");
+		return 2;
+	}
+	if (ret == OPT_EXIT) {
+		if (D.opt.help)
+			options_usage(stdout, "scx_ai_numad");
+		else
+			printf("scx_ai_numad %s\n", SCX_AI_NUMA_VERSION);
+		return 0;
+	}
+	ret = config_startup(&D.opt, &D.tun, err, sizeof(err));
+	if (!ret && D.opt.check_config)
+		ret = config_check(stdout, &D.opt, &D.tun, err, sizeof(err));
+	if (ret) {
+		if (D.opt.check_config)
+			fprintf(stderr, "scx_ai_numad: %s\n", err);
+		else
+			log_err("%s", err);
+		return EXIT_CONFIG;
+	}
+	if (D.opt.check_config)
+		return 0;
+	if (D.opt.verbose)
+		log_set_level(LOG_DEBUG);
+
+	ret = sched_preflight(D.opt.sysfs_root, err, sizeof(err));
+	if (ret) {
+		log_err("%s", err);
+		return 1;
+	}
+	D.started_ns = now_ns();
+	if (loop_new(&D.loop) < 0) {
+		log_err("main: epoll: %s", strerror(errno));
+		return 1;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* A client vanishing mid-reply must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+	sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (sig_fd < 0 || retry_fd < 0 ||
+	    loop_add(D.loop, sig_fd, EPOLLIN, on_signal, &sig_fd) < 0 ||
+	    loop_add(D.loop, retry_fd, EPOLLIN, on_retry, &D) < 0) {
+		log_err("main: signal/timer setup: %s", strerror(errno));
+		return 1;
+	}
+	tick_fd = loop_add_timer(D.loop, 1000, on_tick, &D);
+	if (tick_fd < 0) {
+		log_err("main: stats timer: %s", strerror(-tick_fd));
+		return 1;
+	}
+
+	if (attach(&D, LOG_ERR))
+		return 1;
+	ret = control_open(&D, err, sizeof(err));
+	if (ret) {
+		log_err("%s", err);
+		detach(&D);
+		return 1;
+	}
+	/* Ready means scheduling: attach() succeeded and the socket takes requests. */
+	notify_status(&D, "READY=1\n");
+	if (notify_watchdog_usec()) {
+		uint64_t ms = notify_watchdog_usec() / 2000;
+
+		watchdog_fd = loop_add_timer(D.loop, ms ? ms : 1, on_watchdog, NULL);
+		if (watchdog_fd < 0)
+			log_warn("main: watchdog timer: %s", strerror(-watchdog_fd));
+	}
+
+	while (!done) {
+		ret = loop_run_once(D.loop, -1);
+		if (ret < 0) {
+			log_err("main: event loop: %s", strerror(-ret));
+			stop(1);
+		}
+	}
+	control_close(&D);
+	placement_stop(&D);
+	detach(&D);
+	loop_free(D.loop);
+	return exit_code;
+}

@@ -1,0 +1,957 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Placement: pins and GPU homes, mirrored into the scheduler's maps.
+ *
+ * The desired state is rebuilt from the rules and the last scan whenever
+ * either changes, and compared with what this module installed: only the
+ * difference reaches the kernel, so a steady host costs no map writes.
+ * Process ids are transient: a pinned process is remembered with its start
+ * time, so a pid reused by a new process does not inherit the rule, and the
+ * rule goes when the process does. A pinned cgroup is remembered by path:
+ * one that is removed and created again (a restarted service) is pinned
+ * again under its new id.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "loop.h"
+#include "placement.h"
+#include "sched.h"
+
+/*
+ * The scan: a pass every PASS_MS, in steps STEP_MS apart of at most this
+ * much work. The timer ticks every STEP_MS only while a pass is cut into
+ * steps; most passes take one step, and then the daemon wakes once a pass.
+ */
+#define STEP_MS			200
+#define IDLE_TICK_MS		1000	/* no GPU: only rules to look after */
+#define PASS_MS			1000
+#define DISCOVER_MS		30000	/* GPUs come and go rarely: look again this often */
+static const struct scan_budget scan_budget = { .procs = 512, .fds = 8192, .fds_per_proc = 1024 };
+
+/* task->flags bit of kernel threads (include/linux/sched.h). */
+#define PF_KTHREAD		0x00200000UL
+
+struct installed {
+	uint64_t key;		/* tgid or cgroup id */
+	uint32_t dense;
+	bool pinned;
+};
+
+struct placement {
+	struct gpu_list gpus;
+	struct gpuscan *scan;
+	int timer_fd;
+	uint64_t tick_ms;
+	uint64_t last_pass_ns, last_discover_ns;
+	bool started;
+
+	struct pin pins[AN_MAX_PINS];
+	size_t nr_pins;
+
+	struct gpu_proc *procs;		/* from the last completed pass, by pid */
+	size_t nr_procs;
+
+	/* What the scheduler's maps hold, sorted by key. */
+	struct installed *tgid;
+	size_t nr_tgid;
+	struct installed cgroup[AN_MAX_PINS];
+	size_t nr_cgroup;
+	unsigned int map_errors;	/* in the current sync */
+	bool map_error_logged;		/* the last sync failed too: do not log again */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static const char *root_of(const struct daemon *d)
+{
+	return d->opt.sysfs_root ? d->opt.sysfs_root : "";
+}
+
+/* The module's state, created on first use (the control plane may ask before any attach). */
+static struct placement *state(struct daemon *d)
+{
+	if (!d->placement) {
+		d->placement = calloc(1, sizeof(*d->placement));
+		if (d->placement)
+			d->placement->timer_fd = -1;
+	}
+	return d->placement;
+}
+
+/* ---- processes ------------------------------------------------------------------ */
+
+struct proc_info {
+	pid_t tgid;
+	unsigned long flags;
+	uint64_t start_time;
+};
+
+/*
+ * From /proc/PID/stat: flags (field 9) and start time (field 22), counted
+ * after the command name, which may itself hold blanks and parentheses.
+ * The thread group id comes from /proc/PID/status: /proc answers for thread
+ * ids too, which are not processes.
+ */
+static int proc_read(struct daemon *d, pid_t pid, struct proc_info *out)
+{
+	char path[PATH_MAX], buf[4096], *p, *line;
+	int field = 3, ret;
+
+	snprintf(path, sizeof(path), "%s/proc/%d/stat", root_of(d), (int)pid);
+	ret = read_small_file(path, buf, sizeof(buf), false);
+	if (ret)
+		return ret;
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	for (p = strtok(p + 1, " "); p; p = strtok(NULL, " "), field++) {
+		if (field == 9)
+			out->flags = strtoul(p, NULL, 10);
+		if (field == 22) {
+			out->start_time = strtoull(p, NULL, 10);
+			break;
+		}
+	}
+	if (field != 22)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/proc/%d/status", root_of(d), (int)pid);
+	ret = read_small_file(path, buf, sizeof(buf), false);
+	if (ret)
+		return ret;
+	line = strstr(buf, "\nTgid:");
+	if (!line)
+		return -EINVAL;
+	out->tgid = (pid_t)strtol(line + 6, NULL, 10);
+	return 0;
+}
+
+void placement_comm(struct daemon *d, pid_t pid, char *out, size_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/proc/%d/comm", root_of(d), (int)pid);
+	if (read_small_file(path, out, len, false) < 0)
+		snprintf(out, len, "?");
+	out[strcspn(out, "\n")] = '\0';
+	/* A process names itself: keep what it chose out of log lines and replies as bytes it cannot abuse. */
+	for (char *c = out; *c; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
+}
+
+/* ---- cgroups ----------------------------------------------------------------------- */
+
+/*
+ * "/sys/fs/cgroup/a/b", "/a/b" and "a/b" all name cgroup "/a/b". Empty
+ * and "." components are dropped; ".." is refused rather than resolved,
+ * so a rule never names anything outside the hierarchy.
+ */
+static int cgroup_normalize(const char *in, char *out, size_t len, char *err, size_t errlen)
+{
+	size_t o = 0, mlen = strlen(CGROUP_MOUNT);
+	const char *p = in;
+
+	if (!strncmp(p, CGROUP_MOUNT, mlen) && (p[mlen] == '/' || !p[mlen]))
+		p += mlen;
+	while (*p) {
+		const char *e;
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		e = strchr(p, '/');
+		n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 2 && !strncmp(p, "..", 2)) {
+			snprintf(err, errlen, "cgroup path '%.200s': '..' is not allowed", in);
+			return -EINVAL;
+		}
+		if (!(n == 1 && *p == '.')) {
+			for (size_t i = 0; i < n; i++) {
+				unsigned char c = (unsigned char)p[i];
+
+				if (c < 0x20 || c == 0x7f) {
+					snprintf(err, errlen, "cgroup path: control character 0x%02x", c);
+					return -EINVAL;
+				}
+			}
+			if (o + 1 + n >= len) {
+				snprintf(err, errlen, "cgroup path '%.200s': longer than %zu bytes", in, len - 1);
+				return -ENAMETOOLONG;
+			}
+			out[o++] = '/';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	out[o] = '\0';
+	if (!o) {
+		snprintf(err, errlen, "cgroup path '%.200s' names the root cgroup, which holds every task; "
+			 "pin a cgroup below it", in);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The id of cgroup @path ("/a/b"): the inode number of its directory. */
+static int cgroup_id(struct daemon *d, const char *path, uint64_t *id, char *err, size_t errlen)
+{
+	char full[PATH_MAX + 32], probe[PATH_MAX + 64];
+	struct stat st;
+	int ret;
+
+	snprintf(full, sizeof(full), "%s" CGROUP_MOUNT "%s", root_of(d), path);
+	if (stat(full, &st) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "no cgroup %s (%s: %s)", path, full, strerror(errno));
+		return ret;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a cgroup directory", full);
+		return -ENOTDIR;
+	}
+	/* Only cgroup v2 directories have cgroup.controllers. */
+	snprintf(probe, sizeof(probe), "%s/cgroup.controllers", full);
+	if (access(probe, F_OK) < 0) {
+		snprintf(err, errlen, "%s is not a cgroup v2 directory (no cgroup.controllers)", full);
+		return -EINVAL;
+	}
+	*id = (uint64_t)st.st_ino;
+	return 0;
+}
+
+/* ---- the scheduler's maps ----------------------------------------------------------- */
+
+static int cmp_installed(const void *a, const void *b)
+{
+	uint64_t x = ((const struct installed *)a)->key, y = ((const struct installed *)b)->key;
+
+	return (x > y) - (x < y);
+}
+
+/* Dense node of kernel node @node under the current topology; AN_NO_NODE if it has none. */
+static uint32_t dense_of(const struct an_topo *bt, int node)
+{
+	if (node < 0 || node >= AN_MAX_NODE_ID)
+		return AN_NO_NODE;
+	return bt->node_of_id[node] < bt->nr_nodes ? bt->node_of_id[node] : AN_NO_NODE;
+}
+
+/* Logged once until a sync succeeds: a full map would otherwise log every pass. */
+static void map_error(struct placement *pl, const char *what, uint64_t key, int ret)
+{
+	if (!pl->map_errors++ && !pl->map_error_logged)
+		log_warn("placement: %s %" PRIu64 ": %s", what, key, strerror(-ret));
+}
+
+/*
+ * Bring the map from @have (what it holds) to @want, both sorted by key:
+ * deletions first, so a full map has room for the additions. What the map
+ * holds afterwards goes to @out (room for @nw). Returns its count.
+ */
+static size_t apply_diff(struct placement *pl, struct sched *s, bool cgroup, const struct installed *have,
+			 size_t nh, const struct installed *want, size_t nw, struct installed *out)
+{
+	size_t i, j, n = 0;
+	int ret;
+
+	for (i = 0, j = 0; i < nh; i++) {
+		while (j < nw && want[j].key < have[i].key)
+			j++;
+		if (j < nw && want[j].key == have[i].key)
+			continue;
+		ret = cgroup ? sched_clear_cgroup_home(s, have[i].key) : sched_clear_tgid_home(s, (uint32_t)have[i].key);
+		if (ret)
+			map_error(pl, cgroup ? "clearing the home of cgroup" : "clearing the home of process",
+				  have[i].key, ret);
+	}
+	for (i = 0, j = 0; j < nw; j++) {
+		while (i < nh && have[i].key < want[j].key)
+			i++;
+		if (i < nh && have[i].key == want[j].key && have[i].dense == want[j].dense &&
+		    have[i].pinned == want[j].pinned) {
+			out[n++] = want[j];
+			continue;
+		}
+		ret = cgroup ? sched_set_cgroup_home(s, want[j].key, want[j].dense) :
+			       sched_set_tgid_home(s, (uint32_t)want[j].key, want[j].dense, want[j].pinned);
+		if (ret) {
+			map_error(pl, cgroup ? "setting the home of cgroup" : "setting the home of process",
+				  want[j].key, ret);
+			continue;
+		}
+		out[n++] = want[j];
+	}
+	return n;
+}
+
+/* Mirror the rules and the last scan into the scheduler. */
+static void sync_maps(struct daemon *d)
+{
+	static struct an_topo bt;
+	struct placement *pl = d->placement;
+	struct installed *want, *next, cg[AN_MAX_PINS], cg_out[AN_MAX_PINS];
+	size_t nw = 0, ncg = 0, cap, n;
+	char err[256];
+
+	if (!pl || !d->sched)
+		return;
+	if (topology_to_bpf(&d->topo, &bt, err, sizeof(err)) < 0) {
+		log_warn("placement: %s", err);
+		return;
+	}
+	cap = pl->nr_pins + pl->nr_procs;
+	want = calloc(cap ? cap : 1, sizeof(*want));
+	if (!want) {
+		log_warn("placement: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < pl->nr_pins; i++) {
+		const struct pin *p = &pl->pins[i];
+		uint32_t dense = dense_of(&bt, p->node);
+
+		if (!p->active || dense == AN_NO_NODE)
+			continue;
+		if (p->kind == PIN_PROCESS)
+			want[nw++] = (struct installed){ .key = (uint64_t)p->pid, .dense = dense, .pinned = true };
+		else
+			cg[ncg++] = (struct installed){ .key = p->cgroup_id, .dense = dense, .pinned = true };
+	}
+	qsort(want, nw, sizeof(*want), cmp_installed);
+	/* GPU homes of processes without a process pin (a cgroup pin wins inside the scheduler). */
+	for (size_t i = 0, npin = nw; i < pl->nr_procs && nw < AN_MAX_TGID_HOMES; i++) {
+		const struct gpu_proc *gp = &pl->procs[i];
+		struct installed key = { .key = (uint64_t)gp->pid };
+		uint32_t dense = dense_of(&bt, gp->node);
+
+		if (dense == AN_NO_NODE || bsearch(&key, want, npin, sizeof(*want), cmp_installed))
+			continue;
+		want[nw++] = (struct installed){ .key = (uint64_t)gp->pid, .dense = dense, .pinned = false };
+	}
+	qsort(want, nw, sizeof(*want), cmp_installed);
+	qsort(cg, ncg, sizeof(*cg), cmp_installed);
+
+	next = calloc(nw ? nw : 1, sizeof(*next));
+	if (!next) {
+		free(want);
+		log_warn("placement: out of memory");
+		return;
+	}
+	pl->map_errors = 0;
+	n = apply_diff(pl, d->sched, false, pl->tgid, pl->nr_tgid, want, nw, next);
+	free(pl->tgid);
+	pl->tgid = next;
+	pl->nr_tgid = n;
+	pl->nr_cgroup = apply_diff(pl, d->sched, true, pl->cgroup, pl->nr_cgroup, cg, ncg, cg_out);
+	memcpy(pl->cgroup, cg_out, pl->nr_cgroup * sizeof(*cg_out));
+	sched_set_home_counts(d->sched, (uint32_t)pl->nr_tgid, (uint32_t)pl->nr_cgroup);
+	pl->map_error_logged = pl->map_errors > 0;
+	free(want);
+}
+
+/* ---- rules ---------------------------------------------------------------------------------- */
+
+static bool node_exists(const struct topology *t, int node)
+{
+	for (int i = 0; i < t->nr_nodes && i < AN_MAX_NODE_ID; i++)
+		if (t->nodes[i].id == node)
+			return true;
+	return false;
+}
+
+static void node_list(const struct topology *t, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < t->nr_nodes && i < AN_MAX_NODE_ID && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%d", i ? ", " : "", t->nodes[i].id);
+}
+
+static struct pin *find_pin(struct placement *pl, enum pin_kind kind, pid_t pid, const char *path)
+{
+	for (size_t i = 0; i < pl->nr_pins; i++) {
+		struct pin *p = &pl->pins[i];
+
+		if (p->kind == kind && (kind == PIN_PROCESS ? p->pid == pid : !strcmp(p->path, path)))
+			return p;
+	}
+	return NULL;
+}
+
+static void drop_pin(struct placement *pl, struct pin *p)
+{
+	size_t i = (size_t)(p - pl->pins);
+
+	memmove(&pl->pins[i], &pl->pins[i + 1], (pl->nr_pins - i - 1) * sizeof(*p));
+	pl->nr_pins--;
+}
+
+static void describe(const struct pin *p, char *buf, size_t len)
+{
+	if (p->kind == PIN_PROCESS)
+		snprintf(buf, len, "process %d", (int)p->pid);
+	else
+		snprintf(buf, len, "cgroup %s", p->path);
+}
+
+/* Check @t and fill @p's target fields; nothing changes. */
+static int resolve_target(struct daemon *d, const struct pin_target *t, struct pin *p, bool must_exist,
+			  const char **param, char *err, size_t errlen)
+{
+	struct proc_info pi;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->kind = t->kind;
+	if (t->kind == PIN_CGROUP) {
+		*param = "cgroup";
+		if (!t->cgroup || !*t->cgroup) {
+			snprintf(err, errlen, "no cgroup path given");
+			return -EINVAL;
+		}
+		ret = cgroup_normalize(t->cgroup, p->path, sizeof(p->path), err, errlen);
+		if (ret || !must_exist)
+			return ret;
+		ret = cgroup_id(d, p->path, &p->cgroup_id, err, errlen);
+		p->active = !ret;
+		return ret;
+	}
+	*param = "pid";
+	if (t->pid <= 0 || t->pid > INT_MAX) {
+		snprintf(err, errlen, "pid %lld: not a process id (1..%d)", t->pid, INT_MAX);
+		return -EINVAL;
+	}
+	p->pid = (pid_t)t->pid;
+	if (!must_exist)
+		return 0;
+	ret = proc_read(d, p->pid, &pi);
+	if (ret == -ENOENT || ret == -ESRCH) {
+		snprintf(err, errlen, "no process with pid %d", (int)p->pid);
+		return -ESRCH;
+	}
+	if (ret) {
+		snprintf(err, errlen, "process %d: reading /proc: %s", (int)p->pid, strerror(-ret));
+		return ret;
+	}
+	if (pi.tgid != p->pid) {
+		snprintf(err, errlen, "pid %d is a thread of process %d: pin the process", (int)p->pid, (int)pi.tgid);
+		return -EINVAL;
+	}
+	if (pi.flags & PF_KTHREAD) {
+		snprintf(err, errlen, "pid %d is a kernel thread: only processes can be pinned", (int)p->pid);
+		return -EINVAL;
+	}
+	p->start_time = pi.start_time;
+	p->active = true;
+	return 0;
+}
+
+static int pin_one(struct daemon *d, const struct pin_target *t, int node, enum pin_origin origin,
+		   struct pin *out, const char **param, char *err, size_t errlen)
+{
+	struct placement *pl = state(d);
+	struct pin p, *cur;
+	char nodes[256], what[PIN_PATH_MAX + 16];
+	int ret;
+
+	*param = "";
+	if (!pl) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = resolve_target(d, t, &p, true, param, err, errlen);
+	if (ret)
+		return ret;
+	if (!node_exists(&d->topo, node)) {
+		*param = "node";
+		node_list(&d->topo, nodes, sizeof(nodes));
+		snprintf(err, errlen, "node %d does not exist (nodes: %s)", node, nodes);
+		return -EINVAL;
+	}
+	p.node = node;
+	p.origin = origin;
+	cur = find_pin(pl, p.kind, p.pid, p.path);
+	if (!cur && pl->nr_pins == AN_MAX_PINS) {
+		snprintf(err, errlen, "already %d rules, the most there can be: unpin some first", AN_MAX_PINS);
+		return -ENOSPC;
+	}
+	describe(&p, what, sizeof(what));
+	if (cur && cur->node != node)
+		log_info("pin: %s: node %d -> %d", what, cur->node, node);
+	else if (!cur)
+		log_info("pin: %s -> node %d", what, node);
+	if (!cur)
+		cur = &pl->pins[pl->nr_pins++];
+	*cur = p;
+	if (out)
+		*out = p;
+	return 0;
+}
+
+int placement_pin(struct daemon *d, const struct pin_target *t, int node, enum pin_origin origin,
+		  struct pin *out, const char **param, char *err, size_t errlen)
+{
+	int ret = pin_one(d, t, node, origin, out, param, err, errlen);
+
+	if (!ret)
+		sync_maps(d);
+	return ret;
+}
+
+int placement_unpin(struct daemon *d, const struct pin_target *t, struct pin *out, const char **param,
+		    char *err, size_t errlen)
+{
+	struct placement *pl = state(d);
+	struct pin p, *cur;
+	char what[PIN_PATH_MAX + 16];
+	int ret;
+
+	*param = "";
+	if (!pl) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = resolve_target(d, t, &p, false, param, err, errlen);
+	if (ret)
+		return ret;
+	cur = find_pin(pl, p.kind, p.pid, p.path);
+	describe(&p, what, sizeof(what));
+	if (!cur) {
+		snprintf(err, errlen, "no rule for %s", what);
+		return -ENOENT;
+	}
+	if (out)
+		*out = *cur;
+	log_info("unpin: %s (was node %d)", what, cur->node);
+	drop_pin(pl, cur);
+	sync_maps(d);
+	return 0;
+}
+
+void placement_set_config_pins(struct daemon *d, const struct cfg_pin *pins, size_t n, const char *file)
+{
+	struct placement *pl = state(d);
+	size_t i = 0;
+
+	if (!pl)
+		return;
+	/* The file's rules replace the previous file's; rules given on the socket stay. */
+	while (i < pl->nr_pins) {
+		if (pl->pins[i].origin == PIN_FROM_CONFIG)
+			drop_pin(pl, &pl->pins[i]);
+		else
+			i++;
+	}
+	for (i = 0; i < n; i++) {
+		struct pin_target t = {
+			.kind = pins[i].cgroup ? PIN_CGROUP : PIN_PROCESS,
+			.pid = pins[i].pid,
+			.cgroup = pins[i].path,
+		};
+		const char *param;
+		char err[512];
+
+		if (pin_one(d, &t, pins[i].node, PIN_FROM_CONFIG, NULL, &param, err, sizeof(err)) < 0)
+			log_warn("%s:%u: %s; rule skipped", file, pins[i].line, err);
+	}
+	sync_maps(d);
+}
+
+/*
+ * Processes that exited take their rule with them; cgroups are looked up
+ * again by path. Returns whether anything changed.
+ */
+static bool refresh_pins(struct daemon *d)
+{
+	struct placement *pl = d->placement;
+	bool changed = false;
+	size_t i = 0;
+
+	while (i < pl->nr_pins) {
+		struct pin *p = &pl->pins[i];
+		struct proc_info pi;
+		char err[256];
+		uint64_t id = 0;
+		bool active;
+
+		if (p->kind == PIN_PROCESS) {
+			if (proc_read(d, p->pid, &pi) < 0 || pi.start_time != p->start_time || pi.tgid != p->pid) {
+				log_info("pin: process %d exited; its rule (node %d) is gone", (int)p->pid, p->node);
+				drop_pin(pl, p);
+				changed = true;
+				continue;
+			}
+			i++;
+			continue;
+		}
+		active = cgroup_id(d, p->path, &id, err, sizeof(err)) == 0;
+		if (active != p->active || id != p->cgroup_id) {
+			log_info("pin: cgroup %s %s", p->path,
+				 !active ? "is gone; the rule waits for it to come back" :
+				 p->active ? "was created again; pinned under its new id" : "is back; pinned again");
+			p->active = active;
+			p->cgroup_id = id;
+			changed = true;
+		}
+		i++;
+	}
+	return changed;
+}
+
+/* ---- GPUs and the scan ---------------------------------------------------------------------- */
+
+/* The node of all of a process's GPUs; -1 if they sit on several nodes or none is known. */
+static int procs_node(const struct gpu_list *g, uint64_t mask)
+{
+	int node = -1;
+
+	for (int i = 0; i < g->nr; i++) {
+		if (!(mask & (1ULL << i)) || g->gpu[i].node < 0)
+			continue;
+		if (node >= 0 && node != g->gpu[i].node)
+			return -1;
+		node = g->gpu[i].node;
+	}
+	return node;
+}
+
+static void log_gpu_change(struct daemon *d, const struct gpu_proc *old, const struct gpu_proc *now)
+{
+	char comm[32];
+
+	if (old && now && old->node == now->node)
+		return;
+	placement_comm(d, now ? now->pid : old->pid, comm, sizeof(comm));
+	if (!now)
+		log_info("gpu: process %d (%s) no longer holds a GPU open", (int)old->pid, comm);
+	else if (now->node >= 0)
+		log_info("gpu: process %d (%s) holds a GPU open: home node %d", (int)now->pid, comm, now->node);
+	else
+		log_info("gpu: process %d (%s) holds GPUs on several or unknown nodes: left to the policy",
+			 (int)now->pid, comm);
+}
+
+/* A completed pass: the processes holding GPUs open now. */
+static void take_pass(struct daemon *d)
+{
+	struct placement *pl = d->placement;
+	const struct scan_hit *hits;
+	size_t n = gpuscan_hits(pl->scan, &hits), i, j;
+	struct gpu_proc *next = NULL;
+
+	if (n) {
+		next = calloc(n, sizeof(*next));
+		if (!next) {
+			log_warn("placement: out of memory taking a scan");
+			return;
+		}
+	}
+	for (i = 0; i < n; i++)
+		next[i] = (struct gpu_proc){ .pid = hits[i].pid, .gpus = hits[i].gpus,
+					     .node = procs_node(&pl->gpus, hits[i].gpus) };
+	/* Both lists are in pid order: log what changed. */
+	for (i = 0, j = 0; i < pl->nr_procs || j < n; ) {
+		if (j == n || (i < pl->nr_procs && pl->procs[i].pid < next[j].pid)) {
+			log_gpu_change(d, &pl->procs[i++], NULL);
+		} else if (i == pl->nr_procs || next[j].pid < pl->procs[i].pid) {
+			log_gpu_change(d, NULL, &next[j++]);
+		} else {
+			log_gpu_change(d, &pl->procs[i++], &next[j++]);
+		}
+	}
+	free(pl->procs);
+	pl->procs = next;
+	pl->nr_procs = n;
+}
+
+static void discover(struct daemon *d)
+{
+	struct placement *pl = d->placement;
+	struct gpu_list *now = malloc(sizeof(*now));
+	char err[512];
+
+	pl->last_discover_ns = mono_ns();
+	if (!now)
+		return;
+	if (gpu_discover(root_of(d), now, err, sizeof(err)) < 0) {
+		log_warn("%s", err);
+		free(now);
+		return;
+	}
+	if (!pl->started || !gpu_list_equal(now, &pl->gpus)) {
+		for (int i = 0; i < now->nr; i++) {
+			const struct gpu *g = &now->gpu[i];
+			const char *vendor = gpu_vendor_name(g->vendor);
+
+			log_info("gpu: %s %s [%04x:%04x] class %06x node %d%s%s%s%s", g->pci, vendor ? vendor : "vendor",
+				 g->vendor, g->device, g->class, g->node, g->node < 0 ? " (unknown)" : "",
+				 g->nr_dev ? ", " : ", no device node", g->nr_dev ? g->dev[0] : "",
+				 g->nr_dev > 1 ? " ..." : "");
+		}
+		if (now->truncated)
+			log_warn("gpu: more than %d GPUs; the rest are not looked after", GPU_MAX);
+		if (pl->started)
+			log_info("gpu: %d GPUs now", now->nr);
+		/* GPU indices in a pass in progress would be stale. */
+		if (pl->scan)
+			gpuscan_restart(pl->scan);
+		for (size_t i = 0; i < pl->nr_procs; i++)
+			pl->procs[i].gpus = 0;
+		pl->gpus = *now;
+	}
+	free(now);
+}
+
+static void set_tick(struct placement *pl, uint64_t ms)
+{
+	if (pl->timer_fd < 0 || pl->tick_ms == ms)
+		return;
+	if (loop_timer_set(pl->timer_fd, ms, ms) < 0)
+		log_warn("placement: timerfd_settime: %s", strerror(errno));
+	else
+		pl->tick_ms = ms;
+}
+
+/* One step of the scan; returns 1 when a pass completed. */
+static int scan_step(struct daemon *d)
+{
+	struct placement *pl = d->placement;
+	int ret;
+
+	if (!pl->scan) {
+		ret = gpuscan_new(root_of(d), &pl->scan);
+		if (ret)
+			return ret;
+	}
+	if (!gpuscan_busy(pl->scan))
+		pl->last_pass_ns = mono_ns();
+	ret = gpuscan_step(pl->scan, &pl->gpus, &scan_budget);
+	if (ret == 1)
+		take_pass(d);
+	return ret;
+}
+
+int placement_scan_now(struct daemon *d)
+{
+	struct placement *pl = state(d);
+	int ret;
+
+	if (!pl)
+		return -ENOMEM;
+	if (!pl->started && !pl->gpus.nr)
+		discover(d);
+	do
+		ret = scan_step(d);
+	while (ret == 0);
+	if (ret < 0)
+		return ret;
+	refresh_pins(d);
+	sync_maps(d);
+	return 0;
+}
+
+void placement_tick(struct daemon *d)
+{
+	struct placement *pl = d->placement;
+	uint64_t now = mono_ns();
+	bool changed = false;
+	int ret;
+
+	if (!pl || !pl->started)
+		return;
+	if (now - pl->last_discover_ns >= DISCOVER_MS * 1000000ULL)
+		discover(d);
+	/* Half a step of slack: a tick a little early still starts the pass that is due. */
+	if (pl->gpus.nr && ((pl->scan && gpuscan_busy(pl->scan)) ||
+			    now - pl->last_pass_ns + STEP_MS * 500000ULL >= PASS_MS * 1000000ULL)) {
+		ret = scan_step(d);
+		if (ret < 0)
+			log_warn("gpu scan: reading /proc: %s", strerror(-ret));
+		changed = ret == 1;
+	} else if (!pl->gpus.nr && pl->nr_procs) {
+		/* The GPUs went away: so did every GPU home. */
+		free(pl->procs);
+		pl->procs = NULL;
+		pl->nr_procs = 0;
+		changed = true;
+	}
+	/* Rules are checked once a pass, or once a tick when there is nothing to scan. */
+	if (changed || !pl->gpus.nr)
+		changed |= refresh_pins(d);
+	if (changed)
+		sync_maps(d);
+	set_tick(pl, !pl->gpus.nr ? IDLE_TICK_MS : gpuscan_busy(pl->scan) ? STEP_MS : PASS_MS);
+}
+
+static void on_tick(void *arg, uint32_t events)
+{
+	struct daemon *d = arg;
+
+	(void)events;
+	loop_timer_drain(d->placement->timer_fd);
+	placement_tick(d);
+}
+
+static void start(struct daemon *d)
+{
+	struct placement *pl = state(d);
+	const struct cfg_pin *pins;
+	const char *file;
+	size_t n;
+	int fd;
+
+	if (!pl || pl->started)
+		return;
+	discover(d);
+	pl->started = true;
+	/* Without a loop (tests) the caller drives the scan with placement_scan_now(). */
+	/* The first tick soon: a GPU job started before the daemon gets its home at once. */
+	fd = d->loop ? loop_add_timer(d->loop, STEP_MS, on_tick, d) : -ENOTCONN;
+	if (fd == -ENOTCONN) {
+		/* nothing to do */
+	} else if (fd < 0) {
+		log_warn("placement: timer: %s; GPU homes are not looked after", strerror(-fd));
+	} else {
+		pl->timer_fd = fd;
+		pl->tick_ms = STEP_MS;
+	}
+	n = config_pins(&pins, &file);
+	if (n)
+		placement_set_config_pins(d, pins, n, file);
+	/* The first pass starts at the first tick, in steps like every other. */
+}
+
+void placement_attached(struct daemon *d)
+{
+	struct placement *pl = state(d);
+
+	if (!pl) {
+		log_warn("placement: out of memory; GPU homes and pins are off");
+		return;
+	}
+	/* A new BPF object: its maps are empty whatever we installed in the last one. */
+	pl->nr_tgid = 0;
+	pl->nr_cgroup = 0;
+	if (!pl->started)
+		start(d);
+	sync_maps(d);
+}
+
+void placement_reload(struct daemon *d)
+{
+	const struct cfg_pin *pins;
+	const char *file;
+	size_t n = config_pins(&pins, &file);
+
+	placement_set_config_pins(d, pins, n, file);
+}
+
+void placement_stop(struct daemon *d)
+{
+	struct placement *pl = d->placement;
+
+	if (!pl)
+		return;
+	if (pl->timer_fd >= 0) {
+		loop_del(d->loop, pl->timer_fd);
+		close(pl->timer_fd);
+	}
+	gpuscan_free(pl->scan);
+	free(pl->procs);
+	free(pl->tgid);
+	free(pl);
+	d->placement = NULL;
+}
+
+/* ---- queries -------------------------------------------------------------------------------- */
+
+size_t placement_pins(struct daemon *d, const struct pin **out)
+{
+	struct placement *pl = d->placement;
+
+	*out = pl ? pl->pins : NULL;
+	return pl ? pl->nr_pins : 0;
+}
+
+size_t placement_gpu_procs(struct daemon *d, const struct gpu_proc **out)
+{
+	struct placement *pl = d->placement;
+
+	*out = pl ? pl->procs : NULL;
+	return pl ? pl->nr_procs : 0;
+}
+
+const struct gpu_list *placement_gpus(struct daemon *d)
+{
+	static const struct gpu_list none;
+	struct placement *pl = d->placement;
+
+	return pl ? &pl->gpus : &none;
+}
+
+const char *placement_overridden_by(struct daemon *d, pid_t pid)
+{
+	struct placement *pl = d->placement;
+	char path[PATH_MAX], buf[4096], *cg;
+
+	if (!pl)
+		return NULL;
+	if (find_pin(pl, PIN_PROCESS, pid, NULL))
+		return "process";
+	/* The cgroup v2 line of /proc/PID/cgroup is "0::/path". */
+	snprintf(path, sizeof(path), "%s/proc/%d/cgroup", root_of(d), (int)pid);
+	if (read_small_file(path, buf, sizeof(buf), false) < 0)
+		return NULL;
+	cg = strstr(buf, "0::");
+	if (!cg || (cg != buf && cg[-1] != '\n'))
+		return NULL;
+	cg += 3;
+	cg[strcspn(cg, "\n")] = '\0';
+	for (size_t i = 0; i < pl->nr_pins; i++) {
+		const struct pin *p = &pl->pins[i];
+		size_t n = strlen(p->path);
+
+		if (p->kind == PIN_CGROUP && p->active && !strncmp(cg, p->path, n) && (cg[n] == '/' || !cg[n]))
+			return "cgroup";
+	}
+	return NULL;
+}
+
+void placement_get_info(struct daemon *d, struct placement_info *out)
+{
+	struct placement *pl = d->placement;
+
+	memset(out, 0, sizeof(*out));
+	if (!pl)
+		return;
+	out->nr_gpus = pl->gpus.nr;
+	out->nr_pins = pl->nr_pins;
+	out->nr_gpu_procs = pl->nr_procs;
+	out->nr_tgid_homes = pl->nr_tgid;
+	out->nr_cgroup_homes = pl->nr_cgroup;
+	if (pl->scan)
+		out->scan = *gpuscan_stats(pl->scan);
+}

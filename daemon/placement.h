@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Placement: which node a process runs on when someone other than the
+ * policy knows better. Two sources, in order of precedence:
+ *
+ *   pins          rules from the configuration file and the control socket:
+ *                 a process (by pid) or a cgroup v2 (and everything below
+ *                 it) to a node;
+ *   GPU homes     found by the daemon: a process holding device nodes of
+ *                 GPUs that all sit on one node gets that node.
+ *
+ * The module keeps the desired state and mirrors it into the scheduler's
+ * maps (through sched.h), diffing against what it installed; after a
+ * re-attach (a new BPF object with empty maps) everything is installed
+ * again. The GPU scan runs on a timer of the daemon's event loop, in bounded
+ * steps (see gpuscan.h).
+ *
+ * Paths below the daemon's root prefix (--sysfs-root): sys/bus/pci,
+ * sys/fs/cgroup and proc, so tests can feed fake trees.
+ */
+#ifndef SCX_AI_NUMA_PLACEMENT_H
+#define SCX_AI_NUMA_PLACEMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gpu.h"
+#include "gpuscan.h"
+
+struct daemon;
+struct cfg_pin;
+
+#define PIN_PATH_MAX	256	/* a cgroup path below the cgroup2 mount, NUL included */
+#define CGROUP_MOUNT	"/sys/fs/cgroup"
+
+enum pin_kind {
+	PIN_PROCESS,
+	PIN_CGROUP,
+};
+
+enum pin_origin {
+	PIN_FROM_CONTROL,	/* scx-ai-numactl pin: until unpinned or the daemon restarts */
+	PIN_FROM_CONFIG,	/* the configuration file: replaced on reload */
+};
+
+struct pin {
+	enum pin_kind kind;
+	enum pin_origin origin;
+	int node;			/* kernel node id */
+	bool active;			/* its target exists: a cgroup may come and go */
+	pid_t pid;			/* PIN_PROCESS */
+	uint64_t start_time;		/* the process's start, to tell a reused pid */
+	char path[PIN_PATH_MAX];	/* PIN_CGROUP: "/a/b", below the cgroup2 mount */
+	uint64_t cgroup_id;		/* inode number of its directory; 0 while inactive */
+};
+
+/* What a request names: a process, or a cgroup path as the user wrote it. */
+struct pin_target {
+	enum pin_kind kind;
+	long long pid;
+	const char *cgroup;
+};
+
+/* A process that held GPUs open in the last scan. */
+struct gpu_proc {
+	pid_t pid;
+	uint64_t gpus;		/* bit i: placement_gpus()->gpu[i] */
+	int node;		/* kernel node of all its GPUs; -1: several nodes, or unknown */
+};
+
+struct placement_info {
+	int nr_gpus;
+	size_t nr_pins;
+	size_t nr_gpu_procs;		/* processes holding GPUs open */
+	size_t nr_tgid_homes;		/* process entries in the scheduler's map */
+	size_t nr_cgroup_homes;		/* cgroup entries in the scheduler's map */
+	struct scan_stats scan;
+};
+
+/*
+ * After every successful attach: a new scheduler has empty maps. The first
+ * call also starts the module: discovers GPUs, starts the scan timer, and
+ * takes the configuration file's pins. Never fails; problems are logged.
+ */
+void placement_attached(struct daemon *d);
+/* After the configuration file was reloaded: its pins replace the previous file's. */
+void placement_reload(struct daemon *d);
+/* Stop the timer and free everything (the scheduler's maps go with it). */
+void placement_stop(struct daemon *d);
+
+/*
+ * Add or replace the rule for @t. The node must exist, the process must be
+ * running (and be a process, not a thread of one), the cgroup must exist
+ * below the cgroup2 mount. On error nothing changes, @param names the bad
+ * part ("pid", "cgroup" or "node") and @err says why. Returns 0 or -errno.
+ */
+int placement_pin(struct daemon *d, const struct pin_target *t, int node, enum pin_origin origin,
+		  struct pin *out, const char **param, char *err, size_t errlen);
+/* Remove the rule for @t; -ENOENT with @err set when there is none. */
+int placement_unpin(struct daemon *d, const struct pin_target *t, struct pin *out, const char **param,
+		    char *err, size_t errlen);
+
+/* Take the configuration's pins (replacing the previous ones); failures are logged. */
+void placement_set_config_pins(struct daemon *d, const struct cfg_pin *pins, size_t n, const char *file);
+
+size_t placement_pins(struct daemon *d, const struct pin **out);
+size_t placement_gpu_procs(struct daemon *d, const struct gpu_proc **out);
+const struct gpu_list *placement_gpus(struct daemon *d);
+/* The rule that decides @pid's node over its GPUs: "process", "cgroup", or NULL. */
+const char *placement_overridden_by(struct daemon *d, pid_t pid);
+void placement_get_info(struct daemon *d, struct placement_info *out);
+/* A process's command name, "?" if it is gone. */
+void placement_comm(struct daemon *d, pid_t pid, char *out, size_t len);
+
+/*
+ * What the module's timer does on every tick (every 200 ms with GPUs, every
+ * second without): a scan step, a new pass when one is due, rules looked
+ * after, the maps synced. Exposed so tests can drive it without a loop.
+ */
+void placement_tick(struct daemon *d);
+/* Run GPU scan steps until a pass completes, then apply it (tests). Returns 0 or -errno. */
+int placement_scan_now(struct daemon *d);
+
+#endif

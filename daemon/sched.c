@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "sched.h"
+#include "tunables.h"
+#include "scx_ai_numa.skel.h"
+
+struct sched {
+	struct scx_ai_numa *skel;
+	struct bpf_link *link;
+	int nr_cpus;		/* libbpf's possible CPUs, per-CPU map stride */
+};
+
+/*
+ * libbpf prints the verifier log through its print callback on a failed
+ * load. Keep the tail of everything it says so a load failure can show the
+ * lines that matter instead of pages of instructions.
+ */
+static char libbpf_tail[16384];
+static size_t libbpf_tail_len;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	static char line[16384];
+	int n;
+
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n <= 0)
+		return 0;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (libbpf_tail_len + n >= sizeof(libbpf_tail)) {
+		size_t drop = libbpf_tail_len + n - sizeof(libbpf_tail) + 1;
+
+		memmove(libbpf_tail, libbpf_tail + drop, libbpf_tail_len - drop);
+		libbpf_tail_len -= drop;
+	}
+	memcpy(libbpf_tail + libbpf_tail_len, line, n);
+	libbpf_tail_len += n;
+	libbpf_tail[libbpf_tail_len] = '\0';
+	if (level == LIBBPF_DEBUG)
+		log_debug("libbpf: %.*s", n && line[n - 1] == '\n' ? n - 1 : n, line);
+	return 0;
+}
+
+/*
+ * The lines worth showing from what libbpf said: the verifier's complaint
+ * stands just above its "processed N insns" trailer; without a verifier
+ * log, the last lines libbpf printed. Joined by " | " into one log line.
+ */
+static void libbpf_tail_lines(char *out, size_t len, int lines)
+{
+	const char *end = libbpf_tail + libbpf_tail_len, *p, *mark;
+	size_t o = 0;
+	int seen = 0;
+
+	mark = NULL;
+	for (p = libbpf_tail; (p = strstr(p, "\nprocessed ")); p++)
+		mark = p;
+	if (mark)
+		end = mark;
+	for (p = end; p > libbpf_tail && seen < lines; ) {
+		p--;
+		/* Count only non-empty lines. */
+		if (*p == '\n' && p + 1 < end && p[1] != '\n')
+			seen++;
+	}
+	if (*p == '\n')
+		p++;
+	for (; p < end && *p && o + 4 < len; p++) {
+		if (*p != '\n')
+			out[o++] = *p;
+		else if (o && p + 1 < end && p[1] != '\n')
+			o += snprintf(out + o, len - o, " | ");
+	}
+	out[o < len ? o : len - 1] = '\0';
+}
+
+int sched_preflight(const char *root, char *err, size_t errlen)
+{
+	char path[4096], state[64], ops[128];
+
+	if (geteuid() != 0) {
+		snprintf(err, errlen, "must run as root (loading a sched_ext scheduler needs CAP_SYS_ADMIN and CAP_BPF)");
+		return -EPERM;
+	}
+	snprintf(path, sizeof(path), "%s/sys/kernel/sched_ext", root);
+	if (access(path, F_OK) < 0) {
+		snprintf(err, errlen,
+			 "this kernel has no sched_ext (%s missing; needs Linux >= 6.12 with CONFIG_SCHED_CLASS_EXT=y); "
+			 "the kernel's default scheduler stays in charge", path);
+		return -EOPNOTSUPP;
+	}
+	snprintf(path, sizeof(path), "%s/sys/kernel/sched_ext/state", root);
+	if (read_small_file(path, state, sizeof(state), true) < 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		return -EIO;
+	}
+	if (strcmp(state, "disabled")) {
+		snprintf(path, sizeof(path), "%s/sys/kernel/sched_ext/root/ops", root);
+		if (read_small_file(path, ops, sizeof(ops), true) < 0)
+			snprintf(ops, sizeof(ops), "unknown");
+		snprintf(err, errlen, "another sched_ext scheduler is active (%s, state %s); not touching it",
+			 ops, state);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+uint64_t sched_hotplug_seq(const char *root)
+{
+	char path[4096], buf[32];
+
+	snprintf(path, sizeof(path), "%s/sys/kernel/sched_ext/hotplug_seq", root);
+	if (read_small_file(path, buf, sizeof(buf), true) < 0)
+		return 0;
+	return strtoull(buf, NULL, 10);
+}
+
+int sched_attach(const struct an_topo *topo, const struct an_tunables *tun, const struct sched_opts *o,
+		 struct sched **out, char *err, size_t errlen)
+{
+	struct sched *s;
+	char tail[1400];
+	int ret;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	libbpf_set_print(libbpf_print);
+	libbpf_tail_len = 0;
+	libbpf_tail[0] = '\0';
+
+	s->nr_cpus = libbpf_num_possible_cpus();
+	if (s->nr_cpus <= 0) {
+		ret = s->nr_cpus ? s->nr_cpus : -EINVAL;
+		snprintf(err, errlen, "sched_attach: possible CPUs: %s", strerror(-ret));
+		goto fail;
+	}
+	s->skel = scx_ai_numa__open();
+	if (!s->skel) {
+		ret = -errno ? -errno : -EINVAL;
+		snprintf(err, errlen, "sched_attach: open BPF object: %s", strerror(-ret));
+		goto fail;
+	}
+	memcpy((void *)&s->skel->rodata->topo, topo, sizeof(*topo));
+	s->skel->data->tun = *tun;
+	s->skel->struct_ops.ai_numa_ops->hotplug_seq = o->hotplug_seq;
+	s->skel->bss->debug_inject_error = o->inject_error;
+	if (o->hotplug_restart) {
+		/* Without the callbacks the kernel handles hotplug by ejecting us. */
+		s->skel->struct_ops.ai_numa_ops->cpu_online = NULL;
+		s->skel->struct_ops.ai_numa_ops->cpu_offline = NULL;
+		bpf_program__set_autoload(s->skel->progs.an_cpu_online, false);
+		bpf_program__set_autoload(s->skel->progs.an_cpu_offline, false);
+	}
+
+	ret = scx_ai_numa__load(s->skel);
+	if (ret) {
+		libbpf_tail_lines(tail, sizeof(tail), 12);
+		snprintf(err, errlen, "sched_attach: BPF load/verify failed: %s: %s", strerror(-ret), tail);
+		goto fail;
+	}
+	s->link = bpf_map__attach_struct_ops(s->skel->maps.ai_numa_ops);
+	if (!s->link) {
+		ret = -errno;
+		if (ret == -EBUSY || ret == -EEXIST)
+			snprintf(err, errlen, "sched_attach: another sched_ext scheduler is already attached");
+		else
+			snprintf(err, errlen, "sched_attach: attach struct_ops: %s", strerror(-ret));
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	sched_destroy(s);
+	return ret ? ret : -EINVAL;
+}
+
+void sched_destroy(struct sched *s)
+{
+	if (!s)
+		return;
+	bpf_link__destroy(s->link);
+	scx_ai_numa__destroy(s->skel);
+	free(s);
+}
+
+int sched_exit_fd(const struct sched *s)
+{
+	return s && s->link ? bpf_link__fd(s->link) : -1;
+}
+
+bool sched_exited(const struct sched *s, struct an_exit_info *out)
+{
+	const volatile struct an_exit_info *ei = &s->skel->bss->exit_info;
+
+	if (!ei->kind)
+		return false;
+	if (!out)
+		return true;
+	__sync_synchronize();
+	memcpy(out, (const void *)ei, sizeof(*out));
+	out->reason[sizeof(out->reason) - 1] = '\0';
+	out->msg[sizeof(out->msg) - 1] = '\0';
+	out->dump[sizeof(out->dump) - 1] = '\0';
+	return true;
+}
+
+void sched_apply_tunables(struct sched *s, const struct an_tunables *tun)
+{
+	struct an_tunables *live = (struct an_tunables *)&s->skel->data->tun;
+
+	/* Field by field, from the table: the BPF side reads each on its own. */
+	for (size_t i = 0; i < nr_tunables; i++)
+		tunable_store(live, &tunables[i], tunable_get(tun, &tunables[i]));
+}
+
+int sched_read_counters(const struct sched *s, struct an_node_stats *out, uint32_t nr_nodes)
+{
+	struct an_node_stats *per_cpu;
+	int fd = bpf_map__fd(s->skel->maps.node_stats);
+
+	per_cpu = calloc(s->nr_cpus, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	for (uint32_t n = 0; n < nr_nodes && n < AN_MAX_NODES; n++) {
+		memset(&out[n], 0, sizeof(out[n]));
+		if (bpf_map_lookup_elem(fd, &n, per_cpu)) {
+			int err = -errno;
+
+			free(per_cpu);
+			return err;
+		}
+		for (int c = 0; c < s->nr_cpus; c++) {
+			for (int i = 0; i < AN_NR_STATS; i++)
+				out[n].cnt[i] += per_cpu[c].cnt[i];
+			for (int b = 0; b < AN_WAIT_BUCKETS; b++)
+				out[n].wait_hist[b] += per_cpu[c].wait_hist[b];
+		}
+	}
+	free(per_cpu);
+	return 0;
+}
+
+void sched_read_queued(const struct sched *s, uint32_t *out, uint32_t nr_nodes)
+{
+	for (uint32_t n = 0; n < nr_nodes && n < AN_MAX_NODES; n++)
+		out[n] = s->skel->bss->node_queued[n];
+}
+
+static int map_result(int ret)
+{
+	/* libbpf returns -errno; a missing entry on delete is what was wanted. */
+	return ret == -ENOENT ? 0 : ret;
+}
+
+int sched_set_tgid_home(struct sched *s, uint32_t tgid, uint32_t dense_node, bool pinned)
+{
+	struct an_home h = { .node = dense_node, .src = pinned ? AN_HOME_PIN : AN_HOME_GPU };
+
+	return bpf_map__update_elem(s->skel->maps.gpu_homes, &tgid, sizeof(tgid), &h, sizeof(h), BPF_ANY);
+}
+
+int sched_clear_tgid_home(struct sched *s, uint32_t tgid)
+{
+	return map_result(bpf_map__delete_elem(s->skel->maps.gpu_homes, &tgid, sizeof(tgid), 0));
+}
+
+int sched_set_cgroup_home(struct sched *s, uint64_t cgroup_id, uint32_t dense_node)
+{
+	struct an_home h = { .node = dense_node, .src = AN_HOME_PIN };
+
+	return bpf_map__update_elem(s->skel->maps.cgroup_homes, &cgroup_id, sizeof(cgroup_id), &h, sizeof(h),
+				    BPF_ANY);
+}
+
+int sched_clear_cgroup_home(struct sched *s, uint64_t cgroup_id)
+{
+	return map_result(bpf_map__delete_elem(s->skel->maps.cgroup_homes, &cgroup_id, sizeof(cgroup_id), 0));
+}
+
+void sched_set_home_counts(struct sched *s, uint32_t nr_tgid, uint32_t nr_cgroup)
+{
+	s->skel->bss->placement_nr_tgid = nr_tgid;
+	s->skel->bss->placement_nr_cgroup = nr_cgroup;
+}

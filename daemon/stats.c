@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "sched.h"
+
+static const struct {
+	const char *name, *help;
+} stat_desc[AN_NR_STATS] = {
+	[AN_STAT_DIRECT] = { "direct", "woken onto an idle CPU of the home node" },
+	[AN_STAT_DIRECT_REMOTE] = { "direct_remote", "woken onto an idle CPU of another node" },
+	[AN_STAT_NODE_ENQ] = { "node_enq", "queued on the node's dispatch queue" },
+	[AN_STAT_PINNED_ENQ] = { "pinned_enq", "single-CPU task queued on its CPU" },
+	[AN_STAT_NODE_DISPATCH] = { "node_dispatch", "taken from the node's own queue" },
+	[AN_STAT_STEAL_IN] = { "steal_in", "taken by this node from another node's queue" },
+	[AN_STAT_STEAL_OUT] = { "steal_out", "taken from this node's queue by another node" },
+	[AN_STAT_KICK] = { "kick", "idle CPU woken to serve a queue" },
+	[AN_STAT_HOME_MOVE] = { "home_move", "task home node changed to this node" },
+	[AN_STAT_WAKE_PREEMPT] = { "wake_preempt", "CPU preempted for a latency-critical wakeup" },
+	[AN_STAT_RESCUE] = { "rescue", "taken by this node from a queue whose oldest task starved" },
+};
+
+const char *stats_name(enum an_stat i)
+{
+	return (unsigned int)i < AN_NR_STATS ? stat_desc[i].name : "?";
+}
+
+const char *stats_help(enum an_stat i)
+{
+	return (unsigned int)i < AN_NR_STATS ? stat_desc[i].help : "?";
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Counters and queue depths now, per dense node. */
+static int read_now(struct daemon *d, struct an_node_stats *cur, uint32_t *queued, int nr)
+{
+	memset(cur, 0, sizeof(*cur) * AN_MAX_NODES);
+	memset(queued, 0, sizeof(*queued) * AN_MAX_NODES);
+	if (!d->sched)
+		return 0;
+	sched_read_queued(d->sched, queued, nr);
+	return sched_read_counters(d->sched, cur, nr);
+}
+
+static int cpu_nodes(const struct daemon *d)
+{
+	int nr = topology_nr_cpu_nodes(&d->topo);
+
+	return nr < AN_MAX_NODES ? nr : AN_MAX_NODES;
+}
+
+/*
+ * Called by the daemon's stats timer: rates are the difference to the
+ * previous tick, so every reader sees per-second rates over the same,
+ * complete interval whatever the request rate. A counter below its baseline
+ * means the scheduler was re-attached: the baseline restarts at zero.
+ */
+void daemon_stats_tick(struct daemon *d)
+{
+	struct an_node_stats cur[AN_MAX_NODES];
+	uint32_t queued[AN_MAX_NODES];
+	int nr = cpu_nodes(d);
+	uint64_t t = now_ns(), dt = d->prev_ns ? t - d->prev_ns : 0;
+
+	if (read_now(d, cur, queued, nr))
+		return;
+	memset(d->last.node, 0, sizeof(d->last.node));
+	memset(d->last.total_rate, 0, sizeof(d->last.total_rate));
+	for (int k = 0; k < nr; k++) {
+		for (int s = 0; s < AN_NR_STATS; s++) {
+			uint64_t base = d->prev[k].cnt[s];
+
+			if (base > cur[k].cnt[s])
+				base = 0;
+			if (dt)
+				d->last.node[k].rate[s] = (double)(cur[k].cnt[s] - base) * 1e9 / (double)dt;
+			d->last.total_rate[s] += d->last.node[k].rate[s];
+		}
+	}
+	d->last.interval_ms = dt / 1000000;
+	memcpy(d->prev, cur, sizeof(cur));
+	d->prev_ns = t;
+}
+
+/* A re-attach starts counting from zero: so do the rates. */
+void daemon_stats_reset(struct daemon *d)
+{
+	memset(d->prev, 0, sizeof(d->prev));
+	memset(&d->last, 0, sizeof(d->last));
+	d->prev_ns = 0;
+}
+
+int daemon_stats(struct daemon *d, struct stats *out)
+{
+	struct an_node_stats cur[AN_MAX_NODES];
+	uint32_t queued[AN_MAX_NODES];
+	int nr = cpu_nodes(d), k = 0, err;
+
+	memset(out, 0, sizeof(*out));
+	err = read_now(d, cur, queued, nr);
+	if (err)
+		return err;
+	out->nr_nodes = nr;
+	out->interval_ms = d->last.interval_ms;
+	for (int i = 0; i < d->topo.nr_nodes && k < nr; i++) {
+		const struct topo_node *tn = &d->topo.nodes[i];
+		struct stats_node *sn = &out->node[k];
+
+		if (!tn->nr_cpus)
+			continue;
+		sn->node_id = tn->id;
+		sn->nr_cpus = tn->nr_cpus;
+		sn->nr_online = tn->nr_online;
+		sn->queued = queued[k];
+		memcpy(sn->wait_hist, cur[k].wait_hist, sizeof(sn->wait_hist));
+		for (int s = 0; s < AN_NR_STATS; s++) {
+			sn->cnt[s] = cur[k].cnt[s];
+			sn->rate[s] = d->last.node[k].rate[s];
+			out->total[s] += sn->cnt[s];
+			out->total_rate[s] += sn->rate[s];
+		}
+		k++;
+	}
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Counters since attach per node and in total, plus per-second rates over the
+ * last sampling interval. The scheduler's per-CPU maps are summed here; a
+ * re-attach starts a fresh baseline so rates never go negative.
+ */
+#ifndef SCX_AI_NUMA_STATS_H
+#define SCX_AI_NUMA_STATS_H
+
+#include <stdint.h>
+#include "intf.h"
+
+struct stats_node {
+	uint32_t node_id;		/* kernel node id */
+	uint32_t nr_cpus;
+	uint32_t nr_online;
+	uint32_t queued;		/* tasks waiting in the node queue */
+	uint64_t cnt[AN_NR_STATS];	/* since attach */
+	double rate[AN_NR_STATS];	/* per second over the last interval */
+	uint64_t wait_hist[AN_WAIT_BUCKETS];	/* queue waits since attach, see intf.h */
+};
+
+struct stats {
+	uint32_t nr_nodes;
+	uint64_t interval_ms;		/* length of the rate interval, 0 if none yet */
+	struct stats_node node[AN_MAX_NODES];
+	uint64_t total[AN_NR_STATS];
+	double total_rate[AN_NR_STATS];
+};
+
+/* Short stable names ("direct", "steal_in", ...) used in JSON and tables. */
+const char *stats_name(enum an_stat i);
+/* One-line description of counter @i. */
+const char *stats_help(enum an_stat i);
+
+#endif

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Machine topology as a value: read from a sysfs tree (a root prefix lets
+ * tests feed fake trees), compared on every re-attach, and turned into the
+ * BPF program's read-only view.
+ */
+#ifndef SCX_AI_NUMA_TOPOLOGY_H
+#define SCX_AI_NUMA_TOPOLOGY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "intf.h"
+
+struct topo_node {
+	int id;			/* kernel node id (may be sparse) */
+	int nr_cpus;		/* CPUs that belong to the node, online or not */
+	int nr_online;		/* of those, online now */
+	uint64_t mem_kb;	/* MemTotal of the node, 0 if unknown */
+};
+
+struct topology {
+	int nr_nodes;				/* online nodes, memory-only included */
+	struct topo_node nodes[AN_MAX_NODE_ID];	/* sorted by id */
+	int nr_cpus;				/* possible CPU ids are < nr_cpus */
+	int nr_online;				/* online CPUs */
+	int cpu_node[AN_MAX_CPUS];		/* kernel node id, -1 if none */
+	uint8_t cpu_online[AN_MAX_CPUS];
+	/* SLIT distance between nodes[i] and nodes[j] (10 = local). */
+	uint8_t distance[AN_MAX_NODE_ID][AN_MAX_NODE_ID];
+};
+
+/*
+ * Read the topology below @root ("" or "/" for the live system; a path to a
+ * directory holding sys/devices/system/{node,cpu} for tests). Returns 0 or
+ * -errno with a one-line reason in @err.
+ */
+int topology_read(const char *root, struct topology *t, char *err, size_t errlen);
+
+/* Same CPUs, nodes, online state and distances. */
+bool topology_equal(const struct topology *a, const struct topology *b);
+
+/* Number of nodes that have at least one CPU (each gets a dispatch queue). */
+int topology_nr_cpu_nodes(const struct topology *t);
+
+/*
+ * Fill the BPF view: dense indices for nodes with CPUs, memory-only node ids
+ * mapped to their nearest CPU node, per-node steal order by distance.
+ * Returns 0 or -E2BIG/-EINVAL with a reason in @err.
+ */
+int topology_to_bpf(const struct topology *t, struct an_topo *out, char *err, size_t errlen);
+
+/*
+ * Parse a kernel cpulist ("0-3,8,10-11") into @mask of @max entries.
+ * Returns the number of entries set or -EINVAL / -ERANGE.
+ */
+int parse_cpulist(const char *s, uint8_t *mask, int max);
+
+#endif

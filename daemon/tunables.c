@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tunables.h"
+
+#define NSEC_PER_USEC	1000ULL
+#define NSEC_PER_MSEC	1000000ULL
+#define NSEC_PER_SEC	1000000000ULL
+
+#define FIELD(f)	offsetof(struct an_tunables, f)
+
+/*
+ * Ranges are chosen so that no value can hurt the machine: a slice below
+ * 50us makes the CPU spend its time scheduling, above 1s it starves
+ * interactive work well past the kernel's watchdog comfort.
+ */
+const struct tunable tunables[] = {
+	{ "slice_ns", TUN_U64, "ns", 50 * NSEC_PER_USEC, NSEC_PER_SEC, 3 * NSEC_PER_MSEC,
+	  FIELD(slice_ns), "time slice given to each dispatched task" },
+	{ "steal", TUN_BOOL, "", 0, 1, 1,
+	  FIELD(steal), "let CPUs with nothing local run other nodes' queued tasks" },
+	{ "steal_min_queued", TUN_U32, "tasks", 1, 1024, 2,
+	  FIELD(steal_min_queued), "steal from a node queue at least this deep ..." },
+	{ "steal_delay_ns", TUN_U64, "ns", 0, NSEC_PER_SEC, 1 * NSEC_PER_MSEC,
+	  FIELD(steal_delay_ns), "... or whose oldest task has waited this long (0: depth only)" },
+	{ "remote_idle", TUN_BOOL, "", 0, 1, 0,
+	  FIELD(remote_idle), "when stealing is on, wake a task onto another node's idle CPU if its home has none" },
+	{ "home_move_ns", TUN_U64, "ns", NSEC_PER_MSEC, 60 * NSEC_PER_SEC, NSEC_PER_SEC,
+	  FIELD(home_move_ns), "run time on one other node, uninterrupted by home, before a task's home moves there" },
+	{ "numa_pref", TUN_BOOL, "", 0, 1, 1,
+	  FIELD(numa_pref), "use the kernel's NUMA-balancing preferred node as home when it has one" },
+	{ "wake_preempt", TUN_BOOL, "", 0, 1, 1,
+	  FIELD(wake_preempt), "let latency-critical wakeups preempt a home-node CPU running a long-burst task" },
+	{ "lat_run_ns", TUN_U64, "ns", 0, 100 * NSEC_PER_MSEC, 500 * NSEC_PER_USEC,
+	  FIELD(lat_run_ns), "average run time between sleeps below which a task is latency-critical (0: none)" },
+};
+const size_t nr_tunables = sizeof(tunables) / sizeof(tunables[0]);
+
+const struct tunable *tunable_find(const char *name)
+{
+	for (size_t i = 0; i < nr_tunables; i++)
+		if (!strcmp(tunables[i].name, name))
+			return &tunables[i];
+	return NULL;
+}
+
+const char *tunable_type_name(enum tun_type type)
+{
+	switch (type) {
+	case TUN_U64: return "u64";
+	case TUN_U32: return "u32";
+	case TUN_BOOL: return "bool";
+	}
+	return "?";
+}
+
+uint64_t tunable_get(const struct an_tunables *tun, const struct tunable *t)
+{
+	const char *p = (const char *)tun + t->off;
+
+	if (t->type == TUN_U64)
+		return *(const uint64_t *)p;
+	return *(const uint32_t *)p;
+}
+
+void tunable_store(struct an_tunables *tun, const struct tunable *t, uint64_t v)
+{
+	char *p = (char *)tun + t->off;
+
+	if (t->type == TUN_U64)
+		*(uint64_t *)p = v;
+	else
+		*(uint32_t *)p = (uint32_t)v;
+}
+
+void tunables_defaults(struct an_tunables *tun)
+{
+	memset(tun, 0, sizeof(*tun));
+	for (size_t i = 0; i < nr_tunables; i++)
+		tunable_store(tun, &tunables[i], tunables[i].def);
+}
+
+int tunable_check(const struct tunable *t, uint64_t v, char *err, size_t errlen)
+{
+	if (v >= t->min && v <= t->max)
+		return 0;
+	if (t->type == TUN_BOOL)
+		snprintf(err, errlen, "%s: invalid value %" PRIu64 ": expected on or off", t->name, v);
+	else
+		snprintf(err, errlen, "%s: %" PRIu64 " out of range: allowed %" PRIu64 "..%" PRIu64 " %s",
+			 t->name, v, t->min, t->max, t->unit);
+	return -ERANGE;
+}
+
+static int parse_bool(const char *s, uint64_t *out)
+{
+	static const char *const yes[] = { "on", "true", "yes", "1" };
+	static const char *const no[] = { "off", "false", "no", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = 1;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Multiplier for an ns-unit suffix, 0 if the suffix is unknown. */
+static uint64_t ns_suffix(const char *s)
+{
+	if (!*s || !strcmp(s, "ns"))
+		return 1;
+	if (!strcmp(s, "us"))
+		return NSEC_PER_USEC;
+	if (!strcmp(s, "ms"))
+		return NSEC_PER_MSEC;
+	if (!strcmp(s, "s"))
+		return NSEC_PER_SEC;
+	return 0;
+}
+
+int tunable_parse(const struct tunable *t, const char *text, uint64_t *out, char *err, size_t errlen)
+{
+	unsigned long long v;
+	uint64_t mult = 1;
+	char *end;
+
+	if (t->type == TUN_BOOL) {
+		if (parse_bool(text, out) < 0) {
+			snprintf(err, errlen, "%s: invalid value '%.64s': expected on or off", t->name, text);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	/* strtoull accepts "-5" and wraps it; a tunable is never negative. */
+	if (*text < '0' || *text > '9')
+		goto bad;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno == ERANGE)
+		goto range;
+	if (!strcmp(t->unit, "ns"))
+		mult = ns_suffix(end);
+	else if (*end)
+		mult = 0;
+	if (!mult)
+		goto bad;
+	if (v > UINT64_MAX / mult)
+		goto range;
+	v *= mult;
+	if (tunable_check(t, v, err, errlen) < 0)
+		return -ERANGE;
+	*out = v;
+	return 0;
+bad:
+	snprintf(err, errlen, "%s: invalid value '%.64s': expected an integer %" PRIu64 "..%" PRIu64 "%s%s",
+		 t->name, text, t->min, t->max, *t->unit ? " " : "",
+		 !strcmp(t->unit, "ns") ? "ns (or with a us, ms or s suffix)" : t->unit);
+	return -EINVAL;
+range:
+	snprintf(err, errlen, "%s: '%.64s' out of range: allowed %" PRIu64 "..%" PRIu64 " %s",
+		 t->name, text, t->min, t->max, t->unit);
+	return -ERANGE;
+}
+
+void tunable_format(const struct tunable *t, uint64_t v, char *buf, size_t len)
+{
+	if (t->type == TUN_BOOL)
+		snprintf(buf, len, "%s", v ? "on" : "off");
+	else
+		snprintf(buf, len, "%" PRIu64, v);
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control socket of a daemon without a kernel, for the CLI tests:
+ * fake-daemon SOCKET [GROUP]. Serves the fixture (two nodes, a fake
+ * scheduler whose counters move) until SIGTERM or SIGINT, sampling stats
+ * every 200 ms. Prints "ready" once the socket is listening.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+
+#include "control.h"
+#include "fixture.h"
+#include "log.h"
+#include "loop.h"
+
+static struct daemon D;
+static int tick_fd, sig_fd;
+static bool done;
+
+static void on_tick(void *arg, uint32_t events)
+{
+	(void)arg;
+	(void)events;
+	loop_timer_drain(tick_fd);
+	daemon_stats_tick(&D);
+	control_stats_tick(&D);
+}
+
+static void on_signal(void *arg, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	(void)arg;
+	(void)events;
+	while (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+		done = true;
+}
+
+int main(int argc, char **argv)
+{
+	char err[512];
+	sigset_t mask;
+
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: fake-daemon SOCKET [GROUP]\n");
+		return 2;
+	}
+	log_init(LOG_INFO);
+	fixture_init(&D, 2, 4, false, true);
+	D.opt.socket_path = argv[1];
+	D.opt.ctl_group = argc > 2 ? argv[2] : NULL;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig_fd < 0 || loop_new(&D.loop) < 0 || loop_add(D.loop, sig_fd, EPOLLIN, on_signal, NULL) < 0) {
+		fprintf(stderr, "fake-daemon: setup: %s\n", strerror(errno));
+		return 1;
+	}
+	tick_fd = loop_add_timer(D.loop, 200, on_tick, NULL);
+	if (tick_fd < 0 || control_open(&D, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fake-daemon: %s\n", tick_fd < 0 ? strerror(-tick_fd) : err);
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (!done)
+		loop_run_once(D.loop, -1);
+	control_close(&D);
+	loop_free(D.loop);
+	return 0;
+}

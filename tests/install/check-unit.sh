@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The systemd unit, as TAP: systemd-analyze verify accepts it, and its
+# exposure score (systemd-analyze security) is no worse than the one
+# scx_ai_numad(8) records. Skipped (77) without systemd-analyze.
+#
+#   check-unit.sh UNIT DAEMON_MAN_SCD
+# UNIT is the build-tree variant, whose ExecStart= exists before installing.
+set -uo pipefail
+
+unit_in=$1 man=$2
+command -v systemd-analyze >/dev/null || { echo "1..0 # SKIP no systemd-analyze"; exit 77; }
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+unit=$tmp/scx-ai-numa.service
+cp "$unit_in" "$unit"
+
+# --man=no: the pages are not installed where man(1) looks yet; tests/man checks them.
+if out=$(systemd-analyze verify --man=no "$unit" 2>&1) && [ -z "$out" ]; then
+	ok "systemd-analyze verify accepts the unit without a warning"
+else
+	not_ok "systemd-analyze verify accepts the unit without a warning"
+	sed 's/^/#   /' <<<"$out"
+fi
+
+for key in 'Type=notify' 'ConditionPathIsDirectory=/sys/kernel/sched_ext' 'Restart=on-failure' \
+	   'ProtectSystem=strict' 'RestrictAddressFamilies=AF_UNIX' 'RuntimeDirectory=scx-ai-numa'; do
+	if grep -qx "$key" "$unit"; then ok "the unit sets $key"; else not_ok "the unit sets $key"; fi
+done
+
+documented=$(grep -o "rates the unit's exposure at \*[0-9.]*\*" "$man" | grep -o '[0-9][0-9.]*')
+if [ -z "$documented" ]; then
+	not_ok "scx_ai_numad(8) records the unit's exposure score"
+elif ! systemd-analyze security --help 2>&1 | grep -q -- '--offline'; then
+	n=$((n + 1))
+	echo "ok $n # SKIP systemd-analyze security has no --offline (systemd < 250)"
+else
+	out=$(systemd-analyze security --offline=yes "$unit" 2>&1)
+	measured=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$out")
+	echo "# exposure: measured ${measured:-?}, documented $documented"
+	if [ -n "$measured" ] && awk -v m="$measured" -v d="$documented" 'BEGIN { exit !(m <= d) }'; then
+		ok "the unit's exposure $measured is no worse than the documented $documented"
+		[ "$measured" = "$documented" ] || echo "# the unit improved: update the score in scx_ai_numad(8)"
+	else
+		not_ok "the unit's exposure ${measured:-?} is no worse than the documented $documented"
+		grep '✗' <<<"$out" | sed 's/^/#   /'
+	fi
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

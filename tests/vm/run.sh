@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# Boot the sched_ext test kernel in QEMU (TCG) once and run VM scenarios.
+#
+#   tests/vm/run.sh [options] [SCENARIO...]
+#
+# SCENARIO is a script path, or a name in tests/vm/scenarios/ with or
+# without .sh; none means every tests/vm/scenarios/*.sh in name order.
+#
+# Options:
+#   --nodes N               NUMA nodes, one socket each (default 2)
+#   --cpus-per-node M       CPUs (cores) per node (default 2)
+#   --mem-mb MB             guest memory, split evenly over nodes (default 2048)
+#   --timeout S             wall-clock limit for the whole VM
+#                           (default 120 + per scenario its timeout + 30)
+#   --scenario-timeout S    per-scenario limit inside the guest (default 300)
+#   --bindir DIR            where to find scx_ai_numad and scx-ai-numactl, at
+#                           DIR/NAME or DIR/*/NAME (default: build/ at repo top)
+#   --keep-log FILE         copy the console log to FILE (always); without it
+#                           the log is kept in $TMPDIR only when the run fails
+#   --append ARGS           extra kernel command-line arguments
+#   --flavour F             kernel flavour: cloud (default; no DRM) or
+#                           generic (GPU drivers as modules)
+#   --modules NAMES         kernel modules (comma-separated, with their
+#                           dependencies) for /init to load; generic only
+#   --gpu-node N            attach an emulated GPU (virtio-gpu-pci) behind a
+#                           PCIe expander bridge on NUMA node N (q35 machine);
+#                           with the generic flavour its driver is loaded
+#   -v, --verbose           stream the whole console, not just progress
+#
+# Environment: QEMU (emulator binary, default qemu-system-x86_64), plus what
+# tests/vm/fetch-kernel.sh reads (SCX_AI_NUMA_CACHE, ...).
+#
+# Verdict: a scenario fails on any "CHECK FAIL:", a non-zero exit, a
+# timeout, a missing end marker, no checks at all, or a kernel oops/BUG/
+# WARNING/panic/lockup or sched_ext error exit while it ran. The last line
+# is always "vm: N passed, N failed" (N = scenarios, plus one failed "vm"
+# entry for trouble outside any scenario); the exit status is 1 on failure.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+
+nodes=2 cpn=2 mem_mb=2048 total_timeout='' scen_timeout=300
+bindir="$top/build" keep_log='' extra_append='' verbose=0
+flavour=cloud modules='' gpu_node=''
+need_node() { [[ "$2" =~ ^(0|[1-9][0-9]*)$ ]] || die "$1 needs a node number, got '$2'"; }
+qemu=${QEMU:-qemu-system-x86_64}
+
+die() { echo "vm: error: $*" >&2; echo "vm: 0 passed, 1 failed"; exit 2; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+need_int() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 needs a positive integer, got '$2'"; }
+
+args=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--nodes) need_int "$1" "${2:-}"; nodes=$2; shift 2 ;;
+	--cpus-per-node) need_int "$1" "${2:-}"; cpn=$2; shift 2 ;;
+	--mem-mb) need_int "$1" "${2:-}"; mem_mb=$2; shift 2 ;;
+	--timeout) need_int "$1" "${2:-}"; total_timeout=$2; shift 2 ;;
+	--scenario-timeout) need_int "$1" "${2:-}"; scen_timeout=$2; shift 2 ;;
+	--bindir) [ -n "${2:-}" ] || usage; bindir=$2; shift 2 ;;
+	--keep-log) [ -n "${2:-}" ] || usage; keep_log=$2; shift 2 ;;
+	--append) [ -n "${2:-}" ] || usage; extra_append=$2; shift 2 ;;
+	--flavour) [ "${2:-}" = cloud ] || [ "${2:-}" = generic ] || die "--flavour takes cloud or generic"
+		flavour=$2; shift 2 ;;
+	--modules) [ -n "${2:-}" ] || usage; modules=$2; shift 2 ;;
+	--gpu-node) need_node "$1" "${2:-}"; gpu_node=$2; shift 2 ;;
+	-v | --verbose) verbose=1; shift ;;
+	-h | --help) usage ;;
+	--) shift; args+=("$@"); break ;;
+	-*) echo "vm: unknown option $1" >&2; usage ;;
+	*) args+=("$1"); shift ;;
+	esac
+done
+
+scenarios=()
+if [ ${#args[@]} -eq 0 ]; then
+	for s in "$here"/scenarios/*.sh; do
+		[ -f "$s" ] && scenarios+=("$s")
+	done
+else
+	for a in "${args[@]}"; do
+		if [ -f "$a" ]; then scenarios+=("$a")
+		elif [ -f "$here/scenarios/$a" ]; then scenarios+=("$here/scenarios/$a")
+		elif [ -f "$here/scenarios/$a.sh" ]; then scenarios+=("$here/scenarios/$a.sh")
+		elif [ -f "$here/gpu/$a.sh" ]; then scenarios+=("$here/gpu/$a.sh")
+		else die "no scenario '$a'"
+		fi
+	done
+fi
+[ ${#scenarios[@]} -gt 0 ] || die "no scenarios to run"
+names=()
+for s in "${scenarios[@]}"; do names+=("$(basename "$s" .sh)"); done
+
+mem_per_node=$((mem_mb / nodes))
+[ "$mem_per_node" -ge 128 ] || die "--mem-mb $mem_mb leaves less than 128 MB per node"
+ncpus=$((nodes * cpn))
+: "${total_timeout:=$((120 + ${#scenarios[@]} * (scen_timeout + 30)))}"
+
+command -v "$qemu" >/dev/null || die "$qemu not found (see scripts/deps.sh)"
+
+t_start=$EPOCHREALTIME
+t_qemu=$t_start
+elapsed() { awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+since_qemu() { awk -v a="$t_qemu" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/scxvm.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+[ -z "$gpu_node" ] || [ "$gpu_node" -lt "$nodes" ] || die "--gpu-node $gpu_node: the VM has nodes 0..$((nodes - 1))"
+# The GPU's driver comes with the generic kernel; the cloud one has no DRM.
+[ -n "$gpu_node" ] && [ "$flavour" = generic ] && modules=${modules:+$modules,}virtio_gpu
+[ -z "$modules" ] || [ "$flavour" = generic ] || die "--modules needs --flavour generic"
+
+kdir=$("$here/fetch-kernel.sh" --flavour "$flavour") || die "cannot fetch the test kernel"
+
+mkdir "$tmp/bin"
+# The project's programs the scenarios use, wherever meson put them.
+for b in scx_ai_numad scx-ai-numactl notify-listen ai_pipeline bpf_progstats gpu-worker ctl-abuse; do
+	f=$(find -L "$bindir" -maxdepth 3 -type f -name "$b" -perm -u+x 2>/dev/null | sort | head -n1)
+	if [ -n "$f" ]; then
+		ln -s "$(cd "$(dirname "$f")" && pwd)/$b" "$tmp/bin/$b"
+	else
+		echo "vm: note: no $b under $bindir" >&2
+	fi
+done
+modargs=()
+[ -n "$modules" ] && modargs=(--modules "$kdir/modules" "$modules")
+"$here/mkinitramfs.sh" "${modargs[@]+"${modargs[@]}"}" "$tmp/initramfs.cpio.gz" "$tmp/bin" "$kdir/config" \
+	"${scenarios[@]}" || die "cannot build the initramfs"
+
+# shellcheck disable=SC2054 # commas are QEMU's option syntax
+qargs=(
+	-accel tcg,thread=multi -cpu max
+	# One socket per node: QEMU shares the last-level cache per socket, and
+	# a node boundary inside a socket makes the kernel warn at boot.
+	-smp "$ncpus,sockets=$nodes,cores=$cpn,threads=1"
+	-m "$((mem_per_node * nodes))M"
+)
+for ((n = 0; n < nodes; n++)); do
+	first=$((n * cpn)) last=$((n * cpn + cpn - 1))
+	cpus=$first
+	[ "$last" = "$first" ] || cpus+="-$last"
+	qargs+=(-object "memory-backend-ram,id=m$n,size=${mem_per_node}M"
+		-numa "node,nodeid=$n,cpus=$cpus,memdev=m$n")
+done
+# A GPU on node N: PCI devices take their node from the host bridge they sit
+# behind, and an expander bridge (pxb-pcie) is a host bridge of its own
+# with a NUMA node (ACPI _PXM), as a socket's root complex is on real
+# hardware. It needs the q35 machine's PCIe root.
+if [ -n "$gpu_node" ]; then
+	qargs+=(-machine q35
+		-device "pxb-pcie,id=pxb$gpu_node,bus_nr=128,numa_node=$gpu_node,bus=pcie.0"
+		-device "pcie-root-port,id=gpurp,bus=pxb$gpu_node,chassis=1,slot=1"
+		-device "virtio-gpu-pci,bus=gpurp")
+fi
+# scxvm_* reach /init's environment and so every scenario's.
+append="console=ttyS0 panic=-1 loglevel=4 printk.time=1 scxvm_timeout=$scen_timeout"
+append+=" scxvm_nodes=$nodes scxvm_cpus_per_node=$cpn scxvm_cpus=$ncpus"
+[ -n "$gpu_node" ] && append+=" scxvm_gpu_node=$gpu_node"
+[ -n "$extra_append" ] && append+=" $extra_append"
+qargs+=(-nodefaults -display none -serial stdio -no-reboot
+	-kernel "$kdir/vmlinuz" -initrd "$tmp/initramfs.cpio.gz" -append "$append")
+
+log="$tmp/console.log"
+echo "vm: kernel $(cat "$kdir/version")${gpu_node:+ ($flavour, GPU on node $gpu_node)}, $nodes nodes x $cpn CPUs, $((mem_per_node * nodes)) MB," \
+	"scenarios: ${names[*]} (limit ${total_timeout}s)" >&2
+
+# Console lines arrive with CRLF; keep the log clean and echo progress.
+progress() {
+	local line in_kmsg=0
+	: >"$log"
+	while IFS= read -r line || [ -n "$line" ]; do
+		line=${line%$'\r'}
+		printf '%s\n' "$line" >>"$log"
+		if [ "$verbose" = 1 ]; then
+			printf 'vm| %s\n' "$line" >&2
+			case "$line" in *"@@SCXVM BOOT "*) since_qemu >"$tmp/boot_s" ;; esac
+			continue
+		fi
+		case "$line" in
+		*"@@SCXVM KMSG-BEGIN "*) in_kmsg=1 ;;
+		*"@@SCXVM KMSG-END "*) in_kmsg=0 ;;
+		*"@@SCXVM BOOT "*)
+			since_qemu >"$tmp/boot_s"
+			echo "vm: [$(elapsed)s] booted: ${line#*@@SCXVM BOOT }" >&2 ;;
+		*"@@SCXVM BEGIN "*) echo "vm: [$(elapsed)s] ${line#*@@SCXVM BEGIN } ..." >&2 ;;
+		*"@@SCXVM END "* | *"@@SCXVM TIMEOUT "* | *"@@SCXVM CLEANUP "* | *"@@SCXVM DONE"*)
+			echo "vm: [$(elapsed)s] ${line#*@@SCXVM }" >&2 ;;
+		*"CHECK PASS: "* | *"CHECK FAIL: "*) echo "vm:     ${line}" >&2 ;;
+		*)
+			# Kernel messages on the console itself are loglevel <= 3 only.
+			[ "$in_kmsg" = 0 ] && [[ "$line" =~ ^\[\ *[0-9]+\.[0-9]+\]\  ]] &&
+				[[ "$line" != *"reboot: Power down" ]] && echo "vm: kernel: $line" >&2
+			;;
+		esac
+	done
+}
+
+t_qemu=$EPOCHREALTIME
+set +e
+timeout -k 10 "$total_timeout" "$qemu" "${qargs[@]}" </dev/null 2>"$tmp/qemu.err" | progress
+st=("${PIPESTATUS[@]}")
+set -e
+qemu_rc=${st[0]}
+total_s=$(elapsed)
+boot_s=$(cat "$tmp/boot_s" 2>/dev/null || echo "?")
+
+extra=()
+case "$qemu_rc" in
+0) ;;
+124 | 137) extra+=("QEMU killed after the ${total_timeout}s limit") ;;
+*) extra+=("QEMU exited with status $qemu_rc: $(tr '\n' ' ' <"$tmp/qemu.err")") ;;
+esac
+[ -s "$tmp/qemu.err" ] && [ "$qemu_rc" = 0 ] && sed 's/^/vm: qemu: /' "$tmp/qemu.err" >&2
+
+set +e
+awk -v names="${names[*]}" -v extra="$(printf '%s\n' "${extra[@]+"${extra[@]}"}")" \
+	-f "$here/verdict.awk" "$log" >"$tmp/verdict"
+verdict=$?
+set -e
+
+echo "vm: boot ${boot_s}s (QEMU start to /init), total ${total_s}s" >&2
+if [ -n "$keep_log" ]; then
+	cp "$log" "$keep_log"
+	echo "vm: console log: $keep_log" >&2
+elif [ "$verdict" != 0 ]; then
+	kept=$(mktemp "${TMPDIR:-/tmp}/scxvm-console.XXXXXX")
+	cp "$log" "$kept"
+	echo "vm: console log: $kept" >&2
+fi
+# The verdict goes last, on stdout, so "vm: N passed, N failed" is the
+# final line whatever the caller does with stderr.
+cat "$tmp/verdict"
+[ "$verdict" = 0 ]

@@ -1,0 +1,171 @@
+#!/bin/sh
+# Soak: everything at once for scxvm_soak_secs (default 60; tests/vm/soak.sh
+# runs 10 minutes): hackbench back to back, stress-ng, the AI-pipeline
+# benchmark, a CPU going offline and online every few hundred ms, and the
+# control socket hammered by ctl-abuse (a probe calling every method with
+# good and bad sets; garbage, half messages, hangups, streams and floods
+# nobody reads; a monitor sampling the counters every second). Proves: no
+# stall (the harness fails on the kernel's stall messages), the daemon alive
+# and exiting 0 on TERM, its memory and open descriptors flat, every stats
+# counter monotonic between re-attaches (a counter may drop only when
+# attach_count changed), the scheduler attached at the end, every control
+# call answered right and in bounded time.
+#
+# Knobs (kernel command line, --append): scxvm_soak_secs, scxvm_soak_hotplug_ms
+# (0: no churn), scxvm_soak_clients (hostile clients at once, 0: only the
+# probe and the monitor), scxvm_soak_max_latency_ms (slowest probe reply).
+. /vm/lib.sh
+
+secs=${scxvm_soak_secs:-60}
+churn_ms=${scxvm_soak_hotplug_ms:-300}
+hostile=${scxvm_soak_clients:-4}
+ncpus=${scxvm_cpus:-4}
+ctl=$SCXVM_CTL
+sock=/run/scx-ai-numa/control.sock
+info "soak_secs=$secs" "hotplug_every_ms=$churn_ms" "hostile_clients=$hostile"
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+nr_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+
+# Fixed malloc thresholds turn off glibc's dynamic ones: freed buffers go
+# back to the kernel, so RSS follows what the daemon really holds.
+export GLIBC_TUNABLES=glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072
+start_sched
+unset GLIBC_TUNABLES
+check_eq attached "$(sched_ops)" ai_numa
+# Warm up: the first replies allocate what the daemon keeps for good.
+for m in status stats topology tunables; do "$ctl" "$m" >/dev/null; done
+sleep 1
+rss0=$(rss_kb "$DAEMON_PID")
+fds0=$(nr_fds "$DAEMON_PID")
+attach0=$("$ctl" --json status | jq -r .attach_count)
+info "daemon_rss_kb_start=$rss0" "daemon_fds_start=$fds0" "attach_count_start=$attach0"
+read -r sched0 <"/proc/$DAEMON_PID/schedstat"
+
+t0=$(_now)
+end=$((t0 + secs))
+
+# hackbench, back to back; each run must succeed.
+(
+	runs=0 fails=0
+	while [ "$(_now)" -lt "$end" ]; do
+		timeout 120 hackbench --groups 2 --fds 4 --loops 20 >/dev/null 2>&1 || fails=$((fails + 1))
+		runs=$((runs + 1))
+	done
+	echo "$runs $fails" >/tmp/hackbench.res
+) &
+hb=$!
+
+stress-ng --cpu "$ncpus" --cpu-load 50 --timeout "${secs}s" >/tmp/stress.out 2>&1 &
+sn=$!
+
+ap=
+if command -v ai_pipeline >/dev/null 2>&1; then
+	ai_pipeline --duration $((secs > 6 ? secs - 4 : 2)) --warmup 1 --json >/tmp/ai.json 2>/tmp/ai.err &
+	ap=$!
+else
+	info "ai_pipeline=absent"
+fi
+
+# Hotplug churn over every CPU but 0, one at a time.
+pause=$(awk -v m="$churn_ms" 'BEGIN { printf "%.3f", m / 1000 }')
+(
+	n=0
+	while [ "$churn_ms" -gt 0 ] && [ "$(_now)" -lt "$end" ]; do
+		c=$((n % (ncpus - 1) + 1))
+		cpu_offline "$c" 2>/dev/null
+		sleep "$pause"
+		cpu_online "$c" 2>/dev/null
+		sleep "$pause"
+		n=$((n + 1))
+	done
+	echo "$n" >/tmp/hotplug.res
+) &
+hp=$!
+
+# The control socket, against the real daemon. Paced: a soak is about time,
+# not throughput, and TCG makes every request some 30 times dearer than
+# hardware. The monitor does the counter sampling (a shell loop with jq
+# cannot keep a one-second pace in an overloaded TCG guest).
+ab=
+if check control-hammer-present command -v ctl-abuse; then
+	ctl-abuse --pid "$DAEMON_PID" --no-cap-check --no-rss-check --fd-slack 4 --clients "$hostile" \
+		--respawn-ms 1000 --pipeline 40 --probe-gap-ms 100 --monitor 1000 --rounds 1 --seconds "$secs" \
+		--garbage-kb 64 --patience-ms 20000 --max-latency-ms "${scxvm_soak_max_latency_ms:-8000}" \
+		"$sock" >/tmp/abuse.out 2>/tmp/abuse.err &
+	ab=$!
+fi
+
+# Once a second: the daemon's memory and descriptors, and its state (R
+# running or runnable, S sleeping, D blocked in the kernel) with its wait
+# channel, which says where it was should anything go wrong.
+rss_q= rss_peak=0 fds_peak=0
+quarter=$((t0 + secs / 4))
+while [ "$(_now)" -lt "$end" ]; do
+	r=$(rss_kb "$DAEMON_PID")
+	f=$(nr_fds "$DAEMON_PID")
+	[ -n "$r" ] && [ "$r" -gt "$rss_peak" ] && rss_peak=$r
+	[ -n "$f" ] && [ "$f" -gt "$fds_peak" ] && fds_peak=$f
+	[ -z "$rss_q" ] && [ "$(_now)" -ge "$quarter" ] && rss_q=$r
+	if read -r st <"/proc/$DAEMON_PID/stat" 2>/dev/null; then
+		# shellcheck disable=SC2086 # split on purpose: state follows "(comm) "
+		set -- ${st##*) }
+		echo "$1 $(cat "/proc/$DAEMON_PID/wchan" 2>/dev/null)" >>/tmp/dstate.txt
+	fi
+	sleep 1
+done
+: "${rss_q:=$rss0}"
+read -r sched1 <"/proc/$DAEMON_PID/schedstat"
+
+wait "$hb"
+wait "$sn"
+sn_rc=$?
+ap_rc=0
+[ -n "$ap" ] && { wait "$ap"; ap_rc=$?; }
+wait "$hp"
+ab_rc=0
+[ -n "$ab" ] && { wait "$ab"; ab_rc=$?; }
+for c in $(seq 1 $((ncpus - 1))); do cpu_online "$c" 2>/dev/null; done
+# Let the daemon settle: attached, and the attach count holding still.
+wait_for 30 sched_enabled_ai_numa
+a=$("$ctl" --json status | jq -r .attach_count)
+sleep 2
+b=$("$ctl" --json status | jq -r .attach_count)
+[ "$a" = "$b" ] || { sleep 3; b=$("$ctl" --json status | jq -r .attach_count); }
+rss1=$(rss_kb "$DAEMON_PID")
+fds1=$(nr_fds "$DAEMON_PID")
+
+read -r hb_runs hb_fails </tmp/hackbench.res
+hotplugs=$(cat /tmp/hotplug.res)
+# shellcheck disable=SC2086 # two schedstat lines, split on purpose
+set -- $sched0 $sched1
+info "hackbench_runs=$hb_runs" "hackbench_failures=$hb_fails" "stress_ng_exit=$sn_rc" \
+	"hotplug_cycles=$hotplugs" "attach_count_end=$b" \
+	"daemon_cpu_ms=$((($4 - $1) / 1000000))" "daemon_runqueue_wait_ms=$((($5 - $2) / 1000000))" \
+	"daemon_rss_kb_start=$rss0" "daemon_rss_kb_quarter=$rss_q" "daemon_rss_kb_peak=$rss_peak" \
+	"daemon_rss_kb_end=$rss1" "daemon_fds_start=$fds0" "daemon_fds_peak=$fds_peak" "daemon_fds_end=$fds1"
+sort /tmp/dstate.txt | uniq -c | sort -rn | head -n 5 | sed 's/^ */  daemon-state| /'
+if [ -n "$ap" ]; then
+	info "ai_pipeline_exit=$ap_rc" "$(jq -r '"ai_throughput_bps=\(.throughput_bps) ai_stalls=\(.stalls) ai_max_gap_ms=\(.max_gap_ms) ai_wake_p99_us=\(.wake_lat_us.p99)"' /tmp/ai.json 2>/dev/null)"
+	check_eq ai-pipeline-completes "$ap_rc" 0
+fi
+if [ -n "$ab" ]; then
+	sed -n 's/^# abuse: /info abuse_/p' /tmp/abuse.out
+	grep -E '^# (probe|monitor|daemon cpu|fresh|round)' /tmp/abuse.out | sed 's/^# /  abuse| /'
+	grep -E '^(ok|not ok)' /tmp/abuse.out | sed 's/^/  abuse| /'
+	tail -n 5 /tmp/abuse.err | sed 's/^/  abuse-err| /'
+	check_eq control-calls-answered-and-counters-monotonic "$ab_rc" 0
+fi
+
+check_eq hackbench-all-succeed "$hb_fails" 0
+check_ge hackbench-ran "$hb_runs" 1
+check_eq stress-ng-exit "$sn_rc" 0
+[ "$churn_ms" -gt 0 ] && check_ge hotplug-churned "$hotplugs" 1
+check daemon-alive daemon_alive
+check_eq still-attached "$(sched_ops)" ai_numa
+# Flat: after the first quarter (every buffer has grown to what the load
+# needs), memory must not keep growing; descriptors back where they started.
+check_le daemon-rss-flat "$rss1" $((rss_q + 1024 + rss_q / 50))
+check_le daemon-fds-flat "$fds1" $((fds0 + 2))
+stop_daemon TERM 30
+check_eq clean-exit "$DAEMON_RC" 0
