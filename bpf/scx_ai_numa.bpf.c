@@ -44,15 +44,17 @@
  * A rescue timer is the last line of defence: every RESCUE_PERIOD_NS it
  * looks at the oldest task of each node queue, and one that waited
  * RESCUE_WAIT_NS (far beyond any slice rotation) marks its queue so that
- * any CPU takes from it, stealing on or off, and an idle CPU is woken to do
- * so. Seen in the VM: a CPU going offline while its node's remaining CPU was
- * busy and stealing was off left the RCU grace-period thread queued there
- * while another node's CPU sat idle.
+ * every CPU takes from it before its own queue, stealing on or off, and an
+ * idle CPU is woken to do so. Seen in the VM: with a node offline and
+ * stealing off, the RCU grace-period thread sat 21 s in the dead node's
+ * queue because the busy CPUs of the other node always found work in their
+ * own queue first.
  *
  * Never stranding a task: a task allowed on one CPU only, or with migration
  * disabled, is queued on that CPU's local DSQ; a task whose home node has no
- * online CPU it may use is queued on the node of the CPU it is on. Every
- * node queue is thus served by a CPU of its node, with stealing on or off.
+ * online CPU it may use is queued on the nearest node that has one. A queue
+ * left without CPUs (its node went offline under it) is drained by the
+ * other nodes ahead of their own work, stealing on or off.
  *
  * CPU hotplug is handled in place: a CPU's node does not change when it goes
  * offline, so cpu_online/cpu_offline only keep per-node online counts. A
@@ -473,6 +475,24 @@ static bool node_serves(struct task_struct *p, u32 node)
 	return ok;
 }
 
+/*
+ * The queue for a task whose home is @home: home itself when a CPU there may
+ * run it, else the nearest node that can (home's CPUs are offline, or its
+ * affinity excludes them). A queue no online CPU of its node serves waits
+ * for others to drain it, behind their own work.
+ */
+static u32 serving_node(struct task_struct *p, u32 home, s32 task_cpu)
+{
+	u32 i, n = nr_nodes(), node;
+
+	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
+		node = nth_nearest(home, i);
+		if (node_serves(p, node))
+			return node;
+	}
+	return cpu_node(task_cpu);
+}
+
 void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	u64 slice = READ_ONCE(tun.slice_ns), now_v, vtime;
@@ -501,9 +521,7 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 		kick_idle_in_node(p, node);
 		return;
 	}
-	node = task_home(p, tctx, task_cpu);
-	if (!node_serves(p, node))
-		node = cpu_node(task_cpu);
+	node = serving_node(p, task_home(p, tctx, task_cpu), task_cpu);
 
 	/* Sleeping earns at most one slice of credit. */
 	now_v = READ_ONCE(vtime_now);
@@ -574,43 +592,62 @@ static bool worth_stealing(u32 victim, u64 now)
 	return delay && head_wait_ns(victim, now) >= delay;
 }
 
+/*
+ * Serve the queues that have nobody else: a node with no CPU online, and a
+ * queue the rescue timer found starving. They come before our own queue,
+ * since a busy node never finds its own queue empty and these tasks have no
+ * other way to run, stealing on or off.
+ */
+static bool serve_orphans(u32 node)
+{
+	u32 i, n = nr_nodes(), victim, rescue = READ_ONCE(rescue_nodes);
+
+	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
+		victim = nth_nearest(node, i);
+		if (victim >= AN_MAX_NODES)
+			continue;
+		if (victim < 32 && (rescue & (1U << victim))) {
+			if (an_dsq_move_to_local(AN_NODE_DSQ(victim))) {
+				__sync_fetch_and_and(&rescue_nodes, ~(1U << victim));
+				stat_add(node, AN_STAT_RESCUE);
+				return true;
+			}
+			continue;
+		}
+		if (i && !node_nr_online(victim) && an_dsq_move_to_local(AN_NODE_DSQ(victim))) {
+			stat_add(node, AN_STAT_STEAL_IN);
+			stat_add(victim, AN_STAT_STEAL_OUT);
+			return true;
+		}
+	}
+	return false;
+}
+
 void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
 {
-	u32 node = cpu_node(cpu), i, n, victim, steal;
+	u32 node = cpu_node(cpu), i, n, victim;
 	u64 now;
 
 	if (unlikely(READ_ONCE(debug_inject_error))) {
 		an_error("debug: error injected by the daemon on cpu %d", cpu);
 		return;
 	}
+	if (serve_orphans(node))
+		goto out;
 	if (an_dsq_move_to_local(AN_NODE_DSQ(node))) {
 		stat_add(node, AN_STAT_NODE_DISPATCH);
 		goto out;
 	}
+	if (!READ_ONCE(tun.steal))
+		goto out;
 
 	now = bpf_ktime_get_ns();
-	steal = READ_ONCE(tun.steal);
 	n = nr_nodes();
 	for (i = 1; i < AN_MAX_NODES && i < n; i++) {
 		victim = nth_nearest(node, i);
-		if (victim >= AN_MAX_NODES)
+		if (victim >= AN_MAX_NODES || !node_nr_online(victim) ||
+		    !worth_stealing(victim, now))
 			continue;
-		/*
-		 * A node with no CPU online has nobody else to run its queue;
-		 * a starving queue is served by anyone (see the rescue timer).
-		 */
-		if (victim < 32 && (READ_ONCE(rescue_nodes) & (1U << victim))) {
-			if (an_dsq_move_to_local(AN_NODE_DSQ(victim))) {
-				__sync_fetch_and_and(&rescue_nodes, ~(1U << victim));
-				stat_add(node, AN_STAT_RESCUE);
-				break;
-			}
-			continue;
-		}
-		if (node_nr_online(victim)) {
-			if (!steal || !worth_stealing(victim, now))
-				continue;
-		}
 		if (an_dsq_move_to_local(AN_NODE_DSQ(victim))) {
 			stat_add(node, AN_STAT_STEAL_IN);
 			stat_add(victim, AN_STAT_STEAL_OUT);

@@ -302,6 +302,11 @@ kill_hogs() {
 	HOG_PIDS=
 }
 
+# proc_ticks PID: user+system clock ticks the process has run.
+proc_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 all_cpus_mask() {
 	printf '%x' $(((1 << $(nproc --all)) - 1))
 }

@@ -80,6 +80,33 @@ info "attach_count=$(attach_count)"
 check_eq no-stall-still-attached "$(sched_ops)" ai_numa
 check_eq no-reattach "$(attach_count)" 1
 check no-stall-in-log sh -c "! grep -q 'stall' $SCXVM_DAEMON_LOG"
+# A node going offline under queued tasks, stealing off, the other node
+# saturated: the tasks left in the dead node's queue must still run. Three
+# hogs homed on node 1's two CPUs keep one of them queued there when the
+# node goes; node 0's CPUs always have their own queue to serve.
+spawn_hogs_on_node 0 3
+spawn_hogs_on_node 1 3
+orphans=$(echo "$HOG_PIDS" | awk '{ print $4, $5, $6 }')
+sleep 1
+for c in $(echo "$n1" | tr ',' ' ' | awk -F- '{ if (NF == 2) for (i = $1; i <= $2; i++) printf "%d ", i; else printf "%s ", $1 }'); do
+	cpu_offline "$c"
+done
+sleep 1
+before=
+for p in $orphans; do before="$before $(proc_ticks "$p")"; done
+sleep 4
+starved=0 i=0
+for p in $orphans; do
+	i=$((i + 1))
+	b=$(echo "$before" | awk -v i="$i" '{ print $i }')
+	a=$(proc_ticks "$p")
+	info "orphan_$p=$((a - b))"
+	[ "$((a - b))" -gt 0 ] || starved=$((starved + 1))
+done
+check_eq dead-node-queue-drained "$starved" 0
+for c in $(seq 0 $((ncpus - 1))); do cpu_online "$c" 2>/dev/null; done
+kill_hogs
+check_eq dead-node-still-attached "$(sched_ops)" ai_numa
 "$SCXVM_CTL" set steal on
 stop_daemon TERM
 check_eq clean-exit "$DAEMON_RC" 0
