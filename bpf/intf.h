@@ -54,6 +54,7 @@ enum an_stat {
 	AN_STAT_HOME_MOVE,	/* a task's home node changed */
 	AN_STAT_WAKE_PREEMPT,	/* a CPU preempted for a latency-critical wakeup */
 	AN_STAT_RESCUE,		/* taken from a queue whose head starved, stealing on or off */
+	AN_STAT_SENT_HOME,	/* a task off home sent to an idle home CPU at its slice end */
 	AN_NR_STATS,
 };
 

@@ -31,7 +31,8 @@
  *    waited steal_delay_ns. The delay is the hysteresis: a queue that its own
  *    CPUs will drain within a moment keeps its tasks local. Queueing on a
  *    busy node also kicks an idle CPU of the nearest node so it comes and
- *    steals.
+ *    steals. A stolen task goes back at the end of a slice once a CPU of
+ *    its home is idle.
  *
  * Within a node queue tasks are ordered by weighted virtual time, so no task
  * starves and nice levels hold; a task that slept is placed at most one
@@ -493,6 +494,35 @@ static u32 serving_node(struct task_struct *p, u32 home, s32 task_cpu)
 	return cpu_node(task_cpu);
 }
 
+/*
+ * @p used up its slice and nothing else wants its CPU (SCX_OPS_ENQ_LAST).
+ * Without this hook the kernel keeps such a task running where it is, so a
+ * CPU-bound task stolen once, or started off its home (a GPU process whose
+ * home was set after it began), would stay on the wrong node for as long as
+ * it never sleeps. Off home with a home CPU idle, it goes there. Otherwise
+ * it keeps its CPU: queueing it would leave this CPU idle with work queued.
+ */
+static void enqueue_last(struct task_struct *p, struct task_ctx *tctx, s32 task_cpu,
+			 u64 slice, u64 enq_flags)
+{
+	u32 home;
+	s32 cpu;
+
+	if (tctx) {
+		home = task_home(p, tctx, task_cpu);
+		if (home != cpu_node(task_cpu)) {
+			cpu = pick_idle_in_node(p, home);
+			if (cpu >= 0) {
+				stat_add(home, AN_STAT_SENT_HOME);
+				an_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice, 0);
+				scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+				return;
+			}
+		}
+	}
+	an_dsq_insert(p, SCX_DSQ_LOCAL, slice, enq_flags);
+}
+
 void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	u64 slice = READ_ONCE(tun.slice_ns), now_v, vtime;
@@ -513,6 +543,10 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	tctx = task_ctx(p);
+	if (enq_flags & SCX_ENQ_LAST) {
+		enqueue_last(p, tctx, task_cpu, slice, enq_flags);
+		return;
+	}
 	if (!tctx) {
 		/* No context (allocation failed): FIFO on the CPU's node is always safe. */
 		node = cpu_node(task_cpu);
@@ -980,6 +1014,13 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(an_init)
 
 void BPF_STRUCT_OPS(an_exit, struct scx_exit_info *ei)
 {
+	struct rescue_timer *rt;
+	u32 key = 0;
+
+	/* The queues go with the scheduler: stop the timer that walks them. */
+	rt = bpf_map_lookup_elem(&rescue_timers, &key);
+	if (rt)
+		bpf_timer_cancel(&rt->timer);
 	bpf_probe_read_kernel_str(exit_info.reason, sizeof(exit_info.reason), ei->reason);
 	bpf_probe_read_kernel_str(exit_info.msg, sizeof(exit_info.msg), ei->msg);
 	if (ei->dump)
@@ -1003,6 +1044,7 @@ struct sched_ext_ops ai_numa_ops = {
 	.cpu_offline	= (void *)an_cpu_offline,
 	.init		= (void *)an_init,
 	.exit		= (void *)an_exit,
+	.flags		= SCX_OPS_ENQ_LAST,
 	.exit_dump_len	= AN_EXIT_DUMP_LEN,
 	.name		= "ai_numa",
 };

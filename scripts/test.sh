@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Run the whole test suite: install dependencies, build, unit tests on the
-# host, then every VM scenario in one QEMU boot of a sched_ext kernel; with
-# --gpu also the GPU placement scenarios (tests/vm/gpu/) in a second boot.
-#   scripts/test.sh [--unit-only] [--vm-only] [--gpu] [SCENARIO...]
+# host, then every VM scenario in one QEMU boot of a sched_ext kernel, then
+# the GPU placement scenarios (tests/vm/gpu/) in a second boot.
+#   scripts/test.sh [--unit-only] [--vm-only] [--no-gpu] [SCENARIO...]
 # A skipped VM test counts as a failure: the scheduler is only proven in the VM.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-unit=1 vm=1 gpu=0 scenarios=()
+unit=1 vm=1 gpu=1 scenarios=()
 for a in "$@"; do
 	case "$a" in
 	--unit-only) vm=0 ;;
 	--vm-only) unit=0 ;;
-	--gpu) gpu=1 ;;
+	--no-gpu) gpu=0 ;;
 	-h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) scenarios+=("$a") ;;
 	esac
@@ -75,8 +75,7 @@ if [ "$vm" = 1 ]; then
 	[ "$vm_pass" -gt 0 ] || { echo "test: the VM ran no check" >&2; rc=1; vm_fail=$((vm_fail + 1)); }
 
 	# GPU placement needs a GPU on a NUMA node and its driver: a VM of its
-	# own, with the generic kernel and an emulated GPU on node 1. Opt-in
-	# (--gpu) until its run-time-share threshold holds on a loaded host.
+	# own, with the generic kernel and an emulated GPU on node 1.
 	if [ "$vm_all" = 1 ] && [ "$gpu" = 1 ]; then
 		log=$(mktemp)
 		set +e

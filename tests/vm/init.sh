@@ -122,6 +122,8 @@ run_one() {
 		sl=$!
 		wait $sl
 		echo "@@SCXVM TIMEOUT $name after=$timeout_s"
+		# Blocked tasks, for the KMSG dump that follows.
+		echo w >/proc/sysrq-trigger 2>/dev/null
 		kill -s TERM "-$spid" 2>/dev/null
 		sleep 5 &
 		sl=$!

@@ -162,8 +162,17 @@ stop_daemon() {
 	# shellcheck disable=SC2016 # expanded by eval, on every poll
 	if ! wait_for "$_to" eval '! _alive "$DAEMON_PID"'; then
 		echo "stop_daemon: pid $DAEMON_PID ignored SIG$_sig for ${_to}s, killing" >&2
+		stuck_report "$DAEMON_PID"
 		kill -s KILL "$DAEMON_PID" 2>/dev/null
 		_r=1
+		# Stuck in the kernel, SIGKILL cannot end it: fail instead of hanging.
+		# shellcheck disable=SC2016
+		if ! wait_for 20 eval '! _alive "$DAEMON_PID"'; then
+			_fail daemon-killable "pid $DAEMON_PID survived SIGKILL for 20s"
+			DAEMON_RC=137
+			DAEMON_PID=
+			return 1
+		fi
 	fi
 	wait "$DAEMON_PID" 2>/dev/null
 	DAEMON_RC=$?
@@ -171,6 +180,20 @@ stop_daemon() {
 	DAEMON_PID=
 	rm -f "$SCXVM_DAEMON_PIDFILE"
 	return "$_r"
+}
+
+# stuck_report PID: where a process that will not exit is, and the kernel's
+# blocked tasks (sysrq w), on the console.
+stuck_report() {
+	echo "stuck: sched_ext state $(cat "$SCX_SYSFS/state" 2>/dev/null)"
+	echo "stuck: pid $1 state $(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null)" \
+		"wchan $(cat "/proc/$1/wchan" 2>/dev/null)"
+	for _t in /proc/"$1"/task/*; do
+		echo "stuck: task ${_t##*/}:"
+		sed 's/^/stuck:   /' "$_t/stack" 2>/dev/null
+	done
+	echo w >/proc/sysrq-trigger 2>/dev/null
+	dmesg | tail -n 80 | sed 's/^/stuck| /'
 }
 
 dump_daemon_log() {
