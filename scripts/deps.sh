@@ -6,8 +6,9 @@ set -euo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "deps.sh: must run as root (apt-get)" >&2; exit 1; }
 
 # bookworm ships libbpf 1.1 and QEMU 7.2; we need libbpf >= 1.4, bpftool 7.5,
-# meson >= 1.1 and a QEMU whose multi-threaded TCG does not oops the guest.
-BACKPORTS=(libbpf-dev bpftool meson qemu-system-x86 libsystemd-dev)
+# meson >= 1.1, a QEMU whose multi-threaded TCG does not oops the guest, and
+# python3-varlink (the reference client of the interop test).
+BACKPORTS=(libbpf-dev bpftool meson qemu-system-x86 libsystemd-dev python3-varlink)
 BASE=(clang-16 llvm-16 lld-16 ninja-build pkg-config libelf-dev zlib1g-dev
       libjson-c-dev scdoc busybox-static stress-ng rt-tests zstd cpio jq
       binutils file procps python3 util-linux gnuplot-nox valgrind)
