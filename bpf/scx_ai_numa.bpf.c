@@ -233,6 +233,12 @@ static __always_inline u32 nr_nodes(void)
 	return n <= AN_MAX_NODES ? n : AN_MAX_NODES;
 }
 
+/* Allowed on every CPU: no mask test needed (most tasks, on every hot path). */
+static __always_inline bool any_cpu(const struct task_struct *p)
+{
+	return p->nr_cpus_allowed >= topo.nr_cpus;
+}
+
 /*
  * Node masks are RCU-protected kptrs: callers hold bpf_rcu_read_lock() for
  * as long as they use the returned mask.
@@ -285,7 +291,7 @@ static u32 task_home(struct task_struct *p, struct task_ctx *tctx, s32 cpu)
 	 * beats every rule of ours; a task whose affinity already picks its
 	 * CPUs is left to the affinity.
 	 */
-	if (p->nr_cpus_allowed >= topo.nr_cpus) {
+	if (any_cpu(p)) {
 		u32 ph = placement_home(p);
 
 		if (ph < nr_nodes()) {
@@ -325,7 +331,7 @@ static s32 pick_idle_in_node(struct task_struct *p, u32 node)
 	bpf_rcu_read_lock();
 	cpus = node_cpus(node);
 	/* Confining the search needs all of the node's CPUs to be allowed. */
-	if (cpus && bpf_cpumask_subset(cpus, p->cpus_ptr))
+	if (cpus && (any_cpu(p) || bpf_cpumask_subset(cpus, p->cpus_ptr)))
 		cpu = scx_bpf_pick_idle_cpu(cpus, 0);
 	bpf_rcu_read_unlock();
 	return cpu;
@@ -363,7 +369,7 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 	 * search, which honours affinity, find a CPU. Such tasks are pinned by
 	 * someone who knows better than our home rule.
 	 */
-	if (p->nr_cpus_allowed < topo.nr_cpus) {
+	if (!any_cpu(p)) {
 		cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
 		if (is_idle)
 			direct_dispatch(p, cpu_node(cpu), cpu_node(cpu) == home ?
@@ -412,7 +418,7 @@ static bool kick_idle_in_node(struct task_struct *p, u32 node)
 		return false;
 	bpf_rcu_read_lock();
 	cpus = node_cpus(node);
-	if (cpus && bpf_cpumask_intersects(cpus, p->cpus_ptr))
+	if (cpus && (any_cpu(p) || bpf_cpumask_intersects(cpus, p->cpus_ptr)))
 		cpu = scx_bpf_pick_idle_cpu(cpus, 0);
 	bpf_rcu_read_unlock();
 	if (cpu < 0)
@@ -468,6 +474,8 @@ static bool node_serves(struct task_struct *p, u32 node)
 
 	if (node >= nr_nodes() || !node_nr_online(node))
 		return false;
+	if (any_cpu(p))
+		return true;
 	bpf_rcu_read_lock();
 	cpus = node_cpus(node);
 	if (cpus)

@@ -54,5 +54,6 @@ unsigned int control_nr_clients(void);
 #define CTL_MAX_MSG		(64 * 1024)		/* one request, its NUL not counted */
 #define CTL_OUT_MAX		(1024 * 1024)		/* output queued per client */
 #define CTL_OUT_HIGH		(256 * 1024)		/* stop taking requests above this */
+#define CTL_FULL_WARN_NS	(60ULL * 1000000000ULL)	/* "too many clients" at most this often */
 
 #endif

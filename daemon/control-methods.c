@@ -15,6 +15,7 @@
 #include <sys/utsname.h>
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "control-internal.h"
 #include "daemon.h"
 #include "log.h"
@@ -421,13 +422,6 @@ struct method {
 	struct param params[4];		/* required unless optional; unlisted ones are refused; NULL-ended */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static int m_get_info(struct call *c)
 {
@@ -508,7 +502,7 @@ static int m_status(struct call *c)
 	struct jb *b = &c->jb;
 	struct json_object *topo;
 	struct utsname u;
-	uint64_t now = now_ns();
+	uint64_t now = mono_ns();
 
 	if (uname(&u) < 0)
 		snprintf(u.release, sizeof(u.release), "unknown");

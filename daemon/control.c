@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "clock.h"
 #include "control.h"
 #include "control-internal.h"
 #include "daemon.h"
@@ -57,7 +58,8 @@ static struct {
 	struct client *clients;
 	unsigned int nr_clients;
 	bool accept_paused;	/* out of fds: listener off until a client leaves */
-	bool full_logged;	/* "too many clients" said once per episode */
+	uint64_t full_warned_ns;	/* last "too many clients" warning */
+	unsigned long refused;		/* connections refused at the cap since then */
 } ctl = { .fd = -1 };
 
 unsigned int control_nr_clients(void)
@@ -90,7 +92,6 @@ static void client_free(struct client *c, const char *why)
 	vl_out_free(&c->out);
 	free(c);
 	ctl.nr_clients--;
-	ctl.full_logged = false;
 	accept_resume();
 }
 
@@ -265,10 +266,16 @@ static int client_add(int fd)
 	int ret;
 
 	if (ctl.nr_clients >= CTL_MAX_CLIENTS) {
-		if (!ctl.full_logged)
-			log_warn("control: %d clients connected; refusing more until one leaves",
-				 CTL_MAX_CLIENTS);
-		ctl.full_logged = true;
+		uint64_t now = mono_ns();
+
+		/* A storm at the cap must not flood the journal: once a minute at most. */
+		ctl.refused++;
+		if (!ctl.full_warned_ns || now - ctl.full_warned_ns >= CTL_FULL_WARN_NS) {
+			log_warn("control: %d clients connected; refusing more until one leaves "
+				 "(%lu refused since the last warning)", CTL_MAX_CLIENTS, ctl.refused);
+			ctl.full_warned_ns = now;
+			ctl.refused = 0;
+		}
 		close(fd);
 		return -EBUSY;
 	}
@@ -544,7 +551,8 @@ void control_close(struct daemon *d)
 	ctl.path[0] = '\0';
 	ctl.d = NULL;
 	ctl.accept_paused = false;
-	ctl.full_logged = false;
+	ctl.full_warned_ns = 0;
+	ctl.refused = 0;
 }
 
 void control_stats_tick(struct daemon *d)

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "gpuscan.h"
 
 /* Backoff state of a process: how many more passes to leave it alone. */
@@ -55,13 +56,6 @@ struct gpuscan {
 	struct scan_stats st;
 };
 
-static uint64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 int gpuscan_new(const char *root, struct gpuscan **out)
 {

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
@@ -47,13 +48,6 @@ static bool done;
 static uint64_t failures[MAX_FAILURES_TRACKED];	/* monotonic ns of recent error exits */
 static unsigned int nr_failures, consecutive_failures;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static void stop(int code)
 {
@@ -145,7 +139,7 @@ static int attach(struct daemon *d, int fail_level)
 		log_debug("attach: struct_ops link not pollable, polling the exit record");
 	d->state = ST_RUNNING;
 	d->attach_count++;
-	d->attached_ns = now_ns();
+	d->attached_ns = mono_ns();
 	daemon_stats_reset(d);
 	/* A new scheduler has empty placement maps: install the GPU homes and pins again. */
 	placement_attached(d);
@@ -158,7 +152,7 @@ static int attach(struct daemon *d, int fail_level)
 /* Count an error exit; true when the failure budget is exhausted. */
 static bool failure_budget_exhausted(struct daemon *d)
 {
-	uint64_t t = now_ns(), window = (uint64_t)d->opt.failure_window_s * 1000000000ULL;
+	uint64_t t = mono_ns(), window = (uint64_t)d->opt.failure_window_s * 1000000000ULL;
 	unsigned int kept = 0;
 
 	for (unsigned int i = 0; i < nr_failures; i++)
@@ -332,7 +326,7 @@ static void reload(struct daemon *d)
 	char err[1024];
 
 	/* systemd >= 253 wants the reload's start time with RELOADING=1. */
-	notify_printf("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(now_ns() / 1000));
+	notify_printf("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(mono_ns() / 1000));
 	if (config_reload(d, err, sizeof(err)) < 0)
 		log_err("reload: %s; the running configuration stays", err);
 	else
@@ -404,7 +398,7 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
-	D.started_ns = now_ns();
+	D.started_ns = mono_ns();
 	if (loop_new(&D.loop) < 0) {
 		log_err("main: epoll: %s", strerror(errno));
 		return 1;

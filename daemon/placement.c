@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fileio.h"
 #include "config.h"
 #include "daemon.h"
@@ -73,13 +74,6 @@ struct placement {
 	bool map_error_logged;		/* the last sync failed too: do not log again */
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static const char *root_of(const struct daemon *d)
 {

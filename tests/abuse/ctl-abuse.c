@@ -282,20 +282,22 @@ static void show_fds(void)
 }
 
 /* How much the daemon logged: an attack must not turn into a flood of log lines. */
-static void print_log_summary(void)
+/* Summarise the spawned daemon's log; returns its "refusing more" warnings. */
+static unsigned long print_log_summary(void)
 {
 	char line[512];
 	unsigned long lines = 0, refusals = 0;
 	FILE *f = fopen(opt.daemon_log, "re");
 
 	if (!f)
-		return;
+		return 0;
 	while (fgets(line, sizeof(line), f)) {
 		lines++;
 		refusals += strstr(line, "refusing more") != NULL;
 	}
 	fclose(f);
 	printf("# daemon log: %lu lines, %lu of them about refusing clients at the cap\n", lines, refusals);
+	return refusals;
 }
 
 /* SIGTERM, then its exit status within @ms; -1 if it lingered (killed) or died by a signal. */
@@ -597,7 +599,8 @@ int main(int argc, char **argv)
 	int ret, rc;
 	uint64_t p50, p99, pmax;
 	long growth = 0, rss_bound, cpu0, cpu1, wait0, wait1;
-	uint64_t t0;
+	uint64_t t0, secs;
+	unsigned long warned;
 
 	parse(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -746,7 +749,11 @@ int main(int argc, char **argv)
 		CHECK(rc == 0, "the daemon exits 0 on SIGTERM after the abuse (%d)", rc);
 		if (rc != 0 || check_failures)
 			show_daemon_log();
-		print_log_summary();
+		/* The warning is rate-limited to one a minute (CTL_FULL_WARN_NS). */
+		warned = print_log_summary();
+		secs = (mono_us() - t0) / 1000000;
+		CHECK(warned <= 1 + secs / 60, "the cap warning was logged %lu times in %lu s (one a minute at most)",
+		      warned, (unsigned long)secs);
 		unlink(opt.daemon_log);
 		unlink(opt.sockpath);
 		rmdir(opt.tmpdir);
