@@ -45,6 +45,8 @@
 void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags) __ksym __weak;
 void scx_bpf_dispatch_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime, u64 enq_flags) __ksym __weak;
 bool scx_bpf_consume(u64 dsq_id) __ksym __weak;
+bool scx_bpf_dispatch_from_dsq(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p,
+			       u64 dsq_id, u64 enq_flags) __ksym __weak;
 
 void bpf_rcu_read_lock(void) __ksym;
 void bpf_rcu_read_unlock(void) __ksym;
@@ -76,8 +78,19 @@ static __always_inline bool an_dsq_move_to_local(u64 dsq_id)
 /*
  * Iterate the tasks of a dispatch queue (kernel >= 6.12):
  *   bpf_for_each(scx_dsq, p, dsq_id, 0) { ... }
- * libbpf's bpf_for_each() expands to the bpf_iter_scx_dsq_* kfuncs.
+ * libbpf's bpf_for_each() expands to the bpf_iter_scx_dsq_* kfuncs, with
+ * the iterator in a local named ___it; AN_DSQ_ITER names it in the body.
  */
+#define AN_DSQ_ITER	(&___it)
+
+/* Move @p, met while iterating, to @dsq_id; false if it is no longer there. */
+static __always_inline bool an_dsq_move(struct bpf_iter_scx_dsq *it, struct task_struct *p,
+					u64 dsq_id, u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_move))
+		return scx_bpf_dsq_move(it, p, dsq_id, enq_flags);
+	return scx_bpf_dispatch_from_dsq(it, p, dsq_id, enq_flags);
+}
 
 /*
  * scx_bpf_error() with printf-style arguments: the kernel's kfunc takes the

@@ -88,7 +88,7 @@ struct an_tunables {
 	u32 remote_idle;	/* wake onto another node's idle CPU when steal is on */
 	u32 numa_pref;		/* honour the kernel's NUMA-balancing preferred node */
 	u32 wake_preempt;	/* latency-critical wakeups may preempt a home CPU */
-	u32 pad;
+	u32 warm_pick;		/* a CPU prefers a queued task that last ran on it */
 };
 
 /*
