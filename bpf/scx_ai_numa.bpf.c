@@ -650,6 +650,16 @@ static bool worth_stealing(u32 victim, u64 now)
 	return delay && head_wait_ns(victim, now) >= delay;
 }
 
+/* Take one task from another node's queue, counting it on both sides. */
+static bool steal_from(u32 node, u32 victim)
+{
+	if (!an_dsq_move_to_local(AN_NODE_DSQ(victim)))
+		return false;
+	stat_add(node, AN_STAT_STEAL_IN);
+	stat_add(victim, AN_STAT_STEAL_OUT);
+	return true;
+}
+
 /* How far down its own node's queue a CPU looks for a task that last ran on it. */
 #define WARM_SCAN	4
 
@@ -709,11 +719,8 @@ static bool serve_orphans(u32 node)
 			}
 			continue;
 		}
-		if (i && !node_nr_online(victim) && an_dsq_move_to_local(AN_NODE_DSQ(victim))) {
-			stat_add(node, AN_STAT_STEAL_IN);
-			stat_add(victim, AN_STAT_STEAL_OUT);
+		if (i && !node_nr_online(victim) && steal_from(node, victim))
 			return true;
-		}
 	}
 	return false;
 }
@@ -743,11 +750,8 @@ void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
 		if (victim >= AN_MAX_NODES || !node_nr_online(victim) ||
 		    !worth_stealing(victim, now))
 			continue;
-		if (an_dsq_move_to_local(AN_NODE_DSQ(victim))) {
-			stat_add(node, AN_STAT_STEAL_IN);
-			stat_add(victim, AN_STAT_STEAL_OUT);
+		if (steal_from(node, victim))
 			return;
-		}
 	}
 }
 
@@ -852,6 +856,31 @@ static void hotplug_restart(s32 cpu)
 	scx_bpf_exit_bstr(SCX_ECODE_ACT_RESTART | SCX_ECODE_RSN_HOTPLUG, fmt, args, sizeof(args));
 }
 
+/* Wake some idle CPU, nearest to @node first; true if one was found. */
+static bool kick_any_idle(u32 node)
+{
+	const struct cpumask *cpus;
+	u32 i, n = nr_nodes(), other;
+	s32 cpu;
+
+	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
+		other = nth_nearest(node, i);
+		if (other >= AN_MAX_NODES || !node_nr_online(other))
+			continue;
+		cpu = -1;
+		bpf_rcu_read_lock();
+		cpus = node_cpus(other);
+		if (cpus)
+			cpu = scx_bpf_pick_idle_cpu(cpus, 0);
+		bpf_rcu_read_unlock();
+		if (cpu >= 0) {
+			scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+			return true;
+		}
+	}
+	return false;
+}
+
 void BPF_STRUCT_OPS(an_cpu_online, s32 cpu)
 {
 	u32 node = cpu_node(cpu);
@@ -867,7 +896,7 @@ void BPF_STRUCT_OPS(an_cpu_online, s32 cpu)
 
 void BPF_STRUCT_OPS(an_cpu_offline, s32 cpu)
 {
-	u32 node = cpu_node(cpu), i, n;
+	u32 node = cpu_node(cpu);
 
 	if (cpu_unknown(cpu)) {
 		hotplug_restart(cpu);
@@ -876,28 +905,10 @@ void BPF_STRUCT_OPS(an_cpu_offline, s32 cpu)
 	barrier_var(node);
 	if (node >= AN_MAX_NODES)
 		return;
-	if (__sync_fetch_and_add(&node_online[node], -1) != 1 ||
-	    scx_bpf_dsq_nr_queued(AN_NODE_DSQ(node)) <= 0)
-		return;
 	/* Its last CPU left with tasks queued: wake another node to drain them. */
-	n = nr_nodes();
-	for (i = 1; i < AN_MAX_NODES && i < n; i++) {
-		const struct cpumask *cpus;
-		u32 other = nth_nearest(node, i);
-		s32 idle = -1;
-
-		if (!node_nr_online(other))
-			continue;
-		bpf_rcu_read_lock();
-		cpus = node_cpus(other);
-		if (cpus)
-			idle = scx_bpf_pick_idle_cpu(cpus, 0);
-		bpf_rcu_read_unlock();
-		if (idle >= 0) {
-			scx_bpf_kick_cpu(idle, SCX_KICK_IDLE);
-			return;
-		}
-	}
+	if (__sync_fetch_and_add(&node_online[node], -1) == 1 &&
+	    scx_bpf_dsq_nr_queued(AN_NODE_DSQ(node)) > 0)
+		kick_any_idle(node);
 }
 
 /*
@@ -949,31 +960,6 @@ s32 BPF_STRUCT_OPS(an_init_task, struct task_struct *p, struct scx_init_task_arg
 	/* A new task starts at the current virtual time: no credit, no debt. */
 	tctx->vtime = READ_ONCE(vtime_now);
 	return 0;
-}
-
-/* Wake some idle CPU, nearest to @node first; true if one was found. */
-static bool kick_any_idle(u32 node)
-{
-	const struct cpumask *cpus;
-	u32 i, n = nr_nodes(), other;
-	s32 cpu;
-
-	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
-		other = nth_nearest(node, i);
-		if (other >= AN_MAX_NODES || !node_nr_online(other))
-			continue;
-		cpu = -1;
-		bpf_rcu_read_lock();
-		cpus = node_cpus(other);
-		if (cpus)
-			cpu = scx_bpf_pick_idle_cpu(cpus, 0);
-		bpf_rcu_read_unlock();
-		if (cpu >= 0) {
-			scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
-			return true;
-		}
-	}
-	return false;
 }
 
 static int rescue_fn(void *map, int *key, struct bpf_timer *timer)
