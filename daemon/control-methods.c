@@ -422,7 +422,6 @@ struct method {
 	struct param params[4];		/* required unless optional; unlisted ones are refused; NULL-ended */
 };
 
-
 static int m_get_info(struct call *c)
 {
 	struct jb *b = &c->jb;

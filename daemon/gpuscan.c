@@ -56,7 +56,6 @@ struct gpuscan {
 	struct scan_stats st;
 };
 
-
 int gpuscan_new(const char *root, struct gpuscan **out)
 {
 	struct gpuscan *sc = calloc(1, sizeof(*sc));

@@ -48,7 +48,6 @@ static bool done;
 static uint64_t failures[MAX_FAILURES_TRACKED];	/* monotonic ns of recent error exits */
 static unsigned int nr_failures, consecutive_failures;
 
-
 static void stop(int code)
 {
 	exit_code = code;

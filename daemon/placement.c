@@ -74,7 +74,6 @@ struct placement {
 	bool map_error_logged;		/* the last sync failed too: do not log again */
 };
 
-
 static const char *root_of(const struct daemon *d)
 {
 	return d->opt.sysfs_root ? d->opt.sysfs_root : "";

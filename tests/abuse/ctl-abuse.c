@@ -281,8 +281,10 @@ static void show_fds(void)
 	closedir(d);
 }
 
-/* How much the daemon logged: an attack must not turn into a flood of log lines. */
-/* Summarise the spawned daemon's log; returns its "refusing more" warnings. */
+/*
+ * How much the daemon logged: an attack must not turn into a flood of log
+ * lines. Returns how many of them were the client-cap warning.
+ */
 static unsigned long print_log_summary(void)
 {
 	char line[512];

@@ -207,6 +207,12 @@ cpu_online() { echo 1 >"/sys/devices/system/cpu/cpu$1/online"; }
 nr_nodes() { _count_list "$(cat /sys/devices/system/node/online)"; }
 nr_cpus_online() { _count_list "$(cat /sys/devices/system/cpu/online)"; }
 
+# list_ids "0-3,6" -> "0 1 2 3 6 " (sysfs cpu/node list format, one id each)
+list_ids() {
+	echo "$1" | tr ',' ' ' |
+		awk -F- '{ if (NF == 2) for (i = $1; i <= $2; i++) printf "%d ", i; else printf "%s ", $1 }'
+}
+
 # _count_list "0-3,6,8-9" -> 7 (sysfs cpu/node list format)
 _count_list() {
 	_c=0
@@ -325,10 +331,9 @@ kill_hogs() {
 	HOG_PIDS=
 }
 
-# proc_ticks PID: user+system clock ticks the process has run.
-proc_ticks() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
-}
+# proc_ticks PID: user+system clock ticks the process has run. The fields
+# are counted after "(comm) ", since a comm may contain spaces.
+proc_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
 all_cpus_mask() {
 	printf '%x' $(((1 << $(nproc --all)) - 1))

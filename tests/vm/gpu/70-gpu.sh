@@ -36,19 +36,16 @@ worker() {
 # share OUT NODE: percentage of the worker's run time on NODE.
 share() { sed -n "s/^total .* pct_node$2=\([0-9]*\).*/\1/p" "$1"; }
 
-# cpu_ticks PID: user + system clock ticks of a process so far.
-cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-
 # measure PID...: start the measurement of the given workers and wait for
 # their results; print what the scheduler and the daemon did meanwhile.
 measure() {
 	"$ctl" --json stats >/tmp/stats0.json
-	_d0=$(cpu_ticks "$DAEMON_PID")
+	_d0=$(proc_ticks "$DAEMON_PID")
 	kill -USR1 "$@"
 	for _p in "$@"; do
 		wait "$_p"
 	done
-	_d1=$(cpu_ticks "$DAEMON_PID")
+	_d1=$(proc_ticks "$DAEMON_PID")
 	"$ctl" --json stats >/tmp/stats1.json
 	jq -M -c -s '[.[0].nodes, .[1].nodes] | transpose | map({node: .[1].node,
 		steal_in: (.[1].counters.steal_in - .[0].counters.steal_in),

@@ -41,7 +41,7 @@ check_eq enabled-after-online "$(sched_ops)" ai_numa
 lastnode=$(($(nr_nodes) - 1))
 nodecpus=$(cat "/sys/devices/system/node/node$lastnode/cpulist")
 info "offlining_node=$lastnode" "node_cpus=$nodecpus"
-for c in $(echo "$nodecpus" | tr ',' ' ' | awk -F- '{ if (NF == 2) for (i = $1; i <= $2; i++) printf "%d ", i; else printf "%s ", $1 }'); do
+for c in $(list_ids "$nodecpus"); do
 	cpu_offline "$c"
 	sleep 1
 done

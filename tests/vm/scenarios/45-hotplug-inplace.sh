@@ -32,7 +32,7 @@ check_eq status-follows-online "$(status_online)" "$ncpus"
 lastnode=$(($(nr_nodes) - 1))
 nodecpus=$(cat "/sys/devices/system/node/node$lastnode/cpulist")
 spawn_hogs_on_node "$lastnode" 3
-for c in $(echo "$nodecpus" | tr ',' ' ' | awk -F- '{ if (NF == 2) for (i = $1; i <= $2; i++) printf "%d ", i; else printf "%s ", $1 }'); do
+for c in $(list_ids "$nodecpus"); do
 	cpu_offline "$c"
 done
 check_eq node-offline-still-enabled "$(sched_ops)" ai_numa

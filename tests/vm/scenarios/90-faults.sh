@@ -66,7 +66,7 @@ n1=$(cat /sys/devices/system/node/node1/cpulist)
 ) &
 flip=$!
 sleep 3
-for c in $(echo "$n1" | tr ',' ' ' | awk -F- '{ if (NF == 2) for (i = $1; i <= $2; i++) printf "%d ", i; else printf "%s ", $1 }'); do
+for c in $(list_ids "$n1"); do
 	cpu_offline "$c"
 done
 check hackbench-while-stranding timeout 120 hackbench --groups 2 --fds 4 --loops 20
@@ -88,7 +88,7 @@ spawn_hogs_on_node 0 3
 spawn_hogs_on_node 1 3
 orphans=$(echo "$HOG_PIDS" | awk '{ print $4, $5, $6 }')
 sleep 1
-for c in $(echo "$n1" | tr ',' ' ' | awk -F- '{ if (NF == 2) for (i = $1; i <= $2; i++) printf "%d ", i; else printf "%s ", $1 }'); do
+for c in $(list_ids "$n1"); do
 	cpu_offline "$c"
 done
 sleep 1
