@@ -16,7 +16,7 @@
  *    mode) before every batch, so NUMA balancing moving them counts too;
  *  - cross-node migrations seen between consecutive samples of a loader;
  *  - launcher wake latency: from the loader's futex wake to the launcher
- *    running;
+ *    running, also split by where the launcher ran (see enum wake_path);
  *  - throughput (batches/s) and CPU utilisation.
  */
 #include <errno.h>
@@ -44,6 +44,14 @@
 
 enum phase { PH_SETUP, PH_WARMUP, PH_MEASURE, PH_STOP };
 
+/*
+ * Where a woken launcher ran, relative to its waker and its own last CPU:
+ * it tells a scheduler that queues the wakee behind its waker from one
+ * that wakes an idle CPU, and shows what each path costs.
+ */
+enum wake_path { WP_WAKER, WP_PREV, WP_NODE, WP_REMOTE, NR_WAKE_PATHS };
+static const char *const wake_path_name[NR_WAKE_PATHS] = { "waker", "prev", "node", "remote" };
+
 struct topo {
 	int nr_nodes;				/* nodes with CPUs, densely numbered */
 	int node_id[PL_MAX_NODES];		/* dense -> kernel node id */
@@ -59,12 +67,14 @@ struct launcher {
 	_Atomic uint32_t sleeping;	/* futex word: 1 while waiting for a batch */
 	_Atomic uint64_t posted;
 	_Atomic uint64_t wake_ts;	/* when the last waker called futex_wake */
+	_Atomic int wake_cpu;		/* the CPU it called it on */
 	int node;
 	pthread_t thr;
 	uint64_t *buf;
 	/* Written by the launcher, read after join. */
 	uint64_t batches, samples, local, dropped;
 	uint64_t *lat;
+	uint8_t *lat_path;		/* enum wake_path of each sample */
 	size_t nr_lat, cap_lat;
 	int err;
 };
@@ -284,6 +294,7 @@ static void post_batch(struct launcher *ln)
 	/* Only the poster that flips 1 -> 0 wakes, and it stamps the wake first. */
 	if (atomic_load(&ln->sleeping) == 1 &&
 	    atomic_compare_exchange_strong(&ln->sleeping, &one, 0)) {
+		atomic_store(&ln->wake_cpu, sched_getcpu());
 		atomic_store(&ln->wake_ts, mono_ns());
 		futex(&ln->sleeping, FUTEX_WAKE_PRIVATE, 1, NULL);
 	}
@@ -354,20 +365,39 @@ static void *loader_main(void *arg)
 	return NULL;
 }
 
-static void record_lat(struct launcher *ln, uint64_t ns)
+static void record_lat(struct launcher *ln, uint64_t ns, enum wake_path path)
 {
 	if (ln->nr_lat == ln->cap_lat) {
 		size_t cap = ln->cap_lat ? ln->cap_lat * 2 : 4096;
 		uint64_t *p;
+		uint8_t *wp;
 
 		if (cap > LAT_MAX_SAMPLES || !(p = realloc(ln->lat, cap * sizeof(*p)))) {
 			ln->dropped++;
 			return;
 		}
 		ln->lat = p;
+		if (!(wp = realloc(ln->lat_path, cap))) {
+			ln->dropped++;
+			return;
+		}
+		ln->lat_path = wp;
 		ln->cap_lat = cap;
 	}
+	ln->lat_path[ln->nr_lat] = (uint8_t)path;
 	ln->lat[ln->nr_lat++] = ns;
+}
+
+static enum wake_path wake_path_of(int cpu, int waker_cpu, int prev_cpu)
+{
+	if (cpu == waker_cpu)
+		return WP_WAKER;
+	if (cpu == prev_cpu)
+		return WP_PREV;
+	if (cpu >= 0 && cpu < PL_MAX_CPUS && prev_cpu >= 0 && prev_cpu < PL_MAX_CPUS &&
+	    topo.cpu_node[cpu] == topo.cpu_node[prev_cpu])
+		return WP_NODE;
+	return WP_REMOTE;
 }
 
 /* The launch: CPU work on the launcher's own (node-local) buffer for launch_us. */
@@ -392,7 +422,7 @@ static void *launcher_main(void *arg)
 	struct launcher *ln = arg;
 	const struct timespec to = { 0, 50 * 1000 * 1000 };
 	uint64_t consumed = 0;
-	int home;
+	int home, prev_cpu = -1;
 
 	for (size_t i = 0; i < LAUNCH_BYTES / sizeof(uint64_t); i++)
 		ln->buf[i] = i;
@@ -409,6 +439,7 @@ static void *launcher_main(void *arg)
 
 			if (atomic_load(&phase) == PH_STOP)
 				break;
+			prev_cpu = sched_getcpu();
 			atomic_store(&ln->sleeping, 1);
 			/* A batch posted between the load and the store saw sleeping == 0. */
 			if (atomic_load(&ln->posted) != consumed) {
@@ -425,7 +456,8 @@ static void *launcher_main(void *arg)
 				uint64_t now = mono_ns(), w = atomic_load(&ln->wake_ts);
 
 				if (w && now >= w)
-					record_lat(ln, now - w);
+					record_lat(ln, now - w, wake_path_of(sched_getcpu(),
+									     atomic_load(&ln->wake_cpu), prev_cpu));
 			}
 			atomic_store(&ln->sleeping, 0);
 			continue;
@@ -540,6 +572,10 @@ struct results {
 	double batch_ms, max_gap_ms;
 	uint64_t batches, loader_batches, xnode, samples, lat_n, lat_dropped, noise_ops;
 	uint64_t p50, p99, max;
+	struct {
+		double pct;
+		uint64_t p50, p99;
+	} path[NR_WAKE_PATHS];
 	long long migrations;
 	unsigned int stalls;
 	double node_util[PL_MAX_NODES], node_locality[PL_MAX_NODES];
@@ -562,6 +598,9 @@ static void print_results(const struct results *r, unsigned int nr_loaders)
 		       r->xnode, r->migrations);
 		printf("  wake latency    p50 %.1f us, p99 %.1f us, max %.1f us (%" PRIu64 " wakes)\n",
 		       r->p50 / 1e3, r->p99 / 1e3, r->max / 1e3, r->lat_n);
+		for (int wp = 0; wp < NR_WAKE_PATHS; wp++)
+			printf("    on %-6s      %.1f%% of wakes, p50 %.1f us, p99 %.1f us\n", wake_path_name[wp],
+			       r->path[wp].pct, r->path[wp].p50 / 1e3, r->path[wp].p99 / 1e3);
 		printf("  cpu             %.1f%% machine busy, %.1f%% used by us\n", r->util, r->proc_cpu);
 		printf("  stalls          %u (longest loader gap %.1f ms)\n", r->stalls, r->max_gap_ms);
 		for (int d = 0; d < topo.nr_nodes; d++)
@@ -581,13 +620,17 @@ static void print_results(const struct results *r, unsigned int nr_loaders)
 	       "\"xnode_migrations\":%" PRIu64 ",\"xnode_migrations_per_s\":%.3f,\"migrations\":%lld,"
 	       "\"wake_lat_us\":{\"count\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
 	       "\"cpu_util_pct\":%.3f,\"proc_cpu_pct\":%.3f,\"stalls\":%u,\"max_gap_ms\":%.3f,"
-	       "\"noise_ops\":%" PRIu64 ",\"per_node\":[",
+	       "\"noise_ops\":%" PRIu64 ",",
 	       topo.nr_nodes, topo.nr_cpus, nr_loaders, cfg.imbalance, cfg.hogs, cfg.churn,
 	       cfg.spawn_local ? "true" : "false", r->secs, r->batches, r->loader_batches, r->throughput, r->batch_ms,
 	       r->locality, r->ln_locality, r->samples, r->placement, r->home_moved,
 	       r->xnode, r->secs > 0 ? (double)r->xnode / r->secs : 0.0, r->migrations,
 	       r->lat_n, r->lat_dropped, r->p50 / 1e3, r->p99 / 1e3, r->max / 1e3,
 	       r->util, r->proc_cpu, r->stalls, r->max_gap_ms, r->noise_ops);
+	for (int wp = 0; wp < NR_WAKE_PATHS; wp++)
+		printf("%s\"%s\":{\"pct\":%.3f,\"p50\":%.3f,\"p99\":%.3f}", wp ? "," : "\"wake_paths\":{",
+		       wake_path_name[wp], r->path[wp].pct, r->path[wp].p50 / 1e3, r->path[wp].p99 / 1e3);
+	printf("},\"per_node\":[");
 	for (int d = 0; d < topo.nr_nodes; d++)
 		printf("%s{\"node\":%d,\"loaders\":%u,\"batches\":%" PRIu64 ",\"locality_pct\":%.3f,\"util_pct\":%.3f}",
 		       d ? "," : "", topo.node_id[d], r->node_loaders[d], r->node_batches[d],
@@ -855,8 +898,25 @@ int main(int argc, char **argv)
 			memcpy(all + n, lns[d].lat, lns[d].nr_lat * sizeof(*all));
 			n += lns[d].nr_lat;
 		}
-		pl_sort_u64(all, n);
 		r.lat_n = n;
+		for (int wp = 0; wp < NR_WAKE_PATHS; wp++) {
+			size_t k = 0;
+
+			for (int d = 0; d < topo.nr_nodes; d++)
+				for (size_t i = 0; i < lns[d].nr_lat; i++)
+					if (lns[d].lat_path[i] == wp)
+						all[k++] = lns[d].lat[i];
+			pl_sort_u64(all, k);
+			r.path[wp].pct = pct(k, n);
+			r.path[wp].p50 = pl_percentile(all, k, 50);
+			r.path[wp].p99 = pl_percentile(all, k, 99);
+		}
+		n = 0;
+		for (int d = 0; d < topo.nr_nodes; d++) {
+			memcpy(all + n, lns[d].lat, lns[d].nr_lat * sizeof(*all));
+			n += lns[d].nr_lat;
+		}
+		pl_sort_u64(all, n);
 		r.p50 = pl_percentile(all, n, 50);
 		r.p99 = pl_percentile(all, n, 99);
 		r.max = pl_percentile(all, n, 100);

@@ -31,6 +31,13 @@ AI_METRICS = [
     ("wake_p50_us", "wake p50", "us", "down"),
     ("wake_p99_us", "wake p99", "us", "down"),
     ("wake_max_us", "wake max", "us", "down"),
+    # Where the launcher ran when woken (ai_pipeline's wake_paths): context.
+    ("wake_waker_pct", "on waker CPU", "%", None),
+    ("wake_waker_p99_us", " ..its p99", "us", None),
+    ("wake_prev_pct", "on prev CPU", "%", None),
+    ("wake_prev_p99_us", " ..its p99", "us", None),
+    ("wake_node_pct", "on other CPU", "%", None),
+    ("wake_node_p99_us", " ..its p99", "us", None),
     ("xnode_per_s", "x-node migr", "/s", "down"),
     ("migr_per_s", "all migr", "/s", "down"),
     ("cpu_util_pct", "CPU busy", "%", None),
@@ -123,9 +130,15 @@ def run_metrics(rec):
             "home_moved_pct": d.get("home_moved_pct"),
             "stalls": d.get("stalls"),
         }
+        paths = d.get("wake_paths") or {}
+        for path in ("waker", "prev", "node"):
+            pd = paths.get(path) or {}
+            m["wake_%s_pct" % path] = pd.get("pct")
+            m["wake_%s_p99_us" % path] = pd.get("p99") if pd.get("pct") else None
         if not lat.get("count"):
-            for k in ("wake_p50_us", "wake_p99_us", "wake_max_us"):
-                m[k] = None
+            for k in list(m):
+                if k.startswith("wake_"):
+                    m[k] = None
         return m
     if w == "hackbench":
         t = d.get("time_s") or 0

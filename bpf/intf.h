@@ -55,6 +55,8 @@ enum an_stat {
 	AN_STAT_WAKE_PREEMPT,	/* a CPU preempted for a latency-critical wakeup */
 	AN_STAT_RESCUE,		/* taken from a queue whose head starved, stealing on or off */
 	AN_STAT_SENT_HOME,	/* a task off home sent to an idle home CPU at its slice end */
+	AN_STAT_HANDOFF,	/* a latency-critical wakeup queued behind its waker, which sleeps next */
+	AN_STAT_HANDOFF_MISS,	/* ... and the waker did not sleep at once after all */
 	AN_NR_STATS,
 };
 
@@ -89,6 +91,8 @@ struct an_tunables {
 	u32 numa_pref;		/* honour the kernel's NUMA-balancing preferred node */
 	u32 wake_preempt;	/* latency-critical wakeups may preempt a home CPU */
 	u32 warm_pick;		/* a CPU prefers a queued task that last ran on it */
+	u32 pad;
+	u64 handoff_ns;		/* a waker sleeping this soon after a wake hands off; 0: never */
 };
 
 /*

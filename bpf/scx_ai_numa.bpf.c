@@ -39,11 +39,14 @@
  * starves and nice levels hold; a task that slept is placed at most one
  * slice behind the current virtual time so sleeping earns no unbounded
  * credit. Short-burst, frequently-waking tasks (GPU launch threads: they run
- * microseconds, then wait for the next batch) are latency-critical: with
+ * microseconds, then wait for the next batch) are latency-critical. What
+ * makes their wakeups fast is the hand-off: a task woken by one that
+ * habitually sleeps right after waking (the data loader handing over its
+ * batch) runs on the waker's CPU as it sleeps, see handoff_cpu(). With
  * wake_preempt on, when their home node has no idle CPU they go to the
- * front of the queue and preempt a home CPU that runs a long-burst task,
- * instead of waiting a slice. It is off by default: measured, it did not
- * shorten the launchers' wake latency and cost pipeline throughput.
+ * front of the queue and preempt a home CPU that runs a long-burst task;
+ * that is off by default: measured, it did not shorten the launchers' wake
+ * latency and cost pipeline throughput.
  *
  * A rescue timer is the last line of defence: every RESCUE_PERIOD_NS it
  * looks at the oldest task of each node queue, and one that waited
@@ -86,6 +89,8 @@ u32 node_queued[AN_MAX_NODES];	/* kept by the rescue timer */
 
 /* Online CPUs per dense node, kept by the hotplug callbacks. */
 u32 node_online[AN_MAX_NODES];
+/* Nodes with no CPU online (bit per dense node): dispatch skips orphan checks while 0. */
+u32 nodes_down;
 
 /* Debug builds of the daemon set this to exercise the error path. */
 u32 debug_inject_error;
@@ -152,8 +157,11 @@ struct task_ctx {
 	u64 vtime;		/* weighted virtual run time */
 	u64 burst_ns;		/* run time since it last woke */
 	u64 avg_burst_ns;	/* moving average of burst_ns at each sleep */
+	u64 woke_ns;		/* when it last woke a task, 0 once judged (hand-off) */
 	u32 urgent;		/* queued as a latency-critical wakeup */
-	u32 pad;
+	u32 handoff_score;	/* recent wakes it followed by sleeping at once, see handoff_cpu() */
+	u32 handed;		/* that wakee was handed to its CPU ... */
+	u32 handed_node;	/* ... and its home is this node (for handoff_miss) */
 };
 
 struct {
@@ -356,6 +364,111 @@ static __always_inline void direct_dispatch(struct task_struct *p, u32 node, enu
 	an_dsq_insert(p, SCX_DSQ_LOCAL, READ_ONCE(tun.slice_ns), 0);
 }
 
+/*
+ * Hand-off wakeups. A data loader wakes its GPU launcher and goes to sleep
+ * at once (waiting for the next batch's I/O); the launcher reads what the
+ * loader just wrote. Waking an idle CPU for the launcher costs an IPI and
+ * the idle CPU's exit latency (under emulation: a host thread to schedule,
+ * milliseconds at the tail), while the waker's CPU is free microseconds
+ * later and its cache holds the batch. The kernel flags such wakeups only
+ * for pipes and sockets (WF_SYNC), not futexes, so the habit is learnt:
+ * a task scores whether it slept within handoff_ns of each wake it made
+ * (an_stopping() judges: +1 for a hit, -HANDOFF_MISS_COST for a miss), and
+ * the wakees of a task scoring at least HANDOFF_SCORE_MIN are queued on its
+ * own CPU. A waker that keeps running after waking (a hackbench sender
+ * writing to many receivers) never gets there, and one that stops doing
+ * so loses it within two wakes; a wrong guess costs the wakee the waker's
+ * run until it next stops (counted as handoff_miss).
+ */
+#define HANDOFF_SCORE_MAX	8
+#define HANDOFF_SCORE_MIN	4
+#define HANDOFF_MISS_COST	2
+
+/*
+ * Who is waking @p: select_cpu runs on the waking CPU, and current is the
+ * waker only outside interrupts. A timer or device interrupt wakes tasks
+ * on whatever CPU it hits, so crediting the interrupted task with those
+ * wakes (and handing the wakee to its CPU) would be wrong twice. x86 keeps
+ * the preempt count in a per-CPU variable since 6.15; where it cannot be
+ * read the answer is "unknown" and only latency-critical wakees take part,
+ * since what wakes them is mostly another task.
+ */
+extern const int __preempt_count __ksym __weak;
+
+#define AN_IN_INTERRUPT_MASK	0x00ffff00	/* NMI, hard and soft IRQ bits of preempt_count */
+
+/* 1: woken by the current task, 0: from an interrupt, -1: unknown. */
+static __always_inline int woken_by_task(void)
+{
+	const int *pc;
+
+	if (!bpf_ksym_exists(&__preempt_count))
+		return -1;
+	pc = bpf_this_cpu_ptr(&__preempt_count);
+	return !(*pc & AN_IN_INTERRUPT_MASK);
+}
+
+static __always_inline void handoff_miss(struct task_ctx *wctx)
+{
+	wctx->handoff_score = wctx->handoff_score > HANDOFF_MISS_COST ?
+			      wctx->handoff_score - HANDOFF_MISS_COST : 0;
+}
+
+/* The waker's CPU if @p should run there after the waker sleeps, else -1. */
+static s32 handoff_cpu(struct task_struct *p, struct task_ctx *tctx, u32 home, u64 wake_flags)
+{
+	struct task_struct *waker;
+	struct task_ctx *wctx;
+	int by_task;
+	s32 cpu;
+
+	if (!(wake_flags & SCX_WAKE_TTWU))
+		return -1;
+	by_task = woken_by_task();
+	if (!by_task || (by_task < 0 && !lat_critical(tctx)))
+		return -1;
+	waker = bpf_get_current_task_btf();
+	if (waker == p)
+		return -1;
+	wctx = bpf_task_storage_get(&task_ctxs, waker, 0, 0);
+	if (!wctx)
+		return -1;
+	/* A second wake before sleeping: not a hand-off (judged as a miss). */
+	if (wctx->woke_ns)
+		handoff_miss(wctx);
+	wctx->woke_ns = bpf_ktime_get_ns();
+	wctx->handed = 0;
+	if (!READ_ONCE(tun.handoff_ns))
+		return -1;
+	if (wctx->handoff_score < HANDOFF_SCORE_MIN)
+		return -1;
+	cpu = bpf_get_smp_processor_id();
+	/* Only at home, and not behind other tasks already handed to this CPU. */
+	if (cpu_node(cpu) != home || scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL) > 0)
+		return -1;
+	wctx->handed = 1;
+	wctx->handed_node = home;
+	return cpu;
+}
+
+/* Judge the waker's last hand-off candidate as it stops; see handoff_cpu(). */
+static __always_inline void handoff_judge(struct task_ctx *tctx, bool runnable, u64 now)
+{
+	u64 woke = tctx->woke_ns;
+
+	if (!woke)
+		return;
+	tctx->woke_ns = 0;
+	if (!runnable && now - woke <= READ_ONCE(tun.handoff_ns)) {
+		if (tctx->handoff_score < HANDOFF_SCORE_MAX)
+			tctx->handoff_score++;
+	} else {
+		handoff_miss(tctx);
+		if (tctx->handed)
+			stat_add(tctx->handed_node, AN_STAT_HANDOFF_MISS);
+	}
+}
+
 s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	struct task_ctx *tctx;
@@ -379,6 +492,12 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 		if (is_idle)
 			direct_dispatch(p, cpu_node(cpu), cpu_node(cpu) == home ?
 					AN_STAT_DIRECT : AN_STAT_DIRECT_REMOTE);
+		return cpu;
+	}
+
+	cpu = handoff_cpu(p, tctx, home, wake_flags);
+	if (cpu >= 0) {
+		direct_dispatch(p, home, AN_STAT_HANDOFF);
 		return cpu;
 	}
 
@@ -675,9 +794,13 @@ static bool take_own(u32 node, s32 cpu)
 {
 	u64 dsq = AN_NODE_DSQ(node), head = 0, slice = READ_ONCE(tun.slice_ns);
 	struct task_struct *p;
+	s32 queued = scx_bpf_dsq_nr_queued(dsq);
 	int seen = 0;
 
-	if (!READ_ONCE(tun.warm_pick))
+	/* An iterator costs a lock round trip per step: not for zero or one choice. */
+	if (queued <= 0)
+		return false;
+	if (queued == 1 || !READ_ONCE(tun.warm_pick))
 		return an_dsq_move_to_local(dsq);
 	bpf_for_each(scx_dsq, p, dsq, 0) {
 		if (!seen) {
@@ -707,6 +830,9 @@ static bool serve_orphans(u32 node)
 {
 	u32 i, n = nr_nodes(), victim, rescue = READ_ONCE(rescue_nodes);
 
+	/* The common case, every dispatch: nothing orphaned. */
+	if (!rescue && !READ_ONCE(nodes_down))
+		return false;
 	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
 		victim = nth_nearest(node, i);
 		if (victim >= AN_MAX_NODES)
@@ -801,11 +927,13 @@ void BPF_STRUCT_OPS(an_stopping, struct task_struct *p, bool runnable)
 {
 	struct task_ctx *tctx = task_ctx(p);
 	u32 node, weight;
-	u64 ran;
+	u64 ran, now;
 
 	if (!tctx || !tctx->started_ns)
 		return;
-	ran = bpf_ktime_get_ns() - tctx->started_ns;
+	now = bpf_ktime_get_ns();
+	handoff_judge(tctx, runnable, now);
+	ran = now - tctx->started_ns;
 	weight = p->scx.weight ? p->scx.weight : 100;
 	tctx->vtime += ran * 100 / weight;
 	tctx->burst_ns += ran;
@@ -890,8 +1018,8 @@ void BPF_STRUCT_OPS(an_cpu_online, s32 cpu)
 		return;
 	}
 	barrier_var(node);
-	if (node < AN_MAX_NODES)
-		__sync_fetch_and_add(&node_online[node], 1);
+	if (node < AN_MAX_NODES && !__sync_fetch_and_add(&node_online[node], 1))
+		__sync_fetch_and_and(&nodes_down, ~(1U << node));
 }
 
 void BPF_STRUCT_OPS(an_cpu_offline, s32 cpu)
@@ -905,9 +1033,11 @@ void BPF_STRUCT_OPS(an_cpu_offline, s32 cpu)
 	barrier_var(node);
 	if (node >= AN_MAX_NODES)
 		return;
+	if (__sync_fetch_and_add(&node_online[node], -1) != 1)
+		return;
+	__sync_fetch_and_or(&nodes_down, 1U << node);
 	/* Its last CPU left with tasks queued: wake another node to drain them. */
-	if (__sync_fetch_and_add(&node_online[node], -1) == 1 &&
-	    scx_bpf_dsq_nr_queued(AN_NODE_DSQ(node)) > 0)
+	if (scx_bpf_dsq_nr_queued(AN_NODE_DSQ(node)) > 0)
 		kick_any_idle(node);
 }
 
@@ -1038,6 +1168,8 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(an_init)
 		if (node >= n)
 			break;
 		node_online[node] = topo.node_nr_online[node];
+		if (!node_online[node])
+			nodes_down |= 1U << node;
 		/* Allocate the queue on its own node: its CPUs are the ones touching it. */
 		ret = scx_bpf_create_dsq(AN_NODE_DSQ(node), topo.node_id[node]);
 		if (ret) {

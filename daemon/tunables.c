@@ -40,6 +40,8 @@ const struct tunable tunables[] = {
 	  FIELD(lat_run_ns), "average run time between sleeps below which a task is latency-critical (0: none)" },
 	{ "warm_pick", TUN_BOOL, "", 0, 1, 1,
 	  FIELD(warm_pick), "let a CPU take, from the first few of its node's queue, a task that last ran on it" },
+	{ "handoff_ns", TUN_U64, "ns", 0, 10 * NSEC_PER_MSEC, NSEC_PER_MSEC,
+	  FIELD(handoff_ns), "run a latency-critical wakeup on its waker's CPU when the waker habitually sleeps within this long of waking (0: never)" },
 };
 const size_t nr_tunables = sizeof(tunables) / sizeof(tunables[0]);
 
