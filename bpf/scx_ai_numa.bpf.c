@@ -160,7 +160,7 @@ struct task_ctx {
 	u64 woke_ns;		/* when it last woke a task, 0 once judged (hand-off) */
 	u32 urgent;		/* queued as a latency-critical wakeup */
 	u32 handoff_score;	/* recent wakes it followed by sleeping at once, see handoff_cpu() */
-	u32 handed;		/* that wakee was handed to its CPU ... */
+	u32 handed;		/* a wakee was handed to its CPU since it last stopped ... */
 	u32 handed_node;	/* ... and its home is this node (for handoff_miss) */
 	u32 nr_woke;		/* tasks it woke since it last stopped */
 	u32 pad;
@@ -389,10 +389,11 @@ static __always_inline void direct_dispatch(struct task_struct *p, u32 node, enu
  * thus "wakes" another loader, then wakes its launcher and sleeps. Hence:
  * a stop is judged from the last wake, and only more than
  * HANDOFF_MAX_WAKES wakes before it make a miss by themselves; and a
- * hand-off goes to the head of the waker's local queue, which may already
- * hold one misattributed wakee, so the launcher runs first as the loader
- * sleeps. (Without these, one launcher wake in ten on the overloaded node
- * missed the hand-off.)
+ * hand-off may join one task already in the waker's local queue (the
+ * misattributed wakee), a latency-critical one at its head, so the launcher
+ * runs first as the loader sleeps, whichever of the two wakes came first.
+ * (Without these, one launcher wake in ten on the overloaded node missed
+ * the hand-off.)
  */
 #define HANDOFF_SCORE_MAX	8
 #define HANDOFF_SCORE_MIN	4
@@ -452,7 +453,6 @@ static s32 handoff_cpu(struct task_struct *p, struct task_ctx *tctx, u32 home, u
 	if (wctx->nr_woke <= HANDOFF_MAX_WAKES)
 		wctx->nr_woke++;
 	wctx->woke_ns = bpf_ktime_get_ns();
-	wctx->handed = 0;
 	if (!READ_ONCE(tun.handoff_ns))
 		return -1;
 	if (wctx->handoff_score < HANDOFF_SCORE_MIN || wctx->nr_woke > HANDOFF_MAX_WAKES)
@@ -470,18 +470,20 @@ static s32 handoff_cpu(struct task_struct *p, struct task_ctx *tctx, u32 home, u
 static __always_inline void handoff_judge(struct task_ctx *tctx, bool runnable, u64 now)
 {
 	u64 woke = tctx->woke_ns;
-	u32 nr = tctx->nr_woke;
+	u32 nr = tctx->nr_woke, handed;
 
 	if (!woke)
 		return;
 	tctx->woke_ns = 0;
 	tctx->nr_woke = 0;
+	handed = tctx->handed;
+	tctx->handed = 0;
 	if (!runnable && nr <= HANDOFF_MAX_WAKES && now - woke <= READ_ONCE(tun.handoff_ns)) {
 		if (tctx->handoff_score < HANDOFF_SCORE_MAX)
 			tctx->handoff_score++;
 	} else {
 		handoff_miss(tctx);
-		if (tctx->handed)
+		if (handed)
 			stat_add(tctx->handed_node, AN_STAT_HANDOFF_MISS);
 	}
 }
@@ -514,9 +516,10 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 
 	cpu = handoff_cpu(p, tctx, home, wake_flags);
 	if (cpu >= 0) {
-		/* At the head: see "misattributed" in the hand-off comment. */
+		/* A latency-critical one first: see "misattributed" above handoff_cpu(). */
 		stat_add(home, AN_STAT_HANDOFF);
-		an_dsq_insert(p, SCX_DSQ_LOCAL, READ_ONCE(tun.slice_ns), SCX_ENQ_HEAD);
+		an_dsq_insert(p, SCX_DSQ_LOCAL, READ_ONCE(tun.slice_ns),
+			      lat_critical(tctx) ? SCX_ENQ_HEAD : 0);
 		return cpu;
 	}
 
