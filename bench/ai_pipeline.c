@@ -897,11 +897,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ai_pipeline: out of memory\n");
 			return 1;
 		}
-		n = 0;
-		for (int d = 0; d < topo.nr_nodes; d++) {
-			memcpy(all + n, lns[d].lat, lns[d].nr_lat * sizeof(*all));
-			n += lns[d].nr_lat;
-		}
 		r.lat_n = n;
 		for (int wp = 0; wp < NR_WAKE_PATHS; wp++) {
 			size_t k = 0;

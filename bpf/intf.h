@@ -55,7 +55,7 @@ enum an_stat {
 	AN_STAT_WAKE_PREEMPT,	/* a CPU preempted for a latency-critical wakeup */
 	AN_STAT_RESCUE,		/* taken from a queue whose head starved, stealing on or off */
 	AN_STAT_SENT_HOME,	/* a task off home sent to an idle home CPU at its slice end */
-	AN_STAT_HANDOFF,	/* a latency-critical wakeup queued behind its waker, which sleeps next */
+	AN_STAT_HANDOFF,	/* a wakeup queued behind its waker, which sleeps next */
 	AN_STAT_HANDOFF_MISS,	/* ... and the waker did not sleep at once after all */
 	AN_NR_STATS,
 };

@@ -160,10 +160,8 @@ struct task_ctx {
 	u64 woke_ns;		/* when it last woke a task, 0 once judged (hand-off) */
 	u32 urgent;		/* queued as a latency-critical wakeup */
 	u32 handoff_score;	/* recent wakes it followed by sleeping at once, see handoff_cpu() */
-	u32 handed;		/* a wakee was handed to its CPU since it last stopped ... */
-	u32 handed_node;	/* ... and its home is this node (for handoff_miss) */
+	u32 handed_node;	/* home of a wakee handed to its CPU since it last stopped, AN_NO_NODE if none */
 	u32 nr_woke;		/* tasks it woke since it last stopped */
-	u32 pad;
 };
 
 struct {
@@ -360,10 +358,11 @@ static __always_inline bool lat_critical(const struct task_ctx *tctx)
 	return lat && tctx->avg_burst_ns && tctx->avg_burst_ns < lat;
 }
 
-static __always_inline void direct_dispatch(struct task_struct *p, u32 node, enum an_stat idx)
+static __always_inline void direct_dispatch(struct task_struct *p, u32 node, enum an_stat idx,
+					    u64 enq_flags)
 {
 	stat_add(node, idx);
-	an_dsq_insert(p, SCX_DSQ_LOCAL, READ_ONCE(tun.slice_ns), 0);
+	an_dsq_insert(p, SCX_DSQ_LOCAL, READ_ONCE(tun.slice_ns), enq_flags);
 }
 
 /*
@@ -461,7 +460,6 @@ static s32 handoff_cpu(struct task_struct *p, struct task_ctx *tctx, u32 home, u
 	/* Only at home, and never more than two deep. */
 	if (cpu_node(cpu) != home || scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL) > 1)
 		return -1;
-	wctx->handed = 1;
 	wctx->handed_node = home;
 	return cpu;
 }
@@ -470,21 +468,20 @@ static s32 handoff_cpu(struct task_struct *p, struct task_ctx *tctx, u32 home, u
 static __always_inline void handoff_judge(struct task_ctx *tctx, bool runnable, u64 now)
 {
 	u64 woke = tctx->woke_ns;
-	u32 nr = tctx->nr_woke, handed;
+	u32 nr = tctx->nr_woke, handed = tctx->handed_node;
 
 	if (!woke)
 		return;
 	tctx->woke_ns = 0;
 	tctx->nr_woke = 0;
-	handed = tctx->handed;
-	tctx->handed = 0;
+	tctx->handed_node = AN_NO_NODE;
 	if (!runnable && nr <= HANDOFF_MAX_WAKES && now - woke <= READ_ONCE(tun.handoff_ns)) {
 		if (tctx->handoff_score < HANDOFF_SCORE_MAX)
 			tctx->handoff_score++;
 	} else {
 		handoff_miss(tctx);
-		if (handed)
-			stat_add(tctx->handed_node, AN_STAT_HANDOFF_MISS);
+		if (handed != AN_NO_NODE)
+			stat_add(handed, AN_STAT_HANDOFF_MISS);
 	}
 }
 
@@ -510,27 +507,25 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 		cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
 		if (is_idle)
 			direct_dispatch(p, cpu_node(cpu), cpu_node(cpu) == home ?
-					AN_STAT_DIRECT : AN_STAT_DIRECT_REMOTE);
+					AN_STAT_DIRECT : AN_STAT_DIRECT_REMOTE, 0);
 		return cpu;
 	}
 
 	cpu = handoff_cpu(p, tctx, home, wake_flags);
 	if (cpu >= 0) {
 		/* A latency-critical one first: see "misattributed" above handoff_cpu(). */
-		stat_add(home, AN_STAT_HANDOFF);
-		an_dsq_insert(p, SCX_DSQ_LOCAL, READ_ONCE(tun.slice_ns),
-			      lat_critical(tctx) ? SCX_ENQ_HEAD : 0);
+		direct_dispatch(p, home, AN_STAT_HANDOFF, lat_critical(tctx) ? SCX_ENQ_HEAD : 0);
 		return cpu;
 	}
 
 	/* The previous CPU keeps the cache warm: prefer it when it is home and idle. */
 	if (cpu_node(prev_cpu) == home && scx_bpf_test_and_clear_cpu_idle(prev_cpu)) {
-		direct_dispatch(p, home, AN_STAT_DIRECT);
+		direct_dispatch(p, home, AN_STAT_DIRECT, 0);
 		return prev_cpu;
 	}
 	cpu = pick_idle_in_node(p, home);
 	if (cpu >= 0) {
-		direct_dispatch(p, home, AN_STAT_DIRECT);
+		direct_dispatch(p, home, AN_STAT_DIRECT, 0);
 		return cpu;
 	}
 
@@ -548,7 +543,7 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 		if (cpu < 0)
 			continue;
 		/* A first run there makes it home (an_running()): not remote. */
-		direct_dispatch(p, node, first ? AN_STAT_DIRECT : AN_STAT_DIRECT_REMOTE);
+		direct_dispatch(p, node, first ? AN_STAT_DIRECT : AN_STAT_DIRECT_REMOTE, 0);
 		return cpu;
 	}
 	return prev_cpu;
@@ -1109,6 +1104,7 @@ s32 BPF_STRUCT_OPS(an_init_task, struct task_struct *p, struct scx_init_task_arg
 		return -ENOMEM;
 	tctx->home = AN_NO_NODE;
 	tctx->away_node = AN_NO_NODE;
+	tctx->handed_node = AN_NO_NODE;
 	/* A new task starts at the current virtual time: no credit, no debt. */
 	tctx->vtime = READ_ONCE(vtime_now);
 	return 0;

@@ -20,7 +20,7 @@ static const struct {
 	[AN_STAT_WAKE_PREEMPT] = { "wake_preempt", "CPU preempted for a latency-critical wakeup" },
 	[AN_STAT_RESCUE] = { "rescue", "taken by this node from a queue whose oldest task starved" },
 	[AN_STAT_SENT_HOME] = { "sent_home", "tasks running away from home sent to an idle CPU of this, their home node" },
-	[AN_STAT_HANDOFF] = { "handoff", "latency-critical wakeups run on the CPU of their waker, which slept next" },
+	[AN_STAT_HANDOFF] = { "handoff", "wakeups run on the CPU of their waker, which slept next" },
 	[AN_STAT_HANDOFF_MISS] = { "handoff_miss", "hand-offs whose waker kept running after all: the wakee waited for it" },
 };
 

@@ -41,7 +41,7 @@ const struct tunable tunables[] = {
 	{ "warm_pick", TUN_BOOL, "", 0, 1, 1,
 	  FIELD(warm_pick), "let a CPU take, from the first few of its node's queue, a task that last ran on it" },
 	{ "handoff_ns", TUN_U64, "ns", 0, 10 * NSEC_PER_MSEC, NSEC_PER_MSEC,
-	  FIELD(handoff_ns), "run a latency-critical wakeup on its waker's CPU when the waker habitually sleeps within this long of waking (0: never)" },
+	  FIELD(handoff_ns), "run a wakeup on its waker's CPU when the waker habitually sleeps within this long of waking (0: never)" },
 };
 const size_t nr_tunables = sizeof(tunables) / sizeof(tunables[0]);
 
