@@ -11,8 +11,11 @@
  *
  * 2. Idle fast path. A waking task whose home node has an idle CPU goes
  *    straight to that CPU's local queue (its previous CPU first, for a warm
- *    cache). Only when the home node has none, and stealing is on, is an idle
- *    CPU of the nearest other node used: running remotely beats waiting.
+ *    cache). The search reads the kernel's idle mask of that node alone
+ *    where the kernel keeps one per node (6.15+), else the global mask
+ *    through the node's CPUs (claim_idle()). Only when the home node has
+ *    none, and stealing is on, is an idle CPU of the nearest other node
+ *    used: running remotely beats waiting.
  *
  * 3. A stable home node per task. The naive rule "home = node of the last
  *    CPU" makes home follow every steal, so after a few steals locality is
@@ -79,6 +82,12 @@ char _license[] SEC("license") = "GPL";
 
 /* Filled by the daemon before load. */
 const volatile struct an_topo topo;
+/*
+ * Set by the daemon before load when it asked the kernel for one idle mask
+ * per node (SCX_OPS_BUILTIN_IDLE_PER_NODE, 6.15+); the global idle kfuncs
+ * are then an error, see claim_idle().
+ */
+const volatile u32 idle_per_node;
 
 /* Written by the daemon before load and at any time after; see struct an_tunables. */
 struct an_tunables tun SEC(".data");
@@ -333,21 +342,57 @@ static u32 task_home(struct task_struct *p, struct task_ctx *tctx, s32 cpu)
 	return home;
 }
 
-/* Take an idle CPU of @node that @p may use, -1 if none. */
-static s32 pick_idle_in_node(struct task_struct *p, u32 node)
+/* The kernel's id of dense node @node (bounded for the verifier). */
+static __always_inline s32 kernel_node(u32 node)
+{
+	barrier_var(node);
+	if (node >= AN_MAX_NODES)
+		return 0;
+	return (s32)topo.node_id[node];
+}
+
+/*
+ * Claim an idle CPU of @node for @p, -1 if none; @p NULL: a CPU woken to
+ * look for work, for no task in particular.
+ *
+ * With per-node idle masks the kernel searches @node's own mask, which only
+ * that node's CPUs write, instead of the one machine-wide mask whose cache
+ * line every idle transition on every node bounces around; and it applies
+ * @p's affinity exactly. With the global mask the search runs over our copy
+ * of the node's CPUs, so affinity can only be honoured node-wide: @exact
+ * refuses a task not allowed on all of the node (it would be handed a CPU
+ * it may not use), otherwise one allowed on any CPU there will do (a kicked
+ * CPU is not given @p, it only finds the queue @p is in).
+ */
+static s32 claim_idle(struct task_struct *p, u32 node, bool exact)
 {
 	const struct cpumask *cpus;
 	s32 cpu = -1;
 
 	if (node >= nr_nodes() || !node_nr_online(node))
 		return -1;
+	if (idle_per_node && p && bpf_ksym_exists(scx_bpf_pick_idle_cpu_node)) {
+		cpu = scx_bpf_pick_idle_cpu_node(p->cpus_ptr, kernel_node(node), SCX_PICK_IDLE_IN_NODE);
+		return cpu >= 0 ? cpu : -1;
+	}
 	bpf_rcu_read_lock();
 	cpus = node_cpus(node);
-	/* Confining the search needs all of the node's CPUs to be allowed. */
-	if (cpus && (any_cpu(p) || bpf_cpumask_subset(cpus, p->cpus_ptr)))
+	if (!cpus)
+		goto out;
+	if (idle_per_node && bpf_ksym_exists(scx_bpf_pick_idle_cpu_node))
+		cpu = scx_bpf_pick_idle_cpu_node(cpus, kernel_node(node), SCX_PICK_IDLE_IN_NODE);
+	else if (!p || any_cpu(p) ||
+		 (exact ? bpf_cpumask_subset(cpus, p->cpus_ptr) : bpf_cpumask_intersects(cpus, p->cpus_ptr)))
 		cpu = scx_bpf_pick_idle_cpu(cpus, 0);
+out:
 	bpf_rcu_read_unlock();
-	return cpu;
+	return cpu >= 0 ? cpu : -1;
+}
+
+/* Take an idle CPU of @node that @p may use, -1 if none. */
+static __always_inline s32 pick_idle_in_node(struct task_struct *p, u32 node)
+{
+	return claim_idle(p, node, true);
 }
 
 /* Short bursts between sleeps: a GPU launch thread, an event loop. */
@@ -552,16 +597,8 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 /* Kick an idle CPU of @node that may run @p; true if one was kicked. */
 static bool kick_idle_in_node(struct task_struct *p, u32 node)
 {
-	const struct cpumask *cpus;
-	s32 cpu = -1;
+	s32 cpu = claim_idle(p, node, false);
 
-	if (node >= nr_nodes() || !node_nr_online(node))
-		return false;
-	bpf_rcu_read_lock();
-	cpus = node_cpus(node);
-	if (cpus && (any_cpu(p) || bpf_cpumask_intersects(cpus, p->cpus_ptr)))
-		cpu = scx_bpf_pick_idle_cpu(cpus, 0);
-	bpf_rcu_read_unlock();
 	if (cpu < 0)
 		return false;
 	scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
@@ -1004,20 +1041,11 @@ static void hotplug_restart(s32 cpu)
 /* Wake some idle CPU, nearest to @node first; true if one was found. */
 static bool kick_any_idle(u32 node)
 {
-	const struct cpumask *cpus;
-	u32 i, n = nr_nodes(), other;
+	u32 i, n = nr_nodes();
 	s32 cpu;
 
 	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
-		other = nth_nearest(node, i);
-		if (other >= AN_MAX_NODES || !node_nr_online(other))
-			continue;
-		cpu = -1;
-		bpf_rcu_read_lock();
-		cpus = node_cpus(other);
-		if (cpus)
-			cpu = scx_bpf_pick_idle_cpu(cpus, 0);
-		bpf_rcu_read_unlock();
+		cpu = claim_idle(NULL, nth_nearest(node, i), false);
 		if (cpu >= 0) {
 			scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 			return true;

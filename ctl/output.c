@@ -289,6 +289,11 @@ static void status_table(FILE *f, struct json_object *p)
 	tbl_add(&t, "%" PRIu64 " (CPU hotplug)", get_u64(p, "restarts"));
 	tbl_add(&t, "errors");
 	tbl_add(&t, "%" PRIu64, get_u64(p, "errors"));
+	tbl_add(&t, "idle CPUs");
+	if (json_object_is_type(get(p, "idle_tracking"), json_type_string))
+		tbl_add(&t, "tracked %s", get_str(p, "idle_tracking"));
+	else
+		tbl_add(&t, "-");
 	tbl_add(&t, "last exit");
 	if (json_object_is_type(ex, json_type_object)) {
 		const char *msg = get_str(ex, "message");

@@ -131,6 +131,8 @@ const char control_idl_iface[] =
 	"\trestarts: int,\n"
 	"\t# error exits since the daemon started\n"
 	"\terrors: int,\n"
+	"\t# where the kernel tracks idle CPUs for us: per-node or global; null while not running\n"
+	"\tidle_tracking: ?string,\n"
 	"\t# null until the scheduler exited once\n"
 	"\tlast_exit: ?Exit,\n"
 	"\ttopology: TopologySummary,\n"
@@ -517,6 +519,10 @@ static int m_status(struct call *c)
 	jb_set(b, c->reply, "attach_count", juint(d->attach_count));
 	jb_set(b, c->reply, "restarts", juint(d->restarts));
 	jb_set(b, c->reply, "errors", juint(d->errors));
+	if (d->state == ST_RUNNING)
+		jb_set(b, c->reply, "idle_tracking", jstr(d->idle_per_node ? "per-node" : "global"));
+	else
+		jb_set_null(b, c->reply, "idle_tracking");
 	if (d->last_exit.kind == AN_EXIT_NONE)
 		jb_set_null(b, c->reply, "last_exit");
 	else

@@ -38,6 +38,7 @@ struct daemon {
 	uint64_t started_ns;		/* CLOCK_MONOTONIC */
 	uint64_t attached_ns;		/* last successful attach */
 	uint32_t attach_count;
+	bool idle_per_node;		/* the current attach has per-node idle masks */
 	uint32_t restarts;		/* kernel-requested re-attaches (hotplug) */
 	uint32_t errors;		/* error exits since start */
 	struct an_exit_info last_exit;	/* kind == 0: none yet */

@@ -109,6 +109,7 @@ static int attach(struct daemon *d, int fail_level)
 	struct sched_opts so = {
 		.hotplug_seq = sched_hotplug_seq(d->opt.sysfs_root),
 		.hotplug_restart = d->opt.hotplug_restart,
+		.global_idle = d->opt.global_idle,
 		.inject_error = getenv("SCX_AI_NUMA_DEBUG_INJECT_ERROR") != NULL,
 	};
 	struct topology topo;
@@ -139,11 +140,13 @@ static int attach(struct daemon *d, int fail_level)
 	d->state = ST_RUNNING;
 	d->attach_count++;
 	d->attached_ns = mono_ns();
+	d->idle_per_node = sched_idle_per_node(d->sched);
 	daemon_stats_reset(d);
 	/* A new scheduler has empty placement maps: install the GPU homes and pins again. */
 	placement_attached(d);
-	log_info("attached: scheduling on %d nodes, %d of %d CPUs online (attach #%u)",
-		 topology_nr_cpu_nodes(&d->topo), d->topo.nr_online, d->topo.nr_cpus, d->attach_count);
+	log_info("attached: scheduling on %d nodes, %d of %d CPUs online, %s idle tracking (attach #%u)",
+		 topology_nr_cpu_nodes(&d->topo), d->topo.nr_online, d->topo.nr_cpus,
+		 d->idle_per_node ? "per-node" : "global", d->attach_count);
 	notify_status(d, "");
 	return 0;
 }

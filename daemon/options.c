@@ -37,6 +37,8 @@ void options_usage(FILE *f, const char *prog)
 		"      --backoff-ms MS      first retry delay after an error exit (10-60000, default 250)\n"
 		"      --hotplug-restart    handle CPU hotplug by letting the kernel eject the\n"
 		"                           scheduler and re-attaching (default: in place)\n"
+		"      --global-idle        search idle CPUs in the kernel's single global idle\n"
+		"                           mask even where it keeps one per node (comparison)\n"
 		"      --sysfs-root DIR     read topology below DIR instead of / (testing)\n"
 		"  -h, --help               show this help\n"
 		"  -V, --version            show the version\n",
@@ -62,7 +64,7 @@ int options_parse_uint(const char *s, unsigned int lo, unsigned int hi, unsigned
 
 int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen)
 {
-	enum { O_MAXFAIL = 256, O_WINDOW, O_BACKOFF, O_SYSFS, O_CHECK, O_HOTPLUG };
+	enum { O_MAXFAIL = 256, O_WINDOW, O_BACKOFF, O_SYSFS, O_CHECK, O_HOTPLUG, O_GLOBAL_IDLE };
 	static const struct option lopts[] = {
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -75,6 +77,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, O_CHECK },
 		{ "hotplug-restart", no_argument, NULL, O_HOTPLUG },
+		{ "global-idle", no_argument, NULL, O_GLOBAL_IDLE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -107,6 +110,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 		case 'c': o->config_path = optarg; o->config_given = true; continue;
 		case O_CHECK: o->check_config = true; continue;
 		case O_HOTPLUG: o->hotplug_restart = true; continue;
+		case O_GLOBAL_IDLE: o->global_idle = true; continue;
 		case O_SYSFS: o->sysfs_root = optarg; continue;
 		case 'h': o->help = true; continue;
 		case 'V': o->version = true; continue;
@@ -118,7 +122,11 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);
 			return -EINVAL;
 		default:
-			snprintf(err, errlen, "unknown option %s", argv[optind - 1]);
+			/* getopt's '?' also covers "--flag=VALUE" for a flag that takes none. */
+			if (!strncmp(argv[optind - 1], "--", 2) && strchr(argv[optind - 1], '='))
+				snprintf(err, errlen, "option %.64s: unknown, or takes no value", argv[optind - 1]);
+			else
+				snprintf(err, errlen, "unknown option %s", argv[optind - 1]);
 			return -EINVAL;
 		}
 		for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {

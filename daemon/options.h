@@ -51,6 +51,7 @@ struct options {
 	bool check_config;		/* validate the configuration and exit */
 	unsigned int given;		/* OPT_GIVEN() bits of settings the command line gave */
 	bool hotplug_restart;		/* let the kernel eject us on hotplug; re-attach */
+	bool global_idle;		/* the global idle mask even where per-node ones exist */
 	bool help, version;
 };
 

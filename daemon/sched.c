@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "fileio.h"
@@ -20,6 +21,7 @@ struct sched {
 	struct scx_ai_numa *skel;
 	struct bpf_link *link;
 	int nr_cpus;		/* libbpf's possible CPUs, per-CPU map stride */
+	bool idle_per_node;	/* the kernel keeps our idle CPUs per node */
 };
 
 /*
@@ -128,6 +130,58 @@ uint64_t sched_hotplug_seq(const char *root)
 	return strtoull(buf, NULL, 10);
 }
 
+/* The value of enumerator @name in the kernel's BTF, 0 if it has none. */
+static uint64_t btf_enum_value(const struct btf *btf, const char *name)
+{
+	for (uint32_t id = 1; id < btf__type_cnt(btf); id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		uint16_t n = btf_vlen(t);
+
+		if (btf_is_enum(t)) {
+			const struct btf_enum *e = btf_enum(t);
+
+			for (uint16_t i = 0; i < n; i++)
+				if (!strcmp(btf__name_by_offset(btf, e[i].name_off), name))
+					return (uint32_t)e[i].val;
+		} else if (btf_is_enum64(t)) {
+			const struct btf_enum64 *e = btf_enum64(t);
+
+			for (uint16_t i = 0; i < n; i++)
+				if (!strcmp(btf__name_by_offset(btf, e[i].name_off), name))
+					return btf_enum64_value(&e[i]);
+		}
+	}
+	return 0;
+}
+
+/*
+ * The ops flag that asks for per-node idle masks, 0 where the running kernel
+ * has none (before 6.15). Its value is the kernel's to define, so it is read
+ * from the kernel's BTF along with the kfunc that searches such a mask;
+ * a kernel that has the flag but not the kfunc gets the global mask. The
+ * answer cannot change while we run: looked up once.
+ */
+static uint64_t kernel_idle_per_node_flag(void)
+{
+	static int looked;
+	static uint64_t flag;
+	struct btf *btf;
+
+	if (looked)
+		return flag;
+	looked = 1;
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		log_warn("sched_attach: kernel BTF: %s; using the global idle mask", strerror(errno));
+		return 0;
+	}
+	flag = btf_enum_value(btf, "SCX_OPS_BUILTIN_IDLE_PER_NODE");
+	if (flag && btf__find_by_name_kind(btf, "scx_bpf_pick_idle_cpu_node", BTF_KIND_FUNC) < 0)
+		flag = 0;
+	btf__free(btf);
+	return flag;
+}
+
 int sched_attach(const struct an_topo *topo, const struct an_tunables *tun, const struct sched_opts *o,
 		 struct sched **out, char *err, size_t errlen)
 {
@@ -166,6 +220,15 @@ int sched_attach(const struct an_topo *topo, const struct an_tunables *tun, cons
 		bpf_program__set_autoload(s->skel->progs.an_cpu_online, false);
 		bpf_program__set_autoload(s->skel->progs.an_cpu_offline, false);
 	}
+	if (!o->global_idle) {
+		uint64_t flag = kernel_idle_per_node_flag();
+
+		if (flag) {
+			s->skel->struct_ops.ai_numa_ops->flags |= flag;
+			s->skel->rodata->idle_per_node = 1;
+			s->idle_per_node = true;
+		}
+	}
 
 	ret = scx_ai_numa__load(s->skel);
 	if (ret) {
@@ -196,6 +259,11 @@ void sched_destroy(struct sched *s)
 	bpf_link__destroy(s->link);
 	scx_ai_numa__destroy(s->skel);
 	free(s);
+}
+
+bool sched_idle_per_node(const struct sched *s)
+{
+	return s && s->idle_per_node;
 }
 
 int sched_exit_fd(const struct sched *s)

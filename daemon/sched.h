@@ -26,6 +26,7 @@ struct sched_opts {
 	uint64_t hotplug_seq;	/* read before the topology: see sched_hotplug_seq() */
 	bool hotplug_restart;	/* no in-place hotplug: the kernel ejects us on every event */
 	bool inject_error;	/* debugging: raise a scheduler error at once */
+	bool global_idle;	/* the global idle mask even where the kernel keeps one per node */
 };
 
 /*
@@ -45,6 +46,8 @@ int sched_attach(const struct an_topo *topo, const struct an_tunables *tun, cons
 /* Detach (if still attached) and free everything. NULL is fine. */
 void sched_destroy(struct sched *s);
 
+/* True when the kernel tracks idle CPUs per node for us (see sched_opts.global_idle). */
+bool sched_idle_per_node(const struct sched *s);
 /* An fd that becomes readable/hangs up when the kernel detaches us; -1 if none. */
 int sched_exit_fd(const struct sched *s);
 /* True once the kernel has ejected the scheduler; copies the exit record unless @out is NULL. */

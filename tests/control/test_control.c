@@ -134,6 +134,11 @@ static void test_status(void)
 	      rnum(topo, "cpus") == D.topo.nr_cpus && rnum(topo, "online_cpus") == D.topo.nr_online,
 	      "the topology summary matches d->topo");
 	CHECK(json_object_is_type(rget(R.params, "last_exit"), json_type_null), "no exit yet: last_exit is null");
+	CHECK(!strcmp(rstr(R.params, "idle_tracking"), "global"), "global idle tracking reported as such");
+	D.idle_per_node = true;
+	call(&USER, "{\"method\":\"%s.Status\"}", VL_IFACE);
+	CHECK(!strcmp(rstr(R.params, "idle_tracking"), "per-node"), "per-node idle tracking reported as such");
+	D.idle_per_node = false;
 
 	D.last_exit.kind = AN_EXIT_UNREG_KERN;
 	D.last_exit.exit_code = (int64_t)(AN_ECODE_ACT_RESTART | AN_ECODE_RSN_HOTPLUG);
@@ -150,6 +155,8 @@ static void test_status(void)
 	CHECK_INT(strlen(rstr(ex, "reason")), AN_EXIT_REASON_LEN, "an unterminated reason is cut at its buffer");
 	CHECK(json_object_is_type(rget(R.params, "attached_for_ns"), json_type_null) &&
 	      !strcmp(rstr(R.params, "state"), "backoff"), "while backing off there is no attach time");
+	CHECK(json_object_is_type(rget(R.params, "idle_tracking"), json_type_null),
+	      "... and no idle tracking to speak of");
 	memset(&D.last_exit, 0, sizeof(D.last_exit));
 	D.state = ST_RUNNING;
 }

@@ -276,6 +276,8 @@ static void test_tables(void)
 	CHECK(line_of(s, "state", line, sizeof(line)) && strstr(line, sched_state_str(D.state)),
 	      "status shows the state: %s", line);
 	CHECK(line_of(s, "last", line, sizeof(line)) && strstr(line, "none"), "and no exit yet: %s", line);
+	CHECK(line_of(s, "idle CPUs", line, sizeof(line)) && strstr(line, "tracked global"),
+	      "and how the kernel tracks idle CPUs: %s", line);
 	free(s);
 	D.last_exit.kind = AN_EXIT_ERROR;
 	snprintf(D.last_exit.reason, sizeof(D.last_exit.reason), "runtime error");

@@ -57,6 +57,12 @@ int main(void)
 	CHECK_INT(parse(&o, err, sizeof(err), ARGS(NULL)), OPT_OK, "defaults again");
 	CHECK(!strcmp(o.config_path, DEFAULT_CONFIG_PATH) && !o.config_given, "default configuration file, not named");
 	CHECK(!o.check_config, "no --check-config by default");
+	CHECK(!o.global_idle, "per-node idle masks by default (where the kernel has them)");
+	CHECK_INT(parse(&o, err, sizeof(err), ARGS("--global-idle")), OPT_OK, "--global-idle accepted");
+	CHECK(o.global_idle && !o.hotplug_restart, "--global-idle stored, nothing else");
+	CHECK_INT(parse(&o, err, sizeof(err), ARGS("--global-idle=yes")), -EINVAL, "--global-idle takes no value");
+	CHECK(strstr(err, "takes no value") != NULL, "... and says so: %s", err);
+	CHECK_INT(parse(&o, err, sizeof(err), ARGS(NULL)), OPT_OK, "defaults once more");
 	CHECK_INT(o.given, 0, "no setting marked as given on an empty command line");
 
 	CHECK_INT(parse(&o, err, sizeof(err), ARGS("-c", "/tmp/a.conf", "--check-config")), OPT_OK,
