@@ -192,6 +192,15 @@ stuck_report() {
 		echo "stuck: task ${_t##*/}:"
 		sed 's/^/stuck:   /' "$_t/stack" 2>/dev/null
 	done
+	# The disable runs in sched_ext's helper kthread: where is it?
+	for _s in /proc/[0-9]*/comm; do
+		case "$(cat "$_s" 2>/dev/null)" in
+		*sched_ext* | *scx*)
+			_d=${_s%/comm}
+			echo "stuck: kthread ${_d#/proc/} $(cat "$_s") state $(awk '{ sub(/.*\) /, ""); print $1 }' "$_d/stat" 2>/dev/null)"
+			sed 's/^/stuck:   /' "$_d/stack" 2>/dev/null ;;
+		esac
+	done
 	echo w >/proc/sysrq-trigger 2>/dev/null
 	dmesg | tail -n 80 | sed 's/^/stuck| /'
 }
