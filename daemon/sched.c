@@ -21,7 +21,6 @@ struct sched {
 	struct scx_ai_numa *skel;
 	struct bpf_link *link;
 	int nr_cpus;		/* libbpf's possible CPUs, per-CPU map stride */
-	bool idle_per_node;	/* the kernel keeps our idle CPUs per node */
 };
 
 /*
@@ -226,7 +225,6 @@ int sched_attach(const struct an_topo *topo, const struct an_tunables *tun, cons
 		if (flag) {
 			s->skel->struct_ops.ai_numa_ops->flags |= flag;
 			s->skel->rodata->idle_per_node = 1;
-			s->idle_per_node = true;
 		}
 	}
 
@@ -263,7 +261,7 @@ void sched_destroy(struct sched *s)
 
 bool sched_idle_per_node(const struct sched *s)
 {
-	return s && s->idle_per_node;
+	return s && s->skel && s->skel->rodata->idle_per_node;
 }
 
 int sched_exit_fd(const struct sched *s)
