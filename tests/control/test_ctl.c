@@ -494,6 +494,56 @@ static void test_pins(void)
 	}
 }
 
+/* A success reply without the fields the command prints is a protocol error, not an empty success. */
+static void test_reply_check(void)
+{
+	static const struct { enum action action; const char *msg; } real[] = {
+		{ ACT_STATUS, "{\"method\":\"" VL_IFACE ".Status\"}" },
+		{ ACT_STATS, "{\"method\":\"" VL_IFACE ".Stats\"}" },
+		{ ACT_TOPOLOGY, "{\"method\":\"" VL_IFACE ".Topology\"}" },
+		{ ACT_TUNABLES, "{\"method\":\"" VL_IFACE ".ListTunables\"}" },
+		{ ACT_GET, "{\"method\":\"" VL_IFACE ".GetTunable\",\"parameters\":{\"name\":\"slice_ns\"}}" },
+		{ ACT_PINS, "{\"method\":\"" VL_IFACE ".ListPins\"}" },
+	};
+	static const struct { enum action action; const char *params, *why; } bad[] = {
+		{ ACT_STATUS, "{}", "\"state\" missing" },
+		{ ACT_STATS, "{}", "\"interval_ms\" missing" },
+		{ ACT_TOPOLOGY, "{}", "\"cpus\" missing" },
+		{ ACT_TUNABLES, "{}", "\"tunables\" missing" },
+		{ ACT_GET, "{}", "\"tunable\" missing" },
+		{ ACT_SET, "{}", "\"tunable\" missing" },
+		{ ACT_PIN, "{}", "\"pin\" missing" },
+		{ ACT_UNPIN, "{}", "\"pin\" missing" },
+		{ ACT_PINS, "{}", "\"pins\" missing" },
+		{ ACT_TUNABLES, "{\"tunables\":[{}]}", "\"tunables\"[0].\"name\" missing" },
+		{ ACT_STATUS, "{\"state\":5}", "\"state\" is int, not string" },
+		{ ACT_SET, "{\"tunable\":{\"name\":\"x\",\"type\":\"u64\",\"unit\":\"ns\",\"value\":1,\"default\":1,"
+			   "\"min\":0,\"max\":2}}", "\"previous\" missing" },
+		{ ACT_PIN, "{\"pin\":{\"kind\":\"process\",\"node\":0,\"origin\":\"control\"}}",
+		  "\"pin\".\"active\" missing" },
+	};
+	struct json_object *o;
+	struct vl_reply r;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++) {
+		err[0] = '\0';
+		CHECK_INT(output_check_reply(real[i].action, reply(real[i].msg, &r), err, sizeof(err)), 0,
+			  "the daemon's own reply to %s passes the check %s", real[i].msg, err);
+		vl_reply_free(&r);
+	}
+	o = json_tokener_parse("{\"pin\":{\"kind\":\"process\",\"pid\":1,\"node\":0,\"origin\":\"control\",\"active\":true}}");
+	CHECK_INT(output_check_reply(ACT_PIN, o, err, sizeof(err)), 0, "a complete Pin reply passes %s", err);
+	json_object_put(o);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o = json_tokener_parse(bad[i].params);
+		err[0] = '\0';
+		CHECK(output_check_reply(bad[i].action, o, err, sizeof(err)) == -EPROTO && strstr(err, bad[i].why),
+		      "reply %s refused: %s (%s)", bad[i].params, bad[i].why, err);
+		json_object_put(o);
+	}
+}
+
 int main(void)
 {
 	log_init(LOG_CRIT);
@@ -504,5 +554,6 @@ int main(void)
 	test_json();
 	test_errors();
 	test_pins();
+	test_reply_check();
 	return check_done();
 }
