@@ -358,18 +358,39 @@ static int unique_keys(struct scan *s, size_t first)
 	return 0;
 }
 
+/* On an opening bracket: steps past it, and past @close too if nothing is inside. */
+static bool open_empty(struct scan *s, char close)
+{
+	s->pos++;
+	skip_ws(s);
+	if (peek(s) != close)
+		return false;
+	s->pos++;
+	return true;
+}
+
+/* After a member or an element: 1 past a ',' (another follows), 0 past @close, or the error. */
+static int next_or_close(struct scan *s, char close, const char *in)
+{
+	skip_ws(s);
+	if (peek(s) == ',') {
+		s->pos++;
+		return 1;
+	}
+	if (peek(s) != close)
+		return fail(s, s->pos, "expected ',' or '%c' in %s", close, in);
+	s->pos++;
+	return 0;
+}
+
 static int object(struct scan *s, unsigned int depth)
 {
 	size_t first = s->nkv, keys_mark = s->keys_len;
 	int ret;
 
-	s->pos++;
-	skip_ws(s);
-	if (peek(s) == '}') {
-		s->pos++;
+	if (open_empty(s, '}'))
 		return 0;
-	}
-	for (;;) {
+	do {
 		struct key *k;
 
 		skip_ws(s);
@@ -392,7 +413,7 @@ static int object(struct scan *s, unsigned int depth)
 		ret = string(s, true);
 		if (ret < 0)
 			return ret;
-		/* string() may not realloc s->kv, so k is still valid. */
+		/* string() leaves s->kv alone: k still points into it. */
 		k->len = s->keys_len - k->off;
 		s->nkv++;
 		skip_ws(s);
@@ -402,16 +423,10 @@ static int object(struct scan *s, unsigned int depth)
 		ret = value(s, depth);
 		if (ret < 0)
 			return ret;
-		skip_ws(s);
-		if (peek(s) == ',') {
-			s->pos++;
-			continue;
-		}
-		if (peek(s) != '}')
-			return fail(s, s->pos, "expected ',' or '}' in an object");
-		s->pos++;
-		break;
-	}
+		ret = next_or_close(s, '}', "an object");
+		if (ret < 0)
+			return ret;
+	} while (ret);
 	ret = unique_keys(s, first);
 	s->nkv = first;
 	s->keys_len = keys_mark;
@@ -422,26 +437,15 @@ static int array(struct scan *s, unsigned int depth)
 {
 	int ret;
 
-	s->pos++;
-	skip_ws(s);
-	if (peek(s) == ']') {
-		s->pos++;
+	if (open_empty(s, ']'))
 		return 0;
-	}
-	for (;;) {
+	do {
 		ret = value(s, depth);
 		if (ret < 0)
 			return ret;
-		skip_ws(s);
-		if (peek(s) == ',') {
-			s->pos++;
-			continue;
-		}
-		if (peek(s) != ']')
-			return fail(s, s->pos, "expected ',' or ']' in an array");
-		s->pos++;
-		return 0;
-	}
+		ret = next_or_close(s, ']', "an array");
+	} while (ret > 0);
+	return ret;
 }
 
 static int value(struct scan *s, unsigned int depth)
