@@ -684,7 +684,9 @@ static void pins_table(FILE *f, struct json_object *p)
 				tbl_add(&t, "%s", get_str(pin, "cgroup"));
 			tbl_add(&t, "%" PRIu64, get_u64(pin, "node"));
 			tbl_add(&t, "%s", get_str(pin, "origin"));
-			tbl_add(&t, "%s", json_object_get_boolean(get(pin, "active")) ? "active" : "no such cgroup");
+			/* An inactive process rule names one that exited; the timer is about to drop it. */
+			tbl_add(&t, "%s", json_object_get_boolean(get(pin, "active")) ? "active" :
+					  process ? "exited" : "no such cgroup");
 		}
 		tbl_print(&t, f);
 		tbl_free(&t);

@@ -458,7 +458,8 @@ static void test_pins(void)
 			"{\"pci\":\"0000:c1:00.0\",\"vendor\":\"0x1002\",\"device\":\"0x74a1\",\"class\":\"0x038000\","
 			"\"vendor_name\":\"AMD\",\"driver\":\"\",\"node\":-1,\"devices\":[]}]}";
 		static const char pins[] =
-			"{\"pins\":[],\"gpu_processes\":["
+			"{\"pins\":[{\"kind\":\"process\",\"pid\":4321,\"cgroup\":null,\"cgroup_id\":null,\"node\":0,"
+			"\"origin\":\"control\",\"active\":false}],\"gpu_processes\":["
 			"{\"pid\":100,\"comm\":\"python\",\"gpus\":[\"0000:3b:00.0\"],\"node\":0,\"pinned_by\":null},"
 			"{\"pid\":20000,\"comm\":\"ddp\",\"gpus\":[\"0000:3b:00.0\",\"0000:86:00.0\"],\"node\":null,"
 			"\"pinned_by\":null},"
@@ -490,6 +491,8 @@ static void test_pins(void)
 		      "a process placed by a rule says so: %s", line);
 		CHECK(buf && aligned(buf, "PID", "PID", true) && aligned(buf, "PID", "COMMAND", false),
 		      "GPU process columns line up");
+		CHECK(buf && line_of(buf, "process", line, sizeof(line)) && strstr(line, "exited") &&
+		      !strstr(line, "cgroup"), "an inactive process rule shows exited, not a missing cgroup: %s", line);
 		free(buf);
 	}
 }
