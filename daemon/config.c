@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -400,14 +402,36 @@ int config_parse(struct config *out, const char *name, const char *text, size_t 
 	return 0;
 }
 
-int config_load(struct config *c, const char *path, char *err, size_t errlen)
+/* Kernel interfaces that look like regular files but block, or change state, when read. */
+static bool on_pseudo_fs(int fd)
+{
+	static const unsigned long magic[] = {
+		PROC_SUPER_MAGIC, SYSFS_MAGIC, DEBUGFS_MAGIC, TRACEFS_MAGIC,
+		SECURITYFS_MAGIC, CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC,
+	};
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return false;
+	for (size_t i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
+		if ((unsigned long)sf.f_type == magic[i])
+			return true;
+	return false;
+}
+
+/*
+ * Opened non-blocking so that a FIFO or device named (or symlinked) here
+ * cannot hang start-up or SIGHUP before the descriptor is checked. The file
+ * chooses the socket and the group that controls the daemon: only root (or
+ * the caller, for an unprivileged --check-config) may own it, and nobody
+ * else may write it.
+ */
+static int config_open(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
-	size_t len = 0;
-	char *buf;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -416,20 +440,46 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
 	if (fstat(fd, &st) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: fstat: %s", path, strerror(errno));
-		close(fd);
-		return ret;
+		goto fail;
 	}
+	ret = -EINVAL;
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -EINVAL;
+		goto fail;
 	}
-	/* The daemon runs as root: a file anyone can write would let anyone pick who controls it. */
+	if (on_pseudo_fs(fd)) {
+		snprintf(err, errlen, "%s: a kernel interface file (proc, sysfs, ...), not a configuration file", path);
+		goto fail;
+	}
+	ret = -EPERM;
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: owned by uid %u, not root; refusing to use it (chown root %s)",
+			 path, (unsigned int)st.st_uid, path);
+		goto fail;
+	}
 	if (st.st_mode & S_IWOTH) {
 		snprintf(err, errlen, "%s: writable by everyone; refusing to use it (chmod o-w %s)", path, path);
-		close(fd);
-		return -EPERM;
+		goto fail;
 	}
+	if (st.st_mode & S_IWGRP) {
+		snprintf(err, errlen, "%s: writable by its group; refusing to use it (chmod g-w %s)", path, path);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return ret;
+}
+
+int config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	size_t len = 0;
+	char *buf;
+	int fd, ret;
+
+	fd = config_open(path, err, errlen);
+	if (fd < 0)
+		return fd;
 	buf = malloc(CONFIG_MAX_BYTES + 1);
 	if (!buf) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -442,6 +492,12 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN) {
+			/* A regular file never does this: something that waits for data is behind it. */
+			snprintf(err, errlen, "%s: read would block: not an ordinary file", path);
+			ret = -EINVAL;
+			goto out;
+		}
 		if (n < 0) {
 			ret = -errno;
 			snprintf(err, errlen, "%s: read: %s", path, strerror(errno));

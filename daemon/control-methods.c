@@ -855,6 +855,24 @@ static int fail_pin(struct call *c, const char *param, const char *msg)
 	return 0;
 }
 
+/*
+ * An integer parameter as sent: json-c saturates one above INT64_MAX to
+ * INT64_MAX, and an error naming that value would name one nobody sent.
+ * False with the error set.
+ */
+static bool pin_int(struct call *c, struct json_object *v, const char *param, int64_t *out)
+{
+	char msg[96];
+
+	*out = json_object_get_int64(v);
+	if (*out == INT64_MAX && json_object_get_uint64(v) > (uint64_t)INT64_MAX) {
+		snprintf(msg, sizeof(msg), "%s %" PRIu64 ": out of range", param, json_object_get_uint64(v));
+		fail_pin(c, param, msg);
+		return false;
+	}
+	return true;
+}
+
 /* The target of Pin and Unpin: exactly one of "pid" and "cgroup". False with the error set. */
 static bool pin_target(struct call *c, struct pin_target *t)
 {
@@ -868,8 +886,12 @@ static bool pin_target(struct call *c, struct pin_target *t)
 	}
 	memset(t, 0, sizeof(*t));
 	if (pid) {
+		int64_t v;
+
+		if (!pin_int(c, pid, "pid", &v))
+			return false;
 		t->kind = PIN_PROCESS;
-		t->pid = (long long)json_object_get_int64(pid);
+		t->pid = (long long)v;
 	} else {
 		t->kind = PIN_CGROUP;
 		t->cgroup = vl_get_string(c->vc->params, "cgroup");
@@ -889,7 +911,8 @@ static int m_pin(struct call *c)
 	if (!pin_target(c, &t))
 		return 0;
 	json_object_object_get_ex(c->vc->params, "node", &jn);
-	node = json_object_get_int64(jn);
+	if (!pin_int(c, jn, "node", &node))
+		return 0;
 	if (node < 0 || node >= AN_MAX_NODE_ID) {
 		snprintf(err, sizeof(err), "node %" PRId64 ": not a node id (0..%d)", node, AN_MAX_NODE_ID - 1);
 		return fail_pin(c, "node", err);

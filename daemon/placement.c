@@ -94,12 +94,13 @@ static struct placement *state(struct daemon *d)
 
 struct proc_info {
 	pid_t tgid;
+	char state;		/* 'Z' zombie, 'X' dead: exited, whatever /proc still shows */
 	unsigned long flags;
 	uint64_t start_time;
 };
 
 /*
- * From /proc/PID/stat: flags (field 9) and start time (field 22), counted
+ * From /proc/PID/stat: state (field 3), flags (9) and start time (22), counted
  * after the command name, which may itself hold blanks and parentheses.
  * The thread group id comes from /proc/PID/status: /proc answers for thread
  * ids too, which are not processes.
@@ -118,6 +119,8 @@ static int proc_read(struct daemon *d, pid_t pid, struct proc_info *out)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	for (p = strtok(p + 1, " "); p; p = strtok(NULL, " "), field++) {
+		if (field == 3)
+			out->state = p[0];
 		if (field == 9)
 			out->flags = strtoul(p, NULL, 10);
 		if (field == 22) {
@@ -136,6 +139,28 @@ static int proc_read(struct daemon *d, pid_t pid, struct proc_info *out)
 		return -EINVAL;
 	out->tgid = (pid_t)strtol(line + 6, NULL, 10);
 	return 0;
+}
+
+static bool proc_exited(const struct proc_info *pi)
+{
+	return pi->state == 'Z' || pi->state == 'X';
+}
+
+/*
+ * Why the process a rule names is not the one running under its pid now:
+ * exited, a zombie, or the pid reused (another start time). NULL while it is.
+ */
+static const char *pin_proc_gone(struct daemon *d, const struct pin *p)
+{
+	struct proc_info pi;
+
+	if (proc_read(d, p->pid, &pi) < 0 || pi.tgid != p->pid)
+		return "exited";
+	if (pi.start_time != p->start_time)
+		return "exited and its pid was reused";
+	if (proc_exited(&pi))
+		return "exited (a zombie)";
+	return NULL;
 }
 
 void placement_comm(struct daemon *d, pid_t pid, char *out, size_t len)
@@ -327,6 +352,9 @@ static void sync_maps(struct daemon *d)
 
 		if (!p->active || dense == AN_NO_NODE)
 			continue;
+		/* Its pid may be another process's since the rules were checked. */
+		if (p->kind == PIN_PROCESS && pin_proc_gone(d, p))
+			continue;
 		if (p->kind == PIN_PROCESS)
 			want[nw++] = (struct installed){ .key = (uint64_t)p->pid, .dense = dense, .pinned = true };
 		else
@@ -457,6 +485,10 @@ static int resolve_target(struct daemon *d, const struct pin_target *t, struct p
 		snprintf(err, errlen, "pid %d is a kernel thread: only processes can be pinned", (int)p->pid);
 		return -EINVAL;
 	}
+	if (proc_exited(&pi)) {
+		snprintf(err, errlen, "process %d has exited (a zombie): nothing to pin", (int)p->pid);
+		return -ESRCH;
+	}
 	p->start_time = pi.start_time;
 	p->active = true;
 	return 0;
@@ -585,14 +617,15 @@ static bool refresh_pins(struct daemon *d)
 
 	while (i < pl->nr_pins) {
 		struct pin *p = &pl->pins[i];
-		struct proc_info pi;
+		const char *gone;
 		char err[256];
 		uint64_t id = 0;
 		bool active;
 
 		if (p->kind == PIN_PROCESS) {
-			if (proc_read(d, p->pid, &pi) < 0 || pi.start_time != p->start_time || pi.tgid != p->pid) {
-				log_info("pin: process %d exited; its rule (node %d) is gone", (int)p->pid, p->node);
+			gone = pin_proc_gone(d, p);
+			if (gone) {
+				log_info("pin: process %d %s; its rule (node %d) is gone", (int)p->pid, gone, p->node);
 				drop_pin(pl, p);
 				changed = true;
 				continue;
@@ -884,6 +917,11 @@ void placement_stop(struct daemon *d)
 size_t placement_pins(struct daemon *d, const struct pin **out)
 {
 	struct placement *pl = d->placement;
+
+	/* Rules are checked on the timer; whoever asks in between sees what runs now. */
+	for (size_t i = 0; pl && i < pl->nr_pins; i++)
+		if (pl->pins[i].kind == PIN_PROCESS)
+			pl->pins[i].active = !pin_proc_gone(d, &pl->pins[i]);
 
 	*out = pl ? pl->pins : NULL;
 	return pl ? pl->nr_pins : 0;

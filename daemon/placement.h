@@ -49,7 +49,9 @@ struct pin {
 	enum pin_kind kind;
 	enum pin_origin origin;
 	int node;			/* kernel node id */
-	bool active;			/* its target exists: a cgroup may come and go */
+	bool active;			/* its target exists: a cgroup may come and go; an
+					 * exited process (a zombie too) is inactive until
+					 * the timer drops its rule */
 	pid_t pid;			/* PIN_PROCESS */
 	uint64_t start_time;		/* the process's start, to tell a reused pid */
 	char path[PIN_PATH_MAX];	/* PIN_CGROUP: "/a/b", below the cgroup2 mount */

@@ -101,7 +101,12 @@ struct vl_call {
 	bool oneway, more, upgrade;
 };
 
-/* Returns 0, or -EINVAL with a precise reason in @err (nothing to free then). */
+/*
+ * Returns 0, or -EINVAL with a precise reason in @err (nothing to free then).
+ * Calls come from untrusted clients, so on top of vl_json_parse() they must
+ * pass json_strict_check(): no duplicate keys, NUL, NaN, out-of-range numbers
+ * or invalid UTF-8. Replies (the CLI's side) are read as json-c reads them.
+ */
 int vl_call_parse(const char *msg, size_t len, struct vl_call *call, char *err, size_t errlen);
 void vl_call_free(struct vl_call *call);
 

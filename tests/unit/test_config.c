@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -247,6 +249,98 @@ static void test_load(void)
 	CHECK(strstr(err, "writable by everyone") != NULL, "world-writable: explained: %s", err);
 }
 
+/*
+ * config_load() in a child that SIGALRM kills after 3 s, so a load that
+ * blocks fails the check instead of hanging the suite. Returns what
+ * config_load() returned (its message in err), or INT_MIN if it blocked.
+ */
+static int load_bounded(const char *path)
+{
+	struct { int ret; char msg[512]; } res = { INT_MIN, "" };
+	int fds[2], status;
+	pid_t pid;
+
+	err[0] = '\0';
+	if (pipe(fds) < 0)
+		check_bail("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		check_bail("fork: %s", strerror(errno));
+	if (!pid) {
+		struct config c;
+
+		close(fds[0]);
+		config_init(&c, "x");
+		alarm(3);
+		res.ret = config_load(&c, path, res.msg, sizeof(res.msg));
+		if (write(fds[1], &res, sizeof(res)) != (ssize_t)sizeof(res))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &res, sizeof(res)) != (ssize_t)sizeof(res))
+		res.ret = INT_MIN;
+	close(fds[0]);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		res.ret = INT_MIN;
+	snprintf(err, sizeof(err), "%s", res.ret == INT_MIN ? "(blocked or died)" : res.msg);
+	return res.ret;
+}
+
+/* Files that are not ordinary configuration files, and who may own and write one. */
+static void test_load_kinds(void)
+{
+	char fifo[PATH_MAX], link[PATH_MAX];
+	const char *p;
+	int ret;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo.conf", dir);
+	if (mkfifo(fifo, 0600) < 0)
+		check_bail("mkfifo: %s", strerror(errno));
+	CHECK_INT(load_bounded(fifo), -EINVAL, "a FIFO is refused at once, without waiting for a writer");
+	CHECK(strstr(err, "not a regular file") != NULL, "FIFO: explained: %s", err);
+
+	snprintf(link, sizeof(link), "%s/fifo-link.conf", dir);
+	if (symlink(fifo, link) < 0)
+		check_bail("symlink: %s", strerror(errno));
+	CHECK_INT(load_bounded(link), -EINVAL, "a symlink to a FIFO is refused at once");
+
+	p = write_file("group.conf", "steal = off\n", 0664);
+	CHECK_INT(load_bounded(p), -EPERM, "a group-writable file is refused");
+	CHECK(strstr(err, "writable by its group") != NULL, "group-writable: explained: %s", err);
+
+	p = write_file("target.conf", "steal = off\n", 0644);
+	snprintf(link, sizeof(link), "%s/link.conf", dir);
+	if (symlink(p, link) < 0)
+		check_bail("symlink: %s", strerror(errno));
+	CHECK_INT(load_bounded(link), 0, "a symlink to a regular file of ours is read: %s", err);
+
+	if (geteuid() == 0) {
+		p = write_file("foreign.conf", "steal = off\n", 0644);
+		if (chown(p, 65534, 0) < 0)
+			check_bail("chown: %s", strerror(errno));
+		CHECK_INT(load_bounded(p), -EPERM, "a file owned by another user is refused");
+		CHECK(strstr(err, "owned by uid 65534") != NULL, "foreign owner: explained: %s", err);
+	} else {
+		check_skip("needs root to give a file away");
+	}
+
+	/* Regular, root's and read-only by stat(), yet the kernel's: never a config. */
+	CHECK_INT(load_bounded("/proc/self/status"), -EINVAL, "a procfs file is refused");
+	CHECK(strstr(err, "kernel interface") != NULL, "procfs: explained: %s", err);
+
+	/* /proc/kmsg blocks (and consumes records) on read: refused without reading. */
+	if (access("/proc/kmsg", F_OK) == 0) {
+		snprintf(link, sizeof(link), "%s/kmsg.conf", dir);
+		if (symlink("/proc/kmsg", link) < 0)
+			check_bail("symlink: %s", strerror(errno));
+		ret = load_bounded(link);
+		CHECK(ret != INT_MIN && ret < 0, "a symlink to /proc/kmsg is refused without blocking: %s", err);
+	} else {
+		check_skip("no /proc/kmsg");
+	}
+}
+
 static int startup(struct options *o, struct an_tunables *tun, const char *const *args)
 {
 	char *argv[16];
@@ -373,6 +467,7 @@ int main(void)
 	test_valid();
 	test_errors();
 	test_load();
+	test_load_kinds();
 	test_startup();
 	test_reload();
 	{

@@ -235,6 +235,15 @@ static void proc(int pid, int tgid, const char *comm, unsigned long flags, unsig
 	mkdirs(rel);
 }
 
+/* The process exits but is not reaped yet: /proc still shows it, in state Z. */
+static void zombie(int pid, const char *comm, unsigned long long start)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
+	put(rel, "%d (%s) Z 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 %llu 0 0 0\n", pid, comm, start);
+}
+
 static void fd(int pid, int n, const char *target)
 {
 	char rel[256];
@@ -490,6 +499,18 @@ static struct rec *tgid_home(int pid)
 	return rec_find(tgid_map, nr_tgid_map, (uint64_t)pid);
 }
 
+/* The rule for process @pid, as ListPins sees it; NULL if there is none. */
+static const struct pin *pin_of(int pid)
+{
+	const struct pin *p;
+	size_t n = placement_pins(&D, &p);
+
+	for (size_t i = 0; i < n; i++)
+		if (p[i].kind == PIN_PROCESS && p[i].pid == pid)
+			return &p[i];
+	return NULL;
+}
+
 static uint64_t ino_of(const char *rel)
 {
 	char p[PATH_MAX + 256];
@@ -622,6 +643,36 @@ static void test_placement(void)
 	placement_scan_now(&D);
 	CHECK(!tgid_home(102) && placement_pins(&D, &(const struct pin *){ NULL }) == 1,
 	      "a pid reused by a new process (other start time) loses the old rule");
+
+	/* A zombie has exited: it cannot be pinned, and a pinned process that becomes one loses its rule. */
+	proc(108, 108, "zombie", 0, 1008, "/user.slice");
+	zombie(108, "zombie", 1008);
+	t = (struct pin_target){ .kind = PIN_PROCESS, .pid = 108 };
+	CHECK(placement_pin(&D, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) == -ESRCH &&
+	      !strcmp(param, "pid") && strstr(err, "zombie"), "a zombie is refused: %s", err);
+	proc(109, 109, "dying", 0, 1009, "/user.slice");
+	t.pid = 109;
+	placement_pin(&D, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err));
+	CHECK(tgid_home(109) && tgid_home(109)->pinned, "process 109 pinned");
+	zombie(109, "dying", 1009);
+	CHECK(!pin_of(109) || !pin_of(109)->active, "once a zombie its rule is inactive at once, before any tick");
+	placement_scan_now(&D);
+	CHECK(!tgid_home(109) && !pin_of(109), "and the next pass removes its entry and its rule");
+
+	/* Installing checks the start time too: a pid reused between two ticks gets no rule. */
+	t.pid = 105;
+	placement_pin(&D, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err));
+	CHECK(tgid_home(105) && tgid_home(105)->pinned, "process 105 pinned");
+	proc(105, 105, "reused", 0, 7777, "/user.slice");
+	nr_tgid_map = nr_cg_map = 0;
+	placement_attached(&D);
+	CHECK(!tgid_home(105), "a re-attach before the next tick does not pin the process now using pid 105");
+	CHECK(pin_of(105) && !pin_of(105)->active, "and its rule shows inactive");
+	placement_scan_now(&D);
+	CHECK(!pin_of(105), "the next pass drops the rule");
+	rm_rf("proc/105");
+	rm_rf("proc/108");
+	rm_rf("proc/109");
 
 	/* The configuration's pins: replaced as a set; socket rules stay. */
 	cfg_pins[0] = (struct cfg_pin){ .pid = 103, .node = 0, .line = 7 };
