@@ -5,11 +5,11 @@
 # which a second install must not overwrite.
 #
 #   check-install.sh --builddir DIR --prefix P --sbindir DIR --bindir DIR --mandir DIR
-#                    --unitdir DIR --config FILE --exampledir DIR [--ctl]
+#                    --unitdir DIR --config FILE --socket FILE --exampledir DIR [--ctl]
 # Directories are absolute, as they are on the installed system.
 set -uo pipefail
 
-builddir='' prefix='' sbindir='' bindir='' mandir='' unitdir='' config='' exampledir='' want_ctl=0
+builddir='' prefix='' sbindir='' bindir='' mandir='' unitdir='' config='' socket='' exampledir='' want_ctl=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--builddir) builddir=$2 ;;
@@ -19,6 +19,7 @@ while [ $# -gt 0 ]; do
 	--mandir) mandir=$2 ;;
 	--unitdir) unitdir=$2 ;;
 	--config) config=$2 ;;
+	--socket) socket=$2 ;;
 	--exampledir) exampledir=$2 ;;
 	--ctl) want_ctl=1; shift; continue ;;
 	*) echo "Bail out! unknown argument $1"; exit 2 ;;
@@ -93,6 +94,14 @@ else
 fi
 check "the installed daemon's default configuration path is $config" \
 	grep -qF "$config" <<<"$("$D$sbindir/scx_ai_numad" --help)"
+# The unit has systemd create /run/RuntimeDirectory= for the socket.
+check "the installed daemon's default socket is $socket" \
+	grep -qF "(default $socket)" <<<"$("$D$sbindir/scx_ai_numad" --help)"
+check "the unit creates the socket's directory" grep -qx "RuntimeDirectory=$(basename "$(dirname "$socket")")" "$unit"
+if [ "$want_ctl" = 1 ]; then
+	check "the installed CLI's default socket is $socket" \
+		grep -qF "(default $socket)" <<<"$("$D$bindir/scx-ai-numactl" --help)"
+fi
 
 # An operator's edits survive reinstalling.
 echo "slice_ns = 5ms" >>"$D$config"

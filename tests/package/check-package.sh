@@ -34,11 +34,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # ---- build, from a copy so the source tree stays clean ------------------------
-# The tracked and new files, not build directories (.gitignore) or a stray
-# debian/ build from an earlier dpkg-buildpackage in the tree.
+# The tracked and new files as they are in the work tree (a deleted one is
+# left out), not build directories (.gitignore) or what an earlier
+# dpkg-buildpackage left in debian/.
 mkdir "$work/src"
+present() { while IFS= read -r -d '' f; do { [ -e "$f" ] || [ -L "$f" ]; } && printf '%s\0' "$f"; done; }
 if git -C "$src" rev-parse --show-toplevel >/dev/null 2>&1; then
-	(cd "$src" && git ls-files -z -co --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$work/src" ||
+	(cd "$src" && git ls-files -z -co --exclude-standard | present | tar --null -T - -cf -) | tar -xf - -C "$work/src" ||
 		bail "copying the source tree failed"
 else
 	tar -C "$src" --exclude='./build*' --exclude=./.git -cf - . | tar -xf - -C "$work/src" ||
@@ -160,11 +162,26 @@ check "scx_ai_numad(8) names the socket" \
 # ---- installed, not switched on --------------------------------------------------
 wants=$(find "$R/etc/systemd" -name "${unit##*/}" 2>/dev/null)
 check "installing does not enable the unit" test -z "$wants"
-check "installing starts, stops and enables nothing" bash -c '! grep -Eq "(start|stop|restart|enable)" "$1"' _ "$calls"
+# The maintainer scripts skip systemctl under DPKG_ROOT, so what they would
+# do on a live system is read from them: never start or restart the unit,
+# and stop it only when the package is removed, not on upgrade.
+info=$R/var/lib/dpkg/info/$pkg
+never_starts() {
+	! grep -Eqs '(deb-systemd-invoke|systemctl)[^#]*(start|restart|\$_dh_action)' "$info".*inst "$info".*rm
+}
+stops_only_on_remove() {
+	! grep -qs 'deb-systemd-invoke.* stop' "$info.preinst" "$info.postinst" || return 1
+	[ -f "$info.prerm" ] || return 0
+	# Every stop in prerm sits in an `if` that tests for removal.
+	awk '/^if /{ cond = $0 } /deb-systemd-invoke.* stop/{ if (cond !~ /"\$1" = remove/) bad = 1 } END { exit bad }' "$info.prerm"
+}
+check "no maintainer script starts or restarts the unit" never_starts
+check "an upgrade does not stop the unit (only removal does)" stops_only_on_remove
+check "removing the package stops the unit" grep -q 'deb-systemd-invoke stop' "$info.prerm"
 
 if ! command -v systemd-analyze >/dev/null; then
 	n=$((n + 1)); echo "ok $n # SKIP no systemd-analyze"
-elif ! systemd-analyze --help 2>&1 | grep -q -- '--root'; then
+elif ! grep -q -- '--root' <<<"$(systemd-analyze --help 2>&1)"; then
 	n=$((n + 1)); echo "ok $n # SKIP systemd-analyze has no --root"
 elif out=$(MANPATH=$R/usr/share/man systemd-analyze verify --root="$R" "$unit" 2>&1) && [ -z "$out" ]; then
 	# MANPATH: Documentation= is checked against the pages in the root.
