@@ -27,15 +27,7 @@ while [ $# -gt 0 ]; do
 	shift 2
 done
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-bail() { echo "Bail out! $*"; exit 2; }
+. "$(dirname "$0")/../lib/tap.sh"
 
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
@@ -54,8 +46,7 @@ check "the daemon is installed executable at $sbindir" test -x "$D$sbindir/scx_a
 if [ "$want_ctl" = 1 ]; then
 	check "the CLI is installed executable at $bindir" test -x "$D$bindir/scx-ai-numactl"
 else
-	n=$((n + 1))
-	echo "ok $n # SKIP scx-ai-numactl is not part of this build"
+	skip "scx-ai-numactl is not part of this build"
 fi
 
 unit=$D$unitdir/scx-ai-numa.service
@@ -110,5 +101,4 @@ install_into
 check "a second install keeps the existing configuration file" test "$(cat "$D$config")" = "$before"
 check "a second install still refreshes the example" bash -c '! grep -q "^slice_ns = 5ms" "$1"' _ "$example"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -19,15 +19,7 @@ for tool in dpkg-buildpackage dh lintian fakeroot; do
 done
 arch=$(dpkg --print-architecture)
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-bail() { echo "Bail out! $*"; exit 2; }
+. "$(dirname "$0")/../lib/tap.sh"
 indent() { sed 's/^/#   /'; }
 
 work=$(mktemp -d)
@@ -180,9 +172,9 @@ check "an upgrade does not stop the unit (only removal does)" stops_only_on_remo
 check "removing the package stops the unit" grep -q 'deb-systemd-invoke stop' "$info.prerm"
 
 if ! command -v systemd-analyze >/dev/null; then
-	n=$((n + 1)); echo "ok $n # SKIP no systemd-analyze"
+	skip "no systemd-analyze"
 elif ! grep -q -- '--root' <<<"$(systemd-analyze --help 2>&1)"; then
-	n=$((n + 1)); echo "ok $n # SKIP systemd-analyze has no --root"
+	skip "systemd-analyze has no --root"
 elif out=$(MANPATH=$R/usr/share/man systemd-analyze verify --root="$R" "$unit" 2>&1) && [ -z "$out" ]; then
 	# MANPATH: Documentation= is checked against the pages in the root.
 	ok "systemd-analyze verify accepts the installed unit, its binaries and man pages"
@@ -206,5 +198,4 @@ check "purge leaves nothing behind${extra:+ (left: $extra)}" test -z "$extra"
 check "purge removes the configuration file" test ! -e "$R$config"
 echo "# maintainer-script calls: $(tr '\n' ';' <"$calls")"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end
