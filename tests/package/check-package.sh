@@ -151,6 +151,20 @@ check "the CLI's default socket is the daemon's" grep -qF "(default $socket)" <<
 check "scx_ai_numad(8) names the socket" \
 	bash -c 'zcat "$1" | sed "s/\\\\&//g" | grep -qF "$2"' _ "$R/usr/share/man/man8/scx_ai_numad.8.gz" "$socket"
 
+# Every installed path the man pages name is there; runtime paths are in
+# the directory the unit has systemd create.
+for page in "$R"/usr/share/man/man*/*.gz; do
+	named=$(zcat "$page" | sed 's/\\&//g; s/\\f[BIRP]//g; s/\\-/-/g' |
+		grep -oE '(^|[^A-Za-z0-9_.-])/(etc|usr|lib|run)/[A-Za-z0-9_./-]*[A-Za-z0-9_]' | sed 's|^[^/]||' | sort -u)
+	for path in $named; do
+		case $path in
+		/run/*) check "${page##*/} names $path, in the unit's RuntimeDirectory=" \
+			test "${path#/run/"$rtdir"/}" != "$path" ;;
+		*) check "${page##*/} names $path, which the package installs" test -e "$R$path" ;;
+		esac
+	done
+done
+
 # ---- installed, not switched on --------------------------------------------------
 wants=$(find "$R/etc/systemd" -name "${unit##*/}" 2>/dev/null)
 check "installing does not enable the unit" test -z "$wants"
