@@ -197,6 +197,18 @@ else
 	indent <<<"$out"
 fi
 
+# ---- an upgrade keeps the operator's configuration ---------------------------------
+# The same package under a higher version: dpkg keeps an edited conffile
+# whose packaged content did not change, without asking; a configuration
+# file that is not a conffile would be overwritten.
+dpkg-deb -R "$deb" "$work/next" && sed -i "s/^Version: .*/Version: $version+next/" "$work/next/DEBIAN/control" &&
+	dpkg-deb --root-owner-group -b "$work/next" "$work/next.deb" >/dev/null || bail "repacking the package failed"
+echo "slice_ns = 5ms" >>"$R$config"
+edited=$(cat "$R$config")
+check "dpkg --root upgrades the package" rootdpkg --install "$work/next.deb"
+check "an upgrade keeps the operator's configuration" test "$(cat "$R$config" 2>/dev/null)" = "$edited"
+check "an upgrade does not enable the unit" test -z "$(find "$R/etc/systemd" -name "${unit##*/}" 2>/dev/null)"
+
 # ---- remove, then purge ---------------------------------------------------------------
 files=$(dpkg-query --admindir="$root/var/lib/dpkg" -L "$pkg" | while read -r f; do [ -d "$R$f" ] || echo "$f"; done)
 check "dpkg --root removes the package" rootdpkg --remove "$pkg"
