@@ -6,7 +6,8 @@
 # file where the unit, the man pages and --help say, the unit is installed
 # but neither enabled nor started, systemd-analyze verify accepts the
 # installed unit, the installed daemon accepts the installed configuration
-# (a conffile), and remove then purge leave nothing behind.
+# (a conffile, which an upgrade keeps as the operator edited it), and remove
+# then purge leave nothing behind.
 # Skipped (77) without the Debian build tools (scripts/deps.sh installs them).
 #
 #   check-package.sh SRCDIR VERSION
@@ -47,7 +48,7 @@ if ! (cd "$work/src" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" \
 fi
 deb=$work/${pkg}_${version}_${arch}.deb
 check "dpkg-buildpackage builds $(basename "$deb")" test -f "$deb"
-[ -f "$deb" ] || bail "no package to check"
+[ -f "$deb" ] || bail "no package to check (built: $(cd "$work" && echo *.deb); debian/changelog's version must be meson's $version)"
 
 # ---- lintian --------------------------------------------------------------------
 changes=$work/${pkg}_${version}_${arch}.changes
@@ -94,8 +95,11 @@ for stub in systemctl deb-systemd-invoke; do
 done
 baseline=$(cd "$root" && find . -path ./var/lib/dpkg -prune -o -path ./var/log -prune -o -print | sort)
 
+# Not root: fakeroot lets dpkg give the files to root in the throwaway root.
+as_root=()
+[ "$(id -u)" -eq 0 ] || as_root=(fakeroot)
 rootdpkg() {
-	PATH=$root/stub:$PATH dpkg --root="$root" --log="$work/dpkg.log" \
+	PATH=$root/stub:$PATH "${as_root[@]}" dpkg --root="$root" --log="$work/dpkg.log" \
 		--force-depends --force-script-chrootless "$@" >"$work/dpkg.out" 2>&1
 	local rc=$?
 	[ $rc -eq 0 ] || indent <"$work/dpkg.out"
