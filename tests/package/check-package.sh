@@ -62,6 +62,12 @@ check "lintian reports no error" test "$errors" -eq 0 -a "$lrc" -eq 0
 
 # ---- the package's own metadata ----------------------------------------------------
 conffiles=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles 2>/dev/null)
+# libbpf loads the scheduler at run time, so the libbpf the package accepts
+# is at least the one it must be built with.
+built_with=$(sed -n 's/.*libbpf-dev (>= \([^)]*\)).*/\1/p' "$src/debian/control")
+runs_with=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -n 's/.*libbpf1 (>= \([^)]*\)).*/\1/p' | sort -V | tail -n 1)
+check "the package needs libbpf1 >= ${runs_with:-?}, no older than the build's libbpf-dev >= ${built_with:-?}" \
+	dpkg --compare-versions "${runs_with:-0}" ge "${built_with:-1}"
 
 # ---- install into a throwaway root --------------------------------------------------
 # dpkg --root needs its admin directory there. The root holds no libc or
