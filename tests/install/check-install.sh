@@ -65,6 +65,9 @@ for page in man8/scx_ai_numad.8 man8/scx-ai-numactl.8 man5/scx-ai-numa.conf.5; d
 	*) check "man page $page names the installed configuration file" \
 		grep -qF "$config" <(sed 's/\\&//g' "$f") ;;
 	esac
+	case $page in
+	*.8) check "man page $page names the default socket" grep -qF "$socket" <(sed 's/\\&//g' "$f") ;;
+	esac
 	check "no @placeholder@ is left in $page" bash -c '! grep -q "@[a-z_]*@" "$1"' _ "$f"
 	if command -v man >/dev/null; then
 		# groff's warnings are what a reader would see as garbage.
