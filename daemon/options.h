@@ -6,8 +6,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* meson passes the build's paths (runstatedir, sysconfdir); these are the fallbacks. */
+#ifndef DEFAULT_SOCKET_PATH
 #define DEFAULT_SOCKET_PATH	"/run/scx-ai-numa/control.sock"
-/* meson passes the installed path (sysconfdir); this is the fallback. */
+#endif
 #ifndef DEFAULT_CONFIG_PATH
 #define DEFAULT_CONFIG_PATH	"/etc/scx-ai-numa.conf"
 #endif
