@@ -24,7 +24,6 @@
 
 #include "clock.h"
 #include "fileio.h"
-#include "config.h"
 #include "daemon.h"
 #include "log.h"
 #include "loop.h"
@@ -544,7 +543,7 @@ int placement_unpin(struct daemon *d, const struct pin_target *t, struct pin *ou
 	return 0;
 }
 
-void placement_set_config_pins(struct daemon *d, const struct cfg_pin *pins, size_t n, const char *file)
+void placement_set_config_pins(struct daemon *d, const struct pin_rule *rules, size_t n, const char *file)
 {
 	struct placement *pl = state(d);
 	size_t i = 0;
@@ -559,16 +558,11 @@ void placement_set_config_pins(struct daemon *d, const struct cfg_pin *pins, siz
 			i++;
 	}
 	for (i = 0; i < n; i++) {
-		struct pin_target t = {
-			.kind = pins[i].cgroup ? PIN_CGROUP : PIN_PROCESS,
-			.pid = pins[i].pid,
-			.cgroup = pins[i].path,
-		};
 		const char *param;
 		char err[512];
 
-		if (pin_one(d, &t, pins[i].node, PIN_FROM_CONFIG, NULL, &param, err, sizeof(err)) < 0)
-			log_warn("%s:%u: %s; rule skipped", file, pins[i].line, err);
+		if (pin_one(d, &rules[i].target, rules[i].node, PIN_FROM_CONFIG, NULL, &param, err, sizeof(err)) < 0)
+			log_warn("%s:%u: %s; rule skipped", file, rules[i].line, err);
 	}
 	sync_maps(d);
 }
@@ -811,9 +805,6 @@ static void on_tick(void *arg, uint32_t events)
 static void start(struct daemon *d)
 {
 	struct placement *pl = state(d);
-	const struct cfg_pin *pins;
-	const char *file;
-	size_t n;
 	int fd;
 
 	if (!pl || pl->started)
@@ -831,9 +822,6 @@ static void start(struct daemon *d)
 		pl->timer_fd = fd;
 		pl->tick_ms = STEP_MS;
 	}
-	n = config_pins(&pins, &file);
-	if (n)
-		placement_set_config_pins(d, pins, n, file);
 	/* The first pass starts at the first tick, in steps like every other. */
 }
 
@@ -851,15 +839,6 @@ void placement_attached(struct daemon *d)
 	if (!pl->started)
 		start(d);
 	sync_maps(d);
-}
-
-void placement_reload(struct daemon *d)
-{
-	const struct cfg_pin *pins;
-	const char *file;
-	size_t n = config_pins(&pins, &file);
-
-	placement_set_config_pins(d, pins, n, file);
 }
 
 void placement_stop(struct daemon *d)

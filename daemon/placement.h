@@ -30,7 +30,6 @@
 #include "gpuscan.h"
 
 struct daemon;
-struct cfg_pin;
 
 #define PIN_PATH_MAX	256	/* a cgroup path below the cgroup2 mount, NUL included */
 #define CGROUP_MOUNT	"/sys/fs/cgroup"
@@ -63,6 +62,13 @@ struct pin_target {
 	const char *cgroup;
 };
 
+/* A rule of the configuration file, with its line for messages. */
+struct pin_rule {
+	struct pin_target target;
+	int node;
+	unsigned int line;
+};
+
 /* A process that held GPUs open in the last scan. */
 struct gpu_proc {
 	pid_t pid;
@@ -81,12 +87,10 @@ struct placement_info {
 
 /*
  * After every successful attach: a new scheduler has empty maps. The first
- * call also starts the module: discovers GPUs, starts the scan timer, and
- * takes the configuration file's pins. Never fails; problems are logged.
+ * call also starts the module: discovers GPUs and starts the scan timer.
+ * Never fails; problems are logged.
  */
 void placement_attached(struct daemon *d);
-/* After the configuration file was reloaded: its pins replace the previous file's. */
-void placement_reload(struct daemon *d);
 /* Stop the timer and free everything (the scheduler's maps go with it). */
 void placement_stop(struct daemon *d);
 
@@ -102,8 +106,12 @@ int placement_pin(struct daemon *d, const struct pin_target *t, int node, enum p
 int placement_unpin(struct daemon *d, const struct pin_target *t, struct pin *out, const char **param,
 		    char *err, size_t errlen);
 
-/* Take the configuration's pins (replacing the previous ones); failures are logged. */
-void placement_set_config_pins(struct daemon *d, const struct cfg_pin *pins, size_t n, const char *file);
+/*
+ * Take the configuration file @file's pins, replacing the previous file's
+ * (pins given on the socket stay); rules that cannot apply are logged,
+ * naming their line, and skipped.
+ */
+void placement_set_config_pins(struct daemon *d, const struct pin_rule *rules, size_t n, const char *file);
 
 size_t placement_pins(struct daemon *d, const struct pin **out);
 size_t placement_gpu_procs(struct daemon *d, const struct gpu_proc **out);

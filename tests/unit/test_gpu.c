@@ -103,17 +103,6 @@ void sched_set_home_counts(struct sched *s, uint32_t nr_tgid, uint32_t nr_cgroup
 	count_cg = nr_cgroup;
 }
 
-/* The configuration file's pins: none here (config.c is not linked). */
-static struct cfg_pin cfg_pins[2];
-static size_t nr_cfg_pins;
-
-size_t config_pins(const struct cfg_pin **out, const char **file)
-{
-	*out = cfg_pins;
-	*file = "test.conf";
-	return nr_cfg_pins;
-}
-
 /* task->flags of a kernel thread, as /proc/PID/stat shows it. */
 #define PF_KTHREAD_TEST	0x00200000UL
 
@@ -624,8 +613,10 @@ static void test_placement(void)
 	      "a pid reused by a new process (other start time) loses the old rule");
 
 	/* The configuration's pins: replaced as a set; socket rules stay. */
-	cfg_pins[0] = (struct cfg_pin){ .pid = 103, .node = 0, .line = 7 };
-	cfg_pins[1] = (struct cfg_pin){ .cgroup = true, .path = "/missing", .node = 0, .line = 8 };
+	struct pin_rule cfg_pins[2] = {
+		{ .target = { .kind = PIN_PROCESS, .pid = 103 }, .node = 0, .line = 7 },
+		{ .target = { .kind = PIN_CGROUP, .cgroup = "/missing" }, .node = 0, .line = 8 },
+	};
 	placement_set_config_pins(&D, cfg_pins, 2, "test.conf");
 	r = tgid_home(103);
 	CHECK(r && r->pinned && r->node == 0, "a config pin of process 103 beats its GPU home (node 2)");
