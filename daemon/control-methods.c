@@ -18,9 +18,9 @@
 #include "clock.h"
 #include "control-internal.h"
 #include "daemon.h"
+#include "exitinfo.h"
 #include "log.h"
 #include "placement.h"
-#include "sched.h"	/* exit_kind_str only: pure, from exitinfo.c */
 #include "varlink.h"
 
 #ifndef SCX_AI_NUMA_VERSION

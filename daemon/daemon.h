@@ -51,12 +51,6 @@ struct daemon {
 	struct placement *placement;	/* GPU homes and pins (placement.c); NULL until first used */
 };
 
-/* Current counters and rates (rates over the last sampling interval). */
-int daemon_stats(struct daemon *d, struct stats *out);
-/* Once a second (the daemon's stats timer): sample counters, compute rates. */
-void daemon_stats_tick(struct daemon *d);
-/* After a re-attach: counters restart at zero, so do rate baselines. */
-void daemon_stats_reset(struct daemon *d);
 /* Validate, store and apply live. Returns 0 or -errno with @err set; state unchanged on error. */
 int daemon_set_tunable(struct daemon *d, const struct tunable *t, uint64_t v, char *err, size_t errlen);
 const char *sched_state_str(enum sched_state s);

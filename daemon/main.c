@@ -25,6 +25,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "exitinfo.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"

@@ -28,6 +28,15 @@ struct stats {
 	double total_rate[AN_NR_STATS];
 };
 
+struct daemon;
+
+/* Current counters and rates (rates over the last sampling interval). */
+int daemon_stats(struct daemon *d, struct stats *out);
+/* Once a second (the daemon's stats timer): sample counters, compute rates. */
+void daemon_stats_tick(struct daemon *d);
+/* After a re-attach: counters restart at zero, so do rate baselines. */
+void daemon_stats_reset(struct daemon *d);
+
 /* Short stable names ("direct", "steal_in", ...) used in JSON and tables. */
 const char *stats_name(enum an_stat i);
 /* One-line description of counter @i. */

@@ -23,10 +23,10 @@
 #include "control.h"
 #include "control-internal.h"
 #include "ctl.h"
+#include "exitinfo.h"
 #include "fixture.h"
 #include "log.h"
 #include "loop.h"
-#include "sched.h"
 #include "varlink.h"
 
 #define STATUS_REQ	"{\"method\":\"" VL_IFACE ".Status\"}"
