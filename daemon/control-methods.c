@@ -380,6 +380,22 @@ struct call {
 	bool stream;			/* more replies will follow */
 };
 
+static const struct an_tunables *tunables_of(struct call *c)
+{
+	struct daemon_view v;
+
+	daemon_view(c->d, &v);
+	return v.tun;
+}
+
+static struct placement *placement_of(struct call *c)
+{
+	struct daemon_view v;
+
+	daemon_view(c->d, &v);
+	return v.placement;
+}
+
 static int fail(struct call *c, const char *error, const char *key, const char *val)
 {
 	c->error = error;
@@ -473,12 +489,12 @@ static struct json_object *exit_json(struct jb *b, const struct an_exit_info *e)
 	return o;
 }
 
-static struct json_object *placement_json(struct jb *b, struct daemon *d)
+static struct json_object *placement_json(struct jb *b, struct placement *pl)
 {
 	struct json_object *o = jb_obj(b), *scan = jb_obj(b);
 	struct placement_info pi;
 
-	placement_get_info(d, &pi);
+	placement_get_info(pl, &pi);
 	jb_set(b, scan, "passes", juint(pi.scan.passes));
 	jb_set(b, scan, "cpu_ns", juint(pi.scan.cpu_ns));
 	jb_set(b, scan, "last_cpu_ns", juint(pi.scan.last_cpu_ns));
@@ -499,42 +515,43 @@ static struct json_object *placement_json(struct jb *b, struct daemon *d)
 
 static int m_status(struct call *c)
 {
-	const struct daemon *d = (daemon_refresh_topology(c->d), c->d);
+	struct daemon_view v;
 	struct jb *b = &c->jb;
 	struct json_object *topo;
 	struct utsname u;
 	uint64_t now = mono_ns();
 
+	daemon_view(c->d, &v);
 	if (uname(&u) < 0)
 		snprintf(u.release, sizeof(u.release), "unknown");
 	c->reply = jb_obj(b);
-	jb_set(b, c->reply, "state", jstr(sched_state_str(d->state)));
+	jb_set(b, c->reply, "state", jstr(sched_state_str(v.state)));
 	jb_set(b, c->reply, "kernel", jstr(u.release));
 	jb_set(b, c->reply, "version", jstr(SCX_AI_NUMA_VERSION));
-	jb_set(b, c->reply, "uptime_ns", juint(now - d->started_ns));
-	if (d->state == ST_RUNNING)
-		jb_set(b, c->reply, "attached_for_ns", juint(now - d->attached_ns));
+	jb_set(b, c->reply, "uptime_ns", juint(now - v.started_ns));
+	if (v.state == ST_RUNNING)
+		jb_set(b, c->reply, "attached_for_ns", juint(now - v.attached_ns));
 	else
 		jb_set_null(b, c->reply, "attached_for_ns");
-	jb_set(b, c->reply, "attach_count", juint(d->attach_count));
-	jb_set(b, c->reply, "restarts", juint(d->restarts));
-	jb_set(b, c->reply, "errors", juint(d->errors));
-	if (d->state == ST_RUNNING)
-		jb_set(b, c->reply, "idle_tracking", jstr(d->idle_per_node ? "per-node" : "global"));
+	jb_set(b, c->reply, "attach_count", juint(v.attach_count));
+	jb_set(b, c->reply, "restarts", juint(v.restarts));
+	jb_set(b, c->reply, "errors", juint(v.errors));
+	if (v.state == ST_RUNNING)
+		jb_set(b, c->reply, "idle_tracking", jstr(v.idle_per_node ? "per-node" : "global"));
 	else
 		jb_set_null(b, c->reply, "idle_tracking");
-	if (d->last_exit.kind == AN_EXIT_NONE)
+	if (v.last_exit->kind == AN_EXIT_NONE)
 		jb_set_null(b, c->reply, "last_exit");
 	else
-		jb_set(b, c->reply, "last_exit", exit_json(b, &d->last_exit));
+		jb_set(b, c->reply, "last_exit", exit_json(b, v.last_exit));
 
 	topo = jb_obj(b);
-	jb_set(b, topo, "nodes", jint(d->topo.nr_nodes));
-	jb_set(b, topo, "cpu_nodes", jint(topology_nr_cpu_nodes(&d->topo)));
-	jb_set(b, topo, "cpus", jint(d->topo.nr_cpus));
-	jb_set(b, topo, "online_cpus", jint(d->topo.nr_online));
+	jb_set(b, topo, "nodes", jint(v.topo->nr_nodes));
+	jb_set(b, topo, "cpu_nodes", jint(topology_nr_cpu_nodes(v.topo)));
+	jb_set(b, topo, "cpus", jint(v.topo->nr_cpus));
+	jb_set(b, topo, "online_cpus", jint(v.topo->nr_online));
 	jb_set(b, c->reply, "topology", topo);
-	jb_set(b, c->reply, "placement", placement_json(b, c->d));
+	jb_set(b, c->reply, "placement", placement_json(b, v.placement));
 	return 0;
 }
 
@@ -674,12 +691,16 @@ static struct json_object *gpus_json(struct jb *b, const struct gpu_list *l)
 
 static int m_topology(struct call *c)
 {
-	const struct topology *t = (daemon_refresh_topology(c->d), &c->d->topo);
+	struct daemon_view v;
+	const struct topology *t;
 	struct jb *b = &c->jb;
 	struct json_object *nodes = jb_arr(b);
-	int nr_nodes = t->nr_nodes < AN_MAX_NODE_ID ? t->nr_nodes : AN_MAX_NODE_ID;
-	int nr_cpus = t->nr_cpus < AN_MAX_CPUS ? t->nr_cpus : AN_MAX_CPUS;
+	int nr_nodes, nr_cpus;
 
+	daemon_view(c->d, &v);
+	t = v.topo;
+	nr_nodes = t->nr_nodes < AN_MAX_NODE_ID ? t->nr_nodes : AN_MAX_NODE_ID;
+	nr_cpus = t->nr_cpus < AN_MAX_CPUS ? t->nr_cpus : AN_MAX_CPUS;
 	for (int i = 0; i < nr_nodes; i++) {
 		const struct topo_node *tn = &t->nodes[i];
 		struct json_object *n = jb_obj(b), *cpus = jb_arr(b), *online = jb_arr(b), *dist = jb_arr(b);
@@ -704,7 +725,7 @@ static int m_topology(struct call *c)
 	jb_set(b, c->reply, "cpus", jint(t->nr_cpus));
 	jb_set(b, c->reply, "online_cpus", jint(t->nr_online));
 	jb_set(b, c->reply, "nodes", nodes);
-	jb_set(b, c->reply, "gpus", gpus_json(b, placement_gpus(c->d)));
+	jb_set(b, c->reply, "gpus", gpus_json(b, placement_gpus(v.placement)));
 	return 0;
 }
 
@@ -732,7 +753,7 @@ static int m_list_tunables(struct call *c)
 	struct json_object *list = jb_arr(b);
 
 	for (size_t i = 0; i < nr_tunables; i++)
-		jb_push(b, list, tunable_json(b, &tunables[i], tunable_get(&c->d->tun, &tunables[i])));
+		jb_push(b, list, tunable_json(b, &tunables[i], tunable_get(tunables_of(c), &tunables[i])));
 	c->reply = jb_obj(b);
 	jb_set(b, c->reply, "tunables", list);
 	return 0;
@@ -762,7 +783,7 @@ static int m_get_tunable(struct call *c)
 	if (!t)
 		return 0;
 	c->reply = jb_obj(&c->jb);
-	jb_set(&c->jb, c->reply, "tunable", tunable_json(&c->jb, t, tunable_get(&c->d->tun, t)));
+	jb_set(&c->jb, c->reply, "tunable", tunable_json(&c->jb, t, tunable_get(tunables_of(c), t)));
 	return 0;
 }
 
@@ -803,7 +824,7 @@ static int m_set_tunable(struct call *c)
 
 	if (!t)
 		return 0;
-	prev = tunable_get(&d->tun, t);
+	prev = tunable_get(tunables_of(c), t);
 	json_object_object_get_ex(c->vc->params, "value", &val);
 	if (!value_text(val, text, sizeof(text)))
 		snprintf(err, sizeof(err), "%s: value longer than %d bytes", t->name, VALUE_TEXT_MAX);
@@ -820,7 +841,7 @@ static int m_set_tunable(struct call *c)
 	/* daemon_set_tunable logged the change; the audit trail wants who made it. */
 	log_info("control: %s set by uid %u, pid %d", t->name, (unsigned int)c->peer->uid, (int)c->peer->pid);
 	c->reply = jb_obj(&c->jb);
-	jb_set(&c->jb, c->reply, "tunable", tunable_json(&c->jb, t, tunable_get(&d->tun, t)));
+	jb_set(&c->jb, c->reply, "tunable", tunable_json(&c->jb, t, tunable_get(tunables_of(c), t)));
 	jb_set(&c->jb, c->reply, "previous", juint(prev));
 	return 0;
 }
@@ -894,7 +915,7 @@ static int m_pin(struct call *c)
 		snprintf(err, sizeof(err), "node %" PRId64 ": not a node id (0..%d)", node, AN_MAX_NODE_ID - 1);
 		return fail_pin(c, "node", err);
 	}
-	if (placement_pin(c->d, &t, (int)node, PIN_FROM_CONTROL, &p, &param, err, sizeof(err)) < 0)
+	if (placement_pin(placement_of(c), &t, (int)node, PIN_FROM_CONTROL, &p, &param, err, sizeof(err)) < 0)
 		return fail_pin(c, param, err);
 	log_info("control: pin set by uid %u, pid %d", (unsigned int)c->peer->uid, (int)c->peer->pid);
 	c->reply = jb_obj(&c->jb);
@@ -911,7 +932,7 @@ static int m_unpin(struct call *c)
 
 	if (!pin_target(c, &t))
 		return 0;
-	if (placement_unpin(c->d, &t, &p, &param, err, sizeof(err)) < 0)
+	if (placement_unpin(placement_of(c), &t, &p, &param, err, sizeof(err)) < 0)
 		return fail_pin(c, param, err);
 	log_info("control: unpin by uid %u, pid %d", (unsigned int)c->peer->uid, (int)c->peer->pid);
 	c->reply = jb_obj(&c->jb);
@@ -921,22 +942,22 @@ static int m_unpin(struct call *c)
 
 static int m_list_pins(struct call *c)
 {
-	const struct gpu_list *gpus = placement_gpus(c->d);
+	const struct gpu_list *gpus = placement_gpus(placement_of(c));
 	struct json_object *pins = jb_arr(&c->jb), *procs = jb_arr(&c->jb);
 	const struct gpu_proc *gp;
 	const struct pin *pn;
 	size_t n;
 
-	n = placement_pins(c->d, &pn);
+	n = placement_pins(placement_of(c), &pn);
 	for (size_t i = 0; i < n; i++)
 		jb_push(&c->jb, pins, pin_json(&c->jb, &pn[i]));
-	n = placement_gpu_procs(c->d, &gp);
+	n = placement_gpu_procs(placement_of(c), &gp);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = jb_obj(&c->jb), *list = jb_arr(&c->jb);
-		const char *by = placement_overridden_by(c->d, gp[i].pid);
+		const char *by = placement_overridden_by(placement_of(c), gp[i].pid);
 		char comm[32];
 
-		placement_comm(c->d, gp[i].pid, comm, sizeof(comm));
+		placement_comm(placement_of(c), gp[i].pid, comm, sizeof(comm));
 		for (int g = 0; g < gpus->nr && g < GPU_MAX; g++)
 			if (gp[i].gpus & (1ULL << g))
 				jb_push(&c->jb, list, jstr(gpus->gpu[g].pci));
@@ -1066,7 +1087,11 @@ static void run(struct call *c)
 		return;
 	}
 	if (m->needs_priv && !c->peer->priv) {
-		const char *group = c->d->opt.ctl_group;
+		struct daemon_view v;
+		const char *group;
+
+		daemon_view(c->d, &v);
+		group = v.ctl_group;
 
 		log_info("control: %s refused for uid %u, pid %d: not root%s%s", m->name,
 			 (unsigned int)c->peer->uid, (int)c->peer->pid,

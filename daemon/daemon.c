@@ -20,6 +20,24 @@ const char *sched_state_str(enum sched_state s)
 	return "unknown";
 }
 
+void daemon_view(const struct daemon *d, struct daemon_view *out)
+{
+	*out = (struct daemon_view){
+		.state = d->state,
+		.started_ns = d->started_ns,
+		.attached_ns = d->attached_ns,
+		.attach_count = d->attach_count,
+		.restarts = d->restarts,
+		.errors = d->errors,
+		.idle_per_node = d->idle_per_node,
+		.last_exit = &d->last_exit,
+		.topo = &d->topo,
+		.tun = &d->tun,
+		.ctl_group = d->opt.ctl_group,
+		.placement = d->placement,
+	};
+}
+
 int daemon_set_tunable(struct daemon *d, const struct tunable *t, uint64_t v, char *err, size_t errlen)
 {
 	char old[32], new[32];

@@ -48,8 +48,26 @@ struct daemon {
 	uint64_t prev_ns;
 	struct stats last;		/* rates over the last tick interval */
 
-	struct placement *placement;	/* GPU homes and pins (placement.c); NULL until first used */
+	struct placement *placement;	/* GPU homes and pins (placement.c); NULL when out of memory */
 };
+
+/*
+ * What the control plane may see of the daemon: read-only, valid until the
+ * daemon next runs (the next event). Changes go through the functions below
+ * and placement.h's, on @placement.
+ */
+struct daemon_view {
+	enum sched_state state;
+	uint64_t started_ns, attached_ns;	/* CLOCK_MONOTONIC */
+	uint32_t attach_count, restarts, errors;
+	bool idle_per_node;
+	const struct an_exit_info *last_exit;	/* kind AN_EXIT_NONE: none yet */
+	const struct topology *topo;
+	const struct an_tunables *tun;
+	const char *ctl_group;			/* NULL: root only */
+	struct placement *placement;		/* NULL when out of memory */
+};
+void daemon_view(const struct daemon *d, struct daemon_view *out);
 
 /* Validate, store and apply live. Returns 0 or -errno with @err set; state unchanged on error. */
 int daemon_set_tunable(struct daemon *d, const struct tunable *t, uint64_t v, char *err, size_t errlen);

@@ -147,7 +147,7 @@ static int attach(struct daemon *d, int fail_level)
 	d->idle_per_node = sched_idle_per_node(d->sched);
 	daemon_stats_reset(d);
 	/* A new scheduler has empty placement maps: install the GPU homes and pins again. */
-	placement_attached(d);
+	placement_attached(d->placement);
 	log_info("attached: scheduling on %d nodes, %d of %d CPUs online, %s idle tracking (attach #%u)",
 		 topology_nr_cpu_nodes(&d->topo), d->topo.nr_online, d->topo.nr_cpus,
 		 d->idle_per_node ? "per-node" : "global", d->attach_count);
@@ -348,7 +348,7 @@ static void apply_pins(struct daemon *d, const struct config *c)
 {
 	struct pin_rule rules[CONFIG_MAX_PINS];
 
-	placement_set_config_pins(d, rules, config_pin_rules(c, rules), c->path);
+	placement_set_config_pins(d->placement, rules, config_pin_rules(c, rules), c->path);
 }
 
 /*
@@ -506,6 +506,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	D.placement = placement_new(&(struct placement_env){
+		.loop = D.loop, .topo = &D.topo, .sched = &D.sched, .root = D.opt.sysfs_root });
+	if (!D.placement)
+		log_warn("placement: out of memory; GPU homes and pins are off");
 	if (attach(&D, LOG_ERR))
 		return 1;
 	apply_pins(&D, &boot);
@@ -533,7 +537,7 @@ int main(int argc, char **argv)
 		}
 	}
 	control_close(&D);
-	placement_stop(&D);
+	placement_free(D.placement);
 	detach(&D);
 	loop_free(D.loop);
 	return exit_code;
