@@ -30,7 +30,6 @@ struct daemon {
 	struct options opt;
 	struct loop *loop;
 	struct topology topo;
-	bool topo_from_sysfs;		/* topo was read by attach(), not made up by a test */
 	struct an_tunables tun;		/* what the user asked for; survives re-attach */
 	struct sched *sched;		/* NULL while detached */
 	enum sched_state state;
@@ -72,7 +71,5 @@ void daemon_view(const struct daemon *d, struct daemon_view *out);
 /* Validate, store and apply live. Returns 0 or -errno with @err set; state unchanged on error. */
 int daemon_set_tunable(struct daemon *d, const struct tunable *t, uint64_t v, char *err, size_t errlen);
 const char *sched_state_str(enum sched_state s);
-/* Take over CPUs' online state from sysfs (hotplug is handled in place). */
-void daemon_refresh_topology(struct daemon *d);
 
 #endif

@@ -130,7 +130,6 @@ static int attach(struct daemon *d, int fail_level)
 	if (d->attach_count)
 		log_topology_change(&d->topo, &topo);
 	d->topo = topo;
-	d->topo_from_sysfs = true;
 
 	ret = sched_attach(&bpf_topo, &d->tun, &so, &d->sched, err, sizeof(err));
 	if (ret) {
@@ -301,6 +300,18 @@ static void print_summary(struct daemon *d)
 	fflush(stdout);
 }
 
+/* Hotplug is handled in place: keep the online CPUs current (what Status and Topology report). */
+static void refresh_topology(struct daemon *d)
+{
+	int before = d->topo.nr_online;
+
+	/* Before the first attach there is no topology to refresh. */
+	if (!d->attach_count)
+		return;
+	if (topology_refresh_online(d->opt.sysfs_root, &d->topo) > 0 && d->topo.nr_online != before)
+		log_info("topology: online CPUs %d -> %d", before, d->topo.nr_online);
+}
+
 static void on_tick(void *arg, uint32_t events)
 {
 	static unsigned int ticks;
@@ -311,7 +322,7 @@ static void on_tick(void *arg, uint32_t events)
 	/* The exit fd covers most exits; this catches kernels where it is not pollable. */
 	if (d->sched && sched_exited(d->sched, NULL))
 		handle_exit(d);
-	daemon_refresh_topology(d);
+	refresh_topology(d);
 	daemon_stats_tick(d);
 	control_stats_tick(d);
 	if (d->opt.interval_s && ++ticks % d->opt.interval_s == 0)

@@ -37,6 +37,17 @@ struct topology {
  */
 int topology_read(const char *root, struct topology *t, char *err, size_t errlen);
 
+/*
+ * CPUs going offline and online are handled inside the scheduler without a
+ * re-attach: take over which CPUs are online from sysfs below @root. Only
+ * the online state changes; a CPU in no known node is a change of
+ * membership, which the scheduler answers with a restart (and a full
+ * read), so it is left alone here. One small read, not a full topology
+ * read: during hotplug the node files can be caught mid-update, and CPUs
+ * do not change node. Returns 1 if anything changed, 0 if not, or -errno.
+ */
+int topology_refresh_online(const char *root, struct topology *t);
+
 /* Same CPUs, nodes, online state and distances. */
 bool topology_equal(const struct topology *a, const struct topology *b);
 

@@ -490,6 +490,41 @@ static void test_offline(void)
 	fk_free();
 }
 
+/*
+ * In-place hotplug: topology_refresh_online() takes over the online set and
+ * recounts each node, and leaves a change of membership (a CPU in no node)
+ * to the re-attach that follows it.
+ */
+static void test_refresh_online(void)
+{
+	struct topology before;
+	struct machine m;
+
+	uniform(&m, 2, 4);
+	fk_new();
+	fk_machine(&m);
+	CHECK_INT(read_tree(&topo), 0, "refresh: read (%s)", err);
+	before = topo;
+	CHECK_INT(topology_refresh_online(root, &topo), 0, "refresh: nothing changed, nothing to do");
+	CHECK(!memcmp(&topo, &before, sizeof(topo)), "refresh: the topology is as read");
+
+	fk_write("sys/devices/system/cpu/online", "0-2,4-5\n");
+	CHECK_INT(topology_refresh_online(root, &topo), 1, "refresh: CPUs 3, 6 and 7 went offline");
+	CHECK(topo.nr_online == 5 && topo.nodes[0].nr_online == 3 && topo.nodes[1].nr_online == 2 &&
+	      !topo.cpu_online[3] && topo.cpu_online[4] && !topo.cpu_online[7],
+	      "refresh: online set and per-node counts follow sysfs");
+	CHECK(topo.nr_cpus == 8 && topo.nodes[0].nr_cpus == 4 && topo.cpu_node[7] == 1,
+	      "refresh: membership untouched");
+	topo2 = topo;
+	fk_write("sys/devices/system/cpu/online", "0-8\n");
+	CHECK_INT(topology_refresh_online(root, &topo), 0, "refresh: CPU 8 belongs to no node: left to a re-attach");
+	CHECK(!memcmp(&topo, &topo2, sizeof(topo)), "refresh: ... and nothing taken over");
+	fk_write("sys/devices/system/cpu/online", "0-a\n");
+	CHECK(topology_refresh_online(root, &topo) < 0 && !memcmp(&topo, &topo2, sizeof(topo)),
+	      "refresh: a malformed online file is an error and changes nothing");
+	fk_free();
+}
+
 static void test_no_numa(void)
 {
 	int ret;
@@ -761,6 +796,7 @@ int main(void)
 	test_memless_2();
 	test_memless_4();
 	test_offline();
+	test_refresh_online();
 	test_no_numa();
 	test_defaults();
 	test_malformed();
