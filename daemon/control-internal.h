@@ -22,10 +22,6 @@ struct ctl_peer {
 	bool priv;	/* may change tunables: root or the control group */
 };
 
-/* The IDL texts GetInterfaceDescription returns. */
-extern const char control_idl_service[];
-extern const char control_idl_iface[];
-
 /* Unqualified names of our interface's methods, in table order; NULL past the end. */
 const char *control_method_name(size_t i);
 

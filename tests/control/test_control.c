@@ -21,6 +21,7 @@
 
 #include "check.h"
 #include "control.h"
+#include "control-idl.h"
 #include "control-internal.h"
 #include "ctl.h"
 #include "exitinfo.h"

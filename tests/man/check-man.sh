@@ -5,7 +5,7 @@
 # test until the man pages describe it.
 #
 #   check-man.sh --dump DUMP_KEYS --daemon SCX_AI_NUMAD --man MANDIR
-#                --methods CONTROL_METHODS_C --example EXAMPLE_CONF [--ctl SCX_AI_NUMACTL]
+#                --idl CONTROL_IDL_C --example EXAMPLE_CONF [--ctl SCX_AI_NUMACTL]
 set -uo pipefail
 
 dump='' daemon='' ctl='' mandir='' methods='' example=''
@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
 	--daemon) daemon=$2 ;;
 	--ctl) ctl=$2 ;;
 	--man) mandir=$2 ;;
-	--methods) methods=$2 ;;
+	--idl) methods=$2 ;;
 	--example) example=$2 ;;
 	*) echo "Bail out! unknown argument $1"; exit 2 ;;
 	esac
