@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The daemon's state, owned by main.c and read by the control plane through
- * the functions below. One thread, one event loop: no locking anywhere.
+ * The daemon's state, owned by main.c. The control plane reads it through
+ * daemon_view() and changes it through daemon_set_tunable(); the other
+ * modules get narrow handles of their own (placement_env) rather than this
+ * struct. One thread, one event loop: no locking anywhere.
  */
 #ifndef SCX_AI_NUMA_DAEMON_H
 #define SCX_AI_NUMA_DAEMON_H
