@@ -245,13 +245,6 @@ static int cmp_installed(const void *a, const void *b)
 }
 
 /* Dense node of kernel node @node under the current topology; AN_NO_NODE if it has none. */
-static uint32_t dense_of(const struct an_topo *bt, int node)
-{
-	if (node < 0 || node >= AN_MAX_NODE_ID)
-		return AN_NO_NODE;
-	return bt->node_of_id[node] < bt->nr_nodes ? bt->node_of_id[node] : AN_NO_NODE;
-}
-
 /* Logged once until a sync succeeds: a full map would otherwise log every pass. */
 static void map_error(struct placement *pl, const char *what, uint64_t key, int ret)
 {
@@ -303,15 +296,16 @@ static size_t apply_diff(struct placement *pl, struct sched *s, bool cgroup, con
 /* Mirror the rules and the last scan into the scheduler. */
 static void sync_maps(struct placement *pl)
 {
-	static struct an_topo bt;
 	struct installed *want, *next, cg[AN_MAX_PINS], cg_out[AN_MAX_PINS];
+	const struct topology *topo;
 	size_t nw = 0, ncg = 0, cap, n;
-	char err[256];
 
 	if (!pl || !*pl->env.sched)
 		return;
-	if (topology_to_bpf(pl->env.topo, &bt, err, sizeof(err)) < 0) {
-		log_warn("placement: %s", err);
+	topo = pl->env.topo;
+	/* Cannot happen while attached: the attach needed the same map. */
+	if (!topo->indexed) {
+		log_warn("placement: the topology has no node map; homes not installed");
 		return;
 	}
 	cap = pl->nr_pins + pl->nr_procs;
@@ -322,7 +316,7 @@ static void sync_maps(struct placement *pl)
 	}
 	for (size_t i = 0; i < pl->nr_pins; i++) {
 		const struct pin *p = &pl->pins[i];
-		uint32_t dense = dense_of(&bt, p->node);
+		uint32_t dense = topology_dense_node(topo, p->node);
 
 		if (!p->active || dense == AN_NO_NODE)
 			continue;
@@ -336,7 +330,7 @@ static void sync_maps(struct placement *pl)
 	for (size_t i = 0, npin = nw; i < pl->nr_procs && nw < AN_MAX_TGID_HOMES; i++) {
 		const struct gpu_proc *gp = &pl->procs[i];
 		struct installed key = { .key = (uint64_t)gp->pid };
-		uint32_t dense = dense_of(&bt, gp->node);
+		uint32_t dense = topology_dense_node(topo, gp->node);
 
 		if (dense == AN_NO_NODE || bsearch(&key, want, npin, sizeof(*want), cmp_installed))
 			continue;

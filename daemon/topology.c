@@ -610,9 +610,40 @@ int topology_read(const char *root, struct topology *t, char *err, size_t errlen
 	ret = topology_read_into(r, t);
 	free(r);
 	/* Half a topology must not pass for a machine. */
-	if (ret < 0)
+	if (ret < 0) {
 		memset(t, 0, sizeof(*t));
+		return ret;
+	}
+	/* A machine beyond the BPF view's caps still reads; attaching it fails, with the reason. */
+	topology_index(t, NULL, 0);
+	return 0;
+}
+
+int topology_index(struct topology *t, char *err, size_t errlen)
+{
+	/* Off the stack: the BPF view is tens of KiB. */
+	struct an_topo *bt = malloc(sizeof(*bt));
+	int ret;
+
+	t->indexed = false;
+	if (!bt) {
+		seterr(err, errlen, "topology_index: malloc: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	ret = topology_to_bpf(t, bt, err, errlen);
+	if (!ret) {
+		memcpy(t->dense_of_id, bt->node_of_id, sizeof(t->dense_of_id));
+		t->indexed = true;
+	}
+	free(bt);
 	return ret;
+}
+
+uint32_t topology_dense_node(const struct topology *t, int id)
+{
+	if (!t->indexed || id < 0 || id >= AN_MAX_NODE_ID)
+		return AN_NO_NODE;
+	return t->dense_of_id[id];
 }
 
 static int clamp(int v, int max)

@@ -45,6 +45,7 @@ void fixture_init(struct daemon *d, int nr_nodes, int cpus_per_node, bool memory
 			t->distance[i][j] = i == j ? 10 : 20 + i + j;
 	}
 	t->nr_cpus = cpu;
+	topology_index(t, NULL, 0);
 	tunables_defaults(&d->tun);
 	/* No loop: nothing here attaches, which is what starts placement's timer. */
 	d->placement = placement_new(&(struct placement_env){ .topo = &d->topo, .sched = &d->sched,

@@ -463,6 +463,7 @@ static void new_placement(void)
 static void build_topology(void)
 {
 	struct topology *t = &topo;
+	char err[256];
 
 	memset(t, 0, sizeof(*t));
 	t->nr_nodes = 2;
@@ -479,6 +480,8 @@ static void build_topology(void)
 			t->distance[n][m] = n == m ? 10 : 20;
 	}
 	t->nr_cpus = t->nr_online = 4;
+	if (topology_index(t, err, sizeof(err)))
+		check_bail("topology_index: %s", err);
 	sched_now = &fake_sched;
 	new_placement();
 }
