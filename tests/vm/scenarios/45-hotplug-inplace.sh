@@ -82,13 +82,14 @@ churn_share() {
 	echo "$((on * 100 / total)) $mism $asked $total"
 }
 
-# The daemon's view follows sysfs: after each step, with sysfs holding still.
+# The daemon's view follows sysfs: after each step, with sysfs holding still,
+# by its next tick.
 asked=0 mism=0
 for step in 1 2 3; do
 	for op in cpu_offline cpu_online; do
 		"$op" "$last"
 		a=$(nr_cpus_online)
-		st=$(status_online)
+		st=$(status_settles "$a")
 		asked=$((asked + 1))
 		[ "$st" = "$a" ] || mism=$((mism + 1))
 	done
