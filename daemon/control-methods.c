@@ -19,7 +19,7 @@
 
 #include "clock.h"
 #include "control-idl.h"
-#include "control-internal.h"
+#include "control-methods.h"
 #include "daemon.h"
 #include "exitinfo.h"
 #include "log.h"
