@@ -415,8 +415,7 @@ static void reload(struct daemon *d)
 	}
 	d->opt = opt;
 	apply_pins(d, &next);
-	log_info("reloaded %s: %d setting%s changed", next.found ? next.path : "built-in defaults", changes,
-		 changes == 1 ? "" : "s");
+	log_info("reloaded %s: %d setting%s changed", next.path, changes, changes == 1 ? "" : "s");
 	notify_status(d, "READY=1\n");
 }
 
