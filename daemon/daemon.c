@@ -36,6 +36,21 @@ void daemon_view(const struct daemon *d, struct daemon_view *out)
 	};
 }
 
+int daemon_stats(struct daemon *d, struct stats *out)
+{
+	return stats_read(&d->stats, d->sched, &d->topo, out);
+}
+
+void daemon_stats_tick(struct daemon *d)
+{
+	stats_tick(&d->stats, d->sched, &d->topo);
+}
+
+void daemon_stats_reset(struct daemon *d)
+{
+	stats_reset(&d->stats);
+}
+
 int daemon_set_tunable(struct daemon *d, const struct tunable *t, uint64_t v, char *err, size_t errlen)
 {
 	char old[32], new[32];

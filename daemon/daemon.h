@@ -44,10 +44,7 @@ struct daemon {
 	uint32_t errors;		/* error exits since start */
 	struct an_exit_info last_exit;	/* kind == 0: none yet */
 
-	/* Counters at the last stats tick; rates in last are relative to them. */
-	struct an_node_stats prev[AN_MAX_NODES];
-	uint64_t prev_ns;
-	struct stats last;		/* rates over the last tick interval */
+	struct stats_sampler stats;	/* rate baselines (stats.c) */
 
 	struct placement *placement;	/* GPU homes and pins (placement.c); NULL when out of memory */
 };
@@ -69,6 +66,13 @@ struct daemon_view {
 	struct placement *placement;		/* NULL when out of memory */
 };
 void daemon_view(const struct daemon *d, struct daemon_view *out);
+
+/* Current counters and rates (rates over the last sampling interval). */
+int daemon_stats(struct daemon *d, struct stats *out);
+/* Once a second (the daemon's stats timer): sample counters, compute rates. */
+void daemon_stats_tick(struct daemon *d);
+/* After a re-attach: counters restart at zero, so do rate baselines. */
+void daemon_stats_reset(struct daemon *d);
 
 /* Validate, store and apply live. Returns 0 or -errno with @err set; state unchanged on error. */
 int daemon_set_tunable(struct daemon *d, const struct tunable *t, uint64_t v, char *err, size_t errlen);

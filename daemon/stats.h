@@ -28,14 +28,23 @@ struct stats {
 	double total_rate[AN_NR_STATS];
 };
 
-struct daemon;
+struct sched;
+struct topology;
 
-/* Current counters and rates (rates over the last sampling interval). */
-int daemon_stats(struct daemon *d, struct stats *out);
-/* Once a second (the daemon's stats timer): sample counters, compute rates. */
-void daemon_stats_tick(struct daemon *d);
+/* Counters at the last tick; rates in last are relative to them. */
+struct stats_sampler {
+	struct an_node_stats prev[AN_MAX_NODES];
+	uint64_t prev_ns;		/* CLOCK_MONOTONIC; 0: no tick yet */
+	struct stats last;		/* rates over the last tick interval */
+};
+
+/* Once a second (the daemon's stats timer): sample @sched's counters, compute rates. */
+void stats_tick(struct stats_sampler *sm, const struct sched *sched, const struct topology *t);
 /* After a re-attach: counters restart at zero, so do rate baselines. */
-void daemon_stats_reset(struct daemon *d);
+void stats_reset(struct stats_sampler *sm);
+/* Current counters and the rates of the last tick, per node of @t with CPUs. Returns 0 or -errno. */
+int stats_read(const struct stats_sampler *sm, const struct sched *sched, const struct topology *t,
+	       struct stats *out);
 
 /* Short stable names ("direct", "steal_in", ...) used in JSON and tables. */
 const char *stats_name(enum an_stat i);
