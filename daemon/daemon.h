@@ -2,8 +2,9 @@
 /*
  * The daemon's state, owned by main.c. The control plane reads it through
  * daemon_view() and changes it through daemon_set_tunable(); the other
- * modules get narrow handles of their own (placement_env) rather than this
- * struct. One thread, one event loop: no locking anywhere.
+ * modules get narrow handles of their own (placement_env, what stats_tick()
+ * is handed) rather than this struct. One thread, one event loop: no
+ * locking anywhere.
  */
 #ifndef SCX_AI_NUMA_DAEMON_H
 #define SCX_AI_NUMA_DAEMON_H
