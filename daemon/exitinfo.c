@@ -4,7 +4,7 @@
  * exit kind and code, kept apart from the BPF plumbing so they are tested
  * on any host.
  */
-#include "sched.h"
+#include "exitinfo.h"
 
 enum exit_action exit_classify(int32_t kind, int64_t exit_code)
 {

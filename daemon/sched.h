@@ -73,14 +73,4 @@ int sched_clear_cgroup_home(struct sched *s, uint64_t cgroup_id);
 /* How many entries each map holds: zero lets the policy skip its lookups. */
 void sched_set_home_counts(struct sched *s, uint32_t nr_tgid, uint32_t nr_cgroup);
 
-/* What the daemon should do after an exit. */
-enum exit_action {
-	EXIT_ACT_RESTART,	/* the kernel asked for a re-attach (hotplug) */
-	EXIT_ACT_RETRY,		/* an error: retry with backoff, bounded */
-	EXIT_ACT_STOP,		/* unregistered on purpose (sysrq, done): stop */
-};
-enum exit_action exit_classify(int32_t kind, int64_t exit_code);
-/* "error", "unregistered by the kernel (sysrq)" ...; never NULL. */
-const char *exit_kind_str(int32_t kind);
-
 #endif

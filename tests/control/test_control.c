@@ -21,12 +21,13 @@
 
 #include "check.h"
 #include "control.h"
+#include "control-idl.h"
 #include "control-internal.h"
 #include "ctl.h"
+#include "exitinfo.h"
 #include "fixture.h"
 #include "log.h"
 #include "loop.h"
-#include "sched.h"
 #include "varlink.h"
 
 #define STATUS_REQ	"{\"method\":\"" VL_IFACE ".Status\"}"

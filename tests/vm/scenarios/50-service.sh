@@ -1,9 +1,10 @@
 #!/bin/sh
 # Service integration in a real sched_ext kernel: sd_notify (READY=1 only once
 # attached, STATUS=, watchdog pings, RELOADING=1/STOPPING=1), --check-config,
-# and SIGHUP applying a changed configuration file live while a bad file
-# leaves the running values alone. A FIFO as the configuration file is
-# refused at once, at start-up and on SIGHUP, and never blocks the daemon.
+# and SIGHUP applying a changed configuration file live while a bad file, or
+# a default file that has gone, leaves the running values alone. A FIFO as
+# the configuration file is refused at once, at start-up and on SIGHUP, and
+# never blocks the daemon.
 . /vm/lib.sh
 
 notify-listen /run/notify.sock 180 >/tmp/notify.out 2>&1 &
@@ -82,5 +83,24 @@ check still-enabled sched_is enabled
 stop_daemon
 check stopping-sent grep -q "STOPPING=1" /tmp/notify.out
 check_eq exit-0 "$DAEMON_RC" 0
+
+# The default configuration file (not named with -c) going away is no reason
+# to fall back to the built-in defaults: a reload keeps the running settings.
+defconf=$(scx_ai_numad --help | sed -n 's/.*configuration file (default \([^;]*\);.*/\1/p')
+info "default_config=$defconf"
+mkdir -p "$(dirname "$defconf")"
+printf 'slice_ns = 6ms\n' >"$defconf"
+chmod 644 "$defconf"
+start_daemon
+wait_for 90 sh -c "$SCXVM_CTL --json get slice_ns | jq -e '.tunable.value == 6000000'"
+check default-config-applied sh -c "$SCXVM_CTL --json get slice_ns | jq -e '.tunable.value == 6000000'"
+rm -f "$defconf"
+kill -HUP "$DAEMON_PID"
+wait_for 10 grep -q "$defconf: No such file or directory; the running configuration stays" "$SCXVM_DAEMON_LOG"
+check gone-default-reload-refused grep -q "$defconf: No such file or directory; the running configuration stays" \
+	"$SCXVM_DAEMON_LOG"
+check gone-default-keeps-values sh -c "$SCXVM_CTL --json get slice_ns | jq -e '.tunable.value == 6000000'"
+stop_daemon
+check_eq gone-default-exit-0 "$DAEMON_RC" 0
 kill "$lpid"
 sed 's/^/notify| /' /tmp/notify.out
