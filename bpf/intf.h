@@ -52,7 +52,6 @@ enum an_stat {
 	AN_STAT_STEAL_OUT,	/* work taken from this node's queue by another node */
 	AN_STAT_KICK,		/* idle CPU woken to serve a queue */
 	AN_STAT_HOME_MOVE,	/* a task's home node changed */
-	AN_STAT_WAKE_PREEMPT,	/* a CPU preempted for a latency-critical wakeup */
 	AN_STAT_RESCUE,		/* taken from a queue whose head starved, stealing on or off */
 	AN_STAT_SENT_HOME,	/* a task off home sent to an idle home CPU at its slice end */
 	AN_STAT_HANDOFF,	/* a wakeup queued behind its waker, which sleeps next */
@@ -84,12 +83,11 @@ struct an_tunables {
 	u64 slice_ns;		/* time slice given to every dispatch */
 	u64 home_move_ns;	/* run time away from home before home moves */
 	u64 steal_delay_ns;	/* ... or whose oldest task waited this long */
-	u64 lat_run_ns;		/* average burst below which a waking task preempts */
+	u64 lat_run_ns;		/* average burst below which a task is latency-critical */
 	u32 steal;		/* 0: strict locality, 1: idle CPUs steal work */
 	u32 steal_min_queued;	/* steal from queues at least this deep ... */
 	u32 remote_idle;	/* wake onto another node's idle CPU when steal is on */
 	u32 numa_pref;		/* honour the kernel's NUMA-balancing preferred node */
-	u32 wake_preempt;	/* latency-critical wakeups may preempt a home CPU */
 	u32 warm_pick;		/* a CPU prefers a queued task that last ran on it */
 	u32 pad;
 	u64 handoff_ns;		/* a waker sleeping this soon after a wake hands off; 0: never */

@@ -45,11 +45,10 @@
  * microseconds, then wait for the next batch) are latency-critical. What
  * makes their wakeups fast is the hand-off: a task woken by one that
  * habitually sleeps right after waking (the data loader handing over its
- * batch) runs on the waker's CPU as it sleeps, see handoff_cpu(). With
- * wake_preempt on, when their home node has no idle CPU they go to the
- * front of the queue and preempt a home CPU that runs a long-burst task;
- * that is off by default: measured, it did not shorten the launchers' wake
- * latency and cost pipeline throughput.
+ * batch) runs on the waker's CPU as it sleeps, see handoff_cpu().
+ * Preempting a busy home CPU for them was tried and removed: it never
+ * shortened the launchers' wake latency and cost hackbench 0.29x (see
+ * bench/README.md).
  *
  * A rescue timer is the last line of defence: every RESCUE_PERIOD_NS it
  * looks at the oldest task of each node queue, and one that waited
@@ -124,20 +123,6 @@ struct {
 /* Largest virtual time that started running: the queues' "now". */
 u64 vtime_now;
 
-/* What each CPU runs, for picking a CPU to preempt. */
-struct cpu_state {
-	u64 started_ns;
-	u32 lat_crit;
-	u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, AN_MAX_CPUS);
-	__type(key, u32);
-	__type(value, struct cpu_state);
-} cpu_states SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, AN_MAX_NODES);
@@ -167,7 +152,6 @@ struct task_ctx {
 	u64 burst_ns;		/* run time since it last woke */
 	u64 avg_burst_ns;	/* moving average of burst_ns at each sleep */
 	u64 woke_ns;		/* when it last woke a task, 0 once judged (hand-off) */
-	u32 urgent;		/* queued as a latency-critical wakeup */
 	u32 handoff_score;	/* recent wakes it followed by sleeping at once, see handoff_cpu() */
 	u32 handed_node;	/* home of a wakee handed to its CPU since it last stopped, AN_NO_NODE if none */
 	u32 nr_woke;		/* tasks it woke since it last stopped */
@@ -606,54 +590,6 @@ static bool kick_idle_in_node(struct task_struct *p, u32 node)
 	return true;
 }
 
-/*
- * Is @cpu of @node, allowed for @p, running a long-burst task that has had
- * at least lat_run_ns of its turn? The second half keeps wakeups from
- * preempting work that just got its CPU: where everything wakes and sleeps
- * in short bursts (hackbench) preempting on every wakeup is a storm of
- * context switches, measured at 0.3x the throughput of not preempting.
- */
-static bool preemptible(struct task_struct *p, s32 cpu, u32 node)
-{
-	struct cpu_state *cs;
-	u32 idx = (u32)cpu;
-	u64 started;
-
-	if (idx >= AN_MAX_CPUS || cpu_node(cpu) != node ||
-	    !bpf_cpumask_test_cpu(idx, p->cpus_ptr))
-		return false;
-	cs = bpf_map_lookup_elem(&cpu_states, &idx);
-	if (!cs || cs->lat_crit)
-		return false;
-	started = cs->started_ns;
-	return started && bpf_ktime_get_ns() - started >= READ_ONCE(tun.lat_run_ns);
-}
-
-/*
- * A latency-critical task was queued on @node with no idle CPU there:
- * preempt one of its CPUs running a long-burst task. The task's previous CPU
- * first (warm cache), then one other CPU of the node.
- */
-static void preempt_for(struct task_struct *p, u32 node, s32 prev)
-{
-	const struct cpumask *cpus;
-	s32 cpu = -1;
-
-	if (preemptible(p, prev, node)) {
-		cpu = prev;
-	} else {
-		bpf_rcu_read_lock();
-		cpus = node_cpus(node);
-		if (cpus)
-			cpu = bpf_cpumask_any_distribute(cpus);
-		bpf_rcu_read_unlock();
-		if (!preemptible(p, cpu, node))
-			return;
-	}
-	scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
-	stat_add(node, AN_STAT_WAKE_PREEMPT);
-}
-
 /* Can a CPU of @node run @p at all? */
 static bool node_serves(struct task_struct *p, u32 node)
 {
@@ -723,7 +659,6 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	u64 slice = READ_ONCE(tun.slice_ns), now_v, vtime;
 	struct task_ctx *tctx;
-	bool urgent = false;
 	u32 node, i, n;
 	s32 task_cpu;
 
@@ -758,24 +693,14 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 	vtime = tctx->vtime;
 	if (now_v > slice && vtime < now_v - slice)
 		vtime = now_v - slice;
-	if ((enq_flags & SCX_ENQ_WAKEUP) && READ_ONCE(tun.wake_preempt) && lat_critical(tctx)) {
-		urgent = true;
-		if (now_v > slice)
-			vtime = now_v - slice;
-	}
 	tctx->vtime = vtime;
 	tctx->enq_ns = bpf_ktime_get_ns();
-	tctx->urgent = urgent;
 
 	stat_add(node, AN_STAT_NODE_ENQ);
 	an_dsq_insert_vtime(p, AN_NODE_DSQ(node), slice, vtime, enq_flags);
 
 	if (kick_idle_in_node(p, node))
 		return;
-	if (urgent) {
-		preempt_for(p, node, task_cpu);
-		return;
-	}
 	/*
 	 * Home is busy. With stealing on, wake an idle CPU of the nearest node
 	 * that has one: it will find nothing local and steal, instead of
@@ -857,14 +782,8 @@ static bool take_own(u32 node, s32 cpu)
 	if (queued == 1 || !READ_ONCE(tun.warm_pick))
 		return an_dsq_move_to_local(dsq);
 	bpf_for_each(scx_dsq, p, dsq, 0) {
-		if (!seen) {
-			struct task_ctx *tctx = task_ctx(p);
-
-			/* A latency-critical wakeup at the head is what the CPU is for. */
-			if (tctx && tctx->urgent)
-				break;
+		if (!seen)
 			head = p->scx.dsq_vtime;
-		}
 		if (scx_bpf_task_cpu(p) == cpu && p->scx.dsq_vtime <= head + slice &&
 		    an_dsq_move(AN_DSQ_ITER, p, SCX_DSQ_LOCAL, 0))
 			return true;
@@ -938,7 +857,6 @@ void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
 void BPF_STRUCT_OPS(an_running, struct task_struct *p)
 {
 	struct task_ctx *tctx = task_ctx(p);
-	struct cpu_state *cs;
 	u32 cpu = bpf_get_smp_processor_id(), node;
 	u64 now = bpf_ktime_get_ns();
 
@@ -965,11 +883,6 @@ void BPF_STRUCT_OPS(an_running, struct task_struct *p)
 	/* Racy max: a lost update only delays the clock by one task's run. */
 	if (tctx->vtime > READ_ONCE(vtime_now))
 		WRITE_ONCE(vtime_now, tctx->vtime);
-	cs = bpf_map_lookup_elem(&cpu_states, &cpu);
-	if (cs) {
-		cs->started_ns = now;
-		cs->lat_crit = lat_critical(tctx);
-	}
 }
 
 /*

@@ -17,7 +17,6 @@ static const struct {
 	[AN_STAT_STEAL_OUT] = { "steal_out", "taken from this node's queue by another node" },
 	[AN_STAT_KICK] = { "kick", "idle CPU woken to serve a queue" },
 	[AN_STAT_HOME_MOVE] = { "home_move", "task home node changed to this node" },
-	[AN_STAT_WAKE_PREEMPT] = { "wake_preempt", "CPU preempted for a latency-critical wakeup" },
 	[AN_STAT_RESCUE] = { "rescue", "taken by this node from a queue whose oldest task starved" },
 	[AN_STAT_SENT_HOME] = { "sent_home", "tasks running away from home sent to an idle CPU of this, their home node" },
 	[AN_STAT_HANDOFF] = { "handoff", "wakeups run on the CPU of their waker, which slept next" },
