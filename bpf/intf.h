@@ -6,6 +6,12 @@
  * fixed-width types and fixed caps, and included by both sides: the BPF
  * program (through vmlinux.h types) and the daemon (through linux/types.h).
  * Changing a layout here changes both sides at once; nothing is declared twice.
+ * That is: the program's globals the daemon touches (struct an_setup,
+ * struct an_tunables, struct an_shared), the values of the maps it reads or
+ * fills (struct an_node_stats, struct an_home), the counters with their
+ * names, and the kernel's exit codes the daemon interprets. Maps and state
+ * private to the BPF side are declared there. The assertions at the end
+ * are compiled on both sides.
  */
 #ifndef SCX_AI_NUMA_INTF_H
 #define SCX_AI_NUMA_INTF_H
@@ -41,23 +47,32 @@ typedef __s64 s64;
  * index, so the hot path increments without atomics; the daemon sums CPUs.
  * The node is the one the event belongs to: for a steal, STEAL_IN counts on
  * the thief's node and STEAL_OUT on the victim queue's node.
+ *
+ * One list gives the enum (AN_STAT_<ID>) and the daemon's name and help
+ * text for each counter: X(ID, "name", "help"). Names are stable, they are
+ * the keys of the control interface's counters.
  */
+#define AN_STATS(X) \
+	X(DIRECT, "direct", "woken onto an idle CPU of the home node") \
+	X(DIRECT_REMOTE, "direct_remote", "woken onto an idle CPU of another node") \
+	X(NODE_ENQ, "node_enq", "queued on the node's dispatch queue") \
+	X(PINNED_ENQ, "pinned_enq", "single-CPU task queued on its CPU") \
+	X(NODE_DISPATCH, "node_dispatch", "taken from the node's own queue") \
+	X(STEAL_IN, "steal_in", "taken by this node from another node's queue") \
+	X(STEAL_OUT, "steal_out", "taken from this node's queue by another node") \
+	X(KICK, "kick", "idle CPU woken to serve a queue") \
+	X(HOME_MOVE, "home_move", "task home node changed to this node") \
+	X(RESCUE, "rescue", "taken by this node from a queue whose oldest task starved") \
+	X(SENT_HOME, "sent_home", "tasks running away from home sent to an idle CPU of this, their home node") \
+	X(HANDOFF, "handoff", "wakeups run on the CPU of their waker, which slept next") \
+	X(HANDOFF_MISS, "handoff_miss", "hand-offs whose waker kept running after all: the wakee waited for it")
+
+#define AN_STAT_ENUM_(id, name, help)	AN_STAT_##id,
 enum an_stat {
-	AN_STAT_DIRECT,		/* woken task placed on an idle CPU of its home node */
-	AN_STAT_DIRECT_REMOTE,	/* ... on an idle CPU of another node (stealing on) */
-	AN_STAT_NODE_ENQ,	/* queued on its home node's dispatch queue */
-	AN_STAT_PINNED_ENQ,	/* one-CPU / migration-disabled task queued on its CPU */
-	AN_STAT_NODE_DISPATCH,	/* a CPU took work from its own node's queue */
-	AN_STAT_STEAL_IN,	/* a CPU took work from another node's queue */
-	AN_STAT_STEAL_OUT,	/* work taken from this node's queue by another node */
-	AN_STAT_KICK,		/* idle CPU woken to serve a queue */
-	AN_STAT_HOME_MOVE,	/* a task's home node changed */
-	AN_STAT_RESCUE,		/* taken from a queue whose head starved, stealing on or off */
-	AN_STAT_SENT_HOME,	/* a task off home sent to an idle home CPU at its slice end */
-	AN_STAT_HANDOFF,	/* a wakeup queued behind its waker, which sleeps next */
-	AN_STAT_HANDOFF_MISS,	/* ... and the waker did not sleep at once after all */
+	AN_STATS(AN_STAT_ENUM_)
 	AN_NR_STATS,
 };
+#undef AN_STAT_ENUM_
 
 /*
  * Queue-wait histogram: time from insertion into a node queue to running,
