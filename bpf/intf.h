@@ -141,11 +141,15 @@ struct an_exit_info {
 	char dump[AN_EXIT_DUMP_LEN];	/* the kernel's debug dump (error exits) */
 };
 
-/* Exit code bits (enum scx_exit_code), repeated for userspace which has no vmlinux.h. */
+/*
+ * The kernel's exit codes the daemon interprets, for userspace, which has
+ * no vmlinux.h; the BPF side asserts each equals the kernel's enum.
+ * Exit code bits (enum scx_exit_code):
+ */
 #define AN_ECODE_RSN_HOTPLUG	(1ULL << 32)
 #define AN_ECODE_ACT_RESTART	(1ULL << 48)
 
-/* Exit kinds the daemon must tell apart (enum scx_exit_kind). */
+/* Exit kinds (enum scx_exit_kind). */
 #define AN_EXIT_NONE		0
 #define AN_EXIT_DONE		1
 #define AN_EXIT_UNREG		64
@@ -153,16 +157,19 @@ struct an_exit_info {
 #define AN_EXIT_UNREG_KERN	66
 #define AN_EXIT_SYSRQ		67
 #define AN_EXIT_ERROR		1024
+#define AN_EXIT_ERROR_BPF	1025
+#define AN_EXIT_ERROR_STALL	1026
 
 /*
  * Placement homes: a node chosen for a task from outside the scheduler. The
  * daemon fills two hash maps the policy consults before any home rule of its
- * own: tgid -> home (processes holding a GPU open get that GPU's node, and
- * processes an operator pinned) and cgroup id -> home (pinned cgroups, which
+ * own: tgid_homes, tgid -> home (processes holding a GPU open get that
+ * GPU's node, and processes an operator pinned), and cgroup_homes, cgroup
+ * id -> home (pinned cgroups, which
  * cover their descendants). A pin beats a GPU association, so a tgid entry
  * says where it came from.
  */
-#define AN_MAX_TGID_HOMES	8192	/* processes with a placement home */
+#define AN_MAX_TGID_HOMES	8192	/* processes with a placement home (map tgid_homes) */
 #define AN_MAX_PINS		256	/* operator rules: processes and cgroups */
 #define AN_CGROUP_MAX_DEPTH	16	/* cgroup levels searched for a pin, deepest first */
 
@@ -173,5 +180,49 @@ struct an_home {
 	u32 node;	/* dense node */
 	u32 src;	/* AN_HOME_GPU or AN_HOME_PIN */
 };
+
+/*
+ * The program's globals the daemon touches, one struct per section. The
+ * daemon reaches them through the skeleton as rodata->setup, data->tun and
+ * bss->shared.
+ *
+ * .rodata, "setup": written by the daemon between open and load; constant
+ * for the program, so the verifier prunes on it.
+ */
+struct an_setup {
+	struct an_topo topo;
+	u32 idle_per_node;	/* the kernel keeps an idle mask per node for us (6.15+) */
+	u32 pad;
+};
+
+/* .bss, "shared": live both ways while the scheduler runs. */
+struct an_shared {
+	/* Written by the daemon. */
+	u32 nr_tgid_homes;	/* entries in tgid_homes: 0 skips the lookup */
+	u32 nr_cgroup_homes;	/* entries in cgroup_homes: 0 skips the walk */
+	u32 inject_error;	/* fault-injection builds only: error at the next dispatch */
+	u32 pad;
+	/* Written by the scheduler. */
+	u32 node_queued[AN_MAX_NODES];	/* tasks per node queue, sampled by the rescue timer */
+	struct an_exit_info exit_info;	/* kind set last, see ops.exit */
+};
+
+/*
+ * Caps the code relies on, and layouts both compilers must lay out alike:
+ * with every size a multiple of 8 and u64 fields 8-aligned, x86-64 and BPF
+ * agree on them without hidden padding at the ends.
+ */
+_Static_assert(AN_MAX_NODES <= AN_MAX_NODE_ID, "every dense node has a kernel node id below the cap");
+_Static_assert(AN_MAX_NODES <= 32, "sets of nodes are u32 bit masks");
+_Static_assert(AN_MAX_PINS <= AN_MAX_TGID_HOMES, "pinned processes fit the tgid map beside GPU processes");
+_Static_assert(AN_NR_STATS > 0 && sizeof(struct an_node_stats) % 8 == 0, "counters are u64");
+_Static_assert(sizeof(struct an_tunables) % 8 == 0, "tunables: no tail padding");
+_Static_assert(__builtin_offsetof(struct an_tunables, handoff_ns) % 8 == 0, "tunables: u64 fields 8-aligned");
+_Static_assert(sizeof(struct an_topo) % 8 == 0, "topology: no tail padding");
+_Static_assert(sizeof(struct an_exit_info) % 8 == 0, "exit record: no tail padding");
+_Static_assert(sizeof(struct an_home) == 8, "placement home: two u32");
+_Static_assert(sizeof(struct an_setup) % 8 == 0, "setup: no tail padding");
+_Static_assert(__builtin_offsetof(struct an_shared, exit_info) % 8 == 0, "shared: exit record 8-aligned");
+_Static_assert(sizeof(struct an_shared) % 8 == 0, "shared: no tail padding");
 
 #endif /* SCX_AI_NUMA_INTF_H */

@@ -75,33 +75,35 @@
  */
 #include "helpers.bpf.h"
 #include "intf.h"
-#include "placement.bpf.h"
 
 char _license[] SEC("license") = "GPL";
 
-/* Filled by the daemon before load. */
-const volatile struct an_topo topo;
 /*
- * Set by the daemon before load when it asked the kernel for one idle mask
- * per node (SCX_OPS_BUILTIN_IDLE_PER_NODE, 6.15+); the global idle kfuncs
- * are then an error, see claim_idle().
+ * Shared with the daemon, see intf.h. setup.idle_per_node is set when the
+ * daemon asked the kernel for one idle mask per node
+ * (SCX_OPS_BUILTIN_IDLE_PER_NODE, 6.15+); the global idle kfuncs are then
+ * an error, see claim_idle().
  */
-const volatile u32 idle_per_node;
-
-/* Written by the daemon before load and at any time after; see struct an_tunables. */
+const volatile struct an_setup setup;
 struct an_tunables tun SEC(".data");
+struct an_shared shared;
 
-/* Read by the daemon. */
-struct an_exit_info exit_info;
-u32 node_queued[AN_MAX_NODES];	/* kept by the rescue timer */
+/* Reads shared.nr_*_homes. */
+#include "placement.bpf.h"
+
+/* The kernel's exit codes the daemon interprets by the numbers in intf.h. */
+_Static_assert(AN_ECODE_RSN_HOTPLUG == SCX_ECODE_RSN_HOTPLUG, "exit code bits");
+_Static_assert(AN_ECODE_ACT_RESTART == SCX_ECODE_ACT_RESTART, "exit code bits");
+_Static_assert(AN_EXIT_NONE == SCX_EXIT_NONE && AN_EXIT_DONE == SCX_EXIT_DONE, "exit kinds");
+_Static_assert(AN_EXIT_UNREG == SCX_EXIT_UNREG && AN_EXIT_UNREG_BPF == SCX_EXIT_UNREG_BPF &&
+	       AN_EXIT_UNREG_KERN == SCX_EXIT_UNREG_KERN && AN_EXIT_SYSRQ == SCX_EXIT_SYSRQ, "exit kinds");
+_Static_assert(AN_EXIT_ERROR == SCX_EXIT_ERROR && AN_EXIT_ERROR_BPF == SCX_EXIT_ERROR_BPF &&
+	       AN_EXIT_ERROR_STALL == SCX_EXIT_ERROR_STALL, "exit kinds");
 
 /* Online CPUs per dense node, kept by the hotplug callbacks. */
 u32 node_online[AN_MAX_NODES];
 /* Nodes with no CPU online (bit per dense node): dispatch skips orphan checks while 0. */
 u32 nodes_down;
-
-/* Debug builds of the daemon set this to exercise the error path. */
-u32 debug_inject_error;
 
 /* Nodes whose queue has a starving head, set by the rescue timer. */
 u32 rescue_nodes;
@@ -200,7 +202,7 @@ static __always_inline u32 cpu_node(s32 cpu)
 	barrier_var(idx);
 	if (idx >= AN_MAX_CPUS)
 		return 0;
-	n = topo.cpu_node[idx];
+	n = setup.topo.cpu_node[idx];
 	return n < AN_MAX_NODES ? n : 0;
 }
 
@@ -219,7 +221,7 @@ static __always_inline u32 nth_nearest(u32 node, u32 i)
 	barrier_var(i);
 	if (node >= AN_MAX_NODES || i >= AN_MAX_NODES)
 		return AN_NO_NODE;
-	return topo.node_order[node][i];
+	return setup.topo.node_order[node][i];
 }
 
 static __always_inline u32 dense_of_id(s32 nid)
@@ -229,12 +231,12 @@ static __always_inline u32 dense_of_id(s32 nid)
 	barrier_var(idx);
 	if (idx >= AN_MAX_NODE_ID)
 		return AN_NO_NODE;
-	return topo.node_of_id[idx];
+	return setup.topo.node_of_id[idx];
 }
 
 static __always_inline u32 nr_nodes(void)
 {
-	u32 n = topo.nr_nodes;
+	u32 n = setup.topo.nr_nodes;
 
 	return n <= AN_MAX_NODES ? n : AN_MAX_NODES;
 }
@@ -242,7 +244,7 @@ static __always_inline u32 nr_nodes(void)
 /* Allowed on every CPU: no mask test needed (most tasks, on every hot path). */
 static __always_inline bool any_cpu(const struct task_struct *p)
 {
-	return p->nr_cpus_allowed >= topo.nr_cpus;
+	return p->nr_cpus_allowed >= setup.topo.nr_cpus;
 }
 
 /*
@@ -332,7 +334,7 @@ static __always_inline s32 kernel_node(u32 node)
 	barrier_var(node);
 	if (node >= AN_MAX_NODES)
 		return 0;
-	return (s32)topo.node_id[node];
+	return (s32)setup.topo.node_id[node];
 }
 
 /*
@@ -355,7 +357,7 @@ static s32 claim_idle(struct task_struct *p, u32 node, bool exact)
 
 	if (node >= nr_nodes() || !node_nr_online(node))
 		return -1;
-	if (idle_per_node && p && bpf_ksym_exists(scx_bpf_pick_idle_cpu_node)) {
+	if (setup.idle_per_node && p && bpf_ksym_exists(scx_bpf_pick_idle_cpu_node)) {
 		cpu = scx_bpf_pick_idle_cpu_node(p->cpus_ptr, kernel_node(node), SCX_PICK_IDLE_IN_NODE);
 		return cpu >= 0 ? cpu : -1;
 	}
@@ -363,7 +365,7 @@ static s32 claim_idle(struct task_struct *p, u32 node, bool exact)
 	cpus = node_cpus(node);
 	if (!cpus)
 		goto out;
-	if (idle_per_node && bpf_ksym_exists(scx_bpf_pick_idle_cpu_node))
+	if (setup.idle_per_node && bpf_ksym_exists(scx_bpf_pick_idle_cpu_node))
 		cpu = scx_bpf_pick_idle_cpu_node(cpus, kernel_node(node), SCX_PICK_IDLE_IN_NODE);
 	else if (!p || any_cpu(p) ||
 		 (exact ? bpf_cpumask_subset(cpus, p->cpus_ptr) : bpf_cpumask_intersects(cpus, p->cpus_ptr)))
@@ -829,7 +831,7 @@ void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
 	u32 node = cpu_node(cpu), i, n, victim;
 	u64 now;
 
-	if (unlikely(READ_ONCE(debug_inject_error))) {
+	if (unlikely(READ_ONCE(shared.inject_error))) {
 		an_error("debug: error injected by the daemon on cpu %d", cpu);
 		return;
 	}
@@ -939,7 +941,7 @@ static __always_inline bool cpu_unknown(s32 cpu)
 	u32 idx = (u32)cpu;
 
 	barrier_var(idx);
-	return idx >= AN_MAX_CPUS || idx >= topo.nr_cpus || !topo.cpu_known[idx];
+	return idx >= AN_MAX_CPUS || idx >= setup.topo.nr_cpus || !setup.topo.cpu_known[idx];
 }
 
 /* Exit with the code the kernel uses when it ejects a scheduler for hotplug. */
@@ -1060,7 +1062,7 @@ static int rescue_fn(void *map, int *key, struct bpf_timer *timer)
 		s32 queued = scx_bpf_dsq_nr_queued(AN_NODE_DSQ(node));
 
 		/* For the daemon's stats: fresh enough at the timer's period. */
-		node_queued[node] = queued > 0 ? queued : 0;
+		shared.node_queued[node] = queued > 0 ? queued : 0;
 		if (queued <= 0)
 			continue;
 		if (head_wait_ns(node, now) < RESCUE_WAIT_NS)
@@ -1103,9 +1105,9 @@ static s32 build_node_mask(u32 node)
 	if (!mask)
 		return -ENOMEM;
 	for (cpu = 0; cpu < AN_MAX_CPUS; cpu++) {
-		if (cpu >= topo.nr_cpus)
+		if (cpu >= setup.topo.nr_cpus)
 			break;
-		if (topo.cpu_node[cpu] == node)
+		if (setup.topo.cpu_node[cpu] == node)
 			bpf_cpumask_set_cpu(cpu, mask);
 	}
 	old = bpf_kptr_xchg(&nm->mask, mask);
@@ -1126,18 +1128,18 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(an_init)
 	for (node = 0; node < AN_MAX_NODES; node++) {
 		if (node >= n)
 			break;
-		node_online[node] = topo.node_nr_online[node];
+		node_online[node] = setup.topo.node_nr_online[node];
 		if (!node_online[node])
 			nodes_down |= 1U << node;
 		/* Allocate the queue on its own node: its CPUs are the ones touching it. */
-		ret = scx_bpf_create_dsq(AN_NODE_DSQ(node), topo.node_id[node]);
+		ret = scx_bpf_create_dsq(AN_NODE_DSQ(node), setup.topo.node_id[node]);
 		if (ret) {
-			an_error("creating the queue of node %u failed: %d", topo.node_id[node], ret);
+			an_error("creating the queue of node %u failed: %d", setup.topo.node_id[node], ret);
 			return ret;
 		}
 		ret = build_node_mask(node);
 		if (ret) {
-			an_error("building the CPU mask of node %u failed: %d", topo.node_id[node], ret);
+			an_error("building the CPU mask of node %u failed: %d", setup.topo.node_id[node], ret);
 			return ret;
 		}
 	}
@@ -1159,14 +1161,14 @@ void BPF_STRUCT_OPS(an_exit, struct scx_exit_info *ei)
 	rt = bpf_map_lookup_elem(&rescue_timers, &key);
 	if (rt)
 		bpf_timer_cancel(&rt->timer);
-	bpf_probe_read_kernel_str(exit_info.reason, sizeof(exit_info.reason), ei->reason);
-	bpf_probe_read_kernel_str(exit_info.msg, sizeof(exit_info.msg), ei->msg);
+	bpf_probe_read_kernel_str(shared.exit_info.reason, sizeof(shared.exit_info.reason), ei->reason);
+	bpf_probe_read_kernel_str(shared.exit_info.msg, sizeof(shared.exit_info.msg), ei->msg);
 	if (ei->dump)
-		bpf_probe_read_kernel_str(exit_info.dump, sizeof(exit_info.dump), ei->dump);
-	exit_info.exit_code = ei->exit_code;
+		bpf_probe_read_kernel_str(shared.exit_info.dump, sizeof(shared.exit_info.dump), ei->dump);
+	shared.exit_info.exit_code = ei->exit_code;
 	/* kind last: the daemon treats a non-zero kind as "record complete". */
 	asm volatile("" ::: "memory");
-	WRITE_ONCE(exit_info.kind, ei->kind);
+	WRITE_ONCE(shared.exit_info.kind, ei->kind);
 }
 
 SEC(".struct_ops.link")
