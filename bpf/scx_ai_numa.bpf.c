@@ -831,10 +831,13 @@ void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
 	u32 node = cpu_node(cpu), i, n, victim;
 	u64 now;
 
+#ifdef AN_FAULT_INJECTION
+	/* Test builds only: the error path on request, see 90-faults.sh. */
 	if (unlikely(READ_ONCE(shared.inject_error))) {
 		an_error("debug: error injected by the daemon on cpu %d", cpu);
 		return;
 	}
+#endif
 	if (serve_orphans(node))
 		return;
 	if (take_own(node, cpu)) {

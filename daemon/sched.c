@@ -15,7 +15,11 @@
 #include "log.h"
 #include "sched.h"
 #include "tunables.h"
+#ifdef AN_FAULT_INJECTION
+#include "scx_ai_numa-faults.skel.h"
+#else
 #include "scx_ai_numa.skel.h"
+#endif
 
 struct sched {
 	struct scx_ai_numa *skel;
@@ -211,7 +215,13 @@ int sched_attach(const struct an_topo *topo, const struct an_tunables *tun, cons
 	memcpy((void *)&s->skel->rodata->setup.topo, topo, sizeof(*topo));
 	s->skel->data->tun = *tun;
 	s->skel->struct_ops.ai_numa_ops->hotplug_seq = o->hotplug_seq;
-	s->skel->bss->shared.inject_error = o->inject_error;
+#ifdef AN_FAULT_INJECTION
+	/* The test daemon only (meson -Dfault_injection): fail on request. */
+	if (getenv("SCX_AI_NUMA_DEBUG_INJECT_ERROR")) {
+		log_warn("sched_attach: SCX_AI_NUMA_DEBUG_INJECT_ERROR set: the scheduler will raise an error");
+		s->skel->bss->shared.inject_error = 1;
+	}
+#endif
 	if (o->hotplug_restart) {
 		/* Without the callbacks the kernel handles hotplug by ejecting us. */
 		s->skel->struct_ops.ai_numa_ops->cpu_online = NULL;
