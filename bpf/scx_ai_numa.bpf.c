@@ -241,6 +241,15 @@ static __always_inline u32 nr_nodes(void)
 	return n <= AN_MAX_NODES ? n : AN_MAX_NODES;
 }
 
+/*
+ * Visit the dense nodes by SLIT distance from @from, beginning with the
+ * @start-th nearest: 0 begins with @from itself, 1 with the nearest other
+ * node. @node receives each node, @i (the caller's u32) its place.
+ */
+#define for_each_nearest(i, node, from, start)					\
+	for ((i) = (start); (i) < AN_MAX_NODES && (i) < nr_nodes(); (i)++)	\
+		if (((node) = nth_nearest((from), (i))) < nr_nodes())
+
 /* Allowed on every CPU: no mask test needed (most tasks, on every hot path). */
 static __always_inline bool any_cpu(const struct task_struct *p)
 {
@@ -287,45 +296,57 @@ static __always_inline bool migration_disabled(const struct task_struct *p)
 }
 
 /*
- * The task's home node; before the task has first run (home not decided,
- * see an_running()) the node of @cpu, without deciding it.
+ * Make @node the task's home. Replacing a decided home is a move, counted
+ * on the new home; the time the task spent away from the old one no longer
+ * matters.
  */
-static u32 task_home(struct task_struct *p, struct task_ctx *tctx, s32 cpu)
+static __always_inline void set_home(struct task_ctx *tctx, u32 node)
 {
-	u32 home = tctx->home;
+	if (tctx->home == node)
+		return;
+	if (tctx->home != AN_NO_NODE)
+		stat_add(node, AN_STAT_HOME_MOVE);
+	tctx->home = node;
+	tctx->away_ns = 0;
+}
 
-	/*
-	 * A node user space chose (the node of the process's GPUs, or a pin)
-	 * beats every rule of ours; a task whose affinity already picks its
-	 * CPUs is left to the affinity.
-	 */
+/*
+ * The task's home node; before the task has first run (home not decided,
+ * see an_running()) the node of @cpu.
+ */
+static __always_inline u32 home_of(const struct task_ctx *tctx, s32 cpu)
+{
+	return tctx->home < nr_nodes() ? tctx->home : cpu_node(cpu);
+}
+
+/*
+ * Apply the homes chosen outside our own rules, which beat them, and return
+ * home_of() after that. A node user space chose (the node of the process's
+ * GPUs, or a pin) comes first, unless the task's affinity already picks its
+ * CPUs; then the kernel's NUMA-balancing preferred node. Before the task
+ * has first run, home stays undecided unless one of them decides it.
+ */
+static u32 update_home(struct task_struct *p, struct task_ctx *tctx, s32 cpu)
+{
+	u32 node;
+
 	if (any_cpu(p)) {
-		u32 ph = placement_home(p);
-
-		if (ph < nr_nodes()) {
-			if (ph != home) {
-				if (home != AN_NO_NODE)
-					stat_add(ph, AN_STAT_HOME_MOVE);
-				tctx->home = ph;
-			}
+		node = placement_home(p);
+		if (node < nr_nodes()) {
+			set_home(tctx, node);
+			/* Running elsewhere never earns a move away from user space's choice. */
 			tctx->away_ns = 0;
-			return ph;
+			return node;
 		}
 	}
 	if (READ_ONCE(tun.numa_pref) && bpf_core_field_exists(p->numa_preferred_nid)) {
-		u32 pref = dense_of_id(p->numa_preferred_nid);
-
-		if (pref < nr_nodes() && pref != home) {
-			if (home != AN_NO_NODE)
-				stat_add(pref, AN_STAT_HOME_MOVE);
-			tctx->home = pref;
-			tctx->away_ns = 0;
-			return pref;
+		node = dense_of_id(p->numa_preferred_nid);
+		if (node < nr_nodes()) {
+			set_home(tctx, node);
+			return node;
 		}
 	}
-	if (home >= nr_nodes())
-		return cpu_node(cpu);
-	return home;
+	return home_of(tctx, cpu);
 }
 
 /* The kernel's id of dense node @node (bounded for the verifier). */
@@ -461,28 +482,43 @@ static __always_inline void handoff_miss(struct task_ctx *wctx)
 			      wctx->handoff_score - HANDOFF_MISS_COST : 0;
 }
 
-/* The waker's CPU if @p should run there after the waker sleeps, else -1. */
-static s32 handoff_cpu(struct task_struct *p, struct task_ctx *tctx, u32 home, u64 wake_flags)
+/*
+ * The context of the task waking @p, NULL if the wake is not one to learn
+ * from: not a task's wake-up call, from an interrupt, or from an unknown
+ * context for a wakee that is not latency-critical.
+ */
+static struct task_ctx *waker_ctx(struct task_struct *p, struct task_ctx *tctx, u64 wake_flags)
 {
 	struct task_struct *waker;
-	struct task_ctx *wctx;
 	int by_task;
-	s32 cpu;
 
 	if (!(wake_flags & SCX_WAKE_TTWU))
-		return -1;
+		return NULL;
 	by_task = woken_by_task();
 	if (!by_task || (by_task < 0 && !lat_critical(tctx)))
-		return -1;
+		return NULL;
 	waker = bpf_get_current_task_btf();
 	if (waker == p)
-		return -1;
-	wctx = bpf_task_storage_get(&task_ctxs, waker, 0, 0);
-	if (!wctx)
-		return -1;
+		return NULL;
+	return bpf_task_storage_get(&task_ctxs, waker, 0, 0);
+}
+
+/* The waker made a wake: handoff_judge() sees at its stop how soon it slept. */
+static __always_inline void note_wake(struct task_ctx *wctx)
+{
 	if (wctx->nr_woke <= HANDOFF_MAX_WAKES)
 		wctx->nr_woke++;
 	wctx->woke_ns = bpf_ktime_get_ns();
+}
+
+/*
+ * The waker's CPU (this one) if its wakee, whose home is @home, should run
+ * there after the waker sleeps, else -1.
+ */
+static s32 handoff_cpu(const struct task_ctx *wctx, u32 home)
+{
+	s32 cpu;
+
 	if (!READ_ONCE(tun.handoff_ns))
 		return -1;
 	if (wctx->handoff_score < HANDOFF_SCORE_MIN || wctx->nr_woke > HANDOFF_MAX_WAKES)
@@ -491,7 +527,6 @@ static s32 handoff_cpu(struct task_struct *p, struct task_ctx *tctx, u32 home, u
 	/* Only at home, and never more than two deep. */
 	if (cpu_node(cpu) != home || scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL) > 1)
 		return -1;
-	wctx->handed_node = home;
 	return cpu;
 }
 
@@ -518,16 +553,16 @@ static __always_inline void handoff_judge(struct task_ctx *tctx, bool runnable, 
 
 s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
-	struct task_ctx *tctx;
+	struct task_ctx *tctx, *wctx;
 	bool is_idle = false, first;
-	u32 home, i, n, node;
+	u32 home, i, node;
 	s32 cpu;
 
 	tctx = task_ctx(p);
 	if (!tctx)
 		return prev_cpu;
 	first = tctx->home == AN_NO_NODE;
-	home = task_home(p, tctx, prev_cpu);
+	home = update_home(p, tctx, prev_cpu);
 
 	/*
 	 * A task that may not use all CPUs: let the kernel's default idle
@@ -542,11 +577,17 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 		return cpu;
 	}
 
-	cpu = handoff_cpu(p, tctx, home, wake_flags);
-	if (cpu >= 0) {
-		/* A latency-critical one first: see "misattributed" above handoff_cpu(). */
-		direct_dispatch(p, home, AN_STAT_HANDOFF, lat_critical(tctx) ? SCX_ENQ_HEAD : 0);
-		return cpu;
+	wctx = waker_ctx(p, tctx, wake_flags);
+	if (wctx) {
+		note_wake(wctx);
+		cpu = handoff_cpu(wctx, home);
+		if (cpu >= 0) {
+			/* For handoff_judge(): a miss strands this wakee. */
+			wctx->handed_node = home;
+			/* A latency-critical one first: see "Misattributed wakes" above HANDOFF_SCORE_MAX. */
+			direct_dispatch(p, home, AN_STAT_HANDOFF, lat_critical(tctx) ? SCX_ENQ_HEAD : 0);
+			return cpu;
+		}
 	}
 
 	/* The previous CPU keeps the cache warm: prefer it when it is home and idle. */
@@ -567,9 +608,7 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 	 */
 	if (!first && (!READ_ONCE(tun.steal) || !READ_ONCE(tun.remote_idle)))
 		return prev_cpu;
-	n = nr_nodes();
-	for (i = 1; i < AN_MAX_NODES && i < n; i++) {
-		node = nth_nearest(home, i);
+	for_each_nearest(i, node, home, 1) {
 		cpu = pick_idle_in_node(p, node);
 		if (cpu < 0)
 			continue;
@@ -618,10 +657,9 @@ static bool node_serves(struct task_struct *p, u32 node)
  */
 static u32 serving_node(struct task_struct *p, u32 home, s32 task_cpu)
 {
-	u32 i, n = nr_nodes(), node;
+	u32 i, node;
 
-	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
-		node = nth_nearest(home, i);
+	for_each_nearest(i, node, home, 0) {
 		if (node_serves(p, node))
 			return node;
 	}
@@ -643,7 +681,7 @@ static void enqueue_last(struct task_struct *p, struct task_ctx *tctx, s32 task_
 	s32 cpu;
 
 	if (tctx) {
-		home = task_home(p, tctx, task_cpu);
+		home = update_home(p, tctx, task_cpu);
 		if (home != cpu_node(task_cpu)) {
 			cpu = pick_idle_in_node(p, home);
 			if (cpu >= 0) {
@@ -661,7 +699,7 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	u64 slice = READ_ONCE(tun.slice_ns), now_v, vtime;
 	struct task_ctx *tctx;
-	u32 node, i, n;
+	u32 node, i, victim;
 	s32 task_cpu;
 
 	task_cpu = scx_bpf_task_cpu(p);
@@ -688,7 +726,7 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 		kick_idle_in_node(p, node);
 		return;
 	}
-	node = serving_node(p, task_home(p, tctx, task_cpu), task_cpu);
+	node = serving_node(p, update_home(p, tctx, task_cpu), task_cpu);
 
 	/* Sleeping earns at most one slice of credit. */
 	now_v = READ_ONCE(vtime_now);
@@ -711,9 +749,8 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 	if (!READ_ONCE(tun.steal) ||
 	    scx_bpf_dsq_nr_queued(AN_NODE_DSQ(node)) < (s32)READ_ONCE(tun.steal_min_queued))
 		return;
-	n = nr_nodes();
-	for (i = 1; i < AN_MAX_NODES && i < n; i++) {
-		if (kick_idle_in_node(p, nth_nearest(node, i)))
+	for_each_nearest(i, victim, node, 1) {
+		if (kick_idle_in_node(p, victim))
 			return;
 	}
 }
@@ -803,16 +840,13 @@ static bool take_own(u32 node, s32 cpu)
  */
 static bool serve_orphans(u32 node)
 {
-	u32 i, n = nr_nodes(), victim, rescue = READ_ONCE(rescue_nodes);
+	u32 i, victim, rescue = READ_ONCE(rescue_nodes);
 
 	/* The common case, every dispatch: nothing orphaned. */
 	if (!rescue && !READ_ONCE(nodes_down))
 		return false;
-	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
-		victim = nth_nearest(node, i);
-		if (victim >= AN_MAX_NODES)
-			continue;
-		if (victim < 32 && (rescue & (1U << victim))) {
+	for_each_nearest(i, victim, node, 0) {
+		if (rescue & (1U << victim)) {
 			if (an_dsq_move_to_local(AN_NODE_DSQ(victim))) {
 				__sync_fetch_and_and(&rescue_nodes, ~(1U << victim));
 				stat_add(node, AN_STAT_RESCUE);
@@ -828,7 +862,7 @@ static bool serve_orphans(u32 node)
 
 void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
 {
-	u32 node = cpu_node(cpu), i, n, victim;
+	u32 node = cpu_node(cpu), i, victim;
 	u64 now;
 
 #ifdef AN_FAULT_INJECTION
@@ -848,11 +882,8 @@ void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
 		return;
 
 	now = bpf_ktime_get_ns();
-	n = nr_nodes();
-	for (i = 1; i < AN_MAX_NODES && i < n; i++) {
-		victim = nth_nearest(node, i);
-		if (victim >= AN_MAX_NODES || !node_nr_online(victim) ||
-		    !worth_stealing(victim, now))
+	for_each_nearest(i, victim, node, 1) {
+		if (!node_nr_online(victim) || !worth_stealing(victim, now))
 			continue;
 		if (steal_from(node, victim))
 			return;
@@ -874,13 +905,8 @@ void BPF_STRUCT_OPS(an_running, struct task_struct *p)
 	 * it at once: memory touched while pinned is local to where it is pinned.
 	 */
 	node = cpu_node(cpu);
-	if (tctx->home >= nr_nodes()) {
-		tctx->home = node;
-	} else if (tctx->home != node && !node_serves(p, tctx->home)) {
-		tctx->home = node;
-		tctx->away_ns = 0;
-		stat_add(node, AN_STAT_HOME_MOVE);
-	}
+	if (tctx->home >= nr_nodes() || (tctx->home != node && !node_serves(p, tctx->home)))
+		set_home(tctx, node);
 	if (tctx->enq_ns) {
 		wait_add(node, now - tctx->enq_ns);
 		tctx->enq_ns = 0;
@@ -931,11 +957,8 @@ void BPF_STRUCT_OPS(an_stopping, struct task_struct *p, bool runnable)
 		tctx->away_ns = 0;
 	}
 	tctx->away_ns += ran;
-	if (tctx->away_ns >= READ_ONCE(tun.home_move_ns)) {
-		tctx->home = node;
-		tctx->away_ns = 0;
-		stat_add(node, AN_STAT_HOME_MOVE);
-	}
+	if (tctx->away_ns >= READ_ONCE(tun.home_move_ns))
+		set_home(tctx, node);
 }
 
 /* A CPU the daemon's topology does not place in a node: reload needed. */
@@ -959,11 +982,11 @@ static void hotplug_restart(s32 cpu)
 /* Wake some idle CPU, nearest to @node first; true if one was found. */
 static bool kick_any_idle(u32 node)
 {
-	u32 i, n = nr_nodes();
+	u32 i, near;
 	s32 cpu;
 
-	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
-		cpu = claim_idle(NULL, nth_nearest(node, i), false);
+	for_each_nearest(i, near, node, 0) {
+		cpu = claim_idle(NULL, near, false);
 		if (cpu >= 0) {
 			scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 			return true;
@@ -1033,12 +1056,8 @@ void BPF_STRUCT_OPS(an_set_cpumask, struct task_struct *p, const struct cpumask 
 		one = true;
 	}
 	bpf_rcu_read_unlock();
-	if (one && first != tctx->home) {
-		if (tctx->home != AN_NO_NODE)
-			stat_add(first, AN_STAT_HOME_MOVE);
-		tctx->home = first;
-		tctx->away_ns = 0;
-	}
+	if (one)
+		set_home(tctx, first);
 }
 
 s32 BPF_STRUCT_OPS(an_init_task, struct task_struct *p, struct scx_init_task_args *args)
