@@ -165,9 +165,8 @@ struct an_exit_info {
  * daemon fills two hash maps the policy consults before any home rule of its
  * own: tgid_homes, tgid -> home (processes holding a GPU open get that
  * GPU's node, and processes an operator pinned), and cgroup_homes, cgroup
- * id -> home (pinned cgroups, which
- * cover their descendants). A pin beats a GPU association, so a tgid entry
- * says where it came from.
+ * id -> home (pinned cgroups, which cover their descendants). A pin beats a
+ * GPU association, so a tgid entry says where it came from.
  */
 #define AN_MAX_TGID_HOMES	8192	/* processes with a placement home (map tgid_homes) */
 #define AN_MAX_PINS		256	/* operator rules: processes and cgroups */
