@@ -32,9 +32,9 @@ const char *exit_kind_str(int32_t kind)
 	case AN_EXIT_UNREG_KERN: return "unregistered by the kernel";
 	case AN_EXIT_SYSRQ: return "disabled by sysrq-S";
 	}
-	if (kind == AN_EXIT_ERROR + 2)
+	if (kind == AN_EXIT_ERROR_STALL)
 		return "runnable task stall (watchdog)";
-	if (kind == AN_EXIT_ERROR + 1)
+	if (kind == AN_EXIT_ERROR_BPF)
 		return "error raised by the BPF program";
 	if (kind >= AN_EXIT_ERROR)
 		return "error detected by the kernel";

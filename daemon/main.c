@@ -114,7 +114,6 @@ static int attach(struct daemon *d, int fail_level)
 		.hotplug_seq = sched_hotplug_seq(d->opt.sysfs_root),
 		.hotplug_restart = d->opt.hotplug_restart,
 		.global_idle = d->opt.global_idle,
-		.inject_error = getenv("SCX_AI_NUMA_DEBUG_INJECT_ERROR") != NULL,
 	};
 	struct topology topo;
 	char err[1536];

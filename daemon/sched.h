@@ -25,7 +25,6 @@ int sched_preflight(const char *sysfs_root, char *err, size_t errlen);
 struct sched_opts {
 	uint64_t hotplug_seq;	/* read before the topology: see sched_hotplug_seq() */
 	bool hotplug_restart;	/* no in-place hotplug: the kernel ejects us on every event */
-	bool inject_error;	/* debugging: raise a scheduler error at once */
 	bool global_idle;	/* the global idle mask even where the kernel keeps one per node */
 };
 

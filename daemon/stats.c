@@ -6,24 +6,14 @@
 #include "stats.h"
 #include "topology.h"
 
+#define STAT_DESC_(id, name, help)	[AN_STAT_##id] = { name, help },
 static const struct {
 	const char *name, *help;
-} stat_desc[AN_NR_STATS] = {
-	[AN_STAT_DIRECT] = { "direct", "woken onto an idle CPU of the home node" },
-	[AN_STAT_DIRECT_REMOTE] = { "direct_remote", "woken onto an idle CPU of another node" },
-	[AN_STAT_NODE_ENQ] = { "node_enq", "queued on the node's dispatch queue" },
-	[AN_STAT_PINNED_ENQ] = { "pinned_enq", "single-CPU task queued on its CPU" },
-	[AN_STAT_NODE_DISPATCH] = { "node_dispatch", "taken from the node's own queue" },
-	[AN_STAT_STEAL_IN] = { "steal_in", "taken by this node from another node's queue" },
-	[AN_STAT_STEAL_OUT] = { "steal_out", "taken from this node's queue by another node" },
-	[AN_STAT_KICK] = { "kick", "idle CPU woken to serve a queue" },
-	[AN_STAT_HOME_MOVE] = { "home_move", "task home node changed to this node" },
-	[AN_STAT_WAKE_PREEMPT] = { "wake_preempt", "CPU preempted for a latency-critical wakeup" },
-	[AN_STAT_RESCUE] = { "rescue", "taken by this node from a queue whose oldest task starved" },
-	[AN_STAT_SENT_HOME] = { "sent_home", "tasks running away from home sent to an idle CPU of this, their home node" },
-	[AN_STAT_HANDOFF] = { "handoff", "wakeups run on the CPU of their waker, which slept next" },
-	[AN_STAT_HANDOFF_MISS] = { "handoff_miss", "hand-offs whose waker kept running after all: the wakee waited for it" },
+} stat_desc[] = {
+	AN_STATS(STAT_DESC_)
 };
+#undef STAT_DESC_
+_Static_assert(sizeof(stat_desc) / sizeof(stat_desc[0]) == AN_NR_STATS, "a name and help for every counter");
 
 const char *stats_name(enum an_stat i)
 {
