@@ -6,6 +6,12 @@
  * fixed-width types and fixed caps, and included by both sides: the BPF
  * program (through vmlinux.h types) and the daemon (through linux/types.h).
  * Changing a layout here changes both sides at once; nothing is declared twice.
+ * That is: the program's globals the daemon touches (struct an_setup,
+ * struct an_tunables, struct an_shared), the values of the maps it reads or
+ * fills (struct an_node_stats, struct an_home), the counters with their
+ * names, and the kernel's exit codes the daemon interprets. Maps and state
+ * private to the BPF side are declared there. The assertions at the end
+ * are compiled on both sides.
  */
 #ifndef SCX_AI_NUMA_INTF_H
 #define SCX_AI_NUMA_INTF_H
@@ -41,24 +47,32 @@ typedef __s64 s64;
  * index, so the hot path increments without atomics; the daemon sums CPUs.
  * The node is the one the event belongs to: for a steal, STEAL_IN counts on
  * the thief's node and STEAL_OUT on the victim queue's node.
+ *
+ * One list gives the enum (AN_STAT_<ID>) and the daemon's name and help
+ * text for each counter: X(ID, "name", "help"). Names are stable, they are
+ * the keys of the control interface's counters.
  */
+#define AN_STATS(X) \
+	X(DIRECT, "direct", "woken onto an idle CPU of the home node") \
+	X(DIRECT_REMOTE, "direct_remote", "woken onto an idle CPU of another node") \
+	X(NODE_ENQ, "node_enq", "queued on the node's dispatch queue") \
+	X(PINNED_ENQ, "pinned_enq", "single-CPU task queued on its CPU") \
+	X(NODE_DISPATCH, "node_dispatch", "taken from the node's own queue") \
+	X(STEAL_IN, "steal_in", "taken by this node from another node's queue") \
+	X(STEAL_OUT, "steal_out", "taken from this node's queue by another node") \
+	X(KICK, "kick", "idle CPU woken to serve a queue") \
+	X(HOME_MOVE, "home_move", "task home node changed to this node") \
+	X(RESCUE, "rescue", "taken by this node from a queue whose oldest task starved") \
+	X(SENT_HOME, "sent_home", "tasks running away from home sent to an idle CPU of this, their home node") \
+	X(HANDOFF, "handoff", "wakeups run on the CPU of their waker, which slept next") \
+	X(HANDOFF_MISS, "handoff_miss", "hand-offs whose waker kept running after all: the wakee waited for it")
+
+#define AN_STAT_ENUM_(id, name, help)	AN_STAT_##id,
 enum an_stat {
-	AN_STAT_DIRECT,		/* woken task placed on an idle CPU of its home node */
-	AN_STAT_DIRECT_REMOTE,	/* ... on an idle CPU of another node (stealing on) */
-	AN_STAT_NODE_ENQ,	/* queued on its home node's dispatch queue */
-	AN_STAT_PINNED_ENQ,	/* one-CPU / migration-disabled task queued on its CPU */
-	AN_STAT_NODE_DISPATCH,	/* a CPU took work from its own node's queue */
-	AN_STAT_STEAL_IN,	/* a CPU took work from another node's queue */
-	AN_STAT_STEAL_OUT,	/* work taken from this node's queue by another node */
-	AN_STAT_KICK,		/* idle CPU woken to serve a queue */
-	AN_STAT_HOME_MOVE,	/* a task's home node changed */
-	AN_STAT_WAKE_PREEMPT,	/* a CPU preempted for a latency-critical wakeup */
-	AN_STAT_RESCUE,		/* taken from a queue whose head starved, stealing on or off */
-	AN_STAT_SENT_HOME,	/* a task off home sent to an idle home CPU at its slice end */
-	AN_STAT_HANDOFF,	/* a wakeup queued behind its waker, which sleeps next */
-	AN_STAT_HANDOFF_MISS,	/* ... and the waker did not sleep at once after all */
+	AN_STATS(AN_STAT_ENUM_)
 	AN_NR_STATS,
 };
+#undef AN_STAT_ENUM_
 
 /*
  * Queue-wait histogram: time from insertion into a node queue to running,
@@ -84,12 +98,11 @@ struct an_tunables {
 	u64 slice_ns;		/* time slice given to every dispatch */
 	u64 home_move_ns;	/* run time away from home before home moves */
 	u64 steal_delay_ns;	/* ... or whose oldest task waited this long */
-	u64 lat_run_ns;		/* average burst below which a waking task preempts */
+	u64 lat_run_ns;		/* average burst below which a task is latency-critical */
 	u32 steal;		/* 0: strict locality, 1: idle CPUs steal work */
 	u32 steal_min_queued;	/* steal from queues at least this deep ... */
 	u32 remote_idle;	/* wake onto another node's idle CPU when steal is on */
 	u32 numa_pref;		/* honour the kernel's NUMA-balancing preferred node */
-	u32 wake_preempt;	/* latency-critical wakeups may preempt a home CPU */
 	u32 warm_pick;		/* a CPU prefers a queued task that last ran on it */
 	u32 pad;
 	u64 handoff_ns;		/* a waker sleeping this soon after a wake hands off; 0: never */
@@ -128,11 +141,15 @@ struct an_exit_info {
 	char dump[AN_EXIT_DUMP_LEN];	/* the kernel's debug dump (error exits) */
 };
 
-/* Exit code bits (enum scx_exit_code), repeated for userspace which has no vmlinux.h. */
+/*
+ * The kernel's exit codes the daemon interprets, for userspace, which has
+ * no vmlinux.h; the BPF side asserts each equals the kernel's enum.
+ * Exit code bits (enum scx_exit_code):
+ */
 #define AN_ECODE_RSN_HOTPLUG	(1ULL << 32)
 #define AN_ECODE_ACT_RESTART	(1ULL << 48)
 
-/* Exit kinds the daemon must tell apart (enum scx_exit_kind). */
+/* Exit kinds (enum scx_exit_kind). */
 #define AN_EXIT_NONE		0
 #define AN_EXIT_DONE		1
 #define AN_EXIT_UNREG		64
@@ -140,16 +157,18 @@ struct an_exit_info {
 #define AN_EXIT_UNREG_KERN	66
 #define AN_EXIT_SYSRQ		67
 #define AN_EXIT_ERROR		1024
+#define AN_EXIT_ERROR_BPF	1025
+#define AN_EXIT_ERROR_STALL	1026
 
 /*
  * Placement homes: a node chosen for a task from outside the scheduler. The
  * daemon fills two hash maps the policy consults before any home rule of its
- * own: tgid -> home (processes holding a GPU open get that GPU's node, and
- * processes an operator pinned) and cgroup id -> home (pinned cgroups, which
- * cover their descendants). A pin beats a GPU association, so a tgid entry
- * says where it came from.
+ * own: tgid_homes, tgid -> home (processes holding a GPU open get that
+ * GPU's node, and processes an operator pinned), and cgroup_homes, cgroup
+ * id -> home (pinned cgroups, which cover their descendants). A pin beats a
+ * GPU association, so a tgid entry says where it came from.
  */
-#define AN_MAX_TGID_HOMES	8192	/* processes with a placement home */
+#define AN_MAX_TGID_HOMES	8192	/* processes with a placement home (map tgid_homes) */
 #define AN_MAX_PINS		256	/* operator rules: processes and cgroups */
 #define AN_CGROUP_MAX_DEPTH	16	/* cgroup levels searched for a pin, deepest first */
 
@@ -160,5 +179,49 @@ struct an_home {
 	u32 node;	/* dense node */
 	u32 src;	/* AN_HOME_GPU or AN_HOME_PIN */
 };
+
+/*
+ * The program's globals the daemon touches, one struct per section. The
+ * daemon reaches them through the skeleton as rodata->setup, data->tun and
+ * bss->shared.
+ *
+ * .rodata, "setup": written by the daemon between open and load; constant
+ * for the program, so the verifier prunes on it.
+ */
+struct an_setup {
+	struct an_topo topo;
+	u32 idle_per_node;	/* the kernel keeps an idle mask per node for us (6.15+) */
+	u32 pad;
+};
+
+/* .bss, "shared": live both ways while the scheduler runs. */
+struct an_shared {
+	/* Written by the daemon. */
+	u32 nr_tgid_homes;	/* entries in tgid_homes: 0 skips the lookup */
+	u32 nr_cgroup_homes;	/* entries in cgroup_homes: 0 skips the walk */
+	u32 inject_error;	/* fault-injection builds only: error at the next dispatch */
+	u32 pad;
+	/* Written by the scheduler. */
+	u32 node_queued[AN_MAX_NODES];	/* tasks per node queue, sampled by the rescue timer */
+	struct an_exit_info exit_info;	/* kind set last, see ops.exit */
+};
+
+/*
+ * Caps the code relies on, and layouts both compilers must lay out alike:
+ * with every size a multiple of 8 and u64 fields 8-aligned, x86-64 and BPF
+ * agree on them without hidden padding at the ends.
+ */
+_Static_assert(AN_MAX_NODES <= AN_MAX_NODE_ID, "every dense node has a kernel node id below the cap");
+_Static_assert(AN_MAX_NODES <= 32, "sets of nodes are u32 bit masks");
+_Static_assert(AN_MAX_PINS <= AN_MAX_TGID_HOMES, "pinned processes fit the tgid map beside GPU processes");
+_Static_assert(AN_NR_STATS > 0 && sizeof(struct an_node_stats) % 8 == 0, "counters are u64");
+_Static_assert(sizeof(struct an_tunables) % 8 == 0, "tunables: no tail padding");
+_Static_assert(__builtin_offsetof(struct an_tunables, handoff_ns) % 8 == 0, "tunables: u64 fields 8-aligned");
+_Static_assert(sizeof(struct an_topo) % 8 == 0, "topology: no tail padding");
+_Static_assert(sizeof(struct an_exit_info) % 8 == 0, "exit record: no tail padding");
+_Static_assert(sizeof(struct an_home) == 8, "placement home: two u32");
+_Static_assert(sizeof(struct an_setup) % 8 == 0, "setup: no tail padding");
+_Static_assert(__builtin_offsetof(struct an_shared, exit_info) % 8 == 0, "shared: exit record 8-aligned");
+_Static_assert(sizeof(struct an_shared) % 8 == 0, "shared: no tail padding");
 
 #endif /* SCX_AI_NUMA_INTF_H */

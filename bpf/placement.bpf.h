@@ -6,22 +6,18 @@
  * them, through placement_home().
  *
  * Most hosts have no entry at all, so the daemon also keeps a count of each
- * map's entries here: with both at zero the hot path pays two loads, not a
+ * map's entries (in struct an_shared): with both at zero the hot path pays two loads, not a
  * hash lookup and a cgroup walk.
  */
 #ifndef SCX_AI_NUMA_PLACEMENT_BPF_H
 #define SCX_AI_NUMA_PLACEMENT_BPF_H
-
-/* Entries in gpu_homes and cgroup_homes; written by the daemon. */
-u32 placement_nr_tgid;
-u32 placement_nr_cgroup;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, AN_MAX_TGID_HOMES);
 	__type(key, u32);		/* tgid */
 	__type(value, struct an_home);
-} gpu_homes SEC(".maps");
+} tgid_homes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -67,15 +63,15 @@ static __always_inline u32 placement_home(struct task_struct *p)
 	u32 tgid, node = AN_NO_NODE, n;
 	struct an_home *h = NULL;
 
-	if (READ_ONCE(placement_nr_tgid)) {
+	if (READ_ONCE(shared.nr_tgid_homes)) {
 		tgid = p->tgid;
-		h = bpf_map_lookup_elem(&gpu_homes, &tgid);
+		h = bpf_map_lookup_elem(&tgid_homes, &tgid);
 		if (h && h->src == AN_HOME_PIN)
 			return h->node;
 		if (h)
 			node = h->node;
 	}
-	if (READ_ONCE(placement_nr_cgroup)) {
+	if (READ_ONCE(shared.nr_cgroup_homes)) {
 		n = placement_cgroup_home(p);
 		if (n != AN_NO_NODE)
 			return n;

@@ -45,11 +45,10 @@
  * microseconds, then wait for the next batch) are latency-critical. What
  * makes their wakeups fast is the hand-off: a task woken by one that
  * habitually sleeps right after waking (the data loader handing over its
- * batch) runs on the waker's CPU as it sleeps, see handoff_cpu(). With
- * wake_preempt on, when their home node has no idle CPU they go to the
- * front of the queue and preempt a home CPU that runs a long-burst task;
- * that is off by default: measured, it did not shorten the launchers' wake
- * latency and cost pipeline throughput.
+ * batch) runs on the waker's CPU as it sleeps, see handoff_cpu().
+ * Preempting a busy home CPU for them was tried and removed: it never
+ * shortened the launchers' wake latency and cost hackbench 0.29x (see
+ * bench/README.md).
  *
  * A rescue timer is the last line of defence: every RESCUE_PERIOD_NS it
  * looks at the oldest task of each node queue, and one that waited
@@ -76,33 +75,35 @@
  */
 #include "helpers.bpf.h"
 #include "intf.h"
-#include "placement.bpf.h"
 
 char _license[] SEC("license") = "GPL";
 
-/* Filled by the daemon before load. */
-const volatile struct an_topo topo;
 /*
- * Set by the daemon before load when it asked the kernel for one idle mask
- * per node (SCX_OPS_BUILTIN_IDLE_PER_NODE, 6.15+); the global idle kfuncs
- * are then an error, see claim_idle().
+ * Shared with the daemon, see intf.h. setup.idle_per_node is set when the
+ * daemon asked the kernel for one idle mask per node
+ * (SCX_OPS_BUILTIN_IDLE_PER_NODE, 6.15+); the global idle kfuncs are then
+ * an error, see claim_idle().
  */
-const volatile u32 idle_per_node;
-
-/* Written by the daemon before load and at any time after; see struct an_tunables. */
+const volatile struct an_setup setup;
 struct an_tunables tun SEC(".data");
+struct an_shared shared;
 
-/* Read by the daemon. */
-struct an_exit_info exit_info;
-u32 node_queued[AN_MAX_NODES];	/* kept by the rescue timer */
+/* Reads shared.nr_*_homes. */
+#include "placement.bpf.h"
+
+/* The kernel's exit codes the daemon interprets by the numbers in intf.h. */
+_Static_assert(AN_ECODE_RSN_HOTPLUG == SCX_ECODE_RSN_HOTPLUG, "exit code bits");
+_Static_assert(AN_ECODE_ACT_RESTART == SCX_ECODE_ACT_RESTART, "exit code bits");
+_Static_assert(AN_EXIT_NONE == SCX_EXIT_NONE && AN_EXIT_DONE == SCX_EXIT_DONE, "exit kinds");
+_Static_assert(AN_EXIT_UNREG == SCX_EXIT_UNREG && AN_EXIT_UNREG_BPF == SCX_EXIT_UNREG_BPF &&
+	       AN_EXIT_UNREG_KERN == SCX_EXIT_UNREG_KERN && AN_EXIT_SYSRQ == SCX_EXIT_SYSRQ, "exit kinds");
+_Static_assert(AN_EXIT_ERROR == SCX_EXIT_ERROR && AN_EXIT_ERROR_BPF == SCX_EXIT_ERROR_BPF &&
+	       AN_EXIT_ERROR_STALL == SCX_EXIT_ERROR_STALL, "exit kinds");
 
 /* Online CPUs per dense node, kept by the hotplug callbacks. */
 u32 node_online[AN_MAX_NODES];
 /* Nodes with no CPU online (bit per dense node): dispatch skips orphan checks while 0. */
 u32 nodes_down;
-
-/* Debug builds of the daemon set this to exercise the error path. */
-u32 debug_inject_error;
 
 /* Nodes whose queue has a starving head, set by the rescue timer. */
 u32 rescue_nodes;
@@ -123,20 +124,6 @@ struct {
 
 /* Largest virtual time that started running: the queues' "now". */
 u64 vtime_now;
-
-/* What each CPU runs, for picking a CPU to preempt. */
-struct cpu_state {
-	u64 started_ns;
-	u32 lat_crit;
-	u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, AN_MAX_CPUS);
-	__type(key, u32);
-	__type(value, struct cpu_state);
-} cpu_states SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -167,7 +154,6 @@ struct task_ctx {
 	u64 burst_ns;		/* run time since it last woke */
 	u64 avg_burst_ns;	/* moving average of burst_ns at each sleep */
 	u64 woke_ns;		/* when it last woke a task, 0 once judged (hand-off) */
-	u32 urgent;		/* queued as a latency-critical wakeup */
 	u32 handoff_score;	/* recent wakes it followed by sleeping at once, see handoff_cpu() */
 	u32 handed_node;	/* home of a wakee handed to its CPU since it last stopped, AN_NO_NODE if none */
 	u32 nr_woke;		/* tasks it woke since it last stopped */
@@ -216,7 +202,7 @@ static __always_inline u32 cpu_node(s32 cpu)
 	barrier_var(idx);
 	if (idx >= AN_MAX_CPUS)
 		return 0;
-	n = topo.cpu_node[idx];
+	n = setup.topo.cpu_node[idx];
 	return n < AN_MAX_NODES ? n : 0;
 }
 
@@ -235,7 +221,7 @@ static __always_inline u32 nth_nearest(u32 node, u32 i)
 	barrier_var(i);
 	if (node >= AN_MAX_NODES || i >= AN_MAX_NODES)
 		return AN_NO_NODE;
-	return topo.node_order[node][i];
+	return setup.topo.node_order[node][i];
 }
 
 static __always_inline u32 dense_of_id(s32 nid)
@@ -245,20 +231,29 @@ static __always_inline u32 dense_of_id(s32 nid)
 	barrier_var(idx);
 	if (idx >= AN_MAX_NODE_ID)
 		return AN_NO_NODE;
-	return topo.node_of_id[idx];
+	return setup.topo.node_of_id[idx];
 }
 
 static __always_inline u32 nr_nodes(void)
 {
-	u32 n = topo.nr_nodes;
+	u32 n = setup.topo.nr_nodes;
 
 	return n <= AN_MAX_NODES ? n : AN_MAX_NODES;
 }
 
+/*
+ * Visit the dense nodes by SLIT distance from @from, beginning with the
+ * @start-th nearest: 0 begins with @from itself, 1 with the nearest other
+ * node. @node receives each node, @i (the caller's u32) its place.
+ */
+#define for_each_nearest(i, node, from, start)					\
+	for ((i) = (start); (i) < AN_MAX_NODES && (i) < nr_nodes(); (i)++)	\
+		if (((node) = nth_nearest((from), (i))) < nr_nodes())
+
 /* Allowed on every CPU: no mask test needed (most tasks, on every hot path). */
 static __always_inline bool any_cpu(const struct task_struct *p)
 {
-	return p->nr_cpus_allowed >= topo.nr_cpus;
+	return p->nr_cpus_allowed >= setup.topo.nr_cpus;
 }
 
 /*
@@ -301,45 +296,57 @@ static __always_inline bool migration_disabled(const struct task_struct *p)
 }
 
 /*
- * The task's home node; before the task has first run (home not decided,
- * see an_running()) the node of @cpu, without deciding it.
+ * Make @node the task's home. Replacing a decided home is a move, counted
+ * on the new home; the time the task spent away from the old one no longer
+ * matters.
  */
-static u32 task_home(struct task_struct *p, struct task_ctx *tctx, s32 cpu)
+static __always_inline void set_home(struct task_ctx *tctx, u32 node)
 {
-	u32 home = tctx->home;
+	if (tctx->home == node)
+		return;
+	if (tctx->home != AN_NO_NODE)
+		stat_add(node, AN_STAT_HOME_MOVE);
+	tctx->home = node;
+	tctx->away_ns = 0;
+}
 
-	/*
-	 * A node user space chose (the node of the process's GPUs, or a pin)
-	 * beats every rule of ours; a task whose affinity already picks its
-	 * CPUs is left to the affinity.
-	 */
+/*
+ * The task's home node; before the task has first run (home not decided,
+ * see an_running()) the node of @cpu.
+ */
+static __always_inline u32 home_of(const struct task_ctx *tctx, s32 cpu)
+{
+	return tctx->home < nr_nodes() ? tctx->home : cpu_node(cpu);
+}
+
+/*
+ * Apply the homes chosen outside our own rules, which beat them, and return
+ * home_of() after that. A node user space chose (the node of the process's
+ * GPUs, or a pin) comes first, unless the task's affinity already picks its
+ * CPUs; then the kernel's NUMA-balancing preferred node. Before the task
+ * has first run, home stays undecided unless one of them decides it.
+ */
+static u32 update_home(struct task_struct *p, struct task_ctx *tctx, s32 cpu)
+{
+	u32 node;
+
 	if (any_cpu(p)) {
-		u32 ph = placement_home(p);
-
-		if (ph < nr_nodes()) {
-			if (ph != home) {
-				if (home != AN_NO_NODE)
-					stat_add(ph, AN_STAT_HOME_MOVE);
-				tctx->home = ph;
-			}
+		node = placement_home(p);
+		if (node < nr_nodes()) {
+			set_home(tctx, node);
+			/* Running elsewhere never earns a move away from user space's choice. */
 			tctx->away_ns = 0;
-			return ph;
+			return node;
 		}
 	}
 	if (READ_ONCE(tun.numa_pref) && bpf_core_field_exists(p->numa_preferred_nid)) {
-		u32 pref = dense_of_id(p->numa_preferred_nid);
-
-		if (pref < nr_nodes() && pref != home) {
-			if (home != AN_NO_NODE)
-				stat_add(pref, AN_STAT_HOME_MOVE);
-			tctx->home = pref;
-			tctx->away_ns = 0;
-			return pref;
+		node = dense_of_id(p->numa_preferred_nid);
+		if (node < nr_nodes()) {
+			set_home(tctx, node);
+			return node;
 		}
 	}
-	if (home >= nr_nodes())
-		return cpu_node(cpu);
-	return home;
+	return home_of(tctx, cpu);
 }
 
 /* The kernel's id of dense node @node (bounded for the verifier). */
@@ -348,7 +355,7 @@ static __always_inline s32 kernel_node(u32 node)
 	barrier_var(node);
 	if (node >= AN_MAX_NODES)
 		return 0;
-	return (s32)topo.node_id[node];
+	return (s32)setup.topo.node_id[node];
 }
 
 /*
@@ -371,7 +378,7 @@ static s32 claim_idle(struct task_struct *p, u32 node, bool exact)
 
 	if (node >= nr_nodes() || !node_nr_online(node))
 		return -1;
-	if (idle_per_node && p && bpf_ksym_exists(scx_bpf_pick_idle_cpu_node)) {
+	if (setup.idle_per_node && p && bpf_ksym_exists(scx_bpf_pick_idle_cpu_node)) {
 		cpu = scx_bpf_pick_idle_cpu_node(p->cpus_ptr, kernel_node(node), SCX_PICK_IDLE_IN_NODE);
 		return cpu >= 0 ? cpu : -1;
 	}
@@ -379,7 +386,7 @@ static s32 claim_idle(struct task_struct *p, u32 node, bool exact)
 	cpus = node_cpus(node);
 	if (!cpus)
 		goto out;
-	if (idle_per_node && bpf_ksym_exists(scx_bpf_pick_idle_cpu_node))
+	if (setup.idle_per_node && bpf_ksym_exists(scx_bpf_pick_idle_cpu_node))
 		cpu = scx_bpf_pick_idle_cpu_node(cpus, kernel_node(node), SCX_PICK_IDLE_IN_NODE);
 	else if (!p || any_cpu(p) ||
 		 (exact ? bpf_cpumask_subset(cpus, p->cpus_ptr) : bpf_cpumask_intersects(cpus, p->cpus_ptr)))
@@ -475,28 +482,43 @@ static __always_inline void handoff_miss(struct task_ctx *wctx)
 			      wctx->handoff_score - HANDOFF_MISS_COST : 0;
 }
 
-/* The waker's CPU if @p should run there after the waker sleeps, else -1. */
-static s32 handoff_cpu(struct task_struct *p, struct task_ctx *tctx, u32 home, u64 wake_flags)
+/*
+ * The context of the task waking @p, NULL if the wake is not one to learn
+ * from: not a task's wake-up call, from an interrupt, or from an unknown
+ * context for a wakee that is not latency-critical.
+ */
+static struct task_ctx *waker_ctx(struct task_struct *p, struct task_ctx *tctx, u64 wake_flags)
 {
 	struct task_struct *waker;
-	struct task_ctx *wctx;
 	int by_task;
-	s32 cpu;
 
 	if (!(wake_flags & SCX_WAKE_TTWU))
-		return -1;
+		return NULL;
 	by_task = woken_by_task();
 	if (!by_task || (by_task < 0 && !lat_critical(tctx)))
-		return -1;
+		return NULL;
 	waker = bpf_get_current_task_btf();
 	if (waker == p)
-		return -1;
-	wctx = bpf_task_storage_get(&task_ctxs, waker, 0, 0);
-	if (!wctx)
-		return -1;
+		return NULL;
+	return bpf_task_storage_get(&task_ctxs, waker, 0, 0);
+}
+
+/* The waker made a wake: handoff_judge() sees at its stop how soon it slept. */
+static __always_inline void note_wake(struct task_ctx *wctx)
+{
 	if (wctx->nr_woke <= HANDOFF_MAX_WAKES)
 		wctx->nr_woke++;
 	wctx->woke_ns = bpf_ktime_get_ns();
+}
+
+/*
+ * The waker's CPU (this one) if its wakee, whose home is @home, should run
+ * there after the waker sleeps, else -1.
+ */
+static s32 handoff_cpu(const struct task_ctx *wctx, u32 home)
+{
+	s32 cpu;
+
 	if (!READ_ONCE(tun.handoff_ns))
 		return -1;
 	if (wctx->handoff_score < HANDOFF_SCORE_MIN || wctx->nr_woke > HANDOFF_MAX_WAKES)
@@ -505,7 +527,6 @@ static s32 handoff_cpu(struct task_struct *p, struct task_ctx *tctx, u32 home, u
 	/* Only at home, and never more than two deep. */
 	if (cpu_node(cpu) != home || scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL) > 1)
 		return -1;
-	wctx->handed_node = home;
 	return cpu;
 }
 
@@ -532,16 +553,16 @@ static __always_inline void handoff_judge(struct task_ctx *tctx, bool runnable, 
 
 s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
-	struct task_ctx *tctx;
+	struct task_ctx *tctx, *wctx;
 	bool is_idle = false, first;
-	u32 home, i, n, node;
+	u32 home, i, node;
 	s32 cpu;
 
 	tctx = task_ctx(p);
 	if (!tctx)
 		return prev_cpu;
 	first = tctx->home == AN_NO_NODE;
-	home = task_home(p, tctx, prev_cpu);
+	home = update_home(p, tctx, prev_cpu);
 
 	/*
 	 * A task that may not use all CPUs: let the kernel's default idle
@@ -556,11 +577,17 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 		return cpu;
 	}
 
-	cpu = handoff_cpu(p, tctx, home, wake_flags);
-	if (cpu >= 0) {
-		/* A latency-critical one first: see "misattributed" above handoff_cpu(). */
-		direct_dispatch(p, home, AN_STAT_HANDOFF, lat_critical(tctx) ? SCX_ENQ_HEAD : 0);
-		return cpu;
+	wctx = waker_ctx(p, tctx, wake_flags);
+	if (wctx) {
+		note_wake(wctx);
+		cpu = handoff_cpu(wctx, home);
+		if (cpu >= 0) {
+			/* For handoff_judge(): a miss strands this wakee. */
+			wctx->handed_node = home;
+			/* A latency-critical one first: see "Misattributed wakes" above HANDOFF_SCORE_MAX. */
+			direct_dispatch(p, home, AN_STAT_HANDOFF, lat_critical(tctx) ? SCX_ENQ_HEAD : 0);
+			return cpu;
+		}
 	}
 
 	/* The previous CPU keeps the cache warm: prefer it when it is home and idle. */
@@ -581,9 +608,7 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 	 */
 	if (!first && (!READ_ONCE(tun.steal) || !READ_ONCE(tun.remote_idle)))
 		return prev_cpu;
-	n = nr_nodes();
-	for (i = 1; i < AN_MAX_NODES && i < n; i++) {
-		node = nth_nearest(home, i);
+	for_each_nearest(i, node, home, 1) {
 		cpu = pick_idle_in_node(p, node);
 		if (cpu < 0)
 			continue;
@@ -604,54 +629,6 @@ static bool kick_idle_in_node(struct task_struct *p, u32 node)
 	scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 	stat_add(node, AN_STAT_KICK);
 	return true;
-}
-
-/*
- * Is @cpu of @node, allowed for @p, running a long-burst task that has had
- * at least lat_run_ns of its turn? The second half keeps wakeups from
- * preempting work that just got its CPU: where everything wakes and sleeps
- * in short bursts (hackbench) preempting on every wakeup is a storm of
- * context switches, measured at 0.3x the throughput of not preempting.
- */
-static bool preemptible(struct task_struct *p, s32 cpu, u32 node)
-{
-	struct cpu_state *cs;
-	u32 idx = (u32)cpu;
-	u64 started;
-
-	if (idx >= AN_MAX_CPUS || cpu_node(cpu) != node ||
-	    !bpf_cpumask_test_cpu(idx, p->cpus_ptr))
-		return false;
-	cs = bpf_map_lookup_elem(&cpu_states, &idx);
-	if (!cs || cs->lat_crit)
-		return false;
-	started = cs->started_ns;
-	return started && bpf_ktime_get_ns() - started >= READ_ONCE(tun.lat_run_ns);
-}
-
-/*
- * A latency-critical task was queued on @node with no idle CPU there:
- * preempt one of its CPUs running a long-burst task. The task's previous CPU
- * first (warm cache), then one other CPU of the node.
- */
-static void preempt_for(struct task_struct *p, u32 node, s32 prev)
-{
-	const struct cpumask *cpus;
-	s32 cpu = -1;
-
-	if (preemptible(p, prev, node)) {
-		cpu = prev;
-	} else {
-		bpf_rcu_read_lock();
-		cpus = node_cpus(node);
-		if (cpus)
-			cpu = bpf_cpumask_any_distribute(cpus);
-		bpf_rcu_read_unlock();
-		if (!preemptible(p, cpu, node))
-			return;
-	}
-	scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
-	stat_add(node, AN_STAT_WAKE_PREEMPT);
 }
 
 /* Can a CPU of @node run @p at all? */
@@ -680,10 +657,9 @@ static bool node_serves(struct task_struct *p, u32 node)
  */
 static u32 serving_node(struct task_struct *p, u32 home, s32 task_cpu)
 {
-	u32 i, n = nr_nodes(), node;
+	u32 i, node;
 
-	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
-		node = nth_nearest(home, i);
+	for_each_nearest(i, node, home, 0) {
 		if (node_serves(p, node))
 			return node;
 	}
@@ -705,7 +681,7 @@ static void enqueue_last(struct task_struct *p, struct task_ctx *tctx, s32 task_
 	s32 cpu;
 
 	if (tctx) {
-		home = task_home(p, tctx, task_cpu);
+		home = update_home(p, tctx, task_cpu);
 		if (home != cpu_node(task_cpu)) {
 			cpu = pick_idle_in_node(p, home);
 			if (cpu >= 0) {
@@ -723,8 +699,7 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	u64 slice = READ_ONCE(tun.slice_ns), now_v, vtime;
 	struct task_ctx *tctx;
-	bool urgent = false;
-	u32 node, i, n;
+	u32 node, i, victim;
 	s32 task_cpu;
 
 	task_cpu = scx_bpf_task_cpu(p);
@@ -751,31 +726,21 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 		kick_idle_in_node(p, node);
 		return;
 	}
-	node = serving_node(p, task_home(p, tctx, task_cpu), task_cpu);
+	node = serving_node(p, update_home(p, tctx, task_cpu), task_cpu);
 
 	/* Sleeping earns at most one slice of credit. */
 	now_v = READ_ONCE(vtime_now);
 	vtime = tctx->vtime;
 	if (now_v > slice && vtime < now_v - slice)
 		vtime = now_v - slice;
-	if ((enq_flags & SCX_ENQ_WAKEUP) && READ_ONCE(tun.wake_preempt) && lat_critical(tctx)) {
-		urgent = true;
-		if (now_v > slice)
-			vtime = now_v - slice;
-	}
 	tctx->vtime = vtime;
 	tctx->enq_ns = bpf_ktime_get_ns();
-	tctx->urgent = urgent;
 
 	stat_add(node, AN_STAT_NODE_ENQ);
 	an_dsq_insert_vtime(p, AN_NODE_DSQ(node), slice, vtime, enq_flags);
 
 	if (kick_idle_in_node(p, node))
 		return;
-	if (urgent) {
-		preempt_for(p, node, task_cpu);
-		return;
-	}
 	/*
 	 * Home is busy. With stealing on, wake an idle CPU of the nearest node
 	 * that has one: it will find nothing local and steal, instead of
@@ -784,9 +749,8 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 	if (!READ_ONCE(tun.steal) ||
 	    scx_bpf_dsq_nr_queued(AN_NODE_DSQ(node)) < (s32)READ_ONCE(tun.steal_min_queued))
 		return;
-	n = nr_nodes();
-	for (i = 1; i < AN_MAX_NODES && i < n; i++) {
-		if (kick_idle_in_node(p, nth_nearest(node, i)))
+	for_each_nearest(i, victim, node, 1) {
+		if (kick_idle_in_node(p, victim))
 			return;
 	}
 }
@@ -857,14 +821,8 @@ static bool take_own(u32 node, s32 cpu)
 	if (queued == 1 || !READ_ONCE(tun.warm_pick))
 		return an_dsq_move_to_local(dsq);
 	bpf_for_each(scx_dsq, p, dsq, 0) {
-		if (!seen) {
-			struct task_ctx *tctx = task_ctx(p);
-
-			/* A latency-critical wakeup at the head is what the CPU is for. */
-			if (tctx && tctx->urgent)
-				break;
+		if (!seen)
 			head = p->scx.dsq_vtime;
-		}
 		if (scx_bpf_task_cpu(p) == cpu && p->scx.dsq_vtime <= head + slice &&
 		    an_dsq_move(AN_DSQ_ITER, p, SCX_DSQ_LOCAL, 0))
 			return true;
@@ -882,16 +840,13 @@ static bool take_own(u32 node, s32 cpu)
  */
 static bool serve_orphans(u32 node)
 {
-	u32 i, n = nr_nodes(), victim, rescue = READ_ONCE(rescue_nodes);
+	u32 i, victim, rescue = READ_ONCE(rescue_nodes);
 
 	/* The common case, every dispatch: nothing orphaned. */
 	if (!rescue && !READ_ONCE(nodes_down))
 		return false;
-	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
-		victim = nth_nearest(node, i);
-		if (victim >= AN_MAX_NODES)
-			continue;
-		if (victim < 32 && (rescue & (1U << victim))) {
+	for_each_nearest(i, victim, node, 0) {
+		if (rescue & (1U << victim)) {
 			if (an_dsq_move_to_local(AN_NODE_DSQ(victim))) {
 				__sync_fetch_and_and(&rescue_nodes, ~(1U << victim));
 				stat_add(node, AN_STAT_RESCUE);
@@ -907,13 +862,16 @@ static bool serve_orphans(u32 node)
 
 void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
 {
-	u32 node = cpu_node(cpu), i, n, victim;
+	u32 node = cpu_node(cpu), i, victim;
 	u64 now;
 
-	if (unlikely(READ_ONCE(debug_inject_error))) {
+#ifdef AN_FAULT_INJECTION
+	/* Test builds only: the error path on request, see 90-faults.sh. */
+	if (unlikely(READ_ONCE(shared.inject_error))) {
 		an_error("debug: error injected by the daemon on cpu %d", cpu);
 		return;
 	}
+#endif
 	if (serve_orphans(node))
 		return;
 	if (take_own(node, cpu)) {
@@ -924,11 +882,8 @@ void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
 		return;
 
 	now = bpf_ktime_get_ns();
-	n = nr_nodes();
-	for (i = 1; i < AN_MAX_NODES && i < n; i++) {
-		victim = nth_nearest(node, i);
-		if (victim >= AN_MAX_NODES || !node_nr_online(victim) ||
-		    !worth_stealing(victim, now))
+	for_each_nearest(i, victim, node, 1) {
+		if (!node_nr_online(victim) || !worth_stealing(victim, now))
 			continue;
 		if (steal_from(node, victim))
 			return;
@@ -938,7 +893,6 @@ void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
 void BPF_STRUCT_OPS(an_running, struct task_struct *p)
 {
 	struct task_ctx *tctx = task_ctx(p);
-	struct cpu_state *cs;
 	u32 cpu = bpf_get_smp_processor_id(), node;
 	u64 now = bpf_ktime_get_ns();
 
@@ -951,13 +905,8 @@ void BPF_STRUCT_OPS(an_running, struct task_struct *p)
 	 * it at once: memory touched while pinned is local to where it is pinned.
 	 */
 	node = cpu_node(cpu);
-	if (tctx->home >= nr_nodes()) {
-		tctx->home = node;
-	} else if (tctx->home != node && !node_serves(p, tctx->home)) {
-		tctx->home = node;
-		tctx->away_ns = 0;
-		stat_add(node, AN_STAT_HOME_MOVE);
-	}
+	if (tctx->home >= nr_nodes() || (tctx->home != node && !node_serves(p, tctx->home)))
+		set_home(tctx, node);
 	if (tctx->enq_ns) {
 		wait_add(node, now - tctx->enq_ns);
 		tctx->enq_ns = 0;
@@ -965,11 +914,6 @@ void BPF_STRUCT_OPS(an_running, struct task_struct *p)
 	/* Racy max: a lost update only delays the clock by one task's run. */
 	if (tctx->vtime > READ_ONCE(vtime_now))
 		WRITE_ONCE(vtime_now, tctx->vtime);
-	cs = bpf_map_lookup_elem(&cpu_states, &cpu);
-	if (cs) {
-		cs->started_ns = now;
-		cs->lat_crit = lat_critical(tctx);
-	}
 }
 
 /*
@@ -1013,11 +957,8 @@ void BPF_STRUCT_OPS(an_stopping, struct task_struct *p, bool runnable)
 		tctx->away_ns = 0;
 	}
 	tctx->away_ns += ran;
-	if (tctx->away_ns >= READ_ONCE(tun.home_move_ns)) {
-		tctx->home = node;
-		tctx->away_ns = 0;
-		stat_add(node, AN_STAT_HOME_MOVE);
-	}
+	if (tctx->away_ns >= READ_ONCE(tun.home_move_ns))
+		set_home(tctx, node);
 }
 
 /* A CPU the daemon's topology does not place in a node: reload needed. */
@@ -1026,7 +967,7 @@ static __always_inline bool cpu_unknown(s32 cpu)
 	u32 idx = (u32)cpu;
 
 	barrier_var(idx);
-	return idx >= AN_MAX_CPUS || idx >= topo.nr_cpus || !topo.cpu_known[idx];
+	return idx >= AN_MAX_CPUS || idx >= setup.topo.nr_cpus || !setup.topo.cpu_known[idx];
 }
 
 /* Exit with the code the kernel uses when it ejects a scheduler for hotplug. */
@@ -1041,11 +982,11 @@ static void hotplug_restart(s32 cpu)
 /* Wake some idle CPU, nearest to @node first; true if one was found. */
 static bool kick_any_idle(u32 node)
 {
-	u32 i, n = nr_nodes();
+	u32 i, near;
 	s32 cpu;
 
-	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
-		cpu = claim_idle(NULL, nth_nearest(node, i), false);
+	for_each_nearest(i, near, node, 0) {
+		cpu = claim_idle(NULL, near, false);
 		if (cpu >= 0) {
 			scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 			return true;
@@ -1115,12 +1056,8 @@ void BPF_STRUCT_OPS(an_set_cpumask, struct task_struct *p, const struct cpumask 
 		one = true;
 	}
 	bpf_rcu_read_unlock();
-	if (one && first != tctx->home) {
-		if (tctx->home != AN_NO_NODE)
-			stat_add(first, AN_STAT_HOME_MOVE);
-		tctx->home = first;
-		tctx->away_ns = 0;
-	}
+	if (one)
+		set_home(tctx, first);
 }
 
 s32 BPF_STRUCT_OPS(an_init_task, struct task_struct *p, struct scx_init_task_args *args)
@@ -1147,7 +1084,7 @@ static int rescue_fn(void *map, int *key, struct bpf_timer *timer)
 		s32 queued = scx_bpf_dsq_nr_queued(AN_NODE_DSQ(node));
 
 		/* For the daemon's stats: fresh enough at the timer's period. */
-		node_queued[node] = queued > 0 ? queued : 0;
+		shared.node_queued[node] = queued > 0 ? queued : 0;
 		if (queued <= 0)
 			continue;
 		if (head_wait_ns(node, now) < RESCUE_WAIT_NS)
@@ -1190,9 +1127,9 @@ static s32 build_node_mask(u32 node)
 	if (!mask)
 		return -ENOMEM;
 	for (cpu = 0; cpu < AN_MAX_CPUS; cpu++) {
-		if (cpu >= topo.nr_cpus)
+		if (cpu >= setup.topo.nr_cpus)
 			break;
-		if (topo.cpu_node[cpu] == node)
+		if (setup.topo.cpu_node[cpu] == node)
 			bpf_cpumask_set_cpu(cpu, mask);
 	}
 	old = bpf_kptr_xchg(&nm->mask, mask);
@@ -1213,18 +1150,18 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(an_init)
 	for (node = 0; node < AN_MAX_NODES; node++) {
 		if (node >= n)
 			break;
-		node_online[node] = topo.node_nr_online[node];
+		node_online[node] = setup.topo.node_nr_online[node];
 		if (!node_online[node])
 			nodes_down |= 1U << node;
 		/* Allocate the queue on its own node: its CPUs are the ones touching it. */
-		ret = scx_bpf_create_dsq(AN_NODE_DSQ(node), topo.node_id[node]);
+		ret = scx_bpf_create_dsq(AN_NODE_DSQ(node), setup.topo.node_id[node]);
 		if (ret) {
-			an_error("creating the queue of node %u failed: %d", topo.node_id[node], ret);
+			an_error("creating the queue of node %u failed: %d", setup.topo.node_id[node], ret);
 			return ret;
 		}
 		ret = build_node_mask(node);
 		if (ret) {
-			an_error("building the CPU mask of node %u failed: %d", topo.node_id[node], ret);
+			an_error("building the CPU mask of node %u failed: %d", setup.topo.node_id[node], ret);
 			return ret;
 		}
 	}
@@ -1246,14 +1183,14 @@ void BPF_STRUCT_OPS(an_exit, struct scx_exit_info *ei)
 	rt = bpf_map_lookup_elem(&rescue_timers, &key);
 	if (rt)
 		bpf_timer_cancel(&rt->timer);
-	bpf_probe_read_kernel_str(exit_info.reason, sizeof(exit_info.reason), ei->reason);
-	bpf_probe_read_kernel_str(exit_info.msg, sizeof(exit_info.msg), ei->msg);
+	bpf_probe_read_kernel_str(shared.exit_info.reason, sizeof(shared.exit_info.reason), ei->reason);
+	bpf_probe_read_kernel_str(shared.exit_info.msg, sizeof(shared.exit_info.msg), ei->msg);
 	if (ei->dump)
-		bpf_probe_read_kernel_str(exit_info.dump, sizeof(exit_info.dump), ei->dump);
-	exit_info.exit_code = ei->exit_code;
+		bpf_probe_read_kernel_str(shared.exit_info.dump, sizeof(shared.exit_info.dump), ei->dump);
+	shared.exit_info.exit_code = ei->exit_code;
 	/* kind last: the daemon treats a non-zero kind as "record complete". */
 	asm volatile("" ::: "memory");
-	WRITE_ONCE(exit_info.kind, ei->kind);
+	WRITE_ONCE(shared.exit_info.kind, ei->kind);
 }
 
 SEC(".struct_ops.link")

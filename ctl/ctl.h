@@ -75,7 +75,13 @@ enum out_mode {
 	OUT_JSON_LINE,	/* one compact object per line, for --watch */
 };
 
-/* Print a successful reply of @action. */
+/*
+ * Whether a successful reply of @action holds the fields its output needs,
+ * with their types. 0, or -EPROTO with the first missing or mistyped field
+ * in @err.
+ */
+int output_check_reply(enum action action, struct json_object *params, char *err, size_t errlen);
+/* Print a successful reply of @action (one output_check_reply accepted). */
 void output_reply(FILE *f, enum out_mode mode, enum action action, struct json_object *params);
 /* Explain an error reply in one line (to @err), and in JSON mode print it whole to @f. */
 void output_error(FILE *f, FILE *err, enum out_mode mode, const char *error, struct json_object *params);

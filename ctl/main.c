@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * scx-ai-numactl: parse, call, print. Exit 0 on success, 1 when the daemon
- * refused or could not be reached, 2 on a usage error.
+ * refused, could not be reached or sent a reply without the fields asked
+ * for, 2 on a usage error.
  */
 #include <errno.h>
 #include <signal.h>
@@ -38,6 +39,9 @@ static int run_once(struct conn *c, const struct request *req, enum out_mode mod
 	}
 	if (reply.error) {
 		output_error(stdout, stderr, mode, reply.error, reply.params);
+		ret = EXIT_ERR;
+	} else if (output_check_reply(req->action, reply.params, err, sizeof(err)) < 0) {
+		fprintf(stderr, "scx-ai-numactl: bad reply from %s: %s\n", c->path, err);
 		ret = EXIT_ERR;
 	} else {
 		output_reply(stdout, mode, req->action, reply.params);

@@ -6,6 +6,7 @@
  * Nothing in a reply is trusted to be present or well typed: a missing field
  * prints as "?", it never crashes the CLI.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,6 +51,95 @@ static const char *get_str(struct json_object *o, const char *key)
 static size_t arr_len(struct json_object *a)
 {
 	return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
+
+/*
+ * What each reply must hold for the tables to mean anything: a reply
+ * without them is a protocol error, not an empty success. Nullable fields
+ * (?int, ?string in the interface) are not listed.
+ */
+struct field {
+	const char *key;
+	enum json_type type;
+	const struct field *sub;	/* an object's fields, or each array element's */
+};
+
+#define F(key, type)		{ key, json_type_##type, NULL }
+#define FS(key, type, sub)	{ key, json_type_##type, sub }
+#define F_END			{ NULL, json_type_null, NULL }
+
+static const struct field tunable_fields[] = {
+	F("name", string), F("type", string), F("unit", string),
+	F("value", int), F("default", int), F("min", int), F("max", int),
+	F_END,
+};
+static const struct field pin_fields[] = {
+	F("kind", string), F("node", int), F("origin", string),
+	F("active", boolean), F_END,
+};
+static const struct field status_fields[] = {
+	F("state", string), F("kernel", string), F("version", string),
+	F("uptime_ns", int), F("attach_count", int), F("restarts", int),
+	F("errors", int), F("topology", object), F("placement", object), F_END,
+};
+static const struct field stats_fields[] = {
+	F("interval_ms", int), F("nodes", array), F("total", object),
+	F("total_rates", object), F("queued", int), F_END,
+};
+static const struct field topology_fields[] = {
+	F("cpus", int), F("online_cpus", int), F("nodes", array),
+	F("gpus", array), F_END,
+};
+static const struct field tunables_fields[] = { FS("tunables", array, tunable_fields), F_END };
+static const struct field get_fields[] = { FS("tunable", object, tunable_fields), F_END };
+static const struct field set_fields[] = {
+	FS("tunable", object, tunable_fields), F("previous", int), F_END,
+};
+static const struct field pin_reply_fields[] = { FS("pin", object, pin_fields), F_END };
+static const struct field pins_fields[] = {
+	FS("pins", array, pin_fields), F("gpu_processes", array), F_END,
+};
+
+static int check_fields(struct json_object *o, const struct field *f, const char *where, char *err, size_t errlen)
+{
+	for (; f->key; f++) {
+		struct json_object *v = get(o, f->key);
+		char path[160];
+
+		snprintf(path, sizeof(path), "%s%s\"%s\"", where, *where ? "." : "", f->key);
+		if (!v) {
+			snprintf(err, errlen, "%s missing", path);
+			return -EPROTO;
+		}
+		if (!json_object_is_type(v, f->type)) {
+			snprintf(err, errlen, "%s is %s, not %s", path, json_type_to_name(json_object_get_type(v)),
+				 json_type_to_name(f->type));
+			return -EPROTO;
+		}
+		if (f->sub && f->type == json_type_object && check_fields(v, f->sub, path, err, errlen) < 0)
+			return -EPROTO;
+		for (size_t i = 0; f->sub && f->type == json_type_array && i < arr_len(v); i++) {
+			char elem[192];
+
+			snprintf(elem, sizeof(elem), "%s[%zu]", path, i);
+			if (check_fields(json_object_array_get_idx(v, i), f->sub, elem, err, errlen) < 0)
+				return -EPROTO;
+		}
+	}
+	return 0;
+}
+
+int output_check_reply(enum action action, struct json_object *params, char *err, size_t errlen)
+{
+	static const struct field *const by_action[] = {
+		[ACT_STATUS] = status_fields, [ACT_STATS] = stats_fields, [ACT_TOPOLOGY] = topology_fields,
+		[ACT_TUNABLES] = tunables_fields, [ACT_GET] = get_fields, [ACT_SET] = set_fields,
+		[ACT_PIN] = pin_reply_fields, [ACT_UNPIN] = pin_reply_fields, [ACT_PINS] = pins_fields,
+	};
+
+	if ((size_t)action >= sizeof(by_action) / sizeof(by_action[0]) || !by_action[action])
+		return 0;
+	return check_fields(params, by_action[action], "", err, errlen);
 }
 
 /* ---- units ------------------------------------------------------------------ */
@@ -594,7 +684,9 @@ static void pins_table(FILE *f, struct json_object *p)
 				tbl_add(&t, "%s", get_str(pin, "cgroup"));
 			tbl_add(&t, "%" PRIu64, get_u64(pin, "node"));
 			tbl_add(&t, "%s", get_str(pin, "origin"));
-			tbl_add(&t, "%s", json_object_get_boolean(get(pin, "active")) ? "active" : "no such cgroup");
+			/* An inactive process rule names one that exited; the timer is about to drop it. */
+			tbl_add(&t, "%s", json_object_get_boolean(get(pin, "active")) ? "active" :
+					  process ? "exited" : "no such cgroup");
 		}
 		tbl_print(&t, f);
 		tbl_free(&t);

@@ -112,7 +112,12 @@ static const struct token t_main[] = {
 	{ T_NONE, NULL, ACT_NONE, NULL, NULL },
 };
 
+/* The daemon's default, passed by meson (runstatedir); fallback as in daemon/options.h. */
+#ifdef DEFAULT_SOCKET_PATH
+#define DEFAULT_SOCKET	DEFAULT_SOCKET_PATH
+#else
 #define DEFAULT_SOCKET	"/run/scx-ai-numa/control.sock"
+#endif
 #define MAX_WATCH_S	86400
 
 static bool can_end(const struct token *table)

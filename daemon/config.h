@@ -4,7 +4,8 @@
  * tunables table's names plus the daemon's own settings. A file is parsed
  * whole into a fresh struct config and used only when every line is valid,
  * so a bad file never leaves anything half-applied. The command line wins
- * over the file for every setting it gives.
+ * over the file for every setting it gives. A config is a value: this
+ * module keeps no state and applies nothing; main.c applies what it reads.
  */
 #ifndef SCX_AI_NUMA_CONFIG_H
 #define SCX_AI_NUMA_CONFIG_H
@@ -14,23 +15,15 @@
 #include <stdio.h>
 #include "intf.h"
 #include "options.h"
-
-struct daemon;
+#include "settings.h"
 
 #define CONFIG_MAX_BYTES	(64 * 1024)	/* a config file is a few hundred bytes */
 #define CONFIG_MAX_LINE		1024
 #define CONFIG_MAX_TUNABLES	64
-#define CONFIG_GROUP_MAX	64		/* longer than any sane group name */
 
-/* The daemon's own keys; tunables follow them in key numbering. */
+/* Keys: the settings table's (enum setting_id), the pins, then the tunables. */
 enum cfg_key {
-	CFG_SOCKET,
-	CFG_GROUP,
-	CFG_MAX_FAILURES,
-	CFG_FAILURE_WINDOW,
-	CFG_BACKOFF,
-	CFG_INTERVAL,
-	CFG_PIN,		/* repeatable: pin = PID NODE */
+	CFG_PIN = NR_SETTINGS,	/* repeatable: pin = PID NODE */
 	CFG_PIN_CGROUP,		/* repeatable: pin_cgroup = PATH NODE */
 	CFG_NR_DAEMON_KEYS,
 };
@@ -52,9 +45,8 @@ struct config {
 	char path[256];			/* as named in messages */
 	bool found;			/* false: no file, built-in defaults */
 	struct an_tunables tun;		/* table defaults, overridden by the file */
-	unsigned int interval_s, max_failures, failure_window_s, backoff_ms;
-	char socket[SOCKET_PATH_MAX + 1];
-	char group[CONFIG_GROUP_MAX + 1];
+	unsigned int num[NR_SETTINGS];	/* SETTING_UINT settings, by enum setting_id */
+	char str[NR_SETTINGS][SETTING_STR_MAX + 1];	/* the others */
 	struct cfg_pin pins[CONFIG_MAX_PINS];
 	unsigned int nr_pins;
 	/* Line that set each key (daemon keys, then tunables in table order); 0: not in the file. */
@@ -81,34 +73,28 @@ int config_parse(struct config *c, const char *name, const char *text, size_t le
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 
 /*
- * At startup: load o->config_path (a missing file is fine unless named with
- * --config), then take every setting the command line did not give from it,
- * and the tunables into @tun. The strings o points at afterwards live as
- * long as the process. Returns 0 or -errno with the reason in @err.
+ * Load o->config_path. When @startup, a missing file that --config did not
+ * name means the built-in defaults; otherwise (a reload) a missing file is
+ * -ENOENT like any other error, so the running settings stay. *c is
+ * untouched on any error, with the reason in @err.
  */
-int config_startup(struct options *o, struct an_tunables *tun, char *err, size_t errlen);
+int config_read(const struct options *o, bool startup, struct config *c, char *err, size_t errlen);
 
 /*
- * --check-config: what config_startup() cannot know without the system's
- * databases (the control group exists), then the effective settings in the
- * file's own syntax, each with where it came from. Returns 0 or -errno.
+ * Take @c's settings that the command line did not give into @o; a setting
+ * the file does not set is its default, as at a fresh start. Strings
+ * point into @c, which must then live as long as @o. With @numbers_only the
+ * strings (socket and group: bound once, at startup) are left alone.
  */
-int config_check(FILE *f, const struct options *o, const struct an_tunables *tun, char *err, size_t errlen);
+void config_to_options(const struct config *c, struct options *o, bool numbers_only);
 
 /*
- * SIGHUP: re-read the file and apply it to the running daemon. Tunables go
- * through daemon_set_tunable() (live, no reload of the BPF program) and end
- * up exactly as a fresh start would set them; restart policy and summary
- * interval apply at once; socket and group need a restart. The command line
- * still wins. On any error nothing changes. Returns the number of settings
- * changed, or -errno with the reason in @err.
+ * --check-config: what config_read() cannot know without the system's
+ * databases (the control group exists), then the effective settings @o and
+ * @tun in the file's own syntax, each with where it came from (@c, the file
+ * they were read from). Returns 0 or -errno with the reason in @err.
  */
-int config_reload(struct daemon *d, char *err, size_t errlen);
-
-/*
- * The pin lines of the configuration in effect (the one loaded at startup,
- * or by the last successful reload) and the file's name for messages.
- */
-size_t config_pins(const struct cfg_pin **out, const char **file);
+int config_check(FILE *f, const struct options *o, const struct an_tunables *tun, const struct config *c,
+		 char *err, size_t errlen);
 
 #endif

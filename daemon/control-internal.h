@@ -1,47 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The parts of control.c below the socket, for the protocol tests and the
- * fuzzer: they drive the method table without a listening socket, and check
- * the interface description against what the handlers really send.
+ * fuzzer: they drive the method table (control-methods.h) without a
+ * listening socket, and probe the transport's caps.
  */
 #ifndef SCX_AI_NUMA_CONTROL_INTERNAL_H
 #define SCX_AI_NUMA_CONTROL_INTERNAL_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <sys/types.h>
+#include "control-methods.h"
 
 struct daemon;
-struct vl_out;
-
-/* Who is calling, from SO_PEERCRED at accept time. */
-struct ctl_peer {
-	pid_t pid;
-	uid_t uid;
-	gid_t gid;
-	bool priv;	/* may change tunables: root or the control group */
-};
-
-/* The IDL texts GetInterfaceDescription returns. */
-extern const char control_idl_service[];
-extern const char control_idl_iface[];
-
-/* Unqualified names of our interface's methods, in table order; NULL past the end. */
-const char *control_method_name(size_t i);
-
-/*
- * Handle one message from @peer; replies are appended to @out. Returns 1 if
- * the call opened a stream (Stats with "more"), 0 otherwise, or -errno when
- * the client must be dropped (-ENOBUFS: output cap, -ENOMEM).
- */
-int control_handle(struct daemon *d, const struct ctl_peer *peer, const char *msg, size_t len,
-		   struct vl_out *out);
-
-/* Append an error reply carrying {"message": @msg}. */
-int control_put_error(struct vl_out *out, const char *error, const char *msg);
-
-/* Append one streamed Stats reply ("continues": true) to @out. */
-int control_stream_sample(struct daemon *d, struct vl_out *out);
 
 /* Serve an already connected socket (a socketpair end in tests); takes @fd. */
 int control_adopt(struct daemon *d, int fd);

@@ -3,11 +3,12 @@
  * The control interface's methods: one table of {name, handler, needs_priv,
  * parameters}. Names, privilege and parameter types are checked once, here,
  * before any handler runs, so a handler only sees well-formed input. The
- * handlers read the daemon through daemon.h and know nothing of sockets.
+ * handlers read the daemon through daemon_view(), change it only through
+ * daemon.h's and placement.h's functions, and know nothing of sockets. The
+ * interface description they implement is in control-idl.c.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,11 +17,13 @@
 #include <json-c/json.h>
 
 #include "clock.h"
-#include "control-internal.h"
+#include "control-idl.h"
+#include "control-json.h"
+#include "control-methods.h"
 #include "daemon.h"
+#include "exitinfo.h"
 #include "log.h"
 #include "placement.h"
-#include "sched.h"	/* exit_kind_str only: pure, from exitinfo.c */
 #include "varlink.h"
 
 #ifndef SCX_AI_NUMA_VERSION
@@ -29,345 +32,6 @@
 
 /* Longest tunable value text looked at; tunable_parse quotes at most 64 bytes of it. */
 #define VALUE_TEXT_MAX	64
-
-const char control_idl_service[] =
-	"# The varlink service interface: who this service is and which interfaces\n"
-	"# it implements.\n"
-	"interface org.varlink.service\n"
-	"\n"
-	"# Vendor, product, version, a URL and the interfaces this service implements.\n"
-	"method GetInfo() -> (\n"
-	"\tvendor: string,\n"
-	"\tproduct: string,\n"
-	"\tversion: string,\n"
-	"\turl: string,\n"
-	"\tinterfaces: []string\n"
-	")\n"
-	"\n"
-	"# The description, in varlink IDL, of one implemented interface.\n"
-	"method GetInterfaceDescription(interface: string) -> (description: string)\n"
-	"\n"
-	"error InterfaceNotFound (interface: string)\n"
-	"error MethodNotFound (method: string)\n"
-	"error MethodNotImplemented (method: string)\n"
-	"error InvalidParameter (parameter: string)\n"
-	"error PermissionDenied ()\n"
-	"error ExpectedMore ()\n";
-
-const char control_idl_iface[] =
-	"# Control interface of scx_ai_numad, the NUMA-aware sched_ext scheduler\n"
-	"# daemon for GPU training hosts. Reading is open to every client of the\n"
-	"# socket; SetTunable, Pin and Unpin need root or the daemon's control group.\n"
-	"interface " VL_IFACE "\n"
-	"\n"
-	"# The scheduler's last exit as the kernel reported it.\n"
-	"type Exit (\n"
-	"\t# enum scx_exit_kind: 1 done, 64 to 67 unregistered, 1024 and up errors\n"
-	"\tkind: int,\n"
-	"\t# the kind in words\n"
-	"\tkind_name: string,\n"
-	"\t# SCX_ECODE bits of exits the kernel started, such as a restart on hotplug\n"
-	"\tcode: int,\n"
-	"\treason: string,\n"
-	"\tmessage: string\n"
-	")\n"
-	"\n"
-	"type TopologySummary (\n"
-	"\t# online nodes, memory-only nodes included\n"
-	"\tnodes: int,\n"
-	"\t# nodes with CPUs; each has its own dispatch queue\n"
-	"\tcpu_nodes: int,\n"
-	"\t# possible CPU ids are below this\n"
-	"\tcpus: int,\n"
-	"\tonline_cpus: int\n"
-	")\n"
-	"\n"
-	"# The open-file scan that finds processes holding GPUs open.\n"
-	"type GpuScan (\n"
-	"\t# complete passes over every process's open files\n"
-	"\tpasses: int,\n"
-	"\t# CPU time the daemon spent scanning, in all passes\n"
-	"\tcpu_ns: int,\n"
-	"\t# the last complete pass: its CPU time, its duration (it runs in steps),\n"
-	"\t# the processes and open files it looked at, the processes it left\n"
-	"\t# alone (no GPU the last times: they are looked at less often), the\n"
-	"\t# processes with more open files than it looks at, and the processes\n"
-	"\t# holding a GPU open\n"
-	"\tlast_cpu_ns: int,\n"
-	"\tlast_wall_ns: int,\n"
-	"\tlast_processes: int,\n"
-	"\tlast_fds: int,\n"
-	"\tlast_skipped: int,\n"
-	"\tlast_truncated: int,\n"
-	"\tlast_gpu_processes: int\n"
-	")\n"
-	"\n"
-	"type PlacementSummary (\n"
-	"\t# GPUs and accelerators found\n"
-	"\tgpus: int,\n"
-	"\t# rules (see ListPins)\n"
-	"\tpins: int,\n"
-	"\t# processes holding GPUs open\n"
-	"\tgpu_processes: int,\n"
-	"\t# processes and cgroups with a home node in the scheduler's maps\n"
-	"\tplaced_processes: int,\n"
-	"\tplaced_cgroups: int,\n"
-	"\tgpu_scan: GpuScan\n"
-	")\n"
-	"\n"
-	"# Scheduler and daemon state.\n"
-	"method Status() -> (\n"
-	"\t# starting, running, backoff or stopping\n"
-	"\tstate: string,\n"
-	"\t# kernel release, as uname -r prints it\n"
-	"\tkernel: string,\n"
-	"\t# daemon version\n"
-	"\tversion: string,\n"
-	"\tuptime_ns: int,\n"
-	"\t# time since the current attach; null while not running\n"
-	"\tattached_for_ns: ?int,\n"
-	"\tattach_count: int,\n"
-	"\t# re-attaches the kernel asked for, on CPU hotplug\n"
-	"\trestarts: int,\n"
-	"\t# error exits since the daemon started\n"
-	"\terrors: int,\n"
-	"\t# where the kernel tracks idle CPUs for us: per-node or global; null while not running\n"
-	"\tidle_tracking: ?string,\n"
-	"\t# null until the scheduler exited once\n"
-	"\tlast_exit: ?Exit,\n"
-	"\ttopology: TopologySummary,\n"
-	"\tplacement: PlacementSummary\n"
-	")\n"
-	"\n"
-	"type NodeStats (\n"
-	"\t# kernel node id\n"
-	"\tnode: int,\n"
-	"\tcpus: int,\n"
-	"\tonline_cpus: int,\n"
-	"\t# tasks waiting in the node's dispatch queue\n"
-	"\tqueued: int,\n"
-	"\t# events since attach, by counter name\n"
-	"\tcounters: [string]int,\n"
-	"\t# events per second over the last sampling interval\n"
-	"\trates: [string]float,\n"
-	"\t# queue waits since attach: power-of-two microsecond buckets\n"
-	"\twait_hist_us: []WaitBucket\n"
-	")\n"
-	"\n"
-	"type WaitBucket (\n"
-	"\t# upper bound in microseconds; null for the last, unbounded bucket\n"
-	"\tle_us: ?int,\n"
-	"\tcount: int\n"
-	")\n"
-	"\n"
-	"# Scheduling counters per node with CPUs and in total. Called with \"more\",\n"
-	"# it replies once now and once per sampling interval until the caller\n"
-	"# hangs up.\n"
-	"method Stats() -> (\n"
-	"\t# length of the rate interval; 0 before the first one completed\n"
-	"\tinterval_ms: int,\n"
-	"\tnodes: []NodeStats,\n"
-	"\ttotal: [string]int,\n"
-	"\ttotal_rates: [string]float,\n"
-	"\t# tasks waiting in all node queues\n"
-	"\tqueued: int\n"
-	")\n"
-	"\n"
-	"type Node (\n"
-	"\t# kernel node id\n"
-	"\tid: int,\n"
-	"\tcpus: []int,\n"
-	"\tonline_cpus: []int,\n"
-	"\t# MemTotal of the node in KiB; 0 if unknown\n"
-	"\tmemory_kb: int,\n"
-	"\t# SLIT distance to each node, in the order of the nodes array; 10 is local\n"
-	"\tdistances: []int\n"
-	")\n"
-	"\n"
-	"# A GPU or accelerator: a PCI display or 3D controller, or processing accelerator.\n"
-	"type Gpu (\n"
-	"\t# PCI address\n"
-	"\tpci: string,\n"
-	"\t# PCI vendor and device ids and class code, in hexadecimal\n"
-	"\tvendor: string,\n"
-	"\tdevice: string,\n"
-	"\tclass: string,\n"
-	"\t# the vendor's name, empty when unknown\n"
-	"\tvendor_name: string,\n"
-	"\t# the bound kernel driver, empty when none\n"
-	"\tdriver: string,\n"
-	"\t# kernel node id; -1 when the firmware does not say\n"
-	"\tnode: int,\n"
-	"\t# device nodes a process opens to use it\n"
-	"\tdevices: []string\n"
-	")\n"
-	"\n"
-	"# The machine as the scheduler was configured for it.\n"
-	"method Topology() -> (\n"
-	"\t# possible CPU ids are below this\n"
-	"\tcpus: int,\n"
-	"\tonline_cpus: int,\n"
-	"\tnodes: []Node,\n"
-	"\tgpus: []Gpu\n"
-	")\n"
-	"\n"
-	"type Tunable (\n"
-	"\tname: string,\n"
-	"\t# u64, u32 or bool\n"
-	"\ttype: string,\n"
-	"\t# ns or tasks; empty for booleans\n"
-	"\tunit: string,\n"
-	"\tvalue: int,\n"
-	"\t# the value as the CLI shows it: a number, or on or off\n"
-	"\ttext: string,\n"
-	"\tdefault: int,\n"
-	"\tmin: int,\n"
-	"\tmax: int,\n"
-	"\tdescription: string\n"
-	")\n"
-	"\n"
-	"# Every live tunable.\n"
-	"method ListTunables() -> (tunables: []Tunable)\n"
-	"\n"
-	"method GetTunable(name: string) -> (tunable: Tunable)\n"
-	"\n"
-	"# Change a tunable. The scheduler uses the new value from its next event on,\n"
-	"# and it survives re-attaches. Strings take a unit suffix (5ms, 200us) or\n"
-	"# on and off; a JSON integer or boolean is accepted as well. Needs root or\n"
-	"# the daemon's control group.\n"
-	"method SetTunable(name: string, value: string) -> (tunable: Tunable, previous: int)\n"
-	"\n"
-	"# A rule placing a process, or a cgroup with everything below it, on a node.\n"
-	"type Pin (\n"
-	"\t# process or cgroup\n"
-	"\tkind: string,\n"
-	"\tpid: ?int,\n"
-	"\t# path below the cgroup2 mount, as /proc/PID/cgroup shows it\n"
-	"\tcgroup: ?string,\n"
-	"\t# inode number of the cgroup's directory; null while it does not exist\n"
-	"\tcgroup_id: ?int,\n"
-	"\t# kernel node id\n"
-	"\tnode: int,\n"
-	"\t# config (the configuration file) or control (this socket)\n"
-	"\torigin: string,\n"
-	"\t# false while a pinned cgroup does not exist\n"
-	"\tactive: bool\n"
-	")\n"
-	"\n"
-	"# A process holding device nodes of GPUs open.\n"
-	"type GpuProcess (\n"
-	"\tpid: int,\n"
-	"\tcomm: string,\n"
-	"\t# PCI addresses of its GPUs\n"
-	"\tgpus: []string,\n"
-	"\t# the node of all its GPUs, its home; null when they sit on several\n"
-	"\t# nodes or none is known, which leaves it to the scheduler's policy\n"
-	"\tnode: ?int,\n"
-	"\t# a rule deciding its node instead: process or cgroup; null if none\n"
-	"\tpinned_by: ?string\n"
-	")\n"
-	"\n"
-	"# Pin a process (pid) or a cgroup v2 (cgroup) to a node: its tasks get the\n"
-	"# node as home, ahead of any GPU association. Give exactly one of pid and\n"
-	"# cgroup. A rule for the same target is replaced. Needs root or the\n"
-	"# daemon's control group.\n"
-	"method Pin(pid: ?int, cgroup: ?string, node: int) -> (pin: Pin)\n"
-	"\n"
-	"# Remove the rule for a process or a cgroup; replies with the removed rule.\n"
-	"method Unpin(pid: ?int, cgroup: ?string) -> (pin: Pin)\n"
-	"\n"
-	"# Every rule, and every process seen holding GPUs open.\n"
-	"method ListPins() -> (pins: []Pin, gpu_processes: []GpuProcess)\n"
-	"\n"
-	"# The message is not a well-formed call; the reason says why.\n"
-	"error InvalidRequest (message: string)\n"
-	"error UnknownTunable (tunable: string, known: []string)\n"
-	"# The value was refused; the message names the allowed values.\n"
-	"error InvalidValue (tunable: string, value: string, message: string)\n"
-	"error PermissionDenied (message: string)\n"
-	"# A pin or unpin was refused and nothing changed; parameter names the\n"
-	"# bad part (pid, cgroup or node), the message says why.\n"
-	"error InvalidPin (parameter: string, message: string)\n"
-	"# The daemon could not do what was asked; the message says why.\n"
-	"error Failed (message: string)\n";
-
-#define VL_ERR_FAILED	VL_IFACE ".Failed"
-#define VL_ERR_INVALID_PIN	VL_IFACE ".InvalidPin"
-
-/*
- * Reply building with a sticky out-of-memory flag: every json-c allocation
- * can fail, and checking each one inline would bury the handlers.
- */
-struct jb {
-	bool oom;
-};
-
-static struct json_object *jb_check(struct jb *b, struct json_object *o)
-{
-	if (!o)
-		b->oom = true;
-	return o;
-}
-
-static struct json_object *jb_obj(struct jb *b)
-{
-	return jb_check(b, json_object_new_object());
-}
-
-static struct json_object *jb_arr(struct jb *b)
-{
-	return jb_check(b, json_object_new_array());
-}
-
-static void jb_set(struct jb *b, struct json_object *o, const char *key, struct json_object *v)
-{
-	if (!o || !v || json_object_object_add(o, key, v) < 0) {
-		b->oom = true;
-		json_object_put(v);
-	}
-}
-
-/* json-c represents null as a NULL pointer, which jb_set would take for ENOMEM. */
-static void jb_set_null(struct jb *b, struct json_object *o, const char *key)
-{
-	if (!o || json_object_object_add(o, key, NULL) < 0)
-		b->oom = true;
-}
-
-static void jb_push(struct jb *b, struct json_object *a, struct json_object *v)
-{
-	if (!a || !v || json_object_array_add(a, v) < 0) {
-		b->oom = true;
-		json_object_put(v);
-	}
-}
-
-static struct json_object *jstr(const char *s)
-{
-	return json_object_new_string(s);
-}
-
-static struct json_object *jint(int64_t v)
-{
-	return json_object_new_int64(v);
-}
-
-static struct json_object *juint(uint64_t v)
-{
-	/* Every value we send fits; clamp so no client ever sees a negative int64. */
-	return json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v);
-}
-
-/* Rates to the millievent: json-c's default of 17 digits is noise on a rate. */
-static struct json_object *jrate(double r)
-{
-	char buf[32];
-
-	if (!isfinite(r) || r < 0)
-		r = 0;
-	snprintf(buf, sizeof(buf), "%.3f", r);
-	return json_object_new_double_s(r, buf);
-}
 
 struct call {
 	struct daemon *d;
@@ -379,6 +43,22 @@ struct call {
 	struct json_object *eparams;	/* parameters of the error */
 	bool stream;			/* more replies will follow */
 };
+
+static const struct an_tunables *tunables_of(struct call *c)
+{
+	struct daemon_view v;
+
+	daemon_view(c->d, &v);
+	return v.tun;
+}
+
+static struct placement *placement_of(struct call *c)
+{
+	struct daemon_view v;
+
+	daemon_view(c->d, &v);
+	return v.placement;
+}
 
 static int fail(struct call *c, const char *error, const char *key, const char *val)
 {
@@ -473,12 +153,12 @@ static struct json_object *exit_json(struct jb *b, const struct an_exit_info *e)
 	return o;
 }
 
-static struct json_object *placement_json(struct jb *b, struct daemon *d)
+static struct json_object *placement_json(struct jb *b, struct placement *pl)
 {
 	struct json_object *o = jb_obj(b), *scan = jb_obj(b);
 	struct placement_info pi;
 
-	placement_get_info(d, &pi);
+	placement_get_info(pl, &pi);
 	jb_set(b, scan, "passes", juint(pi.scan.passes));
 	jb_set(b, scan, "cpu_ns", juint(pi.scan.cpu_ns));
 	jb_set(b, scan, "last_cpu_ns", juint(pi.scan.last_cpu_ns));
@@ -499,42 +179,43 @@ static struct json_object *placement_json(struct jb *b, struct daemon *d)
 
 static int m_status(struct call *c)
 {
-	const struct daemon *d = (daemon_refresh_topology(c->d), c->d);
+	struct daemon_view v;
 	struct jb *b = &c->jb;
 	struct json_object *topo;
 	struct utsname u;
 	uint64_t now = mono_ns();
 
+	daemon_view(c->d, &v);
 	if (uname(&u) < 0)
 		snprintf(u.release, sizeof(u.release), "unknown");
 	c->reply = jb_obj(b);
-	jb_set(b, c->reply, "state", jstr(sched_state_str(d->state)));
+	jb_set(b, c->reply, "state", jstr(sched_state_str(v.state)));
 	jb_set(b, c->reply, "kernel", jstr(u.release));
 	jb_set(b, c->reply, "version", jstr(SCX_AI_NUMA_VERSION));
-	jb_set(b, c->reply, "uptime_ns", juint(now - d->started_ns));
-	if (d->state == ST_RUNNING)
-		jb_set(b, c->reply, "attached_for_ns", juint(now - d->attached_ns));
+	jb_set(b, c->reply, "uptime_ns", juint(now - v.started_ns));
+	if (v.state == ST_RUNNING)
+		jb_set(b, c->reply, "attached_for_ns", juint(now - v.attached_ns));
 	else
 		jb_set_null(b, c->reply, "attached_for_ns");
-	jb_set(b, c->reply, "attach_count", juint(d->attach_count));
-	jb_set(b, c->reply, "restarts", juint(d->restarts));
-	jb_set(b, c->reply, "errors", juint(d->errors));
-	if (d->state == ST_RUNNING)
-		jb_set(b, c->reply, "idle_tracking", jstr(d->idle_per_node ? "per-node" : "global"));
+	jb_set(b, c->reply, "attach_count", juint(v.attach_count));
+	jb_set(b, c->reply, "restarts", juint(v.restarts));
+	jb_set(b, c->reply, "errors", juint(v.errors));
+	if (v.state == ST_RUNNING)
+		jb_set(b, c->reply, "idle_tracking", jstr(v.idle_per_node ? "per-node" : "global"));
 	else
 		jb_set_null(b, c->reply, "idle_tracking");
-	if (d->last_exit.kind == AN_EXIT_NONE)
+	if (v.last_exit->kind == AN_EXIT_NONE)
 		jb_set_null(b, c->reply, "last_exit");
 	else
-		jb_set(b, c->reply, "last_exit", exit_json(b, &d->last_exit));
+		jb_set(b, c->reply, "last_exit", exit_json(b, v.last_exit));
 
 	topo = jb_obj(b);
-	jb_set(b, topo, "nodes", jint(d->topo.nr_nodes));
-	jb_set(b, topo, "cpu_nodes", jint(topology_nr_cpu_nodes(&d->topo)));
-	jb_set(b, topo, "cpus", jint(d->topo.nr_cpus));
-	jb_set(b, topo, "online_cpus", jint(d->topo.nr_online));
+	jb_set(b, topo, "nodes", jint(v.topo->nr_nodes));
+	jb_set(b, topo, "cpu_nodes", jint(topology_nr_cpu_nodes(v.topo)));
+	jb_set(b, topo, "cpus", jint(v.topo->nr_cpus));
+	jb_set(b, topo, "online_cpus", jint(v.topo->nr_online));
 	jb_set(b, c->reply, "topology", topo);
-	jb_set(b, c->reply, "placement", placement_json(b, c->d));
+	jb_set(b, c->reply, "placement", placement_json(b, v.placement));
 	return 0;
 }
 
@@ -674,12 +355,16 @@ static struct json_object *gpus_json(struct jb *b, const struct gpu_list *l)
 
 static int m_topology(struct call *c)
 {
-	const struct topology *t = (daemon_refresh_topology(c->d), &c->d->topo);
+	struct daemon_view v;
+	const struct topology *t;
 	struct jb *b = &c->jb;
 	struct json_object *nodes = jb_arr(b);
-	int nr_nodes = t->nr_nodes < AN_MAX_NODE_ID ? t->nr_nodes : AN_MAX_NODE_ID;
-	int nr_cpus = t->nr_cpus < AN_MAX_CPUS ? t->nr_cpus : AN_MAX_CPUS;
+	int nr_nodes, nr_cpus;
 
+	daemon_view(c->d, &v);
+	t = v.topo;
+	nr_nodes = t->nr_nodes < AN_MAX_NODE_ID ? t->nr_nodes : AN_MAX_NODE_ID;
+	nr_cpus = t->nr_cpus < AN_MAX_CPUS ? t->nr_cpus : AN_MAX_CPUS;
 	for (int i = 0; i < nr_nodes; i++) {
 		const struct topo_node *tn = &t->nodes[i];
 		struct json_object *n = jb_obj(b), *cpus = jb_arr(b), *online = jb_arr(b), *dist = jb_arr(b);
@@ -704,7 +389,7 @@ static int m_topology(struct call *c)
 	jb_set(b, c->reply, "cpus", jint(t->nr_cpus));
 	jb_set(b, c->reply, "online_cpus", jint(t->nr_online));
 	jb_set(b, c->reply, "nodes", nodes);
-	jb_set(b, c->reply, "gpus", gpus_json(b, placement_gpus(c->d)));
+	jb_set(b, c->reply, "gpus", gpus_json(b, placement_gpus(v.placement)));
 	return 0;
 }
 
@@ -732,7 +417,7 @@ static int m_list_tunables(struct call *c)
 	struct json_object *list = jb_arr(b);
 
 	for (size_t i = 0; i < nr_tunables; i++)
-		jb_push(b, list, tunable_json(b, &tunables[i], tunable_get(&c->d->tun, &tunables[i])));
+		jb_push(b, list, tunable_json(b, &tunables[i], tunable_get(tunables_of(c), &tunables[i])));
 	c->reply = jb_obj(b);
 	jb_set(b, c->reply, "tunables", list);
 	return 0;
@@ -762,7 +447,7 @@ static int m_get_tunable(struct call *c)
 	if (!t)
 		return 0;
 	c->reply = jb_obj(&c->jb);
-	jb_set(&c->jb, c->reply, "tunable", tunable_json(&c->jb, t, tunable_get(&c->d->tun, t)));
+	jb_set(&c->jb, c->reply, "tunable", tunable_json(&c->jb, t, tunable_get(tunables_of(c), t)));
 	return 0;
 }
 
@@ -803,7 +488,7 @@ static int m_set_tunable(struct call *c)
 
 	if (!t)
 		return 0;
-	prev = tunable_get(&d->tun, t);
+	prev = tunable_get(tunables_of(c), t);
 	json_object_object_get_ex(c->vc->params, "value", &val);
 	if (!value_text(val, text, sizeof(text)))
 		snprintf(err, sizeof(err), "%s: value longer than %d bytes", t->name, VALUE_TEXT_MAX);
@@ -820,7 +505,7 @@ static int m_set_tunable(struct call *c)
 	/* daemon_set_tunable logged the change; the audit trail wants who made it. */
 	log_info("control: %s set by uid %u, pid %d", t->name, (unsigned int)c->peer->uid, (int)c->peer->pid);
 	c->reply = jb_obj(&c->jb);
-	jb_set(&c->jb, c->reply, "tunable", tunable_json(&c->jb, t, tunable_get(&d->tun, t)));
+	jb_set(&c->jb, c->reply, "tunable", tunable_json(&c->jb, t, tunable_get(tunables_of(c), t)));
 	jb_set(&c->jb, c->reply, "previous", juint(prev));
 	return 0;
 }
@@ -855,6 +540,24 @@ static int fail_pin(struct call *c, const char *param, const char *msg)
 	return 0;
 }
 
+/*
+ * An integer parameter as sent: json-c saturates one above INT64_MAX to
+ * INT64_MAX, and an error naming that value would name one nobody sent.
+ * False with the error set.
+ */
+static bool pin_int(struct call *c, struct json_object *v, const char *param, int64_t *out)
+{
+	char msg[96];
+
+	*out = json_object_get_int64(v);
+	if (*out == INT64_MAX && json_object_get_uint64(v) > (uint64_t)INT64_MAX) {
+		snprintf(msg, sizeof(msg), "%s %" PRIu64 ": out of range", param, json_object_get_uint64(v));
+		fail_pin(c, param, msg);
+		return false;
+	}
+	return true;
+}
+
 /* The target of Pin and Unpin: exactly one of "pid" and "cgroup". False with the error set. */
 static bool pin_target(struct call *c, struct pin_target *t)
 {
@@ -868,8 +571,12 @@ static bool pin_target(struct call *c, struct pin_target *t)
 	}
 	memset(t, 0, sizeof(*t));
 	if (pid) {
+		int64_t v;
+
+		if (!pin_int(c, pid, "pid", &v))
+			return false;
 		t->kind = PIN_PROCESS;
-		t->pid = (long long)json_object_get_int64(pid);
+		t->pid = (long long)v;
 	} else {
 		t->kind = PIN_CGROUP;
 		t->cgroup = vl_get_string(c->vc->params, "cgroup");
@@ -889,12 +596,13 @@ static int m_pin(struct call *c)
 	if (!pin_target(c, &t))
 		return 0;
 	json_object_object_get_ex(c->vc->params, "node", &jn);
-	node = json_object_get_int64(jn);
+	if (!pin_int(c, jn, "node", &node))
+		return 0;
 	if (node < 0 || node >= AN_MAX_NODE_ID) {
 		snprintf(err, sizeof(err), "node %" PRId64 ": not a node id (0..%d)", node, AN_MAX_NODE_ID - 1);
 		return fail_pin(c, "node", err);
 	}
-	if (placement_pin(c->d, &t, (int)node, PIN_FROM_CONTROL, &p, &param, err, sizeof(err)) < 0)
+	if (placement_pin(placement_of(c), &t, (int)node, PIN_FROM_CONTROL, &p, &param, err, sizeof(err)) < 0)
 		return fail_pin(c, param, err);
 	log_info("control: pin set by uid %u, pid %d", (unsigned int)c->peer->uid, (int)c->peer->pid);
 	c->reply = jb_obj(&c->jb);
@@ -911,7 +619,7 @@ static int m_unpin(struct call *c)
 
 	if (!pin_target(c, &t))
 		return 0;
-	if (placement_unpin(c->d, &t, &p, &param, err, sizeof(err)) < 0)
+	if (placement_unpin(placement_of(c), &t, &p, &param, err, sizeof(err)) < 0)
 		return fail_pin(c, param, err);
 	log_info("control: unpin by uid %u, pid %d", (unsigned int)c->peer->uid, (int)c->peer->pid);
 	c->reply = jb_obj(&c->jb);
@@ -921,22 +629,22 @@ static int m_unpin(struct call *c)
 
 static int m_list_pins(struct call *c)
 {
-	const struct gpu_list *gpus = placement_gpus(c->d);
+	const struct gpu_list *gpus = placement_gpus(placement_of(c));
 	struct json_object *pins = jb_arr(&c->jb), *procs = jb_arr(&c->jb);
 	const struct gpu_proc *gp;
 	const struct pin *pn;
 	size_t n;
 
-	n = placement_pins(c->d, &pn);
+	n = placement_pins(placement_of(c), &pn);
 	for (size_t i = 0; i < n; i++)
 		jb_push(&c->jb, pins, pin_json(&c->jb, &pn[i]));
-	n = placement_gpu_procs(c->d, &gp);
+	n = placement_gpu_procs(placement_of(c), &gp);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = jb_obj(&c->jb), *list = jb_arr(&c->jb);
-		const char *by = placement_overridden_by(c->d, gp[i].pid);
+		const char *by = placement_overridden_by(placement_of(c), gp[i].pid);
 		char comm[32];
 
-		placement_comm(c->d, gp[i].pid, comm, sizeof(comm));
+		placement_comm(placement_of(c), gp[i].pid, comm, sizeof(comm));
 		for (int g = 0; g < gpus->nr && g < GPU_MAX; g++)
 			if (gp[i].gpus & (1ULL << g))
 				jb_push(&c->jb, list, jstr(gpus->gpu[g].pci));
@@ -1066,7 +774,11 @@ static void run(struct call *c)
 		return;
 	}
 	if (m->needs_priv && !c->peer->priv) {
-		const char *group = c->d->opt.ctl_group;
+		struct daemon_view v;
+		const char *group;
+
+		daemon_view(c->d, &v);
+		group = v.ctl_group;
 
 		log_info("control: %s refused for uid %u, pid %d: not root%s%s", m->name,
 			 (unsigned int)c->peer->uid, (int)c->peer->pid,

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The daemon's state, owned by main.c and read by the control plane through
- * the functions below. One thread, one event loop: no locking anywhere.
+ * The daemon's state, owned by main.c. The control plane reads it through
+ * daemon_view() and changes it through daemon_set_tunable(); the other
+ * modules get narrow handles of their own (placement_env, what stats_tick()
+ * is handed) rather than this struct. One thread, one event loop: no
+ * locking anywhere.
  */
 #ifndef SCX_AI_NUMA_DAEMON_H
 #define SCX_AI_NUMA_DAEMON_H
@@ -30,7 +33,6 @@ struct daemon {
 	struct options opt;
 	struct loop *loop;
 	struct topology topo;
-	bool topo_from_sysfs;		/* topo was read by attach(), not made up by a test */
 	struct an_tunables tun;		/* what the user asked for; survives re-attach */
 	struct sched *sched;		/* NULL while detached */
 	enum sched_state state;
@@ -43,13 +45,28 @@ struct daemon {
 	uint32_t errors;		/* error exits since start */
 	struct an_exit_info last_exit;	/* kind == 0: none yet */
 
-	/* Counters at the last stats tick; rates in last are relative to them. */
-	struct an_node_stats prev[AN_MAX_NODES];
-	uint64_t prev_ns;
-	struct stats last;		/* rates over the last tick interval */
+	struct stats_sampler stats;	/* rate baselines (stats.c) */
 
-	struct placement *placement;	/* GPU homes and pins (placement.c); NULL until first used */
+	struct placement *placement;	/* GPU homes and pins (placement.c); NULL when out of memory */
 };
+
+/*
+ * What the control plane may see of the daemon: read-only, valid until the
+ * daemon next runs (the next event). Changes go through the functions below
+ * and placement.h's, on @placement.
+ */
+struct daemon_view {
+	enum sched_state state;
+	uint64_t started_ns, attached_ns;	/* CLOCK_MONOTONIC */
+	uint32_t attach_count, restarts, errors;
+	bool idle_per_node;
+	const struct an_exit_info *last_exit;	/* kind AN_EXIT_NONE: none yet */
+	const struct topology *topo;
+	const struct an_tunables *tun;
+	const char *ctl_group;			/* NULL: root only */
+	struct placement *placement;		/* NULL when out of memory */
+};
+void daemon_view(const struct daemon *d, struct daemon_view *out);
 
 /* Current counters and rates (rates over the last sampling interval). */
 int daemon_stats(struct daemon *d, struct stats *out);
@@ -57,10 +74,9 @@ int daemon_stats(struct daemon *d, struct stats *out);
 void daemon_stats_tick(struct daemon *d);
 /* After a re-attach: counters restart at zero, so do rate baselines. */
 void daemon_stats_reset(struct daemon *d);
+
 /* Validate, store and apply live. Returns 0 or -errno with @err set; state unchanged on error. */
 int daemon_set_tunable(struct daemon *d, const struct tunable *t, uint64_t v, char *err, size_t errlen);
 const char *sched_state_str(enum sched_state s);
-/* Take over CPUs' online state from sysfs (hotplug is handled in place). */
-void daemon_refresh_topology(struct daemon *d);
 
 #endif

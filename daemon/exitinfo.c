@@ -4,7 +4,7 @@
  * exit kind and code, kept apart from the BPF plumbing so they are tested
  * on any host.
  */
-#include "sched.h"
+#include "exitinfo.h"
 
 enum exit_action exit_classify(int32_t kind, int64_t exit_code)
 {
@@ -32,9 +32,9 @@ const char *exit_kind_str(int32_t kind)
 	case AN_EXIT_UNREG_KERN: return "unregistered by the kernel";
 	case AN_EXIT_SYSRQ: return "disabled by sysrq-S";
 	}
-	if (kind == AN_EXIT_ERROR + 2)
+	if (kind == AN_EXIT_ERROR_STALL)
 		return "runnable task stall (watchdog)";
-	if (kind == AN_EXIT_ERROR + 1)
+	if (kind == AN_EXIT_ERROR_BPF)
 		return "error raised by the BPF program";
 	if (kind >= AN_EXIT_ERROR)
 		return "error detected by the kernel";

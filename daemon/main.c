@@ -7,7 +7,8 @@
  * topology and re-attach at once; on an error exit retry with exponential
  * backoff and give up after max_failures errors within failure_window_s,
  * leaving the kernel's default scheduler in charge; on SIGINT/SIGTERM detach;
- * on SIGHUP re-read the configuration file and apply its tunables live.
+ * on SIGHUP re-read the configuration file and apply it live. The
+ * configuration module only reads: applying a configuration is done here.
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,11 +25,14 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "exitinfo.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
 #include "placement.h"
 #include "sched.h"
+#include "settings.h"
+#include "tunables.h"
 
 #ifndef SCX_AI_NUMA_VERSION
 #define SCX_AI_NUMA_VERSION "unknown"
@@ -110,7 +114,6 @@ static int attach(struct daemon *d, int fail_level)
 		.hotplug_seq = sched_hotplug_seq(d->opt.sysfs_root),
 		.hotplug_restart = d->opt.hotplug_restart,
 		.global_idle = d->opt.global_idle,
-		.inject_error = getenv("SCX_AI_NUMA_DEBUG_INJECT_ERROR") != NULL,
 	};
 	struct topology topo;
 	char err[1536];
@@ -126,7 +129,6 @@ static int attach(struct daemon *d, int fail_level)
 	if (d->attach_count)
 		log_topology_change(&d->topo, &topo);
 	d->topo = topo;
-	d->topo_from_sysfs = true;
 
 	ret = sched_attach(&bpf_topo, &d->tun, &so, &d->sched, err, sizeof(err));
 	if (ret) {
@@ -143,7 +145,7 @@ static int attach(struct daemon *d, int fail_level)
 	d->idle_per_node = sched_idle_per_node(d->sched);
 	daemon_stats_reset(d);
 	/* A new scheduler has empty placement maps: install the GPU homes and pins again. */
-	placement_attached(d);
+	placement_attached(d->placement);
 	log_info("attached: scheduling on %d nodes, %d of %d CPUs online, %s idle tracking (attach #%u)",
 		 topology_nr_cpu_nodes(&d->topo), d->topo.nr_online, d->topo.nr_cpus,
 		 d->idle_per_node ? "per-node" : "global", d->attach_count);
@@ -297,6 +299,18 @@ static void print_summary(struct daemon *d)
 	fflush(stdout);
 }
 
+/* Hotplug is handled in place: keep the online CPUs current (what Status and Topology report). */
+static void refresh_topology(struct daemon *d)
+{
+	int before = d->topo.nr_online;
+
+	/* Before the first attach there is no topology to refresh. */
+	if (!d->attach_count)
+		return;
+	if (topology_refresh_online(d->opt.sysfs_root, &d->topo) > 0 && d->topo.nr_online != before)
+		log_info("topology: online CPUs %d -> %d", before, d->topo.nr_online);
+}
+
 static void on_tick(void *arg, uint32_t events)
 {
 	static unsigned int ticks;
@@ -307,7 +321,7 @@ static void on_tick(void *arg, uint32_t events)
 	/* The exit fd covers most exits; this catches kernels where it is not pollable. */
 	if (d->sched && sched_exited(d->sched, NULL))
 		handle_exit(d);
-	daemon_refresh_topology(d);
+	refresh_topology(d);
 	daemon_stats_tick(d);
 	control_stats_tick(d);
 	if (d->opt.interval_s && ++ticks % d->opt.interval_s == 0)
@@ -322,17 +336,85 @@ static void on_watchdog(void *arg, uint32_t events)
 	notify_send("WATCHDOG=1");
 }
 
-/* SIGHUP: the file's tunables go live through daemon_set_tunable(); a bad file changes nothing. */
+/*
+ * The pins of a configuration, as placement takes them: the strings point
+ * into @c. Returns how many.
+ */
+static size_t config_pin_rules(const struct config *c, struct pin_rule *out)
+{
+	for (size_t i = 0; i < c->nr_pins; i++) {
+		const struct cfg_pin *p = &c->pins[i];
+
+		out[i] = (struct pin_rule){
+			.target = { .kind = p->cgroup ? PIN_CGROUP : PIN_PROCESS, .pid = p->pid, .cgroup = p->path },
+			.node = p->node,
+			.line = p->line,
+		};
+	}
+	return c->nr_pins;
+}
+
+static void apply_pins(struct daemon *d, const struct config *c)
+{
+	struct pin_rule rules[CONFIG_MAX_PINS];
+
+	placement_set_config_pins(d->placement, rules, config_pin_rules(c, rules), c->path);
+}
+
+/*
+ * SIGHUP: re-read the file and apply it. Tunables become exactly what a
+ * fresh start would set (a key taken out returns to its default) and go
+ * live through daemon_set_tunable(); restart policy and summary interval
+ * apply at once; socket and group need a restart; the command line still
+ * wins; the file's pins replace the previous file's. A bad file, or a
+ * default file that has gone, changes nothing.
+ */
 static void reload(struct daemon *d)
 {
-	char err[1024];
+	static struct config next;
+	struct options opt = d->opt;
+	char err[1024], val[SETTING_STR_MAX + 1], cur[SETTING_STR_MAX + 1];
+	int changes = 0;
 
 	/* systemd >= 253 wants the reload's start time with RELOADING=1. */
 	notify_printf("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(mono_ns() / 1000));
-	if (config_reload(d, err, sizeof(err)) < 0)
+	if (config_read(&d->opt, false, &next, err, sizeof(err)) < 0) {
 		log_err("reload: %s; the running configuration stays", err);
-	else
-		placement_reload(d);
+		notify_status(d, "READY=1\n");
+		return;
+	}
+	for (size_t i = 0; i < nr_tunables; i++) {
+		const struct tunable *t = &tunables[i];
+		uint64_t v = tunable_get(&next.tun, t);
+
+		if (v == tunable_get(&d->tun, t))
+			continue;
+		/* Cannot fail: the value passed tunable_parse's range check. */
+		if (daemon_set_tunable(d, t, v, err, sizeof(err)) < 0)
+			log_err("reload: %s", err);
+		else
+			changes++;
+	}
+	config_to_options(&next, &opt, true);
+	for (size_t i = 0; i < NR_SETTINGS; i++) {
+		const struct setting *s = &settings[i];
+
+		options_format(&d->opt, s, cur, sizeof(cur));
+		if (s->type == SETTING_UINT) {
+			options_format(&opt, s, val, sizeof(val));
+			if (strcmp(cur, val)) {
+				log_info("%s: %s -> %s", s->key, cur, val);
+				changes++;
+			}
+		} else if (!(d->opt.given & OPT_GIVEN(i)) && strcmp(next.str[i], cur)) {
+			/* Bound once; moving them under running clients is not worth it. */
+			log_warn("reload: %s '%s': takes effect when the daemon restarts; still '%s'", s->key,
+				 next.str[i], cur);
+		}
+	}
+	d->opt = opt;
+	apply_pins(d, &next);
+	log_info("reloaded %s: %d setting%s changed", next.path, changes, changes == 1 ? "" : "s");
 	notify_status(d, "READY=1\n");
 }
 
@@ -361,6 +443,8 @@ static void on_signal(void *arg, uint32_t events)
 
 int main(int argc, char **argv)
 {
+	/* The configuration read at startup: the options' strings point into it. */
+	static struct config boot;
 	static int sig_fd;
 	char err[1536];
 	sigset_t mask;
@@ -380,9 +464,13 @@ int main(int argc, char **argv)
 			printf("scx_ai_numad %s\n", SCX_AI_NUMA_VERSION);
 		return 0;
 	}
-	ret = config_startup(&D.opt, &D.tun, err, sizeof(err));
+	ret = config_read(&D.opt, true, &boot, err, sizeof(err));
+	if (!ret) {
+		config_to_options(&boot, &D.opt, false);
+		D.tun = boot.tun;
+	}
 	if (!ret && D.opt.check_config)
-		ret = config_check(stdout, &D.opt, &D.tun, err, sizeof(err));
+		ret = config_check(stdout, &D.opt, &D.tun, &boot, err, sizeof(err));
 	if (ret) {
 		if (D.opt.check_config)
 			fprintf(stderr, "scx_ai_numad: %s\n", err);
@@ -427,8 +515,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	D.placement = placement_new(&(struct placement_env){
+		.loop = D.loop, .topo = &D.topo, .sched = &D.sched, .root = D.opt.sysfs_root });
+	if (!D.placement)
+		log_warn("placement: out of memory; GPU homes and pins are off");
 	if (attach(&D, LOG_ERR))
 		return 1;
+	apply_pins(&D, &boot);
 	ret = control_open(&D, err, sizeof(err));
 	if (ret) {
 		log_err("%s", err);
@@ -453,7 +546,7 @@ int main(int argc, char **argv)
 		}
 	}
 	control_close(&D);
-	placement_stop(&D);
+	placement_free(D.placement);
 	detach(&D);
 	loop_free(D.loop);
 	return exit_code;

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * The command line: the settings table's options (settings.c) plus the flags
+ * that exist only here. getopt's tables and the usage text are built from the
+ * settings table, so an option's range and default are written once.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -8,15 +13,57 @@
 
 #include "options.h"
 
+/* getopt values of settings without a short option: O_SETTING + id. */
+enum { O_SYSFS = 256, O_CHECK, O_HOTPLUG, O_GLOBAL_IDLE, O_SETTING = 512 };
+
+static const struct option flag_opts[] = {
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "sysfs-root", required_argument, NULL, O_SYSFS },
+	{ "config", required_argument, NULL, 'c' },
+	{ "check-config", no_argument, NULL, O_CHECK },
+	{ "hotplug-restart", no_argument, NULL, O_HOTPLUG },
+	{ "global-idle", no_argument, NULL, O_GLOBAL_IDLE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+};
+#define NR_FLAG_OPTS	(sizeof(flag_opts) / sizeof(flag_opts[0]))
+
+unsigned int *options_uint(struct options *o, const struct setting *s)
+{
+	return (unsigned int *)((char *)o + s->off);
+}
+
+const char **options_str(struct options *o, const struct setting *s)
+{
+	return (const char **)((char *)o + s->off);
+}
+
+void options_format(const struct options *o, const struct setting *s, char *buf, size_t len)
+{
+	const char *p = (const char *)o + s->off;
+	const char *str;
+
+	if (s->type == SETTING_UINT) {
+		snprintf(buf, len, "%u", *(const unsigned int *)p);
+		return;
+	}
+	str = *(const char *const *)p;
+	snprintf(buf, len, "%s", str ? str : "");
+}
+
 void options_defaults(struct options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->sysfs_root = "";
-	o->max_failures = 5;
-	o->failure_window_s = 60;
-	o->backoff_ms = 250;
-	o->socket_path = DEFAULT_SOCKET_PATH;
 	o->config_path = DEFAULT_CONFIG_PATH;
+	for (size_t i = 0; i < NR_SETTINGS; i++) {
+		const struct setting *s = &settings[i];
+
+		if (s->type == SETTING_UINT)
+			*options_uint(o, s) = s->def;
+		else
+			*options_str(o, s) = *s->def_str ? s->def_str : NULL;
+	}
 }
 
 void options_usage(FILE *f, const char *prog)
@@ -28,21 +75,25 @@ void options_usage(FILE *f, const char *prog)
 		"                           a missing default file means built-in defaults)\n"
 		"      --check-config       validate the configuration, print the effective\n"
 		"                           settings and exit (needs neither root nor sched_ext)\n"
-		"  -v, --verbose            debug logging; print a per-node summary every second\n"
-		"  -i, --interval SECONDS   print the per-node summary every SECONDS (1-3600)\n"
-		"  -s, --socket PATH        control socket (default " DEFAULT_SOCKET_PATH ")\n"
-		"  -g, --group NAME         group whose members may change tunables (default: root only)\n"
-		"      --max-failures N     error exits tolerated within the window (1-1000, default 5)\n"
-		"      --failure-window S   window for --max-failures in seconds (1-86400, default 60)\n"
-		"      --backoff-ms MS      first retry delay after an error exit (10-60000, default 250)\n"
+		"  -v, --verbose            debug logging; print a per-node summary every second\n",
+		prog);
+	for (size_t i = 0; i < NR_SETTINGS; i++) {
+		const struct setting *s = &settings[i];
+		char head[64], range[96];
+
+		snprintf(head, sizeof(head), "%c%c%c --%s %s", s->short_opt ? '-' : ' ',
+			 s->short_opt ? s->short_opt : ' ', s->short_opt ? ',' : ' ', s->opt, s->arg);
+		setting_range_text(s, range, sizeof(range));
+		fprintf(f, "  %-24s %s (%s)\n", head, s->help, range);
+	}
+	fprintf(f,
 		"      --hotplug-restart    handle CPU hotplug by letting the kernel eject the\n"
 		"                           scheduler and re-attaching (default: in place)\n"
 		"      --global-idle        search idle CPUs in the kernel's single global idle\n"
 		"                           mask even where it keeps one per node (comparison)\n"
 		"      --sysfs-root DIR     read topology below DIR instead of / (testing)\n"
 		"  -h, --help               show this help\n"
-		"  -V, --version            show the version\n",
-		prog);
+		"  -V, --version            show the version\n");
 }
 
 int options_parse_uint(const char *s, unsigned int lo, unsigned int hi, unsigned int *out)
@@ -62,51 +113,71 @@ int options_parse_uint(const char *s, unsigned int lo, unsigned int hi, unsigned
 	return 0;
 }
 
+static int setting_val(size_t id)
+{
+	return settings[id].short_opt ? settings[id].short_opt : O_SETTING + (int)id;
+}
+
+/* A setting given on the command line: checked as the file's value would be, and marked given. */
+static int take_setting(struct options *o, size_t id, const char *arg, char *err, size_t errlen)
+{
+	const struct setting *s = &settings[id];
+	char name[40];
+	unsigned int v;
+	int ret;
+
+	snprintf(name, sizeof(name), "--%s", s->opt);
+	/* An empty path says what it wants better than "not absolute". */
+	if (s->type == SETTING_PATH && (!*arg || strlen(arg) > s->max)) {
+		snprintf(err, errlen, "%s: path must be 1..%u bytes", name, s->max);
+		return -EINVAL;
+	}
+	/* A group is checked against the group database when the socket is made. */
+	if (s->type == SETTING_UINT) {
+		ret = setting_parse(s, name, true, arg, &v, err, errlen);
+		if (ret)
+			return -EINVAL;
+	}
+	if (s->type == SETTING_UINT)
+		*options_uint(o, s) = v;
+	else
+		*options_str(o, s) = arg;
+	o->given |= OPT_GIVEN(id);
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen)
 {
-	enum { O_MAXFAIL = 256, O_WINDOW, O_BACKOFF, O_SYSFS, O_CHECK, O_HOTPLUG, O_GLOBAL_IDLE };
-	static const struct option lopts[] = {
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "max-failures", required_argument, NULL, O_MAXFAIL },
-		{ "failure-window", required_argument, NULL, O_WINDOW },
-		{ "backoff-ms", required_argument, NULL, O_BACKOFF },
-		{ "sysfs-root", required_argument, NULL, O_SYSFS },
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", no_argument, NULL, O_CHECK },
-		{ "hotplug-restart", no_argument, NULL, O_HOTPLUG },
-		{ "global-idle", no_argument, NULL, O_GLOBAL_IDLE },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
-	static const struct { int opt; unsigned int lo, hi; const char *name; } ranges[] = {
-		{ 'i', 1, INTERVAL_S_MAX, "--interval" },
-		{ O_MAXFAIL, MAX_FAILURES_MIN, MAX_FAILURES_MAX, "--max-failures" },
-		{ O_WINDOW, FAILURE_WINDOW_S_MIN, FAILURE_WINDOW_S_MAX, "--failure-window" },
-		{ O_BACKOFF, BACKOFF_MS_MIN, BACKOFF_MS_MAX, "--backoff-ms" },
-	};
+	struct option lopts[NR_FLAG_OPTS + NR_SETTINGS + 1];
+	char shorts[64] = ":vc:hV";
+	size_t n = 0, ns = strlen(shorts);
 	int c;
+
+	for (size_t i = 0; i < NR_FLAG_OPTS; i++)
+		lopts[n++] = flag_opts[i];
+	for (size_t i = 0; i < NR_SETTINGS; i++) {
+		lopts[n++] = (struct option){ settings[i].opt, required_argument, NULL, setting_val(i) };
+		if (settings[i].short_opt && ns + 3 < sizeof(shorts)) {
+			shorts[ns++] = settings[i].short_opt;
+			shorts[ns++] = ':';
+			shorts[ns] = '\0';
+		}
+	}
+	lopts[n] = (struct option){ 0 };
 
 	options_defaults(o);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":vi:s:g:c:hV", lopts, NULL)) != -1) {
-		unsigned int *dst = NULL;
-
+	while ((c = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			o->verbose = true;
 			/* -v's summary is a command-line choice: the file's interval_s yields to it. */
 			if (!o->interval_s) {
 				o->interval_s = 1;
-				o->given |= OPT_GIVEN(OPTF_INTERVAL);
+				o->given |= OPT_GIVEN(SETTING_INTERVAL);
 			}
 			continue;
-		case 's': o->socket_path = optarg; o->given |= OPT_GIVEN(OPTF_SOCKET); continue;
-		case 'g': o->ctl_group = optarg; o->given |= OPT_GIVEN(OPTF_GROUP); continue;
 		case 'c': o->config_path = optarg; o->config_given = true; continue;
 		case O_CHECK: o->check_config = true; continue;
 		case O_HOTPLUG: o->hotplug_restart = true; continue;
@@ -114,37 +185,27 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 		case O_SYSFS: o->sysfs_root = optarg; continue;
 		case 'h': o->help = true; continue;
 		case 'V': o->version = true; continue;
-		case 'i': dst = &o->interval_s; o->given |= OPT_GIVEN(OPTF_INTERVAL); break;
-		case O_MAXFAIL: dst = &o->max_failures; o->given |= OPT_GIVEN(OPTF_MAX_FAILURES); break;
-		case O_WINDOW: dst = &o->failure_window_s; o->given |= OPT_GIVEN(OPTF_FAILURE_WINDOW); break;
-		case O_BACKOFF: dst = &o->backoff_ms; o->given |= OPT_GIVEN(OPTF_BACKOFF); break;
 		case ':':
 			snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);
 			return -EINVAL;
-		default:
-			/* getopt's '?' also covers "--flag=VALUE" for a flag that takes none. */
-			if (!strncmp(argv[optind - 1], "--", 2) && strchr(argv[optind - 1], '='))
-				snprintf(err, errlen, "option %.64s: unknown, or takes no value", argv[optind - 1]);
-			else
-				snprintf(err, errlen, "unknown option %s", argv[optind - 1]);
-			return -EINVAL;
 		}
-		for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
-			if (ranges[i].opt != c)
+		for (size_t i = 0; i < NR_SETTINGS; i++) {
+			if (setting_val(i) != c)
 				continue;
-			if (options_parse_uint(optarg, ranges[i].lo, ranges[i].hi, dst) < 0) {
-				snprintf(err, errlen, "%s: invalid value '%.32s': expected %u..%u",
-					 ranges[i].name, optarg, ranges[i].lo, ranges[i].hi);
+			if (take_setting(o, i, optarg, err, errlen))
 				return -EINVAL;
-			}
+			goto next;
 		}
+		/* getopt's '?' also covers "--flag=VALUE" for a flag that takes none. */
+		if (!strncmp(argv[optind - 1], "--", 2) && strchr(argv[optind - 1], '='))
+			snprintf(err, errlen, "option %.64s: unknown, or takes no value", argv[optind - 1]);
+		else
+			snprintf(err, errlen, "unknown option %s", argv[optind - 1]);
+		return -EINVAL;
+next:;
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%.64s'", argv[optind]);
-		return -EINVAL;
-	}
-	if (!*o->socket_path || strlen(o->socket_path) > SOCKET_PATH_MAX) {
-		snprintf(err, errlen, "--socket: path must be 1..%d bytes", SOCKET_PATH_MAX);
 		return -EINVAL;
 	}
 	if (!*o->config_path) {

@@ -1,41 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The command line. The daemon's settings (settings.h) come from the table;
+ * the flags here exist only on the command line.
+ */
 #ifndef SCX_AI_NUMA_OPTIONS_H
 #define SCX_AI_NUMA_OPTIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "settings.h"
 
+/* meson passes the build's paths (runstatedir, sysconfdir); these are the fallbacks. */
+#ifndef DEFAULT_SOCKET_PATH
 #define DEFAULT_SOCKET_PATH	"/run/scx-ai-numa/control.sock"
-/* meson passes the installed path (sysconfdir); this is the fallback. */
+#endif
 #ifndef DEFAULT_CONFIG_PATH
 #define DEFAULT_CONFIG_PATH	"/etc/scx-ai-numa.conf"
 #endif
 
-/* Limits shared by the command line and the configuration file. */
-#define INTERVAL_S_MAX		3600
-#define MAX_FAILURES_MIN	1
-#define MAX_FAILURES_MAX	1000
-#define FAILURE_WINDOW_S_MIN	1
-#define FAILURE_WINDOW_S_MAX	86400
-#define BACKOFF_MS_MIN		10
-#define BACKOFF_MS_MAX		60000
-#define SOCKET_PATH_MAX		107	/* sun_path holds 108 bytes with the NUL */
-
 /*
- * Settings the configuration file may also set: a bit is set in
- * options.given when the command line gave it, and the file then
- * does not override it.
+ * A bit per setting (enum setting_id) in options.given when the command line
+ * gave it: the configuration file then does not override it.
  */
-enum opt_field {
-	OPTF_INTERVAL,
-	OPTF_SOCKET,
-	OPTF_GROUP,
-	OPTF_MAX_FAILURES,
-	OPTF_FAILURE_WINDOW,
-	OPTF_BACKOFF,
-};
-#define OPT_GIVEN(f)		(1u << (f))
+#define OPT_GIVEN(id)		(1u << (id))
 
 struct options {
 	const char *sysfs_root;		/* "" = live system */
@@ -69,5 +57,11 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 void options_usage(FILE *f, const char *prog);
 /* A decimal in @lo..@hi, nothing else: 0, -EINVAL (not a number) or -ERANGE. */
 int options_parse_uint(const char *s, unsigned int lo, unsigned int hi, unsigned int *out);
+
+/* Where setting @s lives in @o: an unsigned int for SETTING_UINT, else a const char *. */
+unsigned int *options_uint(struct options *o, const struct setting *s);
+const char **options_str(struct options *o, const struct setting *s);
+/* The value of @s in @o as text ("" for no group). */
+void options_format(const struct options *o, const struct setting *s, char *buf, size_t len);
 
 #endif

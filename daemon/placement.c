@@ -24,12 +24,11 @@
 
 #include "clock.h"
 #include "fileio.h"
-#include "config.h"
-#include "daemon.h"
 #include "log.h"
 #include "loop.h"
 #include "placement.h"
 #include "sched.h"
+#include "topology.h"
 
 /*
  * The scan: a pass every PASS_MS, in steps STEP_MS apart of at most this
@@ -52,6 +51,7 @@ struct installed {
 };
 
 struct placement {
+	struct placement_env env;
 	struct gpu_list gpus;
 	struct gpuscan *scan;
 	int timer_fd;
@@ -74,42 +74,43 @@ struct placement {
 	bool map_error_logged;		/* the last sync failed too: do not log again */
 };
 
-static const char *root_of(const struct daemon *d)
+static const char *root_of(const struct placement *pl)
 {
-	return d->opt.sysfs_root ? d->opt.sysfs_root : "";
+	return pl->env.root ? pl->env.root : "";
 }
 
-/* The module's state, created on first use (the control plane may ask before any attach). */
-static struct placement *state(struct daemon *d)
+struct placement *placement_new(const struct placement_env *env)
 {
-	if (!d->placement) {
-		d->placement = calloc(1, sizeof(*d->placement));
-		if (d->placement)
-			d->placement->timer_fd = -1;
-	}
-	return d->placement;
+	struct placement *pl = calloc(1, sizeof(*pl));
+
+	if (!pl)
+		return NULL;
+	pl->env = *env;
+	pl->timer_fd = -1;
+	return pl;
 }
 
 /* ---- processes ------------------------------------------------------------------ */
 
 struct proc_info {
 	pid_t tgid;
+	char state;		/* 'Z' zombie, 'X' dead: exited, whatever /proc still shows */
 	unsigned long flags;
 	uint64_t start_time;
 };
 
 /*
- * From /proc/PID/stat: flags (field 9) and start time (field 22), counted
+ * From /proc/PID/stat: state (field 3), flags (9) and start time (22), counted
  * after the command name, which may itself hold blanks and parentheses.
  * The thread group id comes from /proc/PID/status: /proc answers for thread
  * ids too, which are not processes.
  */
-static int proc_read(struct daemon *d, pid_t pid, struct proc_info *out)
+static int proc_read(struct placement *pl, pid_t pid, struct proc_info *out)
 {
 	char path[PATH_MAX], buf[4096], *p, *line;
 	int field = 3, ret;
 
-	snprintf(path, sizeof(path), "%s/proc/%d/stat", root_of(d), (int)pid);
+	snprintf(path, sizeof(path), "%s/proc/%d/stat", root_of(pl), (int)pid);
 	ret = read_small_file(path, buf, sizeof(buf), false);
 	if (ret)
 		return ret;
@@ -118,6 +119,8 @@ static int proc_read(struct daemon *d, pid_t pid, struct proc_info *out)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	for (p = strtok(p + 1, " "); p; p = strtok(NULL, " "), field++) {
+		if (field == 3)
+			out->state = p[0];
 		if (field == 9)
 			out->flags = strtoul(p, NULL, 10);
 		if (field == 22) {
@@ -127,7 +130,7 @@ static int proc_read(struct daemon *d, pid_t pid, struct proc_info *out)
 	}
 	if (field != 22)
 		return -EINVAL;
-	snprintf(path, sizeof(path), "%s/proc/%d/status", root_of(d), (int)pid);
+	snprintf(path, sizeof(path), "%s/proc/%d/status", root_of(pl), (int)pid);
 	ret = read_small_file(path, buf, sizeof(buf), false);
 	if (ret)
 		return ret;
@@ -138,11 +141,33 @@ static int proc_read(struct daemon *d, pid_t pid, struct proc_info *out)
 	return 0;
 }
 
-void placement_comm(struct daemon *d, pid_t pid, char *out, size_t len)
+static bool proc_exited(const struct proc_info *pi)
+{
+	return pi->state == 'Z' || pi->state == 'X';
+}
+
+/*
+ * Why the process a rule names is not the one running under its pid now:
+ * exited, a zombie, or the pid reused (another start time). NULL while it is.
+ */
+static const char *pin_proc_gone(struct placement *pl, const struct pin *p)
+{
+	struct proc_info pi;
+
+	if (proc_read(pl, p->pid, &pi) < 0 || pi.tgid != p->pid)
+		return "exited";
+	if (pi.start_time != p->start_time)
+		return "exited and its pid was reused";
+	if (proc_exited(&pi))
+		return "exited (a zombie)";
+	return NULL;
+}
+
+void placement_comm(struct placement *pl, pid_t pid, char *out, size_t len)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/proc/%d/comm", root_of(d), (int)pid);
+	snprintf(path, sizeof(path), "%s/proc/%d/comm", root_of(pl), (int)pid);
 	if (read_small_file(path, out, len, false) < 0)
 		snprintf(out, len, "?");
 	out[strcspn(out, "\n")] = '\0';
@@ -209,13 +234,13 @@ static int cgroup_normalize(const char *in, char *out, size_t len, char *err, si
 }
 
 /* The id of cgroup @path ("/a/b"): the inode number of its directory. */
-static int cgroup_id(struct daemon *d, const char *path, uint64_t *id, char *err, size_t errlen)
+static int cgroup_id(struct placement *pl, const char *path, uint64_t *id, char *err, size_t errlen)
 {
 	char full[PATH_MAX + 32], probe[PATH_MAX + 64];
 	struct stat st;
 	int ret;
 
-	snprintf(full, sizeof(full), "%s" CGROUP_MOUNT "%s", root_of(d), path);
+	snprintf(full, sizeof(full), "%s" CGROUP_MOUNT "%s", root_of(pl), path);
 	if (stat(full, &st) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "no cgroup %s (%s: %s)", path, full, strerror(errno));
@@ -245,13 +270,6 @@ static int cmp_installed(const void *a, const void *b)
 }
 
 /* Dense node of kernel node @node under the current topology; AN_NO_NODE if it has none. */
-static uint32_t dense_of(const struct an_topo *bt, int node)
-{
-	if (node < 0 || node >= AN_MAX_NODE_ID)
-		return AN_NO_NODE;
-	return bt->node_of_id[node] < bt->nr_nodes ? bt->node_of_id[node] : AN_NO_NODE;
-}
-
 /* Logged once until a sync succeeds: a full map would otherwise log every pass. */
 static void map_error(struct placement *pl, const char *what, uint64_t key, int ret)
 {
@@ -301,18 +319,18 @@ static size_t apply_diff(struct placement *pl, struct sched *s, bool cgroup, con
 }
 
 /* Mirror the rules and the last scan into the scheduler. */
-static void sync_maps(struct daemon *d)
+static void sync_maps(struct placement *pl)
 {
-	static struct an_topo bt;
-	struct placement *pl = d->placement;
 	struct installed *want, *next, cg[AN_MAX_PINS], cg_out[AN_MAX_PINS];
+	const struct topology *topo;
 	size_t nw = 0, ncg = 0, cap, n;
-	char err[256];
 
-	if (!pl || !d->sched)
+	if (!pl || !*pl->env.sched)
 		return;
-	if (topology_to_bpf(&d->topo, &bt, err, sizeof(err)) < 0) {
-		log_warn("placement: %s", err);
+	topo = pl->env.topo;
+	/* Cannot happen while attached: the attach needed the same map. */
+	if (!topo->indexed) {
+		log_warn("placement: the topology has no node map; homes not installed");
 		return;
 	}
 	cap = pl->nr_pins + pl->nr_procs;
@@ -323,9 +341,12 @@ static void sync_maps(struct daemon *d)
 	}
 	for (size_t i = 0; i < pl->nr_pins; i++) {
 		const struct pin *p = &pl->pins[i];
-		uint32_t dense = dense_of(&bt, p->node);
+		uint32_t dense = topology_dense_node(topo, p->node);
 
 		if (!p->active || dense == AN_NO_NODE)
+			continue;
+		/* Its pid may be another process's since the rules were checked. */
+		if (p->kind == PIN_PROCESS && pin_proc_gone(pl, p))
 			continue;
 		if (p->kind == PIN_PROCESS)
 			want[nw++] = (struct installed){ .key = (uint64_t)p->pid, .dense = dense, .pinned = true };
@@ -337,7 +358,7 @@ static void sync_maps(struct daemon *d)
 	for (size_t i = 0, npin = nw; i < pl->nr_procs && nw < AN_MAX_TGID_HOMES; i++) {
 		const struct gpu_proc *gp = &pl->procs[i];
 		struct installed key = { .key = (uint64_t)gp->pid };
-		uint32_t dense = dense_of(&bt, gp->node);
+		uint32_t dense = topology_dense_node(topo, gp->node);
 
 		if (dense == AN_NO_NODE || bsearch(&key, want, npin, sizeof(*want), cmp_installed))
 			continue;
@@ -353,13 +374,13 @@ static void sync_maps(struct daemon *d)
 		return;
 	}
 	pl->map_errors = 0;
-	n = apply_diff(pl, d->sched, false, pl->tgid, pl->nr_tgid, want, nw, next);
+	n = apply_diff(pl, *pl->env.sched, false, pl->tgid, pl->nr_tgid, want, nw, next);
 	free(pl->tgid);
 	pl->tgid = next;
 	pl->nr_tgid = n;
-	pl->nr_cgroup = apply_diff(pl, d->sched, true, pl->cgroup, pl->nr_cgroup, cg, ncg, cg_out);
+	pl->nr_cgroup = apply_diff(pl, *pl->env.sched, true, pl->cgroup, pl->nr_cgroup, cg, ncg, cg_out);
 	memcpy(pl->cgroup, cg_out, pl->nr_cgroup * sizeof(*cg_out));
-	sched_set_home_counts(d->sched, (uint32_t)pl->nr_tgid, (uint32_t)pl->nr_cgroup);
+	sched_set_home_counts(*pl->env.sched, (uint32_t)pl->nr_tgid, (uint32_t)pl->nr_cgroup);
 	pl->map_error_logged = pl->map_errors > 0;
 	free(want);
 }
@@ -411,7 +432,7 @@ static void describe(const struct pin *p, char *buf, size_t len)
 }
 
 /* Check @t and fill @p's target fields; nothing changes. */
-static int resolve_target(struct daemon *d, const struct pin_target *t, struct pin *p, bool must_exist,
+static int resolve_target(struct placement *pl, const struct pin_target *t, struct pin *p, bool must_exist,
 			  const char **param, char *err, size_t errlen)
 {
 	struct proc_info pi;
@@ -428,7 +449,7 @@ static int resolve_target(struct daemon *d, const struct pin_target *t, struct p
 		ret = cgroup_normalize(t->cgroup, p->path, sizeof(p->path), err, errlen);
 		if (ret || !must_exist)
 			return ret;
-		ret = cgroup_id(d, p->path, &p->cgroup_id, err, errlen);
+		ret = cgroup_id(pl, p->path, &p->cgroup_id, err, errlen);
 		p->active = !ret;
 		return ret;
 	}
@@ -440,7 +461,7 @@ static int resolve_target(struct daemon *d, const struct pin_target *t, struct p
 	p->pid = (pid_t)t->pid;
 	if (!must_exist)
 		return 0;
-	ret = proc_read(d, p->pid, &pi);
+	ret = proc_read(pl, p->pid, &pi);
 	if (ret == -ENOENT || ret == -ESRCH) {
 		snprintf(err, errlen, "no process with pid %d", (int)p->pid);
 		return -ESRCH;
@@ -457,15 +478,18 @@ static int resolve_target(struct daemon *d, const struct pin_target *t, struct p
 		snprintf(err, errlen, "pid %d is a kernel thread: only processes can be pinned", (int)p->pid);
 		return -EINVAL;
 	}
+	if (proc_exited(&pi)) {
+		snprintf(err, errlen, "process %d has exited (a zombie): nothing to pin", (int)p->pid);
+		return -ESRCH;
+	}
 	p->start_time = pi.start_time;
 	p->active = true;
 	return 0;
 }
 
-static int pin_one(struct daemon *d, const struct pin_target *t, int node, enum pin_origin origin,
+static int pin_one(struct placement *pl, const struct pin_target *t, int node, enum pin_origin origin,
 		   struct pin *out, const char **param, char *err, size_t errlen)
 {
-	struct placement *pl = state(d);
 	struct pin p, *cur;
 	char nodes[256], what[PIN_PATH_MAX + 16];
 	int ret;
@@ -475,12 +499,12 @@ static int pin_one(struct daemon *d, const struct pin_target *t, int node, enum 
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	ret = resolve_target(d, t, &p, true, param, err, errlen);
+	ret = resolve_target(pl, t, &p, true, param, err, errlen);
 	if (ret)
 		return ret;
-	if (!node_exists(&d->topo, node)) {
+	if (!node_exists(pl->env.topo, node)) {
 		*param = "node";
-		node_list(&d->topo, nodes, sizeof(nodes));
+		node_list(pl->env.topo, nodes, sizeof(nodes));
 		snprintf(err, errlen, "node %d does not exist (nodes: %s)", node, nodes);
 		return -EINVAL;
 	}
@@ -504,20 +528,19 @@ static int pin_one(struct daemon *d, const struct pin_target *t, int node, enum 
 	return 0;
 }
 
-int placement_pin(struct daemon *d, const struct pin_target *t, int node, enum pin_origin origin,
+int placement_pin(struct placement *pl, const struct pin_target *t, int node, enum pin_origin origin,
 		  struct pin *out, const char **param, char *err, size_t errlen)
 {
-	int ret = pin_one(d, t, node, origin, out, param, err, errlen);
+	int ret = pin_one(pl, t, node, origin, out, param, err, errlen);
 
 	if (!ret)
-		sync_maps(d);
+		sync_maps(pl);
 	return ret;
 }
 
-int placement_unpin(struct daemon *d, const struct pin_target *t, struct pin *out, const char **param,
+int placement_unpin(struct placement *pl, const struct pin_target *t, struct pin *out, const char **param,
 		    char *err, size_t errlen)
 {
-	struct placement *pl = state(d);
 	struct pin p, *cur;
 	char what[PIN_PATH_MAX + 16];
 	int ret;
@@ -527,7 +550,7 @@ int placement_unpin(struct daemon *d, const struct pin_target *t, struct pin *ou
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	ret = resolve_target(d, t, &p, false, param, err, errlen);
+	ret = resolve_target(pl, t, &p, false, param, err, errlen);
 	if (ret)
 		return ret;
 	cur = find_pin(pl, p.kind, p.pid, p.path);
@@ -540,13 +563,12 @@ int placement_unpin(struct daemon *d, const struct pin_target *t, struct pin *ou
 		*out = *cur;
 	log_info("unpin: %s (was node %d)", what, cur->node);
 	drop_pin(pl, cur);
-	sync_maps(d);
+	sync_maps(pl);
 	return 0;
 }
 
-void placement_set_config_pins(struct daemon *d, const struct cfg_pin *pins, size_t n, const char *file)
+void placement_set_config_pins(struct placement *pl, const struct pin_rule *rules, size_t n, const char *file)
 {
-	struct placement *pl = state(d);
 	size_t i = 0;
 
 	if (!pl)
@@ -559,40 +581,35 @@ void placement_set_config_pins(struct daemon *d, const struct cfg_pin *pins, siz
 			i++;
 	}
 	for (i = 0; i < n; i++) {
-		struct pin_target t = {
-			.kind = pins[i].cgroup ? PIN_CGROUP : PIN_PROCESS,
-			.pid = pins[i].pid,
-			.cgroup = pins[i].path,
-		};
 		const char *param;
 		char err[512];
 
-		if (pin_one(d, &t, pins[i].node, PIN_FROM_CONFIG, NULL, &param, err, sizeof(err)) < 0)
-			log_warn("%s:%u: %s; rule skipped", file, pins[i].line, err);
+		if (pin_one(pl, &rules[i].target, rules[i].node, PIN_FROM_CONFIG, NULL, &param, err, sizeof(err)) < 0)
+			log_warn("%s:%u: %s; rule skipped", file, rules[i].line, err);
 	}
-	sync_maps(d);
+	sync_maps(pl);
 }
 
 /*
  * Processes that exited take their rule with them; cgroups are looked up
  * again by path. Returns whether anything changed.
  */
-static bool refresh_pins(struct daemon *d)
+static bool refresh_pins(struct placement *pl)
 {
-	struct placement *pl = d->placement;
 	bool changed = false;
 	size_t i = 0;
 
 	while (i < pl->nr_pins) {
 		struct pin *p = &pl->pins[i];
-		struct proc_info pi;
+		const char *gone;
 		char err[256];
 		uint64_t id = 0;
 		bool active;
 
 		if (p->kind == PIN_PROCESS) {
-			if (proc_read(d, p->pid, &pi) < 0 || pi.start_time != p->start_time || pi.tgid != p->pid) {
-				log_info("pin: process %d exited; its rule (node %d) is gone", (int)p->pid, p->node);
+			gone = pin_proc_gone(pl, p);
+			if (gone) {
+				log_info("pin: process %d %s; its rule (node %d) is gone", (int)p->pid, gone, p->node);
 				drop_pin(pl, p);
 				changed = true;
 				continue;
@@ -600,7 +617,7 @@ static bool refresh_pins(struct daemon *d)
 			i++;
 			continue;
 		}
-		active = cgroup_id(d, p->path, &id, err, sizeof(err)) == 0;
+		active = cgroup_id(pl, p->path, &id, err, sizeof(err)) == 0;
 		if (active != p->active || id != p->cgroup_id) {
 			log_info("pin: cgroup %s %s", p->path,
 				 !active ? "is gone; the rule waits for it to come back" :
@@ -631,13 +648,13 @@ static int procs_node(const struct gpu_list *g, uint64_t mask)
 	return node;
 }
 
-static void log_gpu_change(struct daemon *d, const struct gpu_proc *old, const struct gpu_proc *now)
+static void log_gpu_change(struct placement *pl, const struct gpu_proc *old, const struct gpu_proc *now)
 {
 	char comm[32];
 
 	if (old && now && old->node == now->node)
 		return;
-	placement_comm(d, now ? now->pid : old->pid, comm, sizeof(comm));
+	placement_comm(pl, now ? now->pid : old->pid, comm, sizeof(comm));
 	if (!now)
 		log_info("gpu: process %d (%s) no longer holds a GPU open", (int)old->pid, comm);
 	else if (now->node >= 0)
@@ -648,9 +665,8 @@ static void log_gpu_change(struct daemon *d, const struct gpu_proc *old, const s
 }
 
 /* A completed pass: the processes holding GPUs open now. */
-static void take_pass(struct daemon *d)
+static void take_pass(struct placement *pl)
 {
-	struct placement *pl = d->placement;
 	const struct scan_hit *hits;
 	size_t n = gpuscan_hits(pl->scan, &hits), i, j;
 	struct gpu_proc *next = NULL;
@@ -668,11 +684,11 @@ static void take_pass(struct daemon *d)
 	/* Both lists are in pid order: log what changed. */
 	for (i = 0, j = 0; i < pl->nr_procs || j < n; ) {
 		if (j == n || (i < pl->nr_procs && pl->procs[i].pid < next[j].pid)) {
-			log_gpu_change(d, &pl->procs[i++], NULL);
+			log_gpu_change(pl, &pl->procs[i++], NULL);
 		} else if (i == pl->nr_procs || next[j].pid < pl->procs[i].pid) {
-			log_gpu_change(d, NULL, &next[j++]);
+			log_gpu_change(pl, NULL, &next[j++]);
 		} else {
-			log_gpu_change(d, &pl->procs[i++], &next[j++]);
+			log_gpu_change(pl, &pl->procs[i++], &next[j++]);
 		}
 	}
 	free(pl->procs);
@@ -680,16 +696,15 @@ static void take_pass(struct daemon *d)
 	pl->nr_procs = n;
 }
 
-static void discover(struct daemon *d)
+static void discover(struct placement *pl)
 {
-	struct placement *pl = d->placement;
 	struct gpu_list *now = malloc(sizeof(*now));
 	char err[512];
 
 	pl->last_discover_ns = mono_ns();
 	if (!now)
 		return;
-	if (gpu_discover(root_of(d), now, err, sizeof(err)) < 0) {
+	if (gpu_discover(root_of(pl), now, err, sizeof(err)) < 0) {
 		log_warn("%s", err);
 		free(now);
 		return;
@@ -729,13 +744,12 @@ static void set_tick(struct placement *pl, uint64_t ms)
 }
 
 /* One step of the scan; returns 1 when a pass completed. */
-static int scan_step(struct daemon *d)
+static int scan_step(struct placement *pl)
 {
-	struct placement *pl = d->placement;
 	int ret;
 
 	if (!pl->scan) {
-		ret = gpuscan_new(root_of(d), &pl->scan);
+		ret = gpuscan_new(root_of(pl), &pl->scan);
 		if (ret)
 			return ret;
 	}
@@ -743,32 +757,30 @@ static int scan_step(struct daemon *d)
 		pl->last_pass_ns = mono_ns();
 	ret = gpuscan_step(pl->scan, &pl->gpus, &scan_budget);
 	if (ret == 1)
-		take_pass(d);
+		take_pass(pl);
 	return ret;
 }
 
-int placement_scan_now(struct daemon *d)
+int placement_scan_now(struct placement *pl)
 {
-	struct placement *pl = state(d);
 	int ret;
 
 	if (!pl)
 		return -ENOMEM;
 	if (!pl->started && !pl->gpus.nr)
-		discover(d);
+		discover(pl);
 	do
-		ret = scan_step(d);
+		ret = scan_step(pl);
 	while (ret == 0);
 	if (ret < 0)
 		return ret;
-	refresh_pins(d);
-	sync_maps(d);
+	refresh_pins(pl);
+	sync_maps(pl);
 	return 0;
 }
 
-void placement_tick(struct daemon *d)
+void placement_tick(struct placement *pl)
 {
-	struct placement *pl = d->placement;
 	uint64_t now = mono_ns();
 	bool changed = false;
 	int ret;
@@ -776,11 +788,11 @@ void placement_tick(struct daemon *d)
 	if (!pl || !pl->started)
 		return;
 	if (now - pl->last_discover_ns >= DISCOVER_MS * 1000000ULL)
-		discover(d);
+		discover(pl);
 	/* Half a step of slack: a tick a little early still starts the pass that is due. */
 	if (pl->gpus.nr && ((pl->scan && gpuscan_busy(pl->scan)) ||
 			    now - pl->last_pass_ns + STEP_MS * 500000ULL >= PASS_MS * 1000000ULL)) {
-		ret = scan_step(d);
+		ret = scan_step(pl);
 		if (ret < 0)
 			log_warn("gpu scan: reading /proc: %s", strerror(-ret));
 		changed = ret == 1;
@@ -793,36 +805,32 @@ void placement_tick(struct daemon *d)
 	}
 	/* Rules are checked once a pass, or once a tick when there is nothing to scan. */
 	if (changed || !pl->gpus.nr)
-		changed |= refresh_pins(d);
+		changed |= refresh_pins(pl);
 	if (changed)
-		sync_maps(d);
+		sync_maps(pl);
 	set_tick(pl, !pl->gpus.nr ? IDLE_TICK_MS : gpuscan_busy(pl->scan) ? STEP_MS : PASS_MS);
 }
 
 static void on_tick(void *arg, uint32_t events)
 {
-	struct daemon *d = arg;
+	struct placement *pl = arg;
 
 	(void)events;
-	loop_timer_drain(d->placement->timer_fd);
-	placement_tick(d);
+	loop_timer_drain(pl->timer_fd);
+	placement_tick(pl);
 }
 
-static void start(struct daemon *d)
+static void start(struct placement *pl)
 {
-	struct placement *pl = state(d);
-	const struct cfg_pin *pins;
-	const char *file;
-	size_t n;
 	int fd;
 
 	if (!pl || pl->started)
 		return;
-	discover(d);
+	discover(pl);
 	pl->started = true;
 	/* Without a loop (tests) the caller drives the scan with placement_scan_now(). */
 	/* The first tick soon: a GPU job started before the daemon gets its home at once. */
-	fd = d->loop ? loop_add_timer(d->loop, STEP_MS, on_tick, d) : -ENOTCONN;
+	fd = pl->env.loop ? loop_add_timer(pl->env.loop, STEP_MS, on_tick, pl) : -ENOTCONN;
 	if (fd == -ENOTCONN) {
 		/* nothing to do */
 	} else if (fd < 0) {
@@ -831,16 +839,11 @@ static void start(struct daemon *d)
 		pl->timer_fd = fd;
 		pl->tick_ms = STEP_MS;
 	}
-	n = config_pins(&pins, &file);
-	if (n)
-		placement_set_config_pins(d, pins, n, file);
 	/* The first pass starts at the first tick, in steps like every other. */
 }
 
-void placement_attached(struct daemon *d)
+void placement_attached(struct placement *pl)
 {
-	struct placement *pl = state(d);
-
 	if (!pl) {
 		log_warn("placement: out of memory; GPU homes and pins are off");
 		return;
@@ -849,65 +852,53 @@ void placement_attached(struct daemon *d)
 	pl->nr_tgid = 0;
 	pl->nr_cgroup = 0;
 	if (!pl->started)
-		start(d);
-	sync_maps(d);
+		start(pl);
+	sync_maps(pl);
 }
 
-void placement_reload(struct daemon *d)
+void placement_free(struct placement *pl)
 {
-	const struct cfg_pin *pins;
-	const char *file;
-	size_t n = config_pins(&pins, &file);
-
-	placement_set_config_pins(d, pins, n, file);
-}
-
-void placement_stop(struct daemon *d)
-{
-	struct placement *pl = d->placement;
-
 	if (!pl)
 		return;
 	if (pl->timer_fd >= 0) {
-		loop_del(d->loop, pl->timer_fd);
+		loop_del(pl->env.loop, pl->timer_fd);
 		close(pl->timer_fd);
 	}
 	gpuscan_free(pl->scan);
 	free(pl->procs);
 	free(pl->tgid);
 	free(pl);
-	d->placement = NULL;
 }
 
 /* ---- queries -------------------------------------------------------------------------------- */
 
-size_t placement_pins(struct daemon *d, const struct pin **out)
+size_t placement_pins(struct placement *pl, const struct pin **out)
 {
-	struct placement *pl = d->placement;
+	/* Rules are checked on the timer; whoever asks in between sees what runs now. */
+	for (size_t i = 0; pl && i < pl->nr_pins; i++)
+		if (pl->pins[i].kind == PIN_PROCESS)
+			pl->pins[i].active = !pin_proc_gone(pl, &pl->pins[i]);
 
 	*out = pl ? pl->pins : NULL;
 	return pl ? pl->nr_pins : 0;
 }
 
-size_t placement_gpu_procs(struct daemon *d, const struct gpu_proc **out)
+size_t placement_gpu_procs(struct placement *pl, const struct gpu_proc **out)
 {
-	struct placement *pl = d->placement;
 
 	*out = pl ? pl->procs : NULL;
 	return pl ? pl->nr_procs : 0;
 }
 
-const struct gpu_list *placement_gpus(struct daemon *d)
+const struct gpu_list *placement_gpus(struct placement *pl)
 {
 	static const struct gpu_list none;
-	struct placement *pl = d->placement;
 
 	return pl ? &pl->gpus : &none;
 }
 
-const char *placement_overridden_by(struct daemon *d, pid_t pid)
+const char *placement_overridden_by(struct placement *pl, pid_t pid)
 {
-	struct placement *pl = d->placement;
 	char path[PATH_MAX], buf[4096], *cg;
 
 	if (!pl)
@@ -915,7 +906,7 @@ const char *placement_overridden_by(struct daemon *d, pid_t pid)
 	if (find_pin(pl, PIN_PROCESS, pid, NULL))
 		return "process";
 	/* The cgroup v2 line of /proc/PID/cgroup is "0::/path". */
-	snprintf(path, sizeof(path), "%s/proc/%d/cgroup", root_of(d), (int)pid);
+	snprintf(path, sizeof(path), "%s/proc/%d/cgroup", root_of(pl), (int)pid);
 	if (read_small_file(path, buf, sizeof(buf), false) < 0)
 		return NULL;
 	cg = strstr(buf, "0::");
@@ -933,9 +924,8 @@ const char *placement_overridden_by(struct daemon *d, pid_t pid)
 	return NULL;
 }
 
-void placement_get_info(struct daemon *d, struct placement_info *out)
+void placement_get_info(struct placement *pl, struct placement_info *out)
 {
-	struct placement *pl = d->placement;
 
 	memset(out, 0, sizeof(*out));
 	if (!pl)

@@ -29,8 +29,10 @@
 #include "gpu.h"
 #include "gpuscan.h"
 
-struct daemon;
-struct cfg_pin;
+struct loop;
+struct placement;
+struct sched;
+struct topology;
 
 #define PIN_PATH_MAX	256	/* a cgroup path below the cgroup2 mount, NUL included */
 #define CGROUP_MOUNT	"/sys/fs/cgroup"
@@ -49,7 +51,9 @@ struct pin {
 	enum pin_kind kind;
 	enum pin_origin origin;
 	int node;			/* kernel node id */
-	bool active;			/* its target exists: a cgroup may come and go */
+	bool active;			/* its target exists: a cgroup may come and go; an
+					 * exited process (a zombie too) is inactive until
+					 * the timer drops its rule */
 	pid_t pid;			/* PIN_PROCESS */
 	uint64_t start_time;		/* the process's start, to tell a reused pid */
 	char path[PIN_PATH_MAX];	/* PIN_CGROUP: "/a/b", below the cgroup2 mount */
@@ -61,6 +65,13 @@ struct pin_target {
 	enum pin_kind kind;
 	long long pid;
 	const char *cgroup;
+};
+
+/* A rule of the configuration file, with its line for messages. */
+struct pin_rule {
+	struct pin_target target;
+	int node;
+	unsigned int line;
 };
 
 /* A process that held GPUs open in the last scan. */
@@ -80,15 +91,32 @@ struct placement_info {
 };
 
 /*
- * After every successful attach: a new scheduler has empty maps. The first
- * call also starts the module: discovers GPUs, starts the scan timer, and
- * takes the configuration file's pins. Never fails; problems are logged.
+ * What placement needs of the daemon. The pointers must stay valid while
+ * the module lives; what they point at may change (a re-read topology, a
+ * new scheduler, NULL while detached).
  */
-void placement_attached(struct daemon *d);
-/* After the configuration file was reloaded: its pins replace the previous file's. */
-void placement_reload(struct daemon *d);
+struct placement_env {
+	struct loop *loop;		/* for the scan timer; NULL: the caller ticks (tests) */
+	const struct topology *topo;	/* the topology the scheduler runs on */
+	struct sched *const *sched;	/* the scheduler's maps; *sched NULL while detached */
+	const char *root;		/* prefix of sys/ and proc/ paths, "" for the live system */
+};
+
+/*
+ * The module's state, before any attach (the control plane may ask at any
+ * time). NULL when out of memory: every function below takes NULL and then
+ * does nothing, reports nothing, or fails with -ENOMEM.
+ */
+struct placement *placement_new(const struct placement_env *env);
 /* Stop the timer and free everything (the scheduler's maps go with it). */
-void placement_stop(struct daemon *d);
+void placement_free(struct placement *pl);
+
+/*
+ * After every successful attach: a new scheduler has empty maps. The first
+ * call also starts the module: discovers GPUs and starts the scan timer.
+ * Never fails; problems are logged.
+ */
+void placement_attached(struct placement *pl);
 
 /*
  * Add or replace the rule for @t. The node must exist, the process must be
@@ -96,31 +124,35 @@ void placement_stop(struct daemon *d);
  * below the cgroup2 mount. On error nothing changes, @param names the bad
  * part ("pid", "cgroup" or "node") and @err says why. Returns 0 or -errno.
  */
-int placement_pin(struct daemon *d, const struct pin_target *t, int node, enum pin_origin origin,
+int placement_pin(struct placement *pl, const struct pin_target *t, int node, enum pin_origin origin,
 		  struct pin *out, const char **param, char *err, size_t errlen);
 /* Remove the rule for @t; -ENOENT with @err set when there is none. */
-int placement_unpin(struct daemon *d, const struct pin_target *t, struct pin *out, const char **param,
+int placement_unpin(struct placement *pl, const struct pin_target *t, struct pin *out, const char **param,
 		    char *err, size_t errlen);
 
-/* Take the configuration's pins (replacing the previous ones); failures are logged. */
-void placement_set_config_pins(struct daemon *d, const struct cfg_pin *pins, size_t n, const char *file);
+/*
+ * Take the configuration file @file's pins, replacing the previous file's
+ * (pins given on the socket stay); rules that cannot apply are logged,
+ * naming their line, and skipped.
+ */
+void placement_set_config_pins(struct placement *pl, const struct pin_rule *rules, size_t n, const char *file);
 
-size_t placement_pins(struct daemon *d, const struct pin **out);
-size_t placement_gpu_procs(struct daemon *d, const struct gpu_proc **out);
-const struct gpu_list *placement_gpus(struct daemon *d);
+size_t placement_pins(struct placement *pl, const struct pin **out);
+size_t placement_gpu_procs(struct placement *pl, const struct gpu_proc **out);
+const struct gpu_list *placement_gpus(struct placement *pl);
 /* The rule that decides @pid's node over its GPUs: "process", "cgroup", or NULL. */
-const char *placement_overridden_by(struct daemon *d, pid_t pid);
-void placement_get_info(struct daemon *d, struct placement_info *out);
+const char *placement_overridden_by(struct placement *pl, pid_t pid);
+void placement_get_info(struct placement *pl, struct placement_info *out);
 /* A process's command name, "?" if it is gone. */
-void placement_comm(struct daemon *d, pid_t pid, char *out, size_t len);
+void placement_comm(struct placement *pl, pid_t pid, char *out, size_t len);
 
 /*
  * What the module's timer does on every tick (every 200 ms with GPUs, every
  * second without): a scan step, a new pass when one is due, rules looked
  * after, the maps synced. Exposed so tests can drive it without a loop.
  */
-void placement_tick(struct daemon *d);
+void placement_tick(struct placement *pl);
 /* Run GPU scan steps until a pass completes, then apply it (tests). Returns 0 or -errno. */
-int placement_scan_now(struct daemon *d);
+int placement_scan_now(struct placement *pl);
 
 #endif

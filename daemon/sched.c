@@ -15,7 +15,11 @@
 #include "log.h"
 #include "sched.h"
 #include "tunables.h"
+#ifdef AN_FAULT_INJECTION
+#include "scx_ai_numa-faults.skel.h"
+#else
 #include "scx_ai_numa.skel.h"
+#endif
 
 struct sched {
 	struct scx_ai_numa *skel;
@@ -208,10 +212,16 @@ int sched_attach(const struct an_topo *topo, const struct an_tunables *tun, cons
 		snprintf(err, errlen, "sched_attach: open BPF object: %s", strerror(-ret));
 		goto fail;
 	}
-	memcpy((void *)&s->skel->rodata->topo, topo, sizeof(*topo));
+	memcpy((void *)&s->skel->rodata->setup.topo, topo, sizeof(*topo));
 	s->skel->data->tun = *tun;
 	s->skel->struct_ops.ai_numa_ops->hotplug_seq = o->hotplug_seq;
-	s->skel->bss->debug_inject_error = o->inject_error;
+#ifdef AN_FAULT_INJECTION
+	/* The test daemon only (meson -Dfault_injection): fail on request. */
+	if (getenv("SCX_AI_NUMA_DEBUG_INJECT_ERROR")) {
+		log_warn("sched_attach: SCX_AI_NUMA_DEBUG_INJECT_ERROR set: the scheduler will raise an error");
+		s->skel->bss->shared.inject_error = 1;
+	}
+#endif
 	if (o->hotplug_restart) {
 		/* Without the callbacks the kernel handles hotplug by ejecting us. */
 		s->skel->struct_ops.ai_numa_ops->cpu_online = NULL;
@@ -224,7 +234,7 @@ int sched_attach(const struct an_topo *topo, const struct an_tunables *tun, cons
 
 		if (flag) {
 			s->skel->struct_ops.ai_numa_ops->flags |= flag;
-			s->skel->rodata->idle_per_node = 1;
+			s->skel->rodata->setup.idle_per_node = 1;
 		}
 	}
 
@@ -261,7 +271,7 @@ void sched_destroy(struct sched *s)
 
 bool sched_idle_per_node(const struct sched *s)
 {
-	return s && s->skel && s->skel->rodata->idle_per_node;
+	return s && s->skel && s->skel->rodata->setup.idle_per_node;
 }
 
 int sched_exit_fd(const struct sched *s)
@@ -271,7 +281,7 @@ int sched_exit_fd(const struct sched *s)
 
 bool sched_exited(const struct sched *s, struct an_exit_info *out)
 {
-	const volatile struct an_exit_info *ei = &s->skel->bss->exit_info;
+	const volatile struct an_exit_info *ei = &s->skel->bss->shared.exit_info;
 
 	if (!ei->kind)
 		return false;
@@ -324,7 +334,7 @@ int sched_read_counters(const struct sched *s, struct an_node_stats *out, uint32
 void sched_read_queued(const struct sched *s, uint32_t *out, uint32_t nr_nodes)
 {
 	for (uint32_t n = 0; n < nr_nodes && n < AN_MAX_NODES; n++)
-		out[n] = s->skel->bss->node_queued[n];
+		out[n] = s->skel->bss->shared.node_queued[n];
 }
 
 static int map_result(int ret)
@@ -337,12 +347,12 @@ int sched_set_tgid_home(struct sched *s, uint32_t tgid, uint32_t dense_node, boo
 {
 	struct an_home h = { .node = dense_node, .src = pinned ? AN_HOME_PIN : AN_HOME_GPU };
 
-	return bpf_map__update_elem(s->skel->maps.gpu_homes, &tgid, sizeof(tgid), &h, sizeof(h), BPF_ANY);
+	return bpf_map__update_elem(s->skel->maps.tgid_homes, &tgid, sizeof(tgid), &h, sizeof(h), BPF_ANY);
 }
 
 int sched_clear_tgid_home(struct sched *s, uint32_t tgid)
 {
-	return map_result(bpf_map__delete_elem(s->skel->maps.gpu_homes, &tgid, sizeof(tgid), 0));
+	return map_result(bpf_map__delete_elem(s->skel->maps.tgid_homes, &tgid, sizeof(tgid), 0));
 }
 
 int sched_set_cgroup_home(struct sched *s, uint64_t cgroup_id, uint32_t dense_node)
@@ -360,6 +370,6 @@ int sched_clear_cgroup_home(struct sched *s, uint64_t cgroup_id)
 
 void sched_set_home_counts(struct sched *s, uint32_t nr_tgid, uint32_t nr_cgroup)
 {
-	s->skel->bss->placement_nr_tgid = nr_tgid;
-	s->skel->bss->placement_nr_cgroup = nr_cgroup;
+	s->skel->bss->shared.nr_tgid_homes = nr_tgid;
+	s->skel->bss->shared.nr_cgroup_homes = nr_cgroup;
 }

@@ -25,7 +25,6 @@ int sched_preflight(const char *sysfs_root, char *err, size_t errlen);
 struct sched_opts {
 	uint64_t hotplug_seq;	/* read before the topology: see sched_hotplug_seq() */
 	bool hotplug_restart;	/* no in-place hotplug: the kernel ejects us on every event */
-	bool inject_error;	/* debugging: raise a scheduler error at once */
 	bool global_idle;	/* the global idle mask even where the kernel keeps one per node */
 };
 
@@ -72,15 +71,5 @@ int sched_set_cgroup_home(struct sched *s, uint64_t cgroup_id, uint32_t dense_no
 int sched_clear_cgroup_home(struct sched *s, uint64_t cgroup_id);
 /* How many entries each map holds: zero lets the policy skip its lookups. */
 void sched_set_home_counts(struct sched *s, uint32_t nr_tgid, uint32_t nr_cgroup);
-
-/* What the daemon should do after an exit. */
-enum exit_action {
-	EXIT_ACT_RESTART,	/* the kernel asked for a re-attach (hotplug) */
-	EXIT_ACT_RETRY,		/* an error: retry with backoff, bounded */
-	EXIT_ACT_STOP,		/* unregistered on purpose (sysrq, done): stop */
-};
-enum exit_action exit_classify(int32_t kind, int64_t exit_code);
-/* "error", "unregistered by the kernel (sysrq)" ...; never NULL. */
-const char *exit_kind_str(int32_t kind);
 
 #endif

@@ -2,27 +2,18 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon.h"
 #include "sched.h"
+#include "stats.h"
+#include "topology.h"
 
+#define STAT_DESC_(id, name, help)	[AN_STAT_##id] = { name, help },
 static const struct {
 	const char *name, *help;
-} stat_desc[AN_NR_STATS] = {
-	[AN_STAT_DIRECT] = { "direct", "woken onto an idle CPU of the home node" },
-	[AN_STAT_DIRECT_REMOTE] = { "direct_remote", "woken onto an idle CPU of another node" },
-	[AN_STAT_NODE_ENQ] = { "node_enq", "queued on the node's dispatch queue" },
-	[AN_STAT_PINNED_ENQ] = { "pinned_enq", "single-CPU task queued on its CPU" },
-	[AN_STAT_NODE_DISPATCH] = { "node_dispatch", "taken from the node's own queue" },
-	[AN_STAT_STEAL_IN] = { "steal_in", "taken by this node from another node's queue" },
-	[AN_STAT_STEAL_OUT] = { "steal_out", "taken from this node's queue by another node" },
-	[AN_STAT_KICK] = { "kick", "idle CPU woken to serve a queue" },
-	[AN_STAT_HOME_MOVE] = { "home_move", "task home node changed to this node" },
-	[AN_STAT_WAKE_PREEMPT] = { "wake_preempt", "CPU preempted for a latency-critical wakeup" },
-	[AN_STAT_RESCUE] = { "rescue", "taken by this node from a queue whose oldest task starved" },
-	[AN_STAT_SENT_HOME] = { "sent_home", "tasks running away from home sent to an idle CPU of this, their home node" },
-	[AN_STAT_HANDOFF] = { "handoff", "wakeups run on the CPU of their waker, which slept next" },
-	[AN_STAT_HANDOFF_MISS] = { "handoff_miss", "hand-offs whose waker kept running after all: the wakee waited for it" },
+} stat_desc[] = {
+	AN_STATS(STAT_DESC_)
 };
+#undef STAT_DESC_
+_Static_assert(sizeof(stat_desc) / sizeof(stat_desc[0]) == AN_NR_STATS, "a name and help for every counter");
 
 const char *stats_name(enum an_stat i)
 {
@@ -43,19 +34,19 @@ static uint64_t now_ns(void)
 }
 
 /* Counters and queue depths now, per dense node. */
-static int read_now(struct daemon *d, struct an_node_stats *cur, uint32_t *queued, int nr)
+static int read_now(const struct sched *sched, struct an_node_stats *cur, uint32_t *queued, int nr)
 {
 	memset(cur, 0, sizeof(*cur) * AN_MAX_NODES);
 	memset(queued, 0, sizeof(*queued) * AN_MAX_NODES);
-	if (!d->sched)
+	if (!sched)
 		return 0;
-	sched_read_queued(d->sched, queued, nr);
-	return sched_read_counters(d->sched, cur, nr);
+	sched_read_queued(sched, queued, nr);
+	return sched_read_counters(sched, cur, nr);
 }
 
-static int cpu_nodes(const struct daemon *d)
+static int cpu_nodes(const struct topology *t)
 {
-	int nr = topology_nr_cpu_nodes(&d->topo);
+	int nr = topology_nr_cpu_nodes(t);
 
 	return nr < AN_MAX_NODES ? nr : AN_MAX_NODES;
 }
@@ -66,55 +57,54 @@ static int cpu_nodes(const struct daemon *d)
  * complete interval whatever the request rate. A counter below its baseline
  * means the scheduler was re-attached: the baseline restarts at zero.
  */
-void daemon_stats_tick(struct daemon *d)
+void stats_tick(struct stats_sampler *sm, const struct sched *sched, const struct topology *t)
 {
 	struct an_node_stats cur[AN_MAX_NODES];
 	uint32_t queued[AN_MAX_NODES];
-	int nr = cpu_nodes(d);
-	uint64_t t = now_ns(), dt = d->prev_ns ? t - d->prev_ns : 0;
+	int nr = cpu_nodes(t);
+	uint64_t now = now_ns(), dt = sm->prev_ns ? now - sm->prev_ns : 0;
 
-	if (read_now(d, cur, queued, nr))
+	if (read_now(sched, cur, queued, nr))
 		return;
-	memset(d->last.node, 0, sizeof(d->last.node));
-	memset(d->last.total_rate, 0, sizeof(d->last.total_rate));
+	memset(sm->last.node, 0, sizeof(sm->last.node));
+	memset(sm->last.total_rate, 0, sizeof(sm->last.total_rate));
 	for (int k = 0; k < nr; k++) {
 		for (int s = 0; s < AN_NR_STATS; s++) {
-			uint64_t base = d->prev[k].cnt[s];
+			uint64_t base = sm->prev[k].cnt[s];
 
 			if (base > cur[k].cnt[s])
 				base = 0;
 			if (dt)
-				d->last.node[k].rate[s] = (double)(cur[k].cnt[s] - base) * 1e9 / (double)dt;
-			d->last.total_rate[s] += d->last.node[k].rate[s];
+				sm->last.node[k].rate[s] = (double)(cur[k].cnt[s] - base) * 1e9 / (double)dt;
+			sm->last.total_rate[s] += sm->last.node[k].rate[s];
 		}
 	}
-	d->last.interval_ms = dt / 1000000;
-	memcpy(d->prev, cur, sizeof(cur));
-	d->prev_ns = t;
+	sm->last.interval_ms = dt / 1000000;
+	memcpy(sm->prev, cur, sizeof(cur));
+	sm->prev_ns = now;
 }
 
 /* A re-attach starts counting from zero: so do the rates. */
-void daemon_stats_reset(struct daemon *d)
+void stats_reset(struct stats_sampler *sm)
 {
-	memset(d->prev, 0, sizeof(d->prev));
-	memset(&d->last, 0, sizeof(d->last));
-	d->prev_ns = 0;
+	memset(sm, 0, sizeof(*sm));
 }
 
-int daemon_stats(struct daemon *d, struct stats *out)
+int stats_read(const struct stats_sampler *sm, const struct sched *sched, const struct topology *t,
+	       struct stats *out)
 {
 	struct an_node_stats cur[AN_MAX_NODES];
 	uint32_t queued[AN_MAX_NODES];
-	int nr = cpu_nodes(d), k = 0, err;
+	int nr = cpu_nodes(t), k = 0, err;
 
 	memset(out, 0, sizeof(*out));
-	err = read_now(d, cur, queued, nr);
+	err = read_now(sched, cur, queued, nr);
 	if (err)
 		return err;
 	out->nr_nodes = nr;
-	out->interval_ms = d->last.interval_ms;
-	for (int i = 0; i < d->topo.nr_nodes && k < nr; i++) {
-		const struct topo_node *tn = &d->topo.nodes[i];
+	out->interval_ms = sm->last.interval_ms;
+	for (int i = 0; i < t->nr_nodes && k < nr; i++) {
+		const struct topo_node *tn = &t->nodes[i];
 		struct stats_node *sn = &out->node[k];
 
 		if (!tn->nr_cpus)
@@ -126,7 +116,7 @@ int daemon_stats(struct daemon *d, struct stats *out)
 		memcpy(sn->wait_hist, cur[k].wait_hist, sizeof(sn->wait_hist));
 		for (int s = 0; s < AN_NR_STATS; s++) {
 			sn->cnt[s] = cur[k].cnt[s];
-			sn->rate[s] = d->last.node[k].rate[s];
+			sn->rate[s] = sm->last.node[k].rate[s];
 			out->total[s] += sn->cnt[s];
 			out->total_rate[s] += sn->rate[s];
 		}

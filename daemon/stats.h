@@ -28,6 +28,24 @@ struct stats {
 	double total_rate[AN_NR_STATS];
 };
 
+struct sched;
+struct topology;
+
+/* Counters at the last tick; rates in last are relative to them. */
+struct stats_sampler {
+	struct an_node_stats prev[AN_MAX_NODES];
+	uint64_t prev_ns;		/* CLOCK_MONOTONIC; 0: no tick yet */
+	struct stats last;		/* rates over the last tick interval */
+};
+
+/* Once a second (the daemon's stats timer): sample @sched's counters, compute rates. */
+void stats_tick(struct stats_sampler *sm, const struct sched *sched, const struct topology *t);
+/* After a re-attach: counters restart at zero, so do rate baselines. */
+void stats_reset(struct stats_sampler *sm);
+/* Current counters and the rates of the last tick, per node of @t with CPUs. Returns 0 or -errno. */
+int stats_read(const struct stats_sampler *sm, const struct sched *sched, const struct topology *t,
+	       struct stats *out);
+
 /* Short stable names ("direct", "steal_in", ...) used in JSON and tables. */
 const char *stats_name(enum an_stat i);
 /* One-line description of counter @i. */

@@ -567,15 +567,12 @@ static int topology_read_into(struct reader *r, struct topology *t)
 	return 0;
 }
 
-int topology_read(const char *root, struct topology *t, char *err, size_t errlen)
+/* A reader below @root. Returns 0 or -errno with @err set. */
+static int reader_new(const char *root, char *err, size_t errlen, struct reader **out)
 {
 	struct reader *r;
 	size_t len;
-	int ret;
 
-	if (!t)
-		return -EINVAL;
-	memset(t, 0, sizeof(*t));
 	if (!root)
 		root = "";
 	len = strlen(root);
@@ -588,19 +585,65 @@ int topology_read(const char *root, struct topology *t, char *err, size_t errlen
 	/* Off the stack: the daemon may call this from a deep call chain. */
 	r = calloc(1, sizeof(*r));
 	if (!r) {
-		seterr(err, errlen, "topology_read: calloc: %s", strerror(ENOMEM));
+		seterr(err, errlen, "topology: calloc: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	memcpy(r->base, root, len);
 	r->base[len] = '\0';
 	r->err = err;
 	r->errlen = errlen;
+	*out = r;
+	return 0;
+}
+
+int topology_read(const char *root, struct topology *t, char *err, size_t errlen)
+{
+	struct reader *r;
+	int ret;
+
+	if (!t)
+		return -EINVAL;
+	memset(t, 0, sizeof(*t));
+	ret = reader_new(root, err, errlen, &r);
+	if (ret)
+		return ret;
 	ret = topology_read_into(r, t);
 	free(r);
 	/* Half a topology must not pass for a machine. */
-	if (ret < 0)
+	if (ret < 0) {
 		memset(t, 0, sizeof(*t));
+		return ret;
+	}
+	/* A machine beyond the BPF view's caps still reads; attaching it fails, with the reason. */
+	topology_index(t, NULL, 0);
+	return 0;
+}
+
+int topology_index(struct topology *t, char *err, size_t errlen)
+{
+	/* Off the stack: the BPF view is tens of KiB. */
+	struct an_topo *bt = malloc(sizeof(*bt));
+	int ret;
+
+	t->indexed = false;
+	if (!bt) {
+		seterr(err, errlen, "topology_index: malloc: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	ret = topology_to_bpf(t, bt, err, errlen);
+	if (!ret) {
+		memcpy(t->dense_of_id, bt->node_of_id, sizeof(t->dense_of_id));
+		t->indexed = true;
+	}
+	free(bt);
 	return ret;
+}
+
+uint32_t topology_dense_node(const struct topology *t, int id)
+{
+	if (!t->indexed || id < 0 || id >= AN_MAX_NODE_ID)
+		return AN_NO_NODE;
+	return t->dense_of_id[id];
 }
 
 static int clamp(int v, int max)
@@ -609,6 +652,44 @@ static int clamp(int v, int max)
 }
 
 /* Memory size is left out: it does not change where anything runs. */
+int topology_refresh_online(const char *root, struct topology *t)
+{
+	uint8_t online[AN_MAX_CPUS] = { 0 };
+	struct reader *r;
+	int ret, nr_online = 0;
+
+	ret = reader_new(root, NULL, 0, &r);
+	if (ret)
+		return ret;
+	ret = rd_path(r, SYS_CPU "/online");
+	if (!ret)
+		ret = rd_cpulist(r, online, AN_MAX_CPUS, "CPU", "AN_MAX_CPUS", false);
+	free(r);
+	if (ret < 0)
+		return ret;
+	if (!memcmp(online, t->cpu_online, sizeof(online)))
+		return 0;
+	/* A CPU in no node is a membership change: the scheduler asks for a restart. */
+	for (int c = 0; c < AN_MAX_CPUS; c++)
+		if (online[c] && (c >= t->nr_cpus || t->cpu_node[c] < 0))
+			return 0;
+	memcpy(t->cpu_online, online, sizeof(online));
+	for (int i = 0; i < t->nr_nodes; i++)
+		t->nodes[i].nr_online = 0;
+	for (int c = 0; c < t->nr_cpus && c < AN_MAX_CPUS; c++) {
+		int i;
+
+		if (!online[c])
+			continue;
+		nr_online++;
+		i = node_index(t, t->cpu_node[c]);
+		if (i >= 0)
+			t->nodes[i].nr_online++;
+	}
+	t->nr_online = nr_online;
+	return 1;
+}
+
 bool topology_equal(const struct topology *a, const struct topology *b)
 {
 	int nn, nc;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Machine topology as a value: read from a sysfs tree (a root prefix lets
- * tests feed fake trees), compared on every re-attach, and turned into the
- * BPF program's read-only view.
+ * tests feed fake trees), its online CPUs refreshed in place, compared on
+ * every re-attach, and turned into the BPF program's read-only view, whose
+ * node numbering it keeps for lookups.
  */
 #ifndef SCX_AI_NUMA_TOPOLOGY_H
 #define SCX_AI_NUMA_TOPOLOGY_H
@@ -28,6 +29,9 @@ struct topology {
 	uint8_t cpu_online[AN_MAX_CPUS];
 	/* SLIT distance between nodes[i] and nodes[j] (10 = local). */
 	uint8_t distance[AN_MAX_NODE_ID][AN_MAX_NODE_ID];
+	/* Kernel node id -> dense index, as the BPF view numbers nodes; see topology_index(). */
+	bool indexed;
+	uint32_t dense_of_id[AN_MAX_NODE_ID];
 };
 
 /*
@@ -36,6 +40,17 @@ struct topology {
  * -errno with a one-line reason in @err.
  */
 int topology_read(const char *root, struct topology *t, char *err, size_t errlen);
+
+/*
+ * CPUs going offline and online are handled inside the scheduler without a
+ * re-attach: take over which CPUs are online from sysfs below @root. Only
+ * the online state changes; a CPU in no known node is a change of
+ * membership, which the scheduler answers with a restart (and a full
+ * read), so it is left alone here. One small read, not a full topology
+ * read: during hotplug the node files can be caught mid-update, and CPUs
+ * do not change node. Returns 1 if anything changed, 0 if not, or -errno.
+ */
+int topology_refresh_online(const char *root, struct topology *t);
 
 /* Same CPUs, nodes, online state and distances. */
 bool topology_equal(const struct topology *a, const struct topology *b);
@@ -49,6 +64,21 @@ int topology_nr_cpu_nodes(const struct topology *t);
  * Returns 0 or -E2BIG/-EINVAL with a reason in @err.
  */
 int topology_to_bpf(const struct topology *t, struct an_topo *out, char *err, size_t errlen);
+
+/*
+ * Compute the node id -> dense index map topology_dense_node() answers from
+ * (topology_read() does it; a topology made by hand needs this call). CPUs
+ * and nodes, not their online state, decide it, so refreshing the online
+ * CPUs keeps it. Returns 0, or topology_to_bpf()'s error, and then every
+ * node is AN_NO_NODE.
+ */
+int topology_index(struct topology *t, char *err, size_t errlen);
+
+/*
+ * The dense index of kernel node @id (a memory-only node: its nearest node
+ * with CPUs), or AN_NO_NODE when @id is no node the scheduler knows.
+ */
+uint32_t topology_dense_node(const struct topology *t, int id);
 
 /*
  * Parse a kernel cpulist ("0-3,8,10-11") into @mask of @max entries.

@@ -34,8 +34,6 @@ const struct tunable tunables[] = {
 	  FIELD(home_move_ns), "run time on one other node, uninterrupted by home, before a task's home moves there" },
 	{ "numa_pref", TUN_BOOL, "", 0, 1, 1,
 	  FIELD(numa_pref), "use the kernel's NUMA-balancing preferred node as home when it has one" },
-	{ "wake_preempt", TUN_BOOL, "", 0, 1, 0,
-	  FIELD(wake_preempt), "let latency-critical wakeups preempt a home-node CPU running a long-burst task" },
 	{ "lat_run_ns", TUN_U64, "ns", 0, 100 * NSEC_PER_MSEC, 500 * NSEC_PER_USEC,
 	  FIELD(lat_run_ns), "average run time between sleeps below which a task is latency-critical (0: none)" },
 	{ "warm_pick", TUN_BOOL, "", 0, 1, 1,

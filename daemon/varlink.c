@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <json-c/json.h>
 
+#include "json-strict.h"
 #include "varlink.h"
 
 /* First allocation of either buffer: a typical request or reply fits. */
@@ -318,6 +319,10 @@ int vl_call_parse(const char *msg, size_t len, struct vl_call *call, char *err, 
 	int ret;
 
 	memset(call, 0, sizeof(*call));
+	/* json-c alone would take NaN, bad UTF-8 or a repeated key (keeping the last). */
+	ret = json_strict_check(msg, len, VL_MAX_DEPTH, err, errlen);
+	if (ret < 0)
+		return ret;
 	ret = vl_json_parse(msg, len, &root, err, errlen);
 	if (ret < 0)
 		return ret;

@@ -34,6 +34,8 @@ struct json_object;
 #define VL_ERR_INVALID_VALUE	VL_IFACE ".InvalidValue"
 #define VL_ERR_UNKNOWN_TUNABLE	VL_IFACE ".UnknownTunable"
 #define VL_ERR_PERMISSION	VL_IFACE ".PermissionDenied"
+#define VL_ERR_INVALID_PIN	VL_IFACE ".InvalidPin"
+#define VL_ERR_FAILED		VL_IFACE ".Failed"
 
 /* Nesting accepted in incoming JSON: our messages need 4 levels at most. */
 #define VL_MAX_DEPTH		16
@@ -101,7 +103,12 @@ struct vl_call {
 	bool oneway, more, upgrade;
 };
 
-/* Returns 0, or -EINVAL with a precise reason in @err (nothing to free then). */
+/*
+ * Returns 0, or -EINVAL with a precise reason in @err (nothing to free then).
+ * Calls come from untrusted clients, so on top of vl_json_parse() they must
+ * pass json_strict_check(): no duplicate keys, NUL, NaN, out-of-range numbers
+ * or invalid UTF-8. Replies (the CLI's side) are read as json-c reads them.
+ */
 int vl_call_parse(const char *msg, size_t len, struct vl_call *call, char *err, size_t errlen);
 void vl_call_free(struct vl_call *call);
 

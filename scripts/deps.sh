@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install everything scx_ai_numa needs to build, test and run its VM on Debian 12.
+# Install everything scx_ai_numa needs to build, test, package (debian/) and
+# run its VM on Debian 12.
 # Idempotent: when every package is already present it only checks and exits.
 set -euo pipefail
 
@@ -11,7 +12,8 @@ set -euo pipefail
 BACKPORTS=(libbpf-dev bpftool meson qemu-system-x86 libsystemd-dev python3-varlink)
 BASE=(clang-16 llvm-16 lld-16 ninja-build pkg-config libelf-dev zlib1g-dev
       libjson-c-dev scdoc busybox-static stress-ng rt-tests zstd cpio jq
-      binutils file procps python3 util-linux gnuplot-nox valgrind)
+      binutils file procps python3 util-linux gnuplot-nox valgrind
+      build-essential debhelper dpkg-dev fakeroot lintian)
 
 . /etc/os-release
 codename=${VERSION_CODENAME:-bookworm}

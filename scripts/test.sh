@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite: install dependencies, build, unit tests on the
-# host, then every VM scenario in one QEMU boot of a sched_ext kernel, then
-# the GPU placement scenarios (tests/vm/gpu/) in a second boot.
+# host, the Debian package (tests/package), then every VM scenario in one
+# QEMU boot of a sched_ext kernel, then the GPU placement scenarios
+# (tests/vm/gpu/) in a second boot.
 #   scripts/test.sh [--unit-only] [--vm-only] [--no-gpu] [SCENARIO...]
 # A skipped VM test counts as a failure: the scheduler is only proven in the VM.
 set -euo pipefail
@@ -14,7 +15,7 @@ for a in "$@"; do
 	--unit-only) vm=0 ;;
 	--vm-only) unit=0 ;;
 	--no-gpu) gpu=0 ;;
-	-h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) scenarios+=("$a") ;;
 	esac
 done
@@ -35,6 +36,11 @@ if [ "$unit" = 1 ]; then
 	# meson's own summary counts test programs; count the individual checks too.
 	unit_pass=$(grep -c '^ok ' "$builddir/meson-logs/testlog.txt" || true)
 	unit_fail=$(grep -c '^not ok ' "$builddir/meson-logs/testlog.txt" || true)
+	# The Debian package, built, linted, installed and purged in a throwaway
+	# root: left out of a bare `meson test` because it takes minutes.
+	meson test -C "$builddir" --print-errorlogs --suite package || rc=1
+	unit_pass=$((unit_pass + $(grep -c '^ok ' "$builddir/meson-logs/testlog.txt" || true)))
+	unit_fail=$((unit_fail + $(grep -c '^not ok ' "$builddir/meson-logs/testlog.txt" || true)))
 	echo "unit: $unit_pass passed, $unit_fail failed"
 	# The same host tests again under ASan and UBSan, in a build directory of their own.
 	slog=$(mktemp)

@@ -4,6 +4,10 @@
  * fake-daemon SOCKET [GROUP]. Serves the fixture (two nodes, a fake
  * scheduler whose counters move) until SIGTERM or SIGINT, sampling stats
  * every 200 ms. Prints "ready" once the socket is listening.
+ *
+ * fake-daemon --empty-replies SOCKET answers every call with a success
+ * that has none of the method's fields, as a broken or foreign daemon
+ * might, until killed.
  */
 #include <errno.h>
 #include <signal.h>
@@ -12,6 +16,8 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "control.h"
 #include "fixture.h"
@@ -41,11 +47,41 @@ static void on_signal(void *arg, uint32_t events)
 		done = true;
 }
 
+static int empty_replies(const char *path)
+{
+	static const char reply[] = "{\"parameters\":{}}";
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(lfd, 8) < 0) {
+		fprintf(stderr, "fake-daemon: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		char c;
+
+		if (fd < 0)
+			continue;
+		/* One reply per request: each ends at its NUL. */
+		while (read(fd, &c, 1) == 1)
+			if (!c && write(fd, reply, sizeof(reply)) != (ssize_t)sizeof(reply))
+				break;
+		close(fd);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	char err[512];
 	sigset_t mask;
 
+	signal(SIGPIPE, SIG_IGN);
+	if (argc == 3 && !strcmp(argv[1], "--empty-replies"))
+		return empty_replies(argv[2]);
 	if (argc < 2 || argc > 3) {
 		fprintf(stderr, "usage: fake-daemon SOCKET [GROUP]\n");
 		return 2;

@@ -21,7 +21,7 @@ void fixture_init(struct daemon *d, int nr_nodes, int cpus_per_node, bool memory
 	int cpu = 0;
 
 	/* Callers reuse one static daemon: free what pins left behind (NULL is fine). */
-	placement_stop(d);
+	placement_free(d->placement);
 	memset(d, 0, sizeof(*d));
 	options_defaults(&d->opt);
 	t->nr_nodes = nr_nodes;
@@ -45,7 +45,11 @@ void fixture_init(struct daemon *d, int nr_nodes, int cpus_per_node, bool memory
 			t->distance[i][j] = i == j ? 10 : 20 + i + j;
 	}
 	t->nr_cpus = cpu;
+	topology_index(t, NULL, 0);
 	tunables_defaults(&d->tun);
+	/* No loop: nothing here attaches, which is what starts placement's timer. */
+	d->placement = placement_new(&(struct placement_env){ .topo = &d->topo, .sched = &d->sched,
+							      .root = d->opt.sysfs_root });
 	d->started_ns = now_ns() - 90ULL * 1000000000ULL;
 	d->state = with_sched ? ST_RUNNING : ST_STARTING;
 	if (with_sched) {

@@ -151,5 +151,30 @@ start_daemon
 run status
 expect 0 "running" "a restarted daemon replaces the stale socket"
 
+# A success reply without the method's fields is a protocol error, never exit 0.
+"$FAKE" --empty-replies "$dir/empty.sock" >"$dir/empty.out" 2>&1 &
+epid=$!
+for _ in $(seq 200); do
+	grep -q ready "$dir/empty.out" && break
+	sleep 0.05
+done
+esock=$sock
+sock=$dir/empty.sock
+run status
+expect 1 "bad reply from $sock: \"state\" missing" "status: a reply without its fields is an error naming one, exit 1"
+run --json status
+expect 1 "bad reply" "status --json: the same, exit 1"
+run get slice_ns
+expect 1 "\"tunable\" missing" "get: a reply without the tunable, exit 1"
+run set steal on
+expect 1 "\"tunable\" missing" "set: a reply without the tunable, exit 1"
+run pins
+expect 1 "\"pins\" missing" "pins: a reply without the pins, exit 1"
+run pin 1 0
+expect 1 "\"pin\" missing" "pin: a reply without the pin, exit 1"
+sock=$esock
+kill "$epid"
+wait "$epid" 2>/dev/null
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

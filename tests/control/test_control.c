@@ -21,12 +21,13 @@
 
 #include "check.h"
 #include "control.h"
+#include "control-idl.h"
 #include "control-internal.h"
 #include "ctl.h"
+#include "exitinfo.h"
 #include "fixture.h"
 #include "log.h"
 #include "loop.h"
-#include "sched.h"
 #include "varlink.h"
 
 #define STATUS_REQ	"{\"method\":\"" VL_IFACE ".Status\"}"
@@ -286,8 +287,8 @@ static void test_tunables(void)
 	CHECK(is_error(VL_ERR_INVALID_VALUE), "so is the string \"-5\"");
 	call(&ROOT, "{\"method\":\"%s.SetTunable\",\"parameters\":{\"name\":\"slice_ns\",\"value\":18446744073709551616}}",
 	     VL_IFACE);
-	CHECK(is_error(VL_ERR_INVALID_VALUE) && strstr(rstr(R.params, "message"), "out of range"),
-	      "an integer beyond 64 bits is out of range: %s", rstr(R.params, "message"));
+	CHECK(is_error(VL_ERR_INVALID_REQUEST) && strstr(rstr(R.params, "message"), "18446744073709551616 out of range"),
+	      "an integer beyond 64 bits is out of range, quoted as sent: %s", rstr(R.params, "message"));
 	call(&ROOT, "{\"method\":\"%s.SetTunable\",\"parameters\":{\"name\":\"steal\",\"value\":\"maybe\"}}", VL_IFACE);
 	CHECK(is_error(VL_ERR_INVALID_VALUE) && strstr(rstr(R.params, "message"), "on or off"),
 	      "steal maybe names on and off: %s", rstr(R.params, "message"));
@@ -314,7 +315,31 @@ static void test_tunables(void)
 	CHECK(is_error(VL_ERR_UNKNOWN_TUNABLE) && json_object_array_length(rget(R.params, "known")) == nr_tunables,
 	      "an unknown tunable is UnknownTunable listing the %zu known ones", nr_tunables);
 	call(&ROOT, "{\"method\":\"%s.GetTunable\",\"parameters\":{\"name\":\"slice\\u0000_ns\"}}", VL_IFACE);
-	CHECK(is_error(VL_ERR_INVALID_PARAM), "a name with an embedded NUL is refused, not truncated");
+	CHECK(is_error(VL_ERR_INVALID_REQUEST) && strstr(rstr(R.params, "message"), "NUL"),
+	      "a name with an embedded NUL is refused, not truncated: %s", rstr(R.params, "message"));
+	/* What other parsers would read differently must not reach a handler. */
+	call(&ROOT, "{\"method\":\"%s.SetTunable\",\"parameters\":{\"name\":\"slice_ns\",\"value\":\"5ms\","
+	     "\"value\\u0000x\":\"1s\"}}", VL_IFACE);
+	CHECK(is_error(VL_ERR_INVALID_REQUEST) && strstr(rstr(R.params, "message"), "NUL") &&
+	      D.tun.slice_ns == before.slice_ns,
+	      "a key with an embedded NUL is InvalidRequest and sets nothing: %s", rstr(R.params, "message"));
+	call(&ROOT, "{\"method\":\"%s.SetTunable\",\"parameters\":{\"name\":\"slice_ns\",\"value\":\"5ms\","
+	     "\"value\":\"1s\"}}", VL_IFACE);
+	CHECK(is_error(VL_ERR_INVALID_REQUEST) && strstr(rstr(R.params, "message"), "duplicate key \"value\"") &&
+	      D.tun.slice_ns == before.slice_ns,
+	      "a duplicate key is InvalidRequest and sets nothing: %s", rstr(R.params, "message"));
+	call(&ROOT, "{\"method\":\"%s.SetTunable\",\"parameters\":{\"name\":\"slice_ns\",\"value\":NaN}}", VL_IFACE);
+	CHECK(is_error(VL_ERR_INVALID_REQUEST), "NaN is InvalidRequest: %s", rstr(R.params, "message"));
+	call(&ROOT, "{\"method\":\"%s.GetTunable\",\"parameters\":{\"name\":\"slice\xc0\xaf\"}}", VL_IFACE);
+	CHECK(is_error(VL_ERR_INVALID_REQUEST) && strstr(rstr(R.params, "message"), "UTF-8"),
+	      "overlong UTF-8 is InvalidRequest, not echoed back: %s", rstr(R.params, "message"));
+	/* Between INT64_MAX and UINT64_MAX json-c saturates; the error must quote what was sent. */
+	call(&ROOT, "{\"method\":\"%s.Pin\",\"parameters\":{\"pid\":9223372036854775808,\"node\":0}}", VL_IFACE);
+	CHECK(is_error(VL_IFACE ".InvalidPin") && !strcmp(rstr(R.params, "message"), "pid 9223372036854775808: out of range"),
+	      "a pid above int64 is out of range, quoted as sent: %s", rstr(R.params, "message"));
+	call(&ROOT, "{\"method\":\"%s.Pin\",\"parameters\":{\"pid\":1,\"node\":18446744073709551615}}", VL_IFACE);
+	CHECK(is_error(VL_IFACE ".InvalidPin") && !strcmp(rstr(R.params, "message"), "node 18446744073709551615: out of range"),
+	      "a node above int64 is out of range, quoted as sent: %s", rstr(R.params, "message"));
 	call(&ROOT, "{\"method\":\"%s.SetTunable\",\"parameters\":{\"name\":\"slice_ns\",", VL_IFACE);
 	CHECK(is_error(VL_ERR_INVALID_REQUEST) && strstr(rstr(R.params, "message"), "malformed JSON"),
 	      "malformed JSON is InvalidRequest: %s", rstr(R.params, "message"));

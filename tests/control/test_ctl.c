@@ -458,7 +458,8 @@ static void test_pins(void)
 			"{\"pci\":\"0000:c1:00.0\",\"vendor\":\"0x1002\",\"device\":\"0x74a1\",\"class\":\"0x038000\","
 			"\"vendor_name\":\"AMD\",\"driver\":\"\",\"node\":-1,\"devices\":[]}]}";
 		static const char pins[] =
-			"{\"pins\":[],\"gpu_processes\":["
+			"{\"pins\":[{\"kind\":\"process\",\"pid\":4321,\"cgroup\":null,\"cgroup_id\":null,\"node\":0,"
+			"\"origin\":\"control\",\"active\":false}],\"gpu_processes\":["
 			"{\"pid\":100,\"comm\":\"python\",\"gpus\":[\"0000:3b:00.0\"],\"node\":0,\"pinned_by\":null},"
 			"{\"pid\":20000,\"comm\":\"ddp\",\"gpus\":[\"0000:3b:00.0\",\"0000:86:00.0\"],\"node\":null,"
 			"\"pinned_by\":null},"
@@ -490,7 +491,59 @@ static void test_pins(void)
 		      "a process placed by a rule says so: %s", line);
 		CHECK(buf && aligned(buf, "PID", "PID", true) && aligned(buf, "PID", "COMMAND", false),
 		      "GPU process columns line up");
+		CHECK(buf && line_of(buf, "process", line, sizeof(line)) && strstr(line, "exited") &&
+		      !strstr(line, "cgroup"), "an inactive process rule shows exited, not a missing cgroup: %s", line);
 		free(buf);
+	}
+}
+
+/* A success reply without the fields the command prints is a protocol error, not an empty success. */
+static void test_reply_check(void)
+{
+	static const struct { enum action action; const char *msg; } real[] = {
+		{ ACT_STATUS, "{\"method\":\"" VL_IFACE ".Status\"}" },
+		{ ACT_STATS, "{\"method\":\"" VL_IFACE ".Stats\"}" },
+		{ ACT_TOPOLOGY, "{\"method\":\"" VL_IFACE ".Topology\"}" },
+		{ ACT_TUNABLES, "{\"method\":\"" VL_IFACE ".ListTunables\"}" },
+		{ ACT_GET, "{\"method\":\"" VL_IFACE ".GetTunable\",\"parameters\":{\"name\":\"slice_ns\"}}" },
+		{ ACT_PINS, "{\"method\":\"" VL_IFACE ".ListPins\"}" },
+	};
+	static const struct { enum action action; const char *params, *why; } bad[] = {
+		{ ACT_STATUS, "{}", "\"state\" missing" },
+		{ ACT_STATS, "{}", "\"interval_ms\" missing" },
+		{ ACT_TOPOLOGY, "{}", "\"cpus\" missing" },
+		{ ACT_TUNABLES, "{}", "\"tunables\" missing" },
+		{ ACT_GET, "{}", "\"tunable\" missing" },
+		{ ACT_SET, "{}", "\"tunable\" missing" },
+		{ ACT_PIN, "{}", "\"pin\" missing" },
+		{ ACT_UNPIN, "{}", "\"pin\" missing" },
+		{ ACT_PINS, "{}", "\"pins\" missing" },
+		{ ACT_TUNABLES, "{\"tunables\":[{}]}", "\"tunables\"[0].\"name\" missing" },
+		{ ACT_STATUS, "{\"state\":5}", "\"state\" is int, not string" },
+		{ ACT_SET, "{\"tunable\":{\"name\":\"x\",\"type\":\"u64\",\"unit\":\"ns\",\"value\":1,\"default\":1,"
+			   "\"min\":0,\"max\":2}}", "\"previous\" missing" },
+		{ ACT_PIN, "{\"pin\":{\"kind\":\"process\",\"node\":0,\"origin\":\"control\"}}",
+		  "\"pin\".\"active\" missing" },
+	};
+	struct json_object *o;
+	struct vl_reply r;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++) {
+		err[0] = '\0';
+		CHECK_INT(output_check_reply(real[i].action, reply(real[i].msg, &r), err, sizeof(err)), 0,
+			  "the daemon's own reply to %s passes the check %s", real[i].msg, err);
+		vl_reply_free(&r);
+	}
+	o = json_tokener_parse("{\"pin\":{\"kind\":\"process\",\"pid\":1,\"node\":0,\"origin\":\"control\",\"active\":true}}");
+	CHECK_INT(output_check_reply(ACT_PIN, o, err, sizeof(err)), 0, "a complete Pin reply passes %s", err);
+	json_object_put(o);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o = json_tokener_parse(bad[i].params);
+		err[0] = '\0';
+		CHECK(output_check_reply(bad[i].action, o, err, sizeof(err)) == -EPROTO && strstr(err, bad[i].why),
+		      "reply %s refused: %s (%s)", bad[i].params, bad[i].why, err);
+		json_object_put(o);
 	}
 }
 
@@ -504,5 +557,6 @@ int main(void)
 	test_json();
 	test_errors();
 	test_pins();
+	test_reply_check();
 	return check_done();
 }

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "check.h"
+#include "control-idl.h"
 #include "control-internal.h"
 #include "fixture.h"
 #include "log.h"

@@ -168,6 +168,98 @@ static void test_json(void)
 	json_object_put(o);
 }
 
+/* A call whose parameters are @params; the strict checker's verdict on it. */
+static int strict_call(const char *params, char *err, size_t errlen)
+{
+	struct vl_call call;
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg), "{\"method\":\"a.B\",\"parameters\":%s}", params);
+	int ret;
+
+	err[0] = '\0';
+	ret = vl_call_parse(msg, (size_t)n, &call, err, errlen);
+	if (!ret)
+		vl_call_free(&call);
+	return ret;
+}
+
+/*
+ * What json-c alone accepts but the interface promises to refuse: each must
+ * be InvalidRequest material (-EINVAL) with a reason saying what is wrong.
+ */
+static void test_strict(void)
+{
+	static const struct { const char *params, *why, *what; } bad[] = {
+		{ "{\"name\":\"slice_ns\",\"value\":\"5ms\",\"value\":\"1s\"}", "duplicate key \"value\"",
+		  "a duplicate key (json-c keeps the last)" },
+		{ "{\"value\":1,\"val\\u0075e\":2}", "duplicate key \"value\"", "a duplicate key spelt with an escape" },
+		{ "{\"name\":\"slice_ns\",\"value\":\"5ms\",\"value\\u0000x\":\"1s\"}", "without NUL",
+		  "a key with an embedded NUL (json-c cuts it)" },
+		{ "{\"v\":\"a\\u0000\"}", "without NUL", "a string value with an embedded NUL" },
+		{ "{\"v\":NaN}", "unexpected 'N'", "NaN" },
+		{ "{\"v\":Infinity}", "unexpected 'I'", "Infinity" },
+		{ "{\"v\":-Infinity}", "invalid number", "-Infinity" },
+		{ "{\"v\":1e309}", "1e309 out of range", "a double that overflows (1e309)" },
+		{ "{\"v\":-1e309}", "out of range", "a negative double that overflows" },
+		{ "{\"v\":18446744073709551616}", "18446744073709551616 out of range", "an integer above uint64" },
+		{ "{\"v\":-9223372036854775809}", "out of range", "an integer below int64" },
+		{ "{\"v\":0100}", "leading zero", "a number with a leading zero" },
+		{ "{'v':1}", "key in double quotes", "a single-quoted key" },
+		{ "{\"v\":'x'}", "unexpected '\''", "a single-quoted string" },
+		{ "{\"v\":\"a\x01z\"}", "control byte 0x01", "a raw control byte in a string" },
+		{ "{\"v\":\"a\nz\"}", "control byte 0x0a", "a raw newline in a string" },
+		{ "{\"v\":\"\xc0\xaf\"}", "invalid UTF-8", "an overlong 2-byte form" },
+		{ "{\"v\":\"\xe0\x80\xaf\"}", "invalid UTF-8", "an overlong 3-byte form" },
+		{ "{\"v\":\"\xed\xa0\x80\"}", "invalid UTF-8", "a UTF-16 surrogate encoded in UTF-8" },
+		{ "{\"v\":\"\xf4\x90\x80\x80\"}", "invalid UTF-8", "a code point above U+10FFFF" },
+		{ "{\"v\":\"\xf5\x80\x80\x80\"}", "invalid UTF-8", "a lead byte beyond U+10FFFF" },
+		{ "{\"v\":\"\xe2\x82\"}", "invalid UTF-8", "a sequence cut short" },
+		{ "{\"v\":\"\x80\"}", "invalid UTF-8", "a stray continuation byte" },
+		{ "{\"v\":\"\\ud800\"}", "without its low half", "a lone high surrogate escape (json-c makes U+FFFD)" },
+		{ "{\"v\":\"\\ud800\\u0041\"}", "without its low half", "a high surrogate escape before a non-surrogate" },
+		{ "{\"v\":\"\\udc00\"}", "lone low surrogate", "a lone low surrogate escape" },
+		{ "{\"v\":\"\\x41\"}", "invalid escape", "an unknown escape" },
+		{ "{\"v\":[1,]}", "expected", "a trailing comma in an array" },
+	};
+	static const struct { const char *params, *what; } good[] = {
+		{ "{\"v\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\"}",
+		  "valid 2-, 3- and 4-byte UTF-8 up to U+10FFFF" },
+		{ "{\"v\":\"\\u00e9\\ud83d\\ude00\\n\\t\\\"\\\\\\/\\b\\f\\r\"}", "every escape, a surrogate pair included" },
+		{ "{\"v\":[0,-0,1.5e10,-2.5E-3,18446744073709551615,-9223372036854775808,1e-400]}",
+		  "numbers at the edges of int64 and uint64, exponents, underflow" },
+		{ "{\"a\":{\"a\":1},\"b\":{\"a\":[{\"a\":2}]},\"ab\":true,\"\":null}",
+		  "one key in different objects, keys that share a prefix, the empty key" },
+		{ " { \"v\" : [ ] , \"w\" : { } } ", "whitespace everywhere it may be" },
+	};
+	struct vl_call call;
+	const char *m;
+	char err[256];
+	int ret;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ret = strict_call(bad[i].params, err, sizeof(err));
+		if (!CHECK(ret == -EINVAL && strstr(err, bad[i].why), "refused: %s (%s)", bad[i].what, err))
+			printf("#   ret %d, want the reason '%s'\n", ret, bad[i].why);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ret = strict_call(good[i].params, err, sizeof(err));
+		CHECK(ret == 0, "accepted: %s %s", good[i].what, err);
+	}
+
+	m = "{\"method\":\"a.B\",\"method\":\"c.D\"}";
+	ret = vl_call_parse(m, strlen(m), &call, err, sizeof(err));
+	CHECK(ret == -EINVAL && strstr(err, "byte 16"), "a repeated \"method\" is refused at the second one (%s)", err);
+	if (!ret)
+		vl_call_free(&call);
+
+	m = "{\"method\":\"a.B\",\"parameters\":{\"v\":\"\\ud83d\\ude00\"}}";
+	ret = vl_call_parse(m, strlen(m), &call, err, sizeof(err));
+	CHECK(ret == 0 && !strcmp(vl_get_string(call.params, "v"), "\xf0\x9f\x98\x80"),
+	      "a surrogate pair escape reads as its code point in UTF-8");
+	if (!ret)
+		vl_call_free(&call);
+}
+
 struct call_case {
 	const char *msg;
 	int ret;
@@ -265,6 +357,7 @@ int main(void)
 	test_partial_writes();
 	test_json();
 	test_calls();
+	test_strict();
 	test_builders();
 	return check_done();
 }

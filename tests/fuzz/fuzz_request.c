@@ -6,7 +6,8 @@
  * Byte 0 picks the caller's privilege, the fixture, and how the rest is cut
  * into reads. For every message the protocol's promises are checked: one
  * well-formed reply (none for oneway), errors only from our two interfaces,
- * unparsable input answered with InvalidRequest, tunables always in range,
+ * unparsable input answered with InvalidRequest, replies strict JSON (no
+ * client bytes echoed that the strict checker refuses), tunables always in range,
  * and changed only by a privileged, successful SetTunable.
  *
  * Built as a plain function it replays the checked-in corpus (replay.c);
@@ -25,6 +26,7 @@
 
 #include "control-internal.h"
 #include "fixture.h"
+#include "json-strict.h"
 #include "log.h"
 #include "varlink.h"
 
@@ -70,6 +72,8 @@ static void check_message(struct daemon *d, const struct ctl_peer *peer, const c
 			broken("a reply without its NUL", msg, len);
 		if (vl_reply_parse(m, mlen, &r, err, sizeof(err)) < 0)
 			broken("a reply our own parser refuses", msg, len);
+		if (json_strict_check(m, mlen, VL_MAX_DEPTH, err, sizeof(err)) < 0)
+			broken("a reply that is not strict JSON", msg, len);
 		if (r.error && !own_error(r.error))
 			broken("an error outside our interfaces", msg, len);
 		if (!parsed && (!r.error || strcmp(r.error, VL_ERR_INVALID_REQUEST)))

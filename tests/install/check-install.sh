@@ -5,11 +5,11 @@
 # which a second install must not overwrite.
 #
 #   check-install.sh --builddir DIR --prefix P --sbindir DIR --bindir DIR --mandir DIR
-#                    --unitdir DIR --config FILE --exampledir DIR [--ctl]
+#                    --unitdir DIR --config FILE --socket FILE --exampledir DIR [--ctl]
 # Directories are absolute, as they are on the installed system.
 set -uo pipefail
 
-builddir='' prefix='' sbindir='' bindir='' mandir='' unitdir='' config='' exampledir='' want_ctl=0
+builddir='' prefix='' sbindir='' bindir='' mandir='' unitdir='' config='' socket='' exampledir='' want_ctl=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--builddir) builddir=$2 ;;
@@ -19,6 +19,7 @@ while [ $# -gt 0 ]; do
 	--mandir) mandir=$2 ;;
 	--unitdir) unitdir=$2 ;;
 	--config) config=$2 ;;
+	--socket) socket=$2 ;;
 	--exampledir) exampledir=$2 ;;
 	--ctl) want_ctl=1; shift; continue ;;
 	*) echo "Bail out! unknown argument $1"; exit 2 ;;
@@ -26,15 +27,7 @@ while [ $# -gt 0 ]; do
 	shift 2
 done
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-bail() { echo "Bail out! $*"; exit 2; }
+. "$(dirname "$0")/../lib/tap.sh"
 
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
@@ -53,8 +46,7 @@ check "the daemon is installed executable at $sbindir" test -x "$D$sbindir/scx_a
 if [ "$want_ctl" = 1 ]; then
 	check "the CLI is installed executable at $bindir" test -x "$D$bindir/scx-ai-numactl"
 else
-	n=$((n + 1))
-	echo "ok $n # SKIP scx-ai-numactl is not part of this build"
+	skip "scx-ai-numactl is not part of this build"
 fi
 
 unit=$D$unitdir/scx-ai-numa.service
@@ -72,6 +64,9 @@ for page in man8/scx_ai_numad.8 man8/scx-ai-numactl.8 man5/scx-ai-numa.conf.5; d
 	*numactl*) ;;
 	*) check "man page $page names the installed configuration file" \
 		grep -qF "$config" <(sed 's/\\&//g' "$f") ;;
+	esac
+	case $page in
+	*.8) check "man page $page names the default socket" grep -qF "$socket" <(sed 's/\\&//g' "$f") ;;
 	esac
 	check "no @placeholder@ is left in $page" bash -c '! grep -q "@[a-z_]*@" "$1"' _ "$f"
 	if command -v man >/dev/null; then
@@ -93,6 +88,14 @@ else
 fi
 check "the installed daemon's default configuration path is $config" \
 	grep -qF "$config" <<<"$("$D$sbindir/scx_ai_numad" --help)"
+# The unit has systemd create /run/RuntimeDirectory= for the socket.
+check "the installed daemon's default socket is $socket" \
+	grep -qF "(default $socket)" <<<"$("$D$sbindir/scx_ai_numad" --help)"
+check "the unit creates the socket's directory" grep -qx "RuntimeDirectory=$(basename "$(dirname "$socket")")" "$unit"
+if [ "$want_ctl" = 1 ]; then
+	check "the installed CLI's default socket is $socket" \
+		grep -qF "(default $socket)" <<<"$("$D$bindir/scx-ai-numactl" --help)"
+fi
 
 # An operator's edits survive reinstalling.
 echo "slice_ns = 5ms" >>"$D$config"
@@ -101,5 +104,4 @@ install_into
 check "a second install keeps the existing configuration file" test "$(cat "$D$config")" = "$before"
 check "a second install still refreshes the example" bash -c '! grep -q "^slice_ns = 5ms" "$1"' _ "$example"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -10,9 +10,7 @@ set -uo pipefail
 unit_in=$1 man=$2
 command -v systemd-analyze >/dev/null || { echo "1..0 # SKIP no systemd-analyze"; exit 77; }
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+. "$(dirname "$0")/../lib/tap.sh"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -35,9 +33,10 @@ done
 documented=$(grep -o "rates the unit's exposure at \*[0-9.]*\*" "$man" | grep -o '[0-9][0-9.]*')
 if [ -z "$documented" ]; then
 	not_ok "scx_ai_numad(8) records the unit's exposure score"
-elif ! systemd-analyze security --help 2>&1 | grep -q -- '--offline'; then
-	n=$((n + 1))
-	echo "ok $n # SKIP systemd-analyze security has no --offline (systemd < 250)"
+# Not a pipe: grep -q exits at the first match, and under pipefail the
+# writer's SIGPIPE would read as "no --offline".
+elif ! grep -q -- '--offline' <<<"$(systemd-analyze security --help 2>&1)"; then
+	skip "systemd-analyze security has no --offline (systemd < 250)"
 else
 	out=$(systemd-analyze security --offline=yes "$unit" 2>&1)
 	measured=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$out")
@@ -51,5 +50,4 @@ else
 	fi
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

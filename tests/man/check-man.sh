@@ -5,7 +5,7 @@
 # test until the man pages describe it.
 #
 #   check-man.sh --dump DUMP_KEYS --daemon SCX_AI_NUMAD --man MANDIR
-#                --methods CONTROL_METHODS_C --example EXAMPLE_CONF [--ctl SCX_AI_NUMACTL]
+#                --idl CONTROL_IDL_C --example EXAMPLE_CONF [--ctl SCX_AI_NUMACTL]
 set -uo pipefail
 
 dump='' daemon='' ctl='' mandir='' methods='' example=''
@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
 	--daemon) daemon=$2 ;;
 	--ctl) ctl=$2 ;;
 	--man) mandir=$2 ;;
-	--methods) methods=$2 ;;
+	--idl) methods=$2 ;;
 	--example) example=$2 ;;
 	*) echo "Bail out! unknown argument $1"; exit 2 ;;
 	esac
@@ -41,10 +41,11 @@ done
 keys=$("$dump") || bail "$dump failed"
 [ -n "$(grep '^tunable ' <<<"$keys")" ] || bail "dump-keys listed no tunable"
 
-# The indented paragraph under a "*NAME* ..." entry line of a scdoc page, joined into one line.
+# The indented paragraph under a "*NAME* = ..." entry line of a scdoc page, joined into one line
+# (prose that starts a line with *NAME* is not an entry).
 entry() { # entry FILE NAME
-	awk -v head="*$2*" '
-		index($0, head) == 1 { on = 1; printf "%s ", $0; next }
+	awk -v head="*$2* =" '
+		!on && index($0, head) == 1 { on = 1; printf "%s ", $0; next }
 		on && /^\t/ { printf "%s ", $0; next }
 		on { exit }' "$1"
 }
@@ -57,6 +58,12 @@ while read -r kind name type unit min max def; do
 	key)
 		check "scx-ai-numa.conf(5) describes key $name" grep -q "^\*$name\* = " "$conf_man"
 		check "the example configuration shows key $name" grep -q "^#$name =" "$example"
+		;;
+	setting) # setting KEY --OPTION MIN MAX DEFAULT
+		e=$(entry "$conf_man" "$name")
+		check "scx-ai-numa.conf(5): $name range is $unit..$min" contains "$e" "Range: $unit..$min"
+		check "scx-ai-numa.conf(5): $name default is $max" contains "$e" "Default: $max"
+		check "scx_ai_numad(8) documents $type, the option of $name" grep -q -- "\*$type\*" "$daemon_man"
 		;;
 	tunable)
 		e=$(entry "$conf_man" "$name")

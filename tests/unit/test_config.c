@@ -2,8 +2,8 @@
 /*
  * Configuration file: every class of error is refused with name:line and
  * leaves the previous configuration untouched; valid files set exactly the
- * keys they name; the command line wins over the file; SIGHUP's reload
- * applies changed tunables only, through daemon_set_tunable().
+ * keys they name; the command line wins over the file; reading has no side
+ * effects; a reload never falls back to defaults because the file is gone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,34 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "config.h"
-#include "daemon.h"
 #include "tunables.h"
-
-/* ---- daemon_set_tunable() stand-in: records what a reload applies ---------- */
-
-static const struct tunable *set_calls[64];
-static uint64_t set_values[64];
-static int nr_set_calls;
-
-int daemon_set_tunable(struct daemon *d, const struct tunable *t, uint64_t v, char *err, size_t errlen)
-{
-	int ret = tunable_check(t, v, err, errlen);
-
-	if (ret)
-		return ret;
-	if (nr_set_calls < 64) {
-		set_calls[nr_set_calls] = t;
-		set_values[nr_set_calls] = v;
-	}
-	nr_set_calls++;
-	tunable_store(&d->tun, t, v);
-	return 0;
-}
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -119,7 +99,8 @@ static void test_valid(void)
 	config_init(&def, "x");
 	CHECK_INT(parse(&c, ""), 0, "an empty file is valid");
 	CHECK(c.found && !memcmp(&c.tun, &dt, sizeof(dt)), "empty file: table defaults");
-	CHECK(c.max_failures == def.max_failures && !strcmp(c.socket, DEFAULT_SOCKET_PATH),
+	CHECK(c.num[SETTING_MAX_FAILURES] == def.num[SETTING_MAX_FAILURES] &&
+	      !strcmp(c.str[SETTING_SOCKET], DEFAULT_SOCKET_PATH),
 	      "empty file: daemon defaults");
 	for (size_t k = 0; k < config_nr_keys(); k++)
 		if (c.line[k])
@@ -149,13 +130,14 @@ static void test_valid(void)
 		  "a key not in the file keeps its default");
 	CHECK(c.line[CFG_NR_DAEMON_KEYS + (must_find("remote_idle") - tunables)] == 0,
 	      "a key not in the file is not marked as set");
-	CHECK_INT(c.max_failures, 9, "max_failures");
-	CHECK_INT(c.failure_window_s, 120, "failure_window_s with a CRLF line end");
-	CHECK_INT(c.backoff_ms, 1000, "backoff_ms");
-	CHECK_INT(c.interval_s, 0, "interval_s = 0 (never) is valid in the file");
-	CHECK(!strcmp(c.socket, "/run/x/ctl#1.sock"), "a '#' inside a word stays in the value: %s", c.socket);
-	CHECK(!strcmp(c.group, "gpu-admins"), "group");
-	CHECK_INT(c.line[CFG_GROUP], 10, "the line of each key is recorded");
+	CHECK_INT(c.num[SETTING_MAX_FAILURES], 9, "max_failures");
+	CHECK_INT(c.num[SETTING_FAILURE_WINDOW], 120, "failure_window_s with a CRLF line end");
+	CHECK_INT(c.num[SETTING_BACKOFF], 1000, "backoff_ms");
+	CHECK_INT(c.num[SETTING_INTERVAL], 0, "interval_s = 0 (never) is valid in the file");
+	CHECK(!strcmp(c.str[SETTING_SOCKET], "/run/x/ctl#1.sock"), "a '#' inside a word stays in the value: %s",
+	      c.str[SETTING_SOCKET]);
+	CHECK(!strcmp(c.str[SETTING_GROUP], "gpu-admins"), "group");
+	CHECK_INT(c.line[SETTING_GROUP], 10, "the line of each key is recorded");
 }
 
 static void test_errors(void)
@@ -247,6 +229,111 @@ static void test_load(void)
 	CHECK(strstr(err, "writable by everyone") != NULL, "world-writable: explained: %s", err);
 }
 
+/*
+ * config_load() in a child that SIGALRM kills after 3 s, so a load that
+ * blocks fails the check instead of hanging the suite. Returns what
+ * config_load() returned (its message in err), or INT_MIN if it blocked.
+ */
+static int load_bounded(const char *path)
+{
+	struct { int ret; char msg[512]; } res = { INT_MIN, "" };
+	int fds[2], status;
+	pid_t pid;
+
+	err[0] = '\0';
+	if (pipe(fds) < 0)
+		check_bail("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		check_bail("fork: %s", strerror(errno));
+	if (!pid) {
+		struct config c;
+
+		close(fds[0]);
+		config_init(&c, "x");
+		alarm(3);
+		res.ret = config_load(&c, path, res.msg, sizeof(res.msg));
+		if (write(fds[1], &res, sizeof(res)) != (ssize_t)sizeof(res))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &res, sizeof(res)) != (ssize_t)sizeof(res))
+		res.ret = INT_MIN;
+	close(fds[0]);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		res.ret = INT_MIN;
+	snprintf(err, sizeof(err), "%s", res.ret == INT_MIN ? "(blocked or died)" : res.msg);
+	return res.ret;
+}
+
+/* Files that are not ordinary configuration files, and who may own and write one. */
+static void test_load_kinds(void)
+{
+	char fifo[PATH_MAX], link[PATH_MAX];
+	const char *p;
+	int ret;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo.conf", dir);
+	if (mkfifo(fifo, 0600) < 0)
+		check_bail("mkfifo: %s", strerror(errno));
+	CHECK_INT(load_bounded(fifo), -EINVAL, "a FIFO is refused at once, without waiting for a writer");
+	CHECK(strstr(err, "not a regular file") != NULL, "FIFO: explained: %s", err);
+
+	snprintf(link, sizeof(link), "%s/fifo-link.conf", dir);
+	if (symlink(fifo, link) < 0)
+		check_bail("symlink: %s", strerror(errno));
+	CHECK_INT(load_bounded(link), -EINVAL, "a symlink to a FIFO is refused at once");
+
+	p = write_file("group.conf", "steal = off\n", 0664);
+	CHECK_INT(load_bounded(p), -EPERM, "a group-writable file is refused");
+	CHECK(strstr(err, "writable by its group") != NULL, "group-writable: explained: %s", err);
+
+	p = write_file("target.conf", "steal = off\n", 0644);
+	snprintf(link, sizeof(link), "%s/link.conf", dir);
+	if (symlink(p, link) < 0)
+		check_bail("symlink: %s", strerror(errno));
+	CHECK_INT(load_bounded(link), 0, "a symlink to a regular file of ours is read: %s", err);
+
+	if (geteuid() == 0) {
+		p = write_file("foreign.conf", "steal = off\n", 0644);
+		if (chown(p, 65534, 0) < 0)
+			check_bail("chown: %s", strerror(errno));
+		CHECK_INT(load_bounded(p), -EPERM, "a file owned by another user is refused");
+		CHECK(strstr(err, "owned by uid 65534") != NULL, "foreign owner: explained: %s", err);
+	} else {
+		check_skip("needs root to give a file away");
+	}
+
+	/* Regular, root's and read-only by stat(), yet the kernel's: never a config. */
+	CHECK_INT(load_bounded("/proc/self/status"), -EINVAL, "a procfs file is refused");
+	CHECK(strstr(err, "kernel interface") != NULL, "procfs: explained: %s", err);
+
+	/* /proc/kmsg blocks (and consumes records) on read: refused without reading. */
+	if (access("/proc/kmsg", F_OK) == 0) {
+		snprintf(link, sizeof(link), "%s/kmsg.conf", dir);
+		if (symlink("/proc/kmsg", link) < 0)
+			check_bail("symlink: %s", strerror(errno));
+		ret = load_bounded(link);
+		CHECK(ret != INT_MIN && ret < 0, "a symlink to /proc/kmsg is refused without blocking: %s", err);
+	} else {
+		check_skip("no /proc/kmsg");
+	}
+}
+
+/* What main.c does at startup: read, then take the settings the command line did not give. */
+static int startup_opts(struct options *o, struct an_tunables *tun)
+{
+	static struct config boot;
+	int ret = config_read(o, true, &boot, err, sizeof(err));
+
+	if (ret)
+		return ret;
+	config_to_options(&boot, o, false);
+	*tun = boot.tun;
+	return 0;
+}
+
 static int startup(struct options *o, struct an_tunables *tun, const char *const *args)
 {
 	char *argv[16];
@@ -259,7 +346,7 @@ static int startup(struct options *o, struct an_tunables *tun, const char *const
 	if (options_parse(argc, argv, o, err, sizeof(err)) != OPT_OK)
 		check_bail("options_parse: %s", err);
 	err[0] = '\0';
-	return config_startup(o, tun, err, sizeof(err));
+	return startup_opts(o, tun);
 }
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -300,68 +387,66 @@ static void test_startup(void)
 	options_defaults(&o);
 	o.config_path = missing;
 	err[0] = '\0';
-	CHECK_INT(config_startup(&o, &tun, err, sizeof(err)), 0, "a missing default file means built-in defaults");
+	CHECK_INT(startup_opts(&o, &tun), 0, "a missing default file means built-in defaults");
 	CHECK_INT(tunable_get(&tun, must_find("slice_ns")), must_find("slice_ns")->def, "defaults: slice_ns");
 
 	p = write_file("bad-startup.conf", "max_failures = 9\nsteal = sometimes\n", 0644);
 	options_defaults(&o);
 	o.config_path = p;
-	CHECK_INT(config_startup(&o, &tun, err, sizeof(err)), -EINVAL, "startup refuses a bad file");
+	CHECK_INT(startup_opts(&o, &tun), -EINVAL, "startup refuses a bad file");
 	CHECK_INT(o.max_failures, 5, "startup: a bad file's valid lines are not applied either");
 }
 
+/*
+ * A reload reads the file again: the command line still wins, a key taken
+ * out returns to its default, and a file that is gone is an error, whether
+ * or not --config named it; the caller then keeps the running settings.
+ */
 static void test_reload(void)
 {
-	const struct tunable *slice = must_find("slice_ns"), *steal = must_find("steal");
-	static struct daemon d;
+	const struct tunable *slice = must_find("slice_ns");
+	static struct config next;
+	struct options o, before;
 	const char *p;
-	char *argv[] = { (char *)"scx_ai_numad", (char *)"-c", NULL, (char *)"--backoff-ms", (char *)"500", NULL };
+	char *argv[] = { (char *)"scx_ai_numad", (char *)"--backoff-ms", (char *)"500", NULL };
 	int ret;
 
-	p = write_file("reload.conf", "slice_ns = 2ms\nmax_failures = 4\nbackoff_ms = 100\n", 0644);
-	argv[2] = (char *)p;
-	if (options_parse(5, argv, &d.opt, err, sizeof(err)) != OPT_OK ||
-	    config_startup(&d.opt, &d.tun, err, sizeof(err)))
+	p = write_file("reload.conf", "slice_ns = 4ms\nsteal = off\nmax_failures = 8\nbackoff_ms = 20\n"
+		       "socket = /run/new.sock\n", 0644);
+	if (options_parse(3, argv, &o, err, sizeof(err)) != OPT_OK)
 		check_bail("reload fixture: %s", err);
-
-	nr_set_calls = 0;
-	ret = config_reload(&d, err, sizeof(err));
-	CHECK_INT(ret, 0, "reloading an unchanged file changes nothing");
-	CHECK_INT(nr_set_calls, 0, "unchanged file: no tunable set");
-
-	write_file("reload.conf", "slice_ns = 4ms\nsteal = off\nmax_failures = 8\nbackoff_ms = 20\ninterval_s = 5\n",
-		   0644);
-	nr_set_calls = 0;
-	ret = config_reload(&d, err, sizeof(err));
-	CHECK_INT(ret, 4, "reload: two tunables, max_failures and interval_s changed");
-	CHECK_INT(nr_set_calls, 2, "reload: daemon_set_tunable called for the changed tunables only");
-	CHECK(set_calls[0] == slice && set_values[0] == 4000000, "reload: slice_ns applied live");
-	CHECK(set_calls[1] == steal && set_values[1] == 0, "reload: steal applied live");
-	CHECK_INT(d.opt.max_failures, 8, "reload: restart policy applied");
-	CHECK_INT(d.opt.interval_s, 5, "reload: interval applied");
-	CHECK_INT(d.opt.backoff_ms, 500, "reload: --backoff-ms still wins over the file");
-
-	write_file("reload.conf", "steal = off\nmax_failures = 8\nmax_failures = 1\nslice_ns = 9ms\n", 0644);
-	nr_set_calls = 0;
-	ret = config_reload(&d, err, sizeof(err));
-	CHECK(ret < 0, "reload: a bad file is refused");
-	CHECK(strstr(err, "reload.conf:3:") != NULL, "reload: the error names file and line: %s", err);
-	CHECK_INT(nr_set_calls, 0, "reload: a bad file sets no tunable, not even its valid lines");
-	CHECK_INT(tunable_get(&d.tun, slice), 4000000, "reload: the running values stay");
-	CHECK_INT(d.opt.max_failures, 8, "reload: the running policy stays");
+	/* The default file, not named with --config: */
+	o.config_path = p;
+	CHECK_INT(config_read(&o, false, &next, err, sizeof(err)), 0, "reload reads the file: %s", err);
+	CHECK_INT(tunable_get(&next.tun, slice), 4000000, "reload: the file's tunables");
+	before = o;
+	config_to_options(&next, &o, true);
+	CHECK_INT(o.max_failures, 8, "reload: restart policy taken");
+	CHECK_INT(o.backoff_ms, 500, "reload: --backoff-ms still wins over the file");
+	CHECK(o.socket_path == before.socket_path, "reload: the socket is not moved under running clients");
 
 	write_file("reload.conf", "steal = off\n", 0644);
-	nr_set_calls = 0;
-	ret = config_reload(&d, err, sizeof(err));
-	CHECK_INT(nr_set_calls, 1, "reload: a key taken out of the file ...");
-	CHECK(set_calls[0] == slice && set_values[0] == slice->def, "... returns to its default");
-	CHECK_INT(d.opt.max_failures, 5, "reload: max_failures taken out returns to its default");
-	CHECK_INT(ret, 3, "reload: slice_ns, max_failures and interval_s changed");
+	CHECK_INT(config_read(&o, false, &next, err, sizeof(err)), 0, "reload of a smaller file");
+	CHECK_INT(tunable_get(&next.tun, slice), slice->def, "reload: a key taken out returns to its default");
+	config_to_options(&next, &o, true);
+	CHECK_INT(o.max_failures, 5, "reload: max_failures taken out returns to its default");
 
 	unlink(p);
-	ret = config_reload(&d, err, sizeof(err));
-	CHECK_INT(ret, -ENOENT, "reload: the file named with --config vanished: refused");
-	CHECK_INT(tunable_get(&d.tun, steal), 0, "reload: vanished file: the running values stay");
+	memset(&next, 0x5a, sizeof(next));
+	before.config_given = false;
+	ret = config_read(&before, false, &next, err, sizeof(err));
+	CHECK_INT(ret, -ENOENT, "reload: the default file vanished: an error, not the built-in defaults");
+	CHECK(strstr(err, "reload.conf") != NULL, "reload: vanished file named: %s", err);
+	CHECK(((unsigned char *)&next)[0] == 0x5a, "reload: vanished file: nothing read");
+	before.config_given = true;
+	CHECK_INT(config_read(&before, false, &next, err, sizeof(err)), -ENOENT,
+		  "reload: the file named with --config vanished: an error too");
+	CHECK_INT(config_read(&before, true, &next, err, sizeof(err)), -ENOENT,
+		  "startup: a missing file named with --config is an error");
+	before.config_given = false;
+	CHECK_INT(config_read(&before, true, &next, err, sizeof(err)), 0,
+		  "startup: a missing default file means built-in defaults");
+	CHECK(!next.found && tunable_get(&next.tun, slice) == slice->def, "... which are the defaults");
 }
 
 int main(void)
@@ -373,6 +458,7 @@ int main(void)
 	test_valid();
 	test_errors();
 	test_load();
+	test_load_kinds();
 	test_startup();
 	test_reload();
 	{

@@ -3,7 +3,7 @@
  * The configuration file's pin and pin_cgroup lines: the one key that may
  * repeat and the one value with two fields. Every malformed line is refused
  * naming the line, nothing of a bad file is taken, and the pins in effect
- * follow startup and reloads.
+ * are part of the value read.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,19 +13,7 @@
 
 #include "check.h"
 #include "config.h"
-#include "daemon.h"
 #include "tunables.h"
-
-/* config.c's reload path applies tunables through this; nothing to record here. */
-int daemon_set_tunable(struct daemon *d, const struct tunable *t, uint64_t v, char *err, size_t errlen)
-{
-	(void)d;
-	(void)t;
-	(void)v;
-	(void)err;
-	(void)errlen;
-	return 0;
-}
 
 static char err[1024];
 
@@ -86,9 +74,7 @@ static void test_parse(void)
 static void test_effective(void)
 {
 	char path[] = "/tmp/test_config_pins.XXXXXX", out[4096];
-	const struct cfg_pin *pins;
-	struct an_tunables tun;
-	const char *file;
+	static struct config c, next;
 	struct options o;
 	FILE *f;
 	int fd;
@@ -101,29 +87,27 @@ static void test_effective(void)
 	options_defaults(&o);
 	o.config_path = path;
 	o.config_given = true;
-	CHECK_INT(config_startup(&o, &tun, err, sizeof(err)), 0, "startup takes a file with pins %s", err);
-	CHECK(config_pins(&pins, &file) == 2 && pins[0].pid == 31 && !strcmp(pins[1].path, "/jobs") &&
-	      !strcmp(file, path), "its pins are the ones in effect, named by the file");
+	CHECK_INT(config_read(&o, true, &c, err, sizeof(err)), 0, "startup takes a file with pins %s", err);
+	CHECK(c.nr_pins == 2 && c.pins[0].pid == 31 && !strcmp(c.pins[1].path, "/jobs") && !strcmp(c.path, path),
+	      "its pins are in the value read, named by the file");
 
 	f = fmemopen(out, sizeof(out), "w");
-	CHECK_INT(config_check(f, &o, &tun, err, sizeof(err)), 0, "--check-config accepts it");
+	CHECK_INT(config_check(f, &o, &c.tun, &c, err, sizeof(err)), 0, "--check-config accepts it");
 	fclose(f);
 	CHECK(strstr(out, "\npin = 31 1  # ") && strstr(out, "\npin_cgroup = /jobs 0  # "),
 	      "--check-config prints the pins in the file's syntax");
 
-	static struct daemon d;
-	d.opt = o;
-	d.tun = tun;
 	f = fopen(path, "w");
 	fprintf(f, "pin = 32 0\n");
 	fclose(f);
-	CHECK(config_reload(&d, err, sizeof(err)) >= 0 && config_pins(&pins, &file) == 1 && pins[0].pid == 32,
-	      "a reload's pins replace the startup's %s", err);
+	CHECK(config_read(&o, false, &next, err, sizeof(err)) == 0 && next.nr_pins == 1 && next.pins[0].pid == 32,
+	      "a reload reads the new pins %s", err);
+	CHECK(c.nr_pins == 2 && c.pins[0].pid == 31, "reading a file changes no other config value");
 	f = fopen(path, "w");
 	fprintf(f, "pin = 33 0\npin = x 0\n");
 	fclose(f);
-	CHECK(config_reload(&d, err, sizeof(err)) < 0 && config_pins(&pins, &file) == 1 && pins[0].pid == 32,
-	      "a bad file leaves the pins in effect as they were: %s", err);
+	CHECK(config_read(&o, false, &next, err, sizeof(err)) < 0 && next.nr_pins == 1 && next.pins[0].pid == 32,
+	      "a bad file leaves the value it was to fill as it was: %s", err);
 	unlink(path);
 }
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "sched.h"
+#include "exitinfo.h"
 
 int main(void)
 {

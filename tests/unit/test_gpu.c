@@ -16,8 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "config.h"
-#include "daemon.h"
+#include "topology.h"
 #include "gpu.h"
 #include "gpuscan.h"
 #include "log.h"
@@ -101,17 +100,6 @@ void sched_set_home_counts(struct sched *s, uint32_t nr_tgid, uint32_t nr_cgroup
 	(void)s;
 	count_tgid = nr_tgid;
 	count_cg = nr_cgroup;
-}
-
-/* The configuration file's pins: none here (config.c is not linked). */
-static struct cfg_pin cfg_pins[2];
-static size_t nr_cfg_pins;
-
-size_t config_pins(const struct cfg_pin **out, const char **file)
-{
-	*out = cfg_pins;
-	*file = "test.conf";
-	return nr_cfg_pins;
 }
 
 /* task->flags of a kernel thread, as /proc/PID/stat shows it. */
@@ -233,6 +221,15 @@ static void proc(int pid, int tgid, const char *comm, unsigned long flags, unsig
 	put(rel, "0::%s\n", cgroup);
 	snprintf(rel, sizeof(rel), "proc/%d/fd", pid);
 	mkdirs(rel);
+}
+
+/* The process exits but is not reaped yet: /proc still shows it, in state Z. */
+static void zombie(int pid, const char *comm, unsigned long long start)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
+	put(rel, "%d (%s) Z 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 %llu 0 0 0\n", pid, comm, start);
 }
 
 static void fd(int pid, int n, const char *target)
@@ -459,15 +456,25 @@ static void test_scan(const struct gpu_list *l)
 
 /* ---- placement ---------------------------------------------------------------------- */
 
-static struct daemon D;
-static struct sched fake_sched;
+static struct topology topo;
+static struct sched fake_sched, *sched_now;
+static struct placement *P;
 
-static void build_daemon(void)
+/* A fresh module, as the daemon makes it at startup. */
+static void new_placement(void)
 {
-	struct topology *t = &D.topo;
+	placement_free(P);
+	P = placement_new(&(struct placement_env){ .topo = &topo, .sched = &sched_now, .root = root });
+	if (!P)
+		check_bail("placement_new: out of memory");
+}
 
-	memset(&D, 0, sizeof(D));
-	D.opt.sysfs_root = root;
+static void build_topology(void)
+{
+	struct topology *t = &topo;
+	char err[256];
+
+	memset(t, 0, sizeof(*t));
 	t->nr_nodes = 2;
 	for (int i = 0; i < AN_MAX_CPUS; i++)
 		t->cpu_node[i] = -1;
@@ -482,12 +489,27 @@ static void build_daemon(void)
 			t->distance[n][m] = n == m ? 10 : 20;
 	}
 	t->nr_cpus = t->nr_online = 4;
-	D.sched = &fake_sched;
+	if (topology_index(t, err, sizeof(err)))
+		check_bail("topology_index: %s", err);
+	sched_now = &fake_sched;
+	new_placement();
 }
 
 static struct rec *tgid_home(int pid)
 {
 	return rec_find(tgid_map, nr_tgid_map, (uint64_t)pid);
+}
+
+/* The rule for process @pid, as ListPins sees it; NULL if there is none. */
+static const struct pin *pin_of(int pid)
+{
+	const struct pin *p;
+	size_t n = placement_pins(P, &p);
+
+	for (size_t i = 0; i < n; i++)
+		if (p[i].kind == PIN_PROCESS && p[i].pid == pid)
+			return &p[i];
+	return NULL;
 }
 
 static uint64_t ino_of(const char *rel)
@@ -508,8 +530,8 @@ static void test_placement(void)
 	struct pin p;
 	int writes;
 
-	build_daemon();
-	CHECK_INT(placement_scan_now(&D), 0, "a scan of the fake host");
+	build_topology();
+	CHECK_INT(placement_scan_now(P), 0, "a scan of the fake host");
 	r = tgid_home(100);
 	CHECK(r && r->node == 0 && !r->pinned, "process 100 (GPU on node 0) gets dense node 0, as a GPU home");
 	r = tgid_home(101);
@@ -525,40 +547,40 @@ static void test_placement(void)
 	CHECK_INT(count_cg, 0, "and that there is no cgroup entry");
 
 	writes = map_writes;
-	placement_scan_now(&D);
+	placement_scan_now(P);
 	CHECK_INT(map_writes, writes, "a second pass that finds the same writes nothing");
 
 	/* Pins of processes. */
 	t.pid = 100;
-	CHECK_INT(placement_pin(&D, &t, 2, PIN_FROM_CONTROL, &p, &param, err, sizeof(err)), 0,
+	CHECK_INT(placement_pin(P, &t, 2, PIN_FROM_CONTROL, &p, &param, err, sizeof(err)), 0,
 		  "process 100 pinned to node 2 %s", err);
 	r = tgid_home(100);
 	CHECK(r && r->node == 1 && r->pinned, "its entry becomes the pin's node, marked pinned");
 	CHECK(p.kind == PIN_PROCESS && p.pid == 100 && p.node == 2 && p.active && p.start_time == 1000,
 	      "the rule remembers the process's start time");
-	placement_scan_now(&D);
+	placement_scan_now(P);
 	r = tgid_home(100);
 	CHECK(r && r->node == 1 && r->pinned, "the next scan leaves the pin ahead of the GPU home");
-	CHECK(placement_overridden_by(&D, 100) && !strcmp(placement_overridden_by(&D, 100), "process"),
+	CHECK(placement_overridden_by(P, 100) && !strcmp(placement_overridden_by(P, 100), "process"),
 	      "the GPU process list says a process rule places it");
 
 	t.pid = 107;
-	CHECK(placement_pin(&D, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) < 0 &&
+	CHECK(placement_pin(P, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) < 0 &&
 	      !strcmp(param, "pid") && strstr(err, "thread of process 100"), "a thread id is refused: %s", err);
 	t.pid = 2;
-	CHECK(placement_pin(&D, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) < 0 &&
+	CHECK(placement_pin(P, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) < 0 &&
 	      strstr(err, "kernel thread"), "a kernel thread is refused: %s", err);
 	t.pid = 4242;
-	CHECK(placement_pin(&D, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) == -ESRCH &&
+	CHECK(placement_pin(P, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) == -ESRCH &&
 	      strstr(err, "no process with pid 4242"), "a missing process is refused: %s", err);
 	t.pid = -3;
-	CHECK(placement_pin(&D, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) == -EINVAL &&
+	CHECK(placement_pin(P, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) == -EINVAL &&
 	      !strcmp(param, "pid"), "a negative pid is refused: %s", err);
 	t.pid = 102;
-	CHECK(placement_pin(&D, &t, 1, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) < 0 &&
+	CHECK(placement_pin(P, &t, 1, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) < 0 &&
 	      !strcmp(param, "node") && strstr(err, "node 1 does not exist (nodes: 0, 2)"),
 	      "node 1, which this host lacks, is refused naming the nodes: %s", err);
-	CHECK(!tgid_home(102) && placement_pins(&D, &(const struct pin *){ NULL }) == 1,
+	CHECK(!tgid_home(102) && placement_pins(P, &(const struct pin *){ NULL }) == 1,
 	      "and nothing changed after the refusals");
 
 	/* Pins of cgroups. */
@@ -567,99 +589,132 @@ static void test_placement(void)
 	put("sys/fs/cgroup/train.slice/job1/cgroup.controllers", "cpu\n");
 	mkdirs("sys/fs/cgroup/v1-style");
 	t = (struct pin_target){ .kind = PIN_CGROUP, .cgroup = "/sys/fs/cgroup/train.slice/" };
-	CHECK_INT(placement_pin(&D, &t, 0, PIN_FROM_CONTROL, &p, &param, err, sizeof(err)), 0,
+	CHECK_INT(placement_pin(P, &t, 0, PIN_FROM_CONTROL, &p, &param, err, sizeof(err)), 0,
 		  "cgroup /sys/fs/cgroup/train.slice/ pinned to node 0 %s", err);
 	CHECK(!strcmp(p.path, "/train.slice") && p.cgroup_id == ino_of("sys/fs/cgroup/train.slice"),
 	      "under its path below the mount (%s), keyed by its directory's inode number", p.path);
 	r = rec_find(cg_map, nr_cg_map, ino_of("sys/fs/cgroup/train.slice"));
 	CHECK(r && r->node == 0 && count_cg == 1, "the scheduler's cgroup map has it, with dense node 0");
-	CHECK(placement_overridden_by(&D, 103) == NULL, "a process outside the cgroup is not overridden");
+	CHECK(placement_overridden_by(P, 103) == NULL, "a process outside the cgroup is not overridden");
 	t.cgroup = "train.slice/./job1";
-	CHECK_INT(placement_pin(&D, &t, 2, PIN_FROM_CONTROL, &p, &param, err, sizeof(err)), 0,
+	CHECK_INT(placement_pin(P, &t, 2, PIN_FROM_CONTROL, &p, &param, err, sizeof(err)), 0,
 		  "a relative path with '.' names /train.slice/job1 %s", err);
 	CHECK(!strcmp(p.path, "/train.slice/job1"), "normalised to %s", p.path);
 	t.cgroup = "/train.slice/../etc";
-	CHECK(placement_pin(&D, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) < 0 &&
+	CHECK(placement_pin(P, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) < 0 &&
 	      !strcmp(param, "cgroup") && strstr(err, "'..'"), "'..' is refused: %s", err);
 	t.cgroup = "/";
-	CHECK(placement_pin(&D, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) < 0 &&
+	CHECK(placement_pin(P, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) < 0 &&
 	      strstr(err, "root cgroup"), "the root cgroup is refused: %s", err);
 	t.cgroup = "/nope";
-	CHECK(placement_pin(&D, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) == -ENOENT &&
+	CHECK(placement_pin(P, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) == -ENOENT &&
 	      strstr(err, "no cgroup /nope"), "a missing cgroup is refused: %s", err);
 	t.cgroup = "/v1-style";
-	CHECK(placement_pin(&D, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) < 0 &&
+	CHECK(placement_pin(P, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) < 0 &&
 	      strstr(err, "not a cgroup v2"), "a directory without cgroup.controllers is refused: %s", err);
 	CHECK_INT(nr_cg_map, 2, "the refusals changed nothing");
 
 	/* A removed cgroup waits; created again, it is pinned under its new id. */
 	rm_rf("sys/fs/cgroup/train.slice/job1");
-	placement_scan_now(&D);
+	placement_scan_now(P);
 	CHECK_INT(nr_cg_map, 1, "a removed cgroup leaves the scheduler's map");
-	CHECK_INT(placement_pins(&D, &(const struct pin *){ NULL }), 3, "but its rule stays");
+	CHECK_INT(placement_pins(P, &(const struct pin *){ NULL }), 3, "but its rule stays");
 	put("sys/fs/cgroup/train.slice/job1/cgroup.controllers", "cpu\n");
-	placement_scan_now(&D);
+	placement_scan_now(P);
 	r = rec_find(cg_map, nr_cg_map, ino_of("sys/fs/cgroup/train.slice/job1"));
 	CHECK(r && r->node == 1, "created again, it is back in the map under its new id");
 
 	/* Unpin. */
 	t = (struct pin_target){ .kind = PIN_CGROUP, .cgroup = "/train.slice/job1" };
-	CHECK(placement_unpin(&D, &t, &p, &param, err, sizeof(err)) == 0 && p.node == 2,
+	CHECK(placement_unpin(P, &t, &p, &param, err, sizeof(err)) == 0 && p.node == 2,
 	      "unpin of a cgroup returns the removed rule");
 	CHECK_INT(nr_cg_map, 1, "and it leaves the map");
-	CHECK(placement_unpin(&D, &t, &p, &param, err, sizeof(err)) == -ENOENT && strstr(err, "no rule for cgroup"),
+	CHECK(placement_unpin(P, &t, &p, &param, err, sizeof(err)) == -ENOENT && strstr(err, "no rule for cgroup"),
 	      "unpinning it again says there is no such rule: %s", err);
 
 	/* A pinned process that exits takes its rule along, and its GPU home. */
 	rm_rf("proc/100");
-	placement_scan_now(&D);
+	placement_scan_now(P);
 	CHECK(!tgid_home(100), "process 100 exited: no entry");
-	CHECK_INT(placement_pins(&D, &(const struct pin *){ NULL }), 1, "and its rule is gone; the cgroup's stays");
+	CHECK_INT(placement_pins(P, &(const struct pin *){ NULL }), 1, "and its rule is gone; the cgroup's stays");
 	/* A pid reused by another process does not inherit a rule. */
 	t = (struct pin_target){ .kind = PIN_PROCESS, .pid = 102 };
-	placement_pin(&D, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err));
+	placement_pin(P, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err));
 	proc(102, 102, "other", 0, 9999, "/user.slice");
-	placement_scan_now(&D);
-	CHECK(!tgid_home(102) && placement_pins(&D, &(const struct pin *){ NULL }) == 1,
+	placement_scan_now(P);
+	CHECK(!tgid_home(102) && placement_pins(P, &(const struct pin *){ NULL }) == 1,
 	      "a pid reused by a new process (other start time) loses the old rule");
 
+	/* A zombie has exited: it cannot be pinned, and a pinned process that becomes one loses its rule. */
+	proc(108, 108, "zombie", 0, 1008, "/user.slice");
+	zombie(108, "zombie", 1008);
+	t = (struct pin_target){ .kind = PIN_PROCESS, .pid = 108 };
+	CHECK(placement_pin(P, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err)) == -ESRCH &&
+	      !strcmp(param, "pid") && strstr(err, "zombie"), "a zombie is refused: %s", err);
+	proc(109, 109, "dying", 0, 1009, "/user.slice");
+	t.pid = 109;
+	placement_pin(P, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err));
+	CHECK(tgid_home(109) && tgid_home(109)->pinned, "process 109 pinned");
+	zombie(109, "dying", 1009);
+	CHECK(!pin_of(109) || !pin_of(109)->active, "once a zombie its rule is inactive at once, before any tick");
+	placement_scan_now(P);
+	CHECK(!tgid_home(109) && !pin_of(109), "and the next pass removes its entry and its rule");
+
+	/* Installing checks the start time too: a pid reused between two ticks gets no rule. */
+	t.pid = 105;
+	placement_pin(P, &t, 0, PIN_FROM_CONTROL, NULL, &param, err, sizeof(err));
+	CHECK(tgid_home(105) && tgid_home(105)->pinned, "process 105 pinned");
+	proc(105, 105, "reused", 0, 7777, "/user.slice");
+	nr_tgid_map = nr_cg_map = 0;
+	placement_attached(P);
+	CHECK(!tgid_home(105), "a re-attach before the next tick does not pin the process now using pid 105");
+	CHECK(pin_of(105) && !pin_of(105)->active, "and its rule shows inactive");
+	placement_scan_now(P);
+	CHECK(!pin_of(105), "the next pass drops the rule");
+	rm_rf("proc/105");
+	rm_rf("proc/108");
+	rm_rf("proc/109");
+
 	/* The configuration's pins: replaced as a set; socket rules stay. */
-	cfg_pins[0] = (struct cfg_pin){ .pid = 103, .node = 0, .line = 7 };
-	cfg_pins[1] = (struct cfg_pin){ .cgroup = true, .path = "/missing", .node = 0, .line = 8 };
-	placement_set_config_pins(&D, cfg_pins, 2, "test.conf");
+	struct pin_rule cfg_pins[2] = {
+		{ .target = { .kind = PIN_PROCESS, .pid = 103 }, .node = 0, .line = 7 },
+		{ .target = { .kind = PIN_CGROUP, .cgroup = "/missing" }, .node = 0, .line = 8 },
+	};
+	placement_set_config_pins(P, cfg_pins, 2, "test.conf");
 	r = tgid_home(103);
 	CHECK(r && r->pinned && r->node == 0, "a config pin of process 103 beats its GPU home (node 2)");
-	CHECK_INT(placement_pins(&D, &(const struct pin *){ NULL }), 2,
+	CHECK_INT(placement_pins(P, &(const struct pin *){ NULL }), 2,
 		  "the config's missing cgroup is skipped, the socket's cgroup rule stays");
-	placement_set_config_pins(&D, cfg_pins, 0, "test.conf");
+	placement_set_config_pins(P, cfg_pins, 0, "test.conf");
 	r = tgid_home(103);
 	CHECK(r && !r->pinned && r->node == 1, "a reload without it gives 103 its GPU home back");
 
 	/* A new attach: empty maps, everything installed again. */
 	nr_tgid_map = nr_cg_map = 0;
-	placement_attached(&D);
+	placement_attached(P);
 	CHECK(tgid_home(101) && tgid_home(103) && nr_cg_map == 1, "after a re-attach every entry is installed again");
 
 	/* The daemon's way: started by the first attach, then driven by its timer's ticks. */
-	placement_stop(&D);
+	new_placement();
 	nr_tgid_map = nr_cg_map = 0;
-	placement_tick(&D);
+	placement_tick(P);
 	CHECK_INT(nr_tgid_map, 0, "a tick before any attach does nothing");
-	placement_attached(&D);
+	placement_attached(P);
 	CHECK_INT(nr_tgid_map, 0, "the first attach starts the module; the scan waits for the timer");
-	placement_tick(&D);
+	placement_tick(P);
 	CHECK(tgid_home(101) && tgid_home(103) && tgid_home(106), "the first tick scans and installs the GPU homes");
 	writes = map_writes;
-	placement_tick(&D);
+	placement_tick(P);
 	CHECK_INT(map_writes, writes, "a tick before the next pass is due changes nothing");
 
 	/* GPUs vanish: so do the GPU homes. */
 	rm_rf("sys/bus/pci");
-	placement_stop(&D);
+	new_placement();
 	nr_tgid_map = nr_cg_map = 0;
-	CHECK_INT(placement_scan_now(&D), 0, "a host without GPUs scans fine");
+	CHECK_INT(placement_scan_now(P), 0, "a host without GPUs scans fine");
 	CHECK_INT(nr_tgid_map, 0, "and has no GPU home");
-	placement_stop(&D);
+	placement_free(P);
+	P = NULL;
 }
 
 int main(void)

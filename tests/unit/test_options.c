@@ -75,14 +75,14 @@ int main(void)
 	CHECK_INT(parse(&o, err, sizeof(err), ARGS("--config")), -EINVAL, "--config without a value refused");
 
 	CHECK_INT(parse(&o, err, sizeof(err), ARGS("--max-failures", "3", "-s", "/tmp/s")), OPT_OK, "two settings");
-	CHECK_INT(o.given, OPT_GIVEN(OPTF_MAX_FAILURES) | OPT_GIVEN(OPTF_SOCKET),
+	CHECK_INT(o.given, OPT_GIVEN(SETTING_MAX_FAILURES) | OPT_GIVEN(SETTING_SOCKET),
 		  "exactly the settings given are marked, so the file cannot override them");
 	CHECK_INT(parse(&o, err, sizeof(err), ARGS("-i", "4", "-g", "wheel", "--failure-window", "9",
 						  "--backoff-ms", "20")), OPT_OK, "four other settings");
-	CHECK_INT(o.given, OPT_GIVEN(OPTF_INTERVAL) | OPT_GIVEN(OPTF_GROUP) | OPT_GIVEN(OPTF_FAILURE_WINDOW) |
-		  OPT_GIVEN(OPTF_BACKOFF), "interval, group, window and backoff marked");
+	CHECK_INT(o.given, OPT_GIVEN(SETTING_INTERVAL) | OPT_GIVEN(SETTING_GROUP) | OPT_GIVEN(SETTING_FAILURE_WINDOW) |
+		  OPT_GIVEN(SETTING_BACKOFF), "interval, group, window and backoff marked");
 	CHECK_INT(parse(&o, err, sizeof(err), ARGS("-v")), OPT_OK, "-v alone");
-	CHECK_INT(o.given, OPT_GIVEN(OPTF_INTERVAL), "-v's summary counts as a given interval");
+	CHECK_INT(o.given, OPT_GIVEN(SETTING_INTERVAL), "-v's summary counts as a given interval");
 	CHECK_INT(parse(&o, err, sizeof(err), ARGS("-i", "5", "-v")), OPT_OK, "-i then -v");
 	CHECK_INT(o.interval_s, 5, "-v keeps an explicit --interval");
 

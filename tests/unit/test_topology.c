@@ -399,6 +399,9 @@ static void test_memless_2(void)
 	CHECK(bpf.nr_nodes == 1 && bpf.node_of_id[0] == 0 && bpf.node_of_id[1] == 0,
 	      "CPU-less node (2 nodes): memory-only node 1 maps to dense 0");
 	CHECK(bpf.node_order[0][0] == 0, "CPU-less node (2 nodes): order of the one node is itself");
+	CHECK(topology_dense_node(&topo, 0) == 0 && topology_dense_node(&topo, 1) == 0 &&
+	      topology_dense_node(&topo, 2) == AN_NO_NODE && topology_dense_node(&topo, -1) == AN_NO_NODE,
+	      "CPU-less node (2 nodes): the read topology keeps the BPF view's node map");
 	fk_free();
 }
 
@@ -487,6 +490,68 @@ static void test_offline(void)
 	ret = topology_to_bpf(&topo, &bpf, err, sizeof(err));
 	CHECK(ret == 0 && bpf.cpu_node[8] == 0 && bpf.nr_cpus == 9,
 	      "possible-only CPU 8: bpf gives it dense node 0");
+	fk_free();
+}
+
+/*
+ * In-place hotplug: topology_refresh_online() takes over the online set and
+ * recounts each node, and leaves a change of membership (a CPU in no node)
+ * to the re-attach that follows it.
+ */
+static void test_dense_node(void)
+{
+	struct machine m;
+	bool same = true;
+
+	uniform(&m, 4, 1);
+	m.ids[0] = 1, m.ids[1] = 3, m.ids[2] = 4, m.ids[3] = 9;
+	m.cpus[2] = 0;
+	fk_new();
+	fk_machine(&m);
+	CHECK_INT(read_tree(&topo), 0, "dense map: sparse ids, memory-only node 4 (%s)", err);
+	CHECK_INT(topology_to_bpf(&topo, &bpf, err, sizeof(err)), 0, "dense map: to_bpf (%s)", err);
+	for (int id = 0; id < AN_MAX_NODE_ID; id++)
+		same &= topology_dense_node(&topo, id) == bpf.node_of_id[id];
+	CHECK(same, "dense map: every node id looks up as the BPF view maps it");
+	CHECK(topology_dense_node(&topo, 9) == 2 && topology_dense_node(&topo, 0) == AN_NO_NODE,
+	      "dense map: id 9 is dense 2, id 0 is no node");
+	CHECK_INT(topology_refresh_online(root, &topo), 0, "dense map: a refresh with nothing new ...");
+	fk_write("sys/devices/system/cpu/online", "0\n");
+	CHECK(topology_refresh_online(root, &topo) == 1 && topology_dense_node(&topo, 9) == 2,
+	      "dense map: ... or with CPUs gone offline keeps the map");
+	topo2 = topo;
+	topo2.indexed = false;
+	CHECK(topology_dense_node(&topo2, 1) == AN_NO_NODE, "dense map: a topology never indexed maps nothing");
+	fk_free();
+}
+
+static void test_refresh_online(void)
+{
+	struct topology before;
+	struct machine m;
+
+	uniform(&m, 2, 4);
+	fk_new();
+	fk_machine(&m);
+	CHECK_INT(read_tree(&topo), 0, "refresh: read (%s)", err);
+	before = topo;
+	CHECK_INT(topology_refresh_online(root, &topo), 0, "refresh: nothing changed, nothing to do");
+	CHECK(!memcmp(&topo, &before, sizeof(topo)), "refresh: the topology is as read");
+
+	fk_write("sys/devices/system/cpu/online", "0-2,4-5\n");
+	CHECK_INT(topology_refresh_online(root, &topo), 1, "refresh: CPUs 3, 6 and 7 went offline");
+	CHECK(topo.nr_online == 5 && topo.nodes[0].nr_online == 3 && topo.nodes[1].nr_online == 2 &&
+	      !topo.cpu_online[3] && topo.cpu_online[4] && !topo.cpu_online[7],
+	      "refresh: online set and per-node counts follow sysfs");
+	CHECK(topo.nr_cpus == 8 && topo.nodes[0].nr_cpus == 4 && topo.cpu_node[7] == 1,
+	      "refresh: membership untouched");
+	topo2 = topo;
+	fk_write("sys/devices/system/cpu/online", "0-8\n");
+	CHECK_INT(topology_refresh_online(root, &topo), 0, "refresh: CPU 8 belongs to no node: left to a re-attach");
+	CHECK(!memcmp(&topo, &topo2, sizeof(topo)), "refresh: ... and nothing taken over");
+	fk_write("sys/devices/system/cpu/online", "0-a\n");
+	CHECK(topology_refresh_online(root, &topo) < 0 && !memcmp(&topo, &topo2, sizeof(topo)),
+	      "refresh: a malformed online file is an error and changes nothing");
 	fk_free();
 }
 
@@ -761,6 +826,8 @@ int main(void)
 	test_memless_2();
 	test_memless_4();
 	test_offline();
+	test_refresh_online();
+	test_dense_node();
 	test_no_numa();
 	test_defaults();
 	test_malformed();

@@ -59,6 +59,29 @@ static void test_table(void)
 	CHECK(tunable_find("SLICE_NS") == NULL, "find is case-sensitive");
 }
 
+/*
+ * The BPF program reads every field of struct an_tunables: a field no
+ * tunable owns would stay 0 there whatever the configuration says, and two
+ * tunables sharing bytes would overwrite each other.
+ */
+static void test_layout(void)
+{
+	unsigned char owners[sizeof(struct an_tunables)] = { 0 };
+	bool ok = true;
+
+	for (size_t i = 0; i < nr_tunables; i++) {
+		size_t len = tunables[i].type == TUN_U64 ? 8 : 4;
+
+		for (size_t b = tunables[i].off; b < tunables[i].off + len && b < sizeof(owners); b++)
+			owners[b]++;
+	}
+	for (size_t b = 0; b < sizeof(((struct an_tunables *)0)->pad); b++)
+		owners[offsetof(struct an_tunables, pad) + b]++;
+	for (size_t b = 0; b < sizeof(owners); b++)
+		ok = ok && owners[b] == 1;
+	CHECK(ok, "every byte of an_tunables belongs to exactly one tunable, or to its pad");
+}
+
 static void test_defaults(void)
 {
 	struct an_tunables tun;
@@ -196,6 +219,7 @@ static void test_format(void)
 int main(void)
 {
 	test_table();
+	test_layout();
 	test_defaults();
 	test_store();
 	test_parse_numbers();

@@ -50,7 +50,6 @@ measure() {
 	jq -M -c -s '[.[0].nodes, .[1].nodes] | transpose | map({node: .[1].node,
 		steal_in: (.[1].counters.steal_in - .[0].counters.steal_in),
 		direct_remote: (.[1].counters.direct_remote - .[0].counters.direct_remote),
-		wake_preempt: (.[1].counters.wake_preempt - .[0].counters.wake_preempt),
 		home_move: (.[1].counters.home_move - .[0].counters.home_move)})' /tmp/stats0.json /tmp/stats1.json
 	info "daemon_cpu_ticks_during_measurement=$((_d1 - _d0))"
 }

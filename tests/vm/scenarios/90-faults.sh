@@ -6,14 +6,32 @@
 # and a new daemon attaches. And tasks that try to get stranded (single-CPU
 # pins, affinity flipping mid-run, a node's CPUs all offline, stealing off)
 # never stall.
+#
+# The errors come from scx_ai_numad-faults, the test build whose scheduler
+# raises one on request (SCX_AI_NUMA_DEBUG_INJECT_ERROR); the installed
+# daemon has no such trigger and must ignore the variable.
 . /vm/lib.sh
 
+main_log=$SCXVM_DAEMON_LOG
+SCXVM_DAEMON_LOG=/tmp/release.log
+export SCX_AI_NUMA_DEBUG_INJECT_ERROR=1
+start_sched
+unset SCX_AI_NUMA_DEBUG_INJECT_ERROR
+check_eq release-ignores-trigger-attached "$(sched_ops)" ai_numa
+check release-ignores-trigger-runs hackbench --groups 1 --fds 4 --loops 10
+check_eq release-ignores-trigger-still-attached "$(sched_ops)" ai_numa
+check release-ignores-trigger-no-exit sh -c "! grep -q 'scheduler exited' /tmp/release.log"
+stop_daemon TERM
+check_eq release-ignores-trigger-clean-exit "$DAEMON_RC" 0
+SCXVM_DAEMON_LOG=$main_log
+
+check faults-daemon-in-image command -v scx_ai_numad-faults
 expect_kmsg 'debug: error injected by the daemon'
 expect_kmsg 'BPF scheduler "ai_numa" disabled \(scx_bpf_error\)'
 expect_kmsg 'ai_numa: .*error injected'
 
 t0=$(now_ms)
-SCX_AI_NUMA_DEBUG_INJECT_ERROR=1 scx_ai_numad --max-failures 3 --failure-window 60 \
+SCX_AI_NUMA_DEBUG_INJECT_ERROR=1 scx_ai_numad-faults --max-failures 3 --failure-window 60 \
 	--backoff-ms 100 >/tmp/inject.log 2>&1
 rc=$?
 info "inject_exit=$rc" "inject_ms=$(($(now_ms) - t0))"
@@ -31,7 +49,7 @@ check_eq default-scheduler-after-giving-up "$(sched_state)" disabled
 check system-runs-after-giving-up hackbench --groups 1 --fds 4 --loops 10
 
 # SIGKILL while the daemon is between retries.
-SCX_AI_NUMA_DEBUG_INJECT_ERROR=1 scx_ai_numad --max-failures 50 --backoff-ms 2000 >/tmp/kill.log 2>&1 &
+SCX_AI_NUMA_DEBUG_INJECT_ERROR=1 scx_ai_numad-faults --max-failures 50 --backoff-ms 2000 >/tmp/kill.log 2>&1 &
 kpid=$!
 wait_for 20 grep -q 'retrying in' /tmp/kill.log
 kill -KILL "$kpid"
