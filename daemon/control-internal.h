@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct daemon;
@@ -20,6 +21,11 @@ struct ctl_peer {
 	uid_t uid;
 	gid_t gid;
 	bool priv;	/* may change tunables: root or the control group */
+	/*
+	 * Calls refused for want of privilege on this connection; only the
+	 * first is logged, the transport sums up the rest. NULL: log each.
+	 */
+	unsigned long *refused;
 };
 
 /* The IDL texts GetInterfaceDescription returns. */
@@ -51,9 +57,22 @@ unsigned int control_nr_clients(void);
 
 /* Caps, exported so tests can probe their edges. */
 #define CTL_MAX_CLIENTS		64
+#define CTL_PRIV_RESERVED	8	/* of them, kept for root and the control group */
+#define CTL_MAX_PER_UID		16	/* connections one unprivileged uid may hold */
 #define CTL_MAX_MSG		(64 * 1024)		/* one request, its NUL not counted */
 #define CTL_OUT_MAX		(1024 * 1024)		/* output queued per client */
 #define CTL_OUT_HIGH		(256 * 1024)		/* stop taking requests above this */
 #define CTL_FULL_WARN_NS	(60ULL * 1000000000ULL)	/* "too many clients" at most this often */
+#define CTL_IDLE_TIMEOUT_NS	(30ULL * 1000000000ULL)
+#define CTL_PARTIAL_TIMEOUT_NS	(5ULL * 1000000000ULL)
+
+/*
+ * A client that neither sends nor reads for the idle timeout is closed
+ * (streams excepted), and so is one whose unfinished message stays
+ * unfinished for the partial timeout. Checked on the stats tick, so they
+ * act with up to a tick's delay. Variables so tests need not wait 30 s.
+ */
+extern uint64_t ctl_idle_timeout_ns;
+extern uint64_t ctl_partial_timeout_ns;
 
 #endif

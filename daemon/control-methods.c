@@ -289,7 +289,10 @@ const char control_idl_iface[] =
 	"# bad part (pid, cgroup or node), the message says why.\n"
 	"error InvalidPin (parameter: string, message: string)\n"
 	"# The daemon could not do what was asked; the message says why.\n"
-	"error Failed (message: string)\n";
+	"error Failed (message: string)\n"
+	"# Sent instead of serving a new connection over a client limit, which is\n"
+	"# then closed; the message names the limit.\n"
+	"error TooManyClients (message: string)\n";
 
 #define VL_ERR_FAILED	VL_IFACE ".Failed"
 #define VL_ERR_INVALID_PIN	VL_IFACE ".InvalidPin"
@@ -1068,9 +1071,12 @@ static void run(struct call *c)
 	if (m->needs_priv && !c->peer->priv) {
 		const char *group = c->d->opt.ctl_group;
 
-		log_info("control: %s refused for uid %u, pid %d: not root%s%s", m->name,
-			 (unsigned int)c->peer->uid, (int)c->peer->pid,
-			 group ? " nor in group " : "", group ? group : "");
+		/* A client repeating refused calls must not flood the log: its first one only. */
+		if (!c->peer->refused || !(*c->peer->refused)++)
+			log_info("control: %s refused for uid %u, pid %d: not root%s%s%s", m->name,
+				 (unsigned int)c->peer->uid, (int)c->peer->pid,
+				 group ? " nor in group " : "", group ? group : "",
+				 c->peer->refused ? " (more from this connection are counted)" : "");
 		fail_msg(c, VL_ERR_PERMISSION, "%s needs root%s%s", m->name,
 			 group ? " or membership of group " : "", group ? group : "");
 		return;

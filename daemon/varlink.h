@@ -34,6 +34,7 @@ struct json_object;
 #define VL_ERR_INVALID_VALUE	VL_IFACE ".InvalidValue"
 #define VL_ERR_UNKNOWN_TUNABLE	VL_IFACE ".UnknownTunable"
 #define VL_ERR_PERMISSION	VL_IFACE ".PermissionDenied"
+#define VL_ERR_TOO_MANY_CLIENTS	VL_IFACE ".TooManyClients"
 
 /* Nesting accepted in incoming JSON: our messages need 4 levels at most. */
 #define VL_MAX_DEPTH		16

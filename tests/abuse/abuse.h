@@ -77,6 +77,8 @@ int ep_add(int fd, uint32_t events, struct handler *h);
 int ep_mod(int fd, uint32_t events, struct handler *h);
 /* Non-blocking connect to the socket: fd, or -errno. */
 int sock_connect(void);
+/* Is what waits on @fd the daemon's refusal at its client limit (a TooManyClients error)? */
+bool refused_at_door(int fd);
 
 /* clients.c: a population of @n hostile clients, refilled as they finish. */
 void clients_init(unsigned int n);

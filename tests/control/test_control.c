@@ -661,7 +661,7 @@ static void test_socket_file(void)
 	close(fd);
 	pump(5);
 
-	/* The client cap: the 65th connection is closed, the others keep working. */
+	/* The client cap: the 65th connection is refused, the others keep working. */
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
 		fds[i] = connect_path(sockpath);
 		pump(1);
@@ -672,7 +672,9 @@ static void test_socket_file(void)
 	pump(5);
 	vl_in_free(&in);
 	vl_in_init(&in, 1 << 20);
-	CHECK_INT(recv_reply(extra, &in, &r), -ECONNRESET, "one more is hung up on");
+	CHECK(recv_reply(extra, &in, &r) == 0 && r.error && !strcmp(r.error, VL_ERR_TOO_MANY_CLIENTS),
+	      "one more is told TooManyClients: %s", rstr(r.params, "message"));
+	CHECK_INT(recv_reply(extra, &in, &r), -ECONNRESET, "and hung up on");
 	close(extra);
 	send_msg(fds[0], STATUS_REQ);
 	vl_in_free(&in);
