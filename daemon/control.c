@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +35,12 @@
 /* Requests handled per wakeup of one client, so a pipelining client cannot starve the rest. */
 #define CTL_BATCH	64
 /*
- * Buffered requests of a client that hung up looked at per wakeup: most are
- * dropped unparsed, so this is cheap, and still bounded.
+ * Bytes of a client that hung up looked at per wakeup. Most are dropped
+ * unparsed, which is cheap, so this is large enough to finish all a socket
+ * holds in one wakeup: a hung-up client must not keep its slot while a
+ * stream of new ones piles up behind it. Still bounded.
  */
-#define CTL_HANGUP_SCAN	(8 * CTL_BATCH)
+#define CTL_HANGUP_SCAN	(2 * 1024 * 1024)
 
 uint64_t ctl_idle_timeout_ns = CTL_IDLE_TIMEOUT_NS;
 uint64_t ctl_partial_timeout_ns = CTL_PARTIAL_TIMEOUT_NS;
@@ -208,11 +211,12 @@ static bool maybe_oneway(const char *msg, size_t len)
 static bool client_drain(struct client *c)
 {
 	unsigned int ran = 0;
+	size_t seen = 0;
 
 	vl_out_discard(&c->out);
 	if (c->streaming || c->closing)
 		return true;
-	for (int i = 0; i < CTL_HANGUP_SCAN && ran < CTL_BATCH; i++) {
+	while (seen < CTL_HANGUP_SCAN && ran < CTL_BATCH) {
 		const char *msg;
 		size_t len;
 		int ret = vl_in_next(&c->in, &msg, &len);
@@ -224,6 +228,7 @@ static bool client_drain(struct client *c)
 
 			if (n <= 0 && n != -ENOBUFS)
 				return true;
+			seen += (size_t)(n > 0 ? n : 0);
 			continue;
 		}
 		if (!maybe_oneway(msg, len))
@@ -397,6 +402,7 @@ static void refuse(int fd, const char *why)
 
 static int client_add(int fd)
 {
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct client *c;
@@ -446,6 +452,13 @@ static int client_add(int fd)
 	ctl.nr_unpriv += !priv;
 	log_debug("control: client pid %d uid %u connected%s", (int)cred.pid, (unsigned int)cred.uid,
 		  priv ? " (may change tunables)" : "");
+	/*
+	 * One that already hung up (a pipeline written and closed while it
+	 * waited in the backlog) is dealt with now, not after this accept
+	 * batch: a storm of them must not fill the slots others need.
+	 */
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR)))
+		client_hangup(c);
 	return 0;
 }
 

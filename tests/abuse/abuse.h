@@ -146,6 +146,18 @@ uint64_t avail_us(void);
 long proc_cpu_ms(int pid);
 long proc_wait_ms(int pid);
 
+/* hostile.c: the attacks --hostile measures; pid is the daemon's. */
+struct hostile_result {
+	long held;		/* daemon fds the unprivileged holders got */
+	long cpu_ms;		/* daemon CPU during the siege */
+	unsigned long fresh_ok, fresh_bad;	/* fresh root Status calls answered right, not */
+	uint64_t fresh_max_us;	/* the slowest of them, wall time */
+};
+/* Daemon CPU (ms) for one connection that pipelines 200 KB of Status calls and hangs up; -1 on error. */
+long hostile_pipeline_cost(int pid);
+/* @seconds of pipelines and hangups while other users hold every slot they get, fresh calls timed. */
+void hostile_siege(int pid, unsigned int seconds, struct hostile_result *res);
+
 /* A call as the varlink wire wants it: JSON and its NUL. Caller frees. */
 char *call_text(const char *method, const char *params_json, bool more, size_t *len);
 

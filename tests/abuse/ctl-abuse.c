@@ -40,6 +40,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "abuse.h"
@@ -57,7 +58,7 @@ static struct {
 	char sockpath[sizeof(C.addr.sun_path)];
 	char tmpdir[64];
 	char daemon_log[128];
-	unsigned int clients, seconds, rounds, max_latency_ms, fd_slack, monitor_ms;
+	unsigned int clients, seconds, rounds, max_latency_ms, fd_slack, monitor_ms, hostile_s;
 	long rss_growth_kb;
 	bool cap_check, rss_check;
 	uint64_t seed;
@@ -518,6 +519,37 @@ static void round_run(unsigned int r)
 		show_fds();
 }
 
+/* ---- --hostile ------------------------------------------------------------------- */
+
+static void hostile_phase(void)
+{
+	struct hostile_result r;
+	long cost;
+
+	if (geteuid() != 0) {
+		check_skip("--hostile needs root to hold connections as other users");
+		return;
+	}
+	/* Our own directory, when we started the daemon: the other users must get through it. */
+	if (opt.spawn)
+		chmod(opt.tmpdir, 0755);
+	if (chmod(opt.sockpath, 0666) < 0)
+		check_bail("chmod %s: %s", opt.sockpath, strerror(errno));
+	cost = hostile_pipeline_cost(opt.pid);
+	printf("# one connection pipelining 200 KB of Status calls, then hanging up: %ld ms of daemon CPU\n",
+	       cost);
+	CHECK(cost >= 0 && cost <= 50, "a pipeline then a hangup costs the daemon %ld ms of CPU (at most 50)", cost);
+	hostile_siege(opt.pid, opt.hostile_s, &r);
+	printf("# siege of %u s: unprivileged holders got %ld connections; daemon cpu %ld ms; fresh Status "
+	       "calls: %lu answered (slowest %.1f ms), %lu not\n", opt.hostile_s, r.held, r.cpu_ms, r.fresh_ok,
+	       r.fresh_max_us / 1000.0, r.fresh_bad);
+	CHECK(r.held <= CTL_MAX_CLIENTS - CTL_PRIV_RESERVED,
+	      "unprivileged users hold at most %d connections (%ld)", CTL_MAX_CLIENTS - CTL_PRIV_RESERVED, r.held);
+	CHECK(r.fresh_ok > 0 && r.fresh_bad == 0 && r.fresh_max_us < 1000000,
+	      "under the siege every fresh root Status call is answered within 1 s (%lu of %lu, slowest %.1f ms)",
+	      r.fresh_ok, r.fresh_ok + r.fresh_bad, r.fresh_max_us / 1000.0);
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static void usage(FILE *f)
@@ -543,6 +575,9 @@ static void usage(FILE *f)
 		"  --fd-slack N          fds above the start allowed at a round's end (default 0)\n"
 		"  --no-cap-check        skip the cap phase (when other clients may hold slots)\n"
 		"  --seed N              random seed (default: from the clock, printed)\n"
+		"  --hostile S           instead of the rounds: time one pipeline-then-hangup, then S seconds\n"
+		"                        of them while other users hold idle connections (root; opens the\n"
+		"                        socket to mode 0666)\n"
 		"  -v, --verbose         report every refusal too\n");
 }
 
@@ -572,6 +607,7 @@ static void parse(int argc, char **argv)
 		{ "rss-growth-kb", required_argument, NULL, 'R' }, { "no-rss-check", no_argument, NULL, 'n' },
 		{ "fd-slack", required_argument, NULL, 'f' }, { "no-cap-check", no_argument, NULL, 'N' },
 		{ "seed", required_argument, NULL, 's' }, { "verbose", no_argument, NULL, 'v' },
+		{ "hostile", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	int c;
@@ -602,6 +638,7 @@ static void parse(int argc, char **argv)
 		case 'N': opt.cap_check = false; break;
 		case 's': opt.seed = num(optarg, "--seed", 1, ULONG_MAX); break;
 		case 'v': C.verbose = true; break;
+		case 'H': opt.hostile_s = (unsigned int)num(optarg, "--hostile", 1, 3600); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -659,6 +696,12 @@ int main(int argc, char **argv)
 	}
 	avail_init(opt.pid);
 	update_now();
+	if (opt.hostile_s) {
+		hostile_phase();
+		if (opt.spawn)
+			CHECK_INT(stop_daemon(5000), 0, "the daemon exits 0 on SIGTERM after the attacks");
+		return check_done();
+	}
 	if (probe_start() < 0)
 		check_bail("the probe cannot connect to %s", opt.sockpath);
 	/* Before the start figures: its connection is part of the baseline. */

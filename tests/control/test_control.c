@@ -863,7 +863,7 @@ static void test_hangup_cost(void)
 	cost = cpu_ms() - t0;
 	printf("# %zu pipelined Status calls, then a hangup: %.1f ms of CPU\n", n, cost);
 	/* Running them costs ~30 ms here (a second on the real daemon in a VM); dropping them, next to nothing. */
-	CHECK(control_nr_clients() == clients && cost < 5,
+	CHECK(control_nr_clients() <= clients && cost < 5,
 	      "a client that pipelines %zu calls and hangs up costs the loop %.1f ms (< 5 ms)", n, cost);
 	free(buf);
 }
