@@ -3,7 +3,9 @@
  * The control socket's transport: listening, accepting, credentials and
  * per-client buffers. Every socket is non-blocking and every buffer capped,
  * so a slow or hostile client costs at most its own memory and never delays
- * the event loop the scheduler's supervision runs on. What the messages mean
+ * the event loop the scheduler's supervision runs on: idle and half-sent
+ * clients time out, unprivileged users cannot take every slot, and what a
+ * client that hung up still had queued is dropped. What the messages mean
  * is control-methods.c's business.
  */
 #include <errno.h>
