@@ -37,12 +37,13 @@
 /* Requests handled per wakeup of one client, so a pipelining client cannot starve the rest. */
 #define CTL_BATCH	64
 /*
- * Bytes of a client that hung up looked at per wakeup. Most are dropped
- * unparsed, which is cheap, so this is large enough to finish all a socket
- * holds in one wakeup: a hung-up client must not keep its slot while a
- * stream of new ones piles up behind it. Still bounded.
+ * Bytes read from a client after it hung up, in all: enough for any oneway
+ * call a client sends before closing (one message is at most CTL_MAX_MSG),
+ * while the rest of a long pipeline is dropped unread. Reading costs the
+ * daemon about what writing cost the client; a storm of pipelines must not
+ * make every newcomer wait behind megabytes nobody asked to be answered.
  */
-#define CTL_HANGUP_SCAN	(2 * 1024 * 1024)
+#define CTL_HANGUP_READ	CTL_MAX_MSG
 
 uint64_t ctl_idle_timeout_ns = CTL_IDLE_TIMEOUT_NS;
 uint64_t ctl_partial_timeout_ns = CTL_PARTIAL_TIMEOUT_NS;
@@ -59,6 +60,7 @@ struct client {
 	bool eof;		/* the peer shut down its sending side */
 	bool closing;		/* send what is queued, then hang up */
 	bool hungup;		/* the peer is gone: only its oneway calls still run */
+	size_t hangup_read;	/* bytes read since, at most CTL_HANGUP_READ */
 	const char *doomed;	/* shut down outside its callback, freed in it: why */
 	uint64_t last_io_ns;	/* last byte read from or written to it */
 	uint64_t partial_ns;	/* an incomplete message is buffered since; 0: none */
@@ -206,19 +208,19 @@ static bool maybe_oneway(const char *msg, size_t len)
 /*
  * One wakeup's share of a client that hung up: what it sent is still
  * looked at (a oneway call must take effect), but nobody is left to read
- * replies, so no other call is run. Bounded per wakeup like a live client,
- * so hanging up after a long pipeline cannot hold the loop. Returns true
- * once everything it sent is dealt with.
+ * replies, so no other call is run. At most a batch of oneway calls per
+ * wakeup, like a live client, and at most CTL_HANGUP_READ more bytes in
+ * all, so hanging up after a long pipeline cannot hold the loop. Returns
+ * true once it is dealt with.
  */
 static bool client_drain(struct client *c)
 {
 	unsigned int ran = 0;
-	size_t seen = 0;
 
 	vl_out_discard(&c->out);
 	if (c->streaming || c->closing)
 		return true;
-	while (seen < CTL_HANGUP_SCAN && ran < CTL_BATCH) {
+	while (ran < CTL_BATCH) {
 		const char *msg;
 		size_t len;
 		int ret = vl_in_next(&c->in, &msg, &len);
@@ -226,11 +228,14 @@ static bool client_drain(struct client *c)
 		if (ret < 0)
 			return true;
 		if (ret == 0) {
-			ssize_t n = vl_in_read(&c->in, c->fd);
+			ssize_t n;
 
-			if (n <= 0 && n != -ENOBUFS)
+			if (c->hangup_read >= CTL_HANGUP_READ)
 				return true;
-			seen += (size_t)(n > 0 ? n : 0);
+			n = vl_in_read(&c->in, c->fd);
+			if (n <= 0)
+				return true;
+			c->hangup_read += (size_t)n;
 			continue;
 		}
 		if (!maybe_oneway(msg, len))

@@ -153,8 +153,11 @@ struct hostile_result {
 	unsigned long fresh_ok, fresh_bad;	/* fresh root Status calls answered right, not */
 	uint64_t fresh_max_us;	/* the slowest of them, wall time */
 };
-/* Daemon CPU (ms) for one connection that pipelines 200 KB of Status calls and hangs up; -1 on error. */
-long hostile_pipeline_cost(int pid);
+/*
+ * Daemon CPU (ms) for one connection that pipelines 200 KB of Status calls
+ * and hangs up, less what it spends in as long a quiet time (*@idle_ms); -1 on error.
+ */
+long hostile_pipeline_cost(int pid, long *idle_ms);
 /* @seconds of pipelines and hangups while other users hold every slot they get, fresh calls timed. */
 void hostile_siege(int pid, unsigned int seconds, struct hostile_result *res);
 

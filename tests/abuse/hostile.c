@@ -8,6 +8,7 @@
  * switch to other users, so the socket must let them connect (mode 0666).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -86,22 +87,40 @@ static void wait_fds(int pid, long fds)
 	}
 }
 
-long hostile_pipeline_cost(int pid)
+/* The daemon's CPU in ms over @ms from now, running @attack (if any) at the start. */
+static long cpu_window(int pid, unsigned int ms, bool attack)
 {
+	uint64_t end = mono_us() + (uint64_t)ms * 1000;
 	struct proc_sample s;
 	long cpu0, cpu1;
 
-	if (!pipeline)
-		pipeline_build();
-	usleep(200000);
 	if (proc_sample(pid, &s) < 0)
 		return -1;
 	cpu0 = proc_cpu_ms(pid);
-	if (pipeline_once() < 0)
-		return -1;
-	wait_fds(pid, s.fds);
+	if (attack) {
+		if (pipeline_once() < 0)
+			return -1;
+		wait_fds(pid, s.fds);
+	}
+	while (mono_us() < end)
+		usleep(10000);
 	cpu1 = proc_cpu_ms(pid);
 	return cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0;
+}
+
+long hostile_pipeline_cost(int pid, long *idle_ms)
+{
+	long quiet, busy;
+
+	if (!pipeline)
+		pipeline_build();
+	/* What the daemon spends anyway (its stats tick) is not the pipeline's doing. */
+	quiet = cpu_window(pid, 2000, false);
+	busy = cpu_window(pid, 2000, true);
+	*idle_ms = quiet;
+	if (quiet < 0 || busy < 0)
+		return -1;
+	return busy > quiet ? busy - quiet : 0;
 }
 
 /* A child of uid @uid holding as many idle connections as it gets, of @n tried. */
