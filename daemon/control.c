@@ -429,6 +429,12 @@ static int client_add(int fd)
 		refuse(fd, full);
 		return -EBUSY;
 	}
+	/*
+	 * Replies a client does not read are computed up to what the socket
+	 * and our queue hold: keep that small, so pipelining and never reading
+	 * (or hanging up) buys a client little of our time. Best effort.
+	 */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ CTL_SNDBUF }, sizeof(int));
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
