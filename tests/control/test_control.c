@@ -756,13 +756,11 @@ static int child(gid_t gid, const gid_t *groups, int ngroups, enum expect want, 
 	return r.error ? 16 : 0;
 }
 
-static int run_child(gid_t gid, const gid_t *groups, int ngroups, enum expect want, const char *value)
+/* Run the daemon's loop until child @pid exits: its exit status, 100 if killed, 101 if stuck. */
+static int serve_until_exit(pid_t pid)
 {
 	int status = -1;
-	pid_t pid = fork();
 
-	if (pid == 0)
-		_exit(child(gid, groups, ngroups, want, value));
 	for (int i = 0; i < 20000; i++) {
 		loop_run_once(D.loop, 1);
 		if (waitpid(pid, &status, WNOHANG) == pid)
@@ -771,6 +769,15 @@ static int run_child(gid_t gid, const gid_t *groups, int ngroups, enum expect wa
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	return 101;
+}
+
+static int run_child(gid_t gid, const gid_t *groups, int ngroups, enum expect want, const char *value)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(child(gid, groups, ngroups, want, value));
+	return serve_until_exit(pid);
 }
 
 static void test_permissions(void)
@@ -1027,19 +1034,11 @@ static int ctl_too_many(void)
 
 static int run_fn(int (*fn)(void))
 {
-	int status = -1;
 	pid_t pid = fork();
 
 	if (pid == 0)
 		_exit(fn());
-	for (int i = 0; i < 20000; i++) {
-		loop_run_once(D.loop, 1);
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return 101;
+	return serve_until_exit(pid);
 }
 
 /*
