@@ -61,8 +61,8 @@ unsigned int control_nr_clients(void);
 #define CTL_MAX_PER_UID		16	/* connections one unprivileged uid may hold */
 #define CTL_MAX_MSG		(64 * 1024)		/* one request, its NUL not counted */
 #define CTL_OUT_MAX		(1024 * 1024)		/* output queued per client */
-#define CTL_OUT_HIGH		(64 * 1024)		/* stop taking requests above this */
-#define CTL_SNDBUF		(32 * 1024)		/* a client socket's send buffer (the kernel doubles it) */
+#define CTL_OUT_HIGH		(16 * 1024)		/* stop taking requests above this */
+#define CTL_SNDBUF		(8 * 1024)		/* a client socket's send buffer (the kernel doubles it) */
 #define CTL_FULL_WARN_NS	(60ULL * 1000000000ULL)	/* "too many clients" at most this often */
 #define CTL_IDLE_TIMEOUT_NS	(30ULL * 1000000000ULL)
 #define CTL_PARTIAL_TIMEOUT_NS	(5ULL * 1000000000ULL)

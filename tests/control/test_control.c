@@ -555,8 +555,10 @@ static void test_streams(void)
 	}
 	pump(5);
 	CHECK_INT(control_nr_clients(), clients + 2, "a stream nobody reads is dropped");
-	CHECK((size_t)ticks * sample >= CTL_OUT_MAX,
-	      "but only after the %d-byte cap was exceeded (%u ticks of %zu bytes)", CTL_OUT_MAX, ticks, sample);
+	/* Samples differ by a few bytes from the one measured: 1% of slack. */
+	CHECK((size_t)ticks * sample >= CTL_OUT_MAX - CTL_OUT_MAX / 100,
+	      "but only after the %d-byte cap was reached (%u ticks of about %zu bytes)", CTL_OUT_MAX, ticks,
+	      sample);
 	/* ...while everybody else was served all along. */
 	send_msg(third, STATUS_REQ);
 	CHECK(recv_reply(third, &in3, &r) == 0 && rget(r.params, "state"), "other clients are still served");
