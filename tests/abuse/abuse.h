@@ -155,9 +155,10 @@ struct hostile_result {
 };
 /*
  * Daemon CPU (ms) for one connection that pipelines 200 KB of Status calls
- * and hangs up, less what it spends in as long a quiet time (*@idle_ms); -1 on error.
+ * and hangs up, less what it spends in as long a quiet time (*@idle_ms):
+ * the median of three tries (@costs_ms); -1 on error.
  */
-long hostile_pipeline_cost(int pid, long *idle_ms);
+long hostile_pipeline_cost(int pid, long *idle_ms, long costs_ms[3]);
 /* @seconds of pipelines and hangups while other users hold every slot they get, fresh calls timed. */
 void hostile_siege(int pid, unsigned int seconds, struct hostile_result *res);
 
