@@ -77,7 +77,7 @@ kill "$lpid" 2>/dev/null
 # refused_dir NAME WHAT: the daemon started with its socket in /tmp/NAME exits 1, naming WHAT.
 refused_dir() {
 	: >"$SCXVM_DAEMON_LOG.dir"
-	timeout 120 scx_ai_numad -s "/tmp/$1/c.sock" >"$SCXVM_DAEMON_LOG.dir" 2>&1
+	timeout 60 scx_ai_numad -s "/tmp/$1/c.sock" >"$SCXVM_DAEMON_LOG.dir" 2>&1
 	rc=$?
 	sed "s/^/  $1| /" "$SCXVM_DAEMON_LOG.dir" | tail -n 3
 	check_eq "dir-$1-exit-1" "$rc" 1
