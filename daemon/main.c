@@ -519,6 +519,12 @@ int main(int argc, char **argv)
 		.loop = D.loop, .topo = &D.topo, .sched = &D.sched, .root = D.opt.sysfs_root });
 	if (!D.placement)
 		log_warn("placement: out of memory; GPU homes and pins are off");
+	/* A socket directory we would refuse is found before the scheduler is touched. */
+	ret = control_preflight(D.opt.socket_path, err, sizeof(err));
+	if (ret) {
+		log_err("%s", err);
+		return 1;
+	}
 	if (attach(&D, LOG_ERR))
 		return 1;
 	apply_pins(&D, &boot);
