@@ -19,6 +19,34 @@
 /* Replies are larger than requests: a topology of 1024 CPUs is tens of KiB. */
 #define REPLY_MAX	(4 * 1024 * 1024)
 
+/*
+ * Answers from whoever listens on the path are believed, so it must be the
+ * daemon: a listener running as root, or as ourselves (a test daemon, which
+ * could not tell us anything we could not tell ourselves). Anyone else got
+ * there through a directory they should not control.
+ */
+static int check_listener(struct conn *c, char *err, size_t errlen)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int ret;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: who is listening: %s", c->path, strerror(errno));
+		goto fail;
+	}
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return 0;
+	ret = -EPERM;
+	snprintf(err, errlen, "%s is served by uid %u (pid %d), not root: not the daemon, refusing to "
+		 "talk to it", c->path, (unsigned int)cred.uid, (int)cred.pid);
+fail:
+	close(c->fd);
+	c->fd = -1;
+	return ret;
+}
+
 int conn_open(struct conn *c, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -26,6 +54,7 @@ int conn_open(struct conn *c, const char *path, char *err, size_t errlen)
 
 	c->fd = -1;
 	c->path = path;
+	c->answered = false;
 	vl_in_init(&c->in, REPLY_MAX);
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		snprintf(err, errlen, "socket path too long: %s", path);
@@ -51,7 +80,7 @@ int conn_open(struct conn *c, const char *path, char *err, size_t errlen)
 		c->fd = -1;
 		return ret;
 	}
-	return 0;
+	return check_listener(c, err, errlen);
 }
 
 void conn_close(struct conn *c)
@@ -111,6 +140,9 @@ int conn_call(struct conn *c, const char *method, struct json_object *params, st
 
 		if (n < 0) {
 			ret = (int)n;
+			/* Refused at the door: the reason may be waiting to be read. */
+			if (!c->answered && (ret == -EPIPE || ret == -ECONNRESET))
+				break;
 			snprintf(err, errlen, "sending to %s: %s", c->path, strerror(-ret));
 			goto out;
 		}
@@ -136,6 +168,12 @@ int conn_call(struct conn *c, const char *method, struct json_object *params, st
 			goto out;
 		}
 		n = vl_in_read(&c->in, c->fd);
+		if (!c->answered && (n == 0 || n == -ECONNRESET)) {
+			ret = -ECONNRESET;
+			snprintf(err, errlen, "%s: the daemon hung up before answering (too many clients?)",
+				 c->path);
+			goto out;
+		}
 		if (n == 0) {
 			ret = -ECONNRESET;
 			snprintf(err, errlen, "%s: the daemon closed the connection", c->path);
@@ -153,6 +191,15 @@ int conn_call(struct conn *c, const char *method, struct json_object *params, st
 
 		snprintf(why, sizeof(why), "%s", err);
 		snprintf(err, errlen, "bad reply from %s: %s", c->path, why);
+	} else if (reply->error && !strcmp(reply->error, VL_ERR_TOO_MANY_CLIENTS)) {
+		struct json_object *m = NULL;
+
+		json_object_object_get_ex(reply->params, "message", &m);
+		snprintf(err, errlen, "too many clients: %s", m ? json_object_get_string(m) : "refused");
+		vl_reply_free(reply);
+		ret = -EBUSY;
+	} else {
+		c->answered = true;
 	}
 out:
 	vl_out_free(&out);

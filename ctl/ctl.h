@@ -59,6 +59,7 @@ struct conn {
 	int fd;
 	const char *path;
 	struct vl_in in;
+	bool answered;	/* a reply came: a hangup is no longer a refusal at the door */
 };
 
 /* Connect; on failure @err says what to do about it. Returns 0 or -errno. */

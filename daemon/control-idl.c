@@ -328,4 +328,7 @@ const char control_idl_iface[] =
 	"# bad part (pid, cgroup or node), the message says why.\n"
 	"error InvalidPin (parameter: string, message: string)\n"
 	"# The daemon could not do what was asked; the message says why.\n"
-	"error Failed (message: string)\n";
+	"error Failed (message: string)\n"
+	"# Sent instead of serving a new connection over a client limit, which is\n"
+	"# then closed; the message names the limit.\n"
+	"error TooManyClients (message: string)\n";

@@ -869,9 +869,12 @@ static void run(struct call *c)
 		daemon_view(c->d, &v);
 		group = v.ctl_group;
 
-		log_info("control: %s refused for uid %u, pid %d: not root%s%s", m->name,
-			 (unsigned int)c->peer->uid, (int)c->peer->pid,
-			 group ? " nor in group " : "", group ? group : "");
+		/* A client repeating refused calls must not flood the log: its first one only. */
+		if (!c->peer->refused || !(*c->peer->refused)++)
+			log_info("control: %s refused for uid %u, pid %d: not root%s%s%s", m->name,
+				 (unsigned int)c->peer->uid, (int)c->peer->pid,
+				 group ? " nor in group " : "", group ? group : "",
+				 c->peer->refused ? " (more from this connection are counted)" : "");
 		fail_msg(c, VL_ERR_PERMISSION, "%s needs root%s%s", m->name,
 			 group ? " or membership of group " : "", group ? group : "");
 		return;

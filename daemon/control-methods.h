@@ -19,6 +19,11 @@ struct ctl_peer {
 	uid_t uid;
 	gid_t gid;
 	bool priv;	/* may change tunables: root or the control group */
+	/*
+	 * Calls refused for want of privilege on this connection; only the
+	 * first is logged, the transport sums up the rest. NULL: log each.
+	 */
+	unsigned long *refused;
 };
 
 /* Unqualified names of our interface's methods, in table order; NULL past the end. */

@@ -3,13 +3,16 @@
  * The control socket's transport: listening, accepting, credentials and
  * per-client buffers. Every socket is non-blocking and every buffer capped,
  * so a slow or hostile client costs at most its own memory and never delays
- * the event loop the scheduler's supervision runs on. What the messages mean
+ * the event loop the scheduler's supervision runs on: idle and half-sent
+ * clients time out, unprivileged users cannot take every slot, and what a
+ * client that hung up still had queued is dropped. What the messages mean
  * is control-methods.c's business.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,17 @@
 
 /* Requests handled per wakeup of one client, so a pipelining client cannot starve the rest. */
 #define CTL_BATCH	64
+/*
+ * Bytes read from a client after it hung up, in all: enough for any oneway
+ * call a client sends before closing (one message is at most CTL_MAX_MSG),
+ * while the rest of a long pipeline is dropped unread. Reading costs the
+ * daemon about what writing cost the client; a storm of pipelines must not
+ * make every newcomer wait behind megabytes nobody asked to be answered.
+ */
+#define CTL_HANGUP_READ	CTL_MAX_MSG
+
+uint64_t ctl_idle_timeout_ns = CTL_IDLE_TIMEOUT_NS;
+uint64_t ctl_partial_timeout_ns = CTL_PARTIAL_TIMEOUT_NS;
 
 struct client {
 	struct client *prev, *next;
@@ -45,7 +59,14 @@ struct client {
 	bool more_work;		/* complete requests left over from the last batch */
 	bool eof;		/* the peer shut down its sending side */
 	bool closing;		/* send what is queued, then hang up */
-	bool doomed;		/* shut down outside its callback; freed in it */
+	bool hungup;		/* the peer is gone: only its oneway calls still run */
+	size_t hangup_read;	/* bytes read since, at most CTL_HANGUP_READ */
+	const char *doomed;	/* shut down outside its callback, freed in it: why */
+	uint64_t last_io_ns;	/* last byte read from or written to it */
+	uint64_t partial_ns;	/* an incomplete message is buffered since; 0: none */
+	unsigned long refused;	/* calls refused for want of privilege */
+	unsigned long refused_told;	/* of those, already in the log */
+	uint64_t refused_log_ns;	/* last summary of them */
 };
 
 /* One control socket per process: the daemon has one event loop and one of these. */
@@ -57,6 +78,7 @@ static struct {
 	gid_t gid;
 	struct client *clients;
 	unsigned int nr_clients;
+	unsigned int nr_unpriv;	/* of them, peers that may not change tunables */
 	bool accept_paused;	/* out of fds: listener off until a client leaves */
 	uint64_t full_warned_ns;	/* last "too many clients" warning */
 	unsigned long refused;		/* connections refused at the cap since then */
@@ -75,11 +97,23 @@ static void accept_resume(void)
 		ctl.accept_paused = false;
 }
 
+/* Refusals after a connection's first are summed up here, not logged one by one. */
+static void refusals_report(struct client *c, uint64_t now)
+{
+	if (c->refused <= c->refused_told + 1)
+		return;
+	log_info("control: %lu more calls refused for uid %u, pid %d: not privileged",
+		 c->refused - c->refused_told - 1, (unsigned int)c->peer.uid, (int)c->peer.pid);
+	c->refused_told = c->refused - 1;
+	c->refused_log_ns = now;
+}
+
 static void client_free(struct client *c, const char *why)
 {
 	if (why)
 		log_debug("control: closing client pid %d uid %u: %s", (int)c->peer.pid,
 			  (unsigned int)c->peer.uid, why);
+	refusals_report(c, mono_ns());
 	loop_del(ctl.d->loop, c->fd);
 	close(c->fd);
 	if (c->prev)
@@ -90,6 +124,8 @@ static void client_free(struct client *c, const char *why)
 		c->next->prev = c->prev;
 	vl_in_free(&c->in);
 	vl_out_free(&c->out);
+	if (!c->peer.priv)
+		ctl.nr_unpriv--;
 	free(c);
 	ctl.nr_clients--;
 	accept_resume();
@@ -105,7 +141,9 @@ static void client_set_events(struct client *c)
 	 * its input only tells us it hung up or misbehaves, and its output is
 	 * bounded by the hard cap instead.
 	 */
-	if (!c->eof && !c->closing && (c->streaming || pending < CTL_OUT_HIGH))
+	if (c->hungup)
+		want |= EPOLLIN;	/* what it sent before hanging up, one batch per wakeup */
+	else if (!c->eof && !c->closing && (c->streaming || pending < CTL_OUT_HIGH))
 		want |= EPOLLIN;
 	/* Writable is also how a client with leftover requests gets its next turn. */
 	if (pending || c->more_work)
@@ -150,45 +188,96 @@ static int client_process(struct client *c)
 	return 1;
 }
 
+/* Only a oneway call changes anything without a reply; the rest of a gone client's calls are dropped. */
+static bool maybe_oneway(const char *msg, size_t len)
+{
+	struct vl_call vc;
+	char err[64];
+	bool oneway;
+
+	/* Cheap first: without the word, or an escape that could spell it, it is not oneway. */
+	if (!memmem(msg, len, "oneway", 6) && !memchr(msg, '\\', len))
+		return false;
+	if (vl_call_parse(msg, len, &vc, err, sizeof(err)) < 0)
+		return false;
+	oneway = vc.oneway && !vc.more;
+	vl_call_free(&vc);
+	return oneway;
+}
+
 /*
- * The peer closed the connection: still run what it sent (a oneway call
- * must take effect), but nobody is left to read the replies.
+ * One wakeup's share of a client that hung up: what it sent is still
+ * looked at (a oneway call must take effect), but nobody is left to read
+ * replies, so no other call is run. At most a batch of oneway calls per
+ * wakeup, like a live client, and at most CTL_HANGUP_READ more bytes in
+ * all, so hanging up after a long pipeline cannot hold the loop. Returns
+ * true once it is dealt with.
  */
+static bool client_drain(struct client *c)
+{
+	unsigned int ran = 0;
+
+	vl_out_discard(&c->out);
+	if (c->streaming || c->closing)
+		return true;
+	while (ran < CTL_BATCH) {
+		const char *msg;
+		size_t len;
+		int ret = vl_in_next(&c->in, &msg, &len);
+
+		if (ret < 0)
+			return true;
+		if (ret == 0) {
+			ssize_t n;
+
+			if (c->hangup_read >= CTL_HANGUP_READ)
+				return true;
+			n = vl_in_read(&c->in, c->fd);
+			if (n <= 0)
+				return true;
+			c->hangup_read += (size_t)n;
+			continue;
+		}
+		if (!maybe_oneway(msg, len))
+			continue;
+		ran++;
+		ret = control_handle(ctl.d, &c->peer, msg, len, &c->out);
+		vl_out_discard(&c->out);
+		if (ret != 0)
+			return true;
+	}
+	return false;
+}
+
 static void client_hangup(struct client *c)
 {
-	for (;;) {
-		ssize_t n;
-		int ret;
-
-		vl_out_discard(&c->out);
-		ret = client_process(c);
-		if (ret < 0 || c->streaming || c->closing)
-			break;
-		if (ret == 1)	/* a full batch: more requests are buffered */
-			continue;
-		n = vl_in_read(&c->in, c->fd);
-		if (n <= 0 && n != -ENOBUFS)
-			break;
+	c->hungup = true;
+	if (client_drain(c)) {
+		client_free(c, "hung up");
+		return;
 	}
-	client_free(c, "hung up");
+	client_set_events(c);
 }
 
 static void on_client(void *arg, uint32_t events)
 {
 	struct client *c = arg;
+	size_t queued;
 	ssize_t n;
 	int ret;
 
 	if (c->doomed) {
-		client_free(c, "not reading its stats stream");
+		client_free(c, c->doomed);
 		return;
 	}
-	if (events & (EPOLLHUP | EPOLLERR)) {
+	if (c->hungup || (events & (EPOLLHUP | EPOLLERR))) {
 		client_hangup(c);
 		return;
 	}
 	if ((events & EPOLLIN) && !c->eof) {
 		n = vl_in_read(&c->in, c->fd);
+		if (n > 0)
+			c->last_io_ns = mono_ns();
 		if (n == 0) {
 			c->eof = true;
 		} else if (n == -ENOBUFS && c->streaming) {
@@ -205,12 +294,20 @@ static void on_client(void *arg, uint32_t events)
 		return;
 	}
 	c->more_work = ret == 1;
+	/* An incomplete message's clock starts with its first byte, however slowly the rest trickles in. */
+	if (c->more_work || c->streaming || !vl_in_pending(&c->in))
+		c->partial_ns = 0;
+	else if (!c->partial_ns)
+		c->partial_ns = mono_ns();
+	queued = vl_out_pending(&c->out);
 	n = vl_out_flush(&c->out, c->fd);
 	if (n < 0) {
 		/* Gone before we noticed the hangup: what it sent still counts. */
 		client_hangup(c);
 		return;
 	}
+	if ((size_t)n < queued)
+		c->last_io_ns = mono_ns();
 	if (!n) {
 		if (c->closing) {
 			client_free(c, "protocol error");
@@ -258,33 +355,86 @@ static bool peer_priv(int fd, const struct ucred *cred)
 	return ok;
 }
 
+static unsigned int clients_of_uid(uid_t uid)
+{
+	unsigned int n = 0;
+
+	for (struct client *c = ctl.clients; c; c = c->next)
+		n += c->peer.uid == uid;
+	return n;
+}
+
+/*
+ * Which cap, if any, keeps this peer out. Unprivileged peers leave
+ * CTL_PRIV_RESERVED slots free and hold at most CTL_MAX_PER_UID each, so
+ * no unprivileged user can lock root (or another user) out.
+ */
+static const char *over_cap(const struct ucred *cred, bool priv)
+{
+	if (ctl.nr_clients >= CTL_MAX_CLIENTS)
+		return "the daemon serves as many clients as it can";
+	if (priv)
+		return NULL;
+	if (ctl.nr_unpriv >= CTL_MAX_CLIENTS - CTL_PRIV_RESERVED)
+		return "the slots left are kept for root and the control group";
+	if (clients_of_uid(cred->uid) >= CTL_MAX_PER_UID)
+		return "this user holds as many connections as one user may";
+	return NULL;
+}
+
+/*
+ * Say why before hanging up, so the client can tell a full daemon from a
+ * broken one. One non-blocking send to a fresh socket: it fits, or the
+ * client learns nothing, which costs us nothing either.
+ */
+static void refuse(int fd, const char *why)
+{
+	struct vl_out out;
+	uint64_t now = mono_ns();
+
+	vl_out_init(&out, CTL_OUT_MAX);
+	if (control_put_error(&out, VL_ERR_TOO_MANY_CLIENTS, why) == 0)
+		vl_out_flush(&out, fd);
+	vl_out_free(&out);
+	close(fd);
+	/* A storm at the cap must not flood the journal: once a minute at most. */
+	ctl.refused++;
+	if (!ctl.full_warned_ns || now - ctl.full_warned_ns >= CTL_FULL_WARN_NS) {
+		log_warn("control: %u clients connected; refusing more: %s "
+			 "(%lu refused since the last warning)", ctl.nr_clients, why, ctl.refused);
+		ctl.full_warned_ns = now;
+		ctl.refused = 0;
+	}
+}
+
 static int client_add(int fd)
 {
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct client *c;
+	const char *full;
+	bool priv;
 	int ret;
 
-	if (ctl.nr_clients >= CTL_MAX_CLIENTS) {
-		uint64_t now = mono_ns();
-
-		/* A storm at the cap must not flood the journal: once a minute at most. */
-		ctl.refused++;
-		if (!ctl.full_warned_ns || now - ctl.full_warned_ns >= CTL_FULL_WARN_NS) {
-			log_warn("control: %d clients connected; refusing more until one leaves "
-				 "(%lu refused since the last warning)", CTL_MAX_CLIENTS, ctl.refused);
-			ctl.full_warned_ns = now;
-			ctl.refused = 0;
-		}
-		close(fd);
-		return -EBUSY;
-	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		ret = -errno;
 		log_warn("control: SO_PEERCRED: %s", strerror(errno));
 		close(fd);
 		return ret;
 	}
+	priv = peer_priv(fd, &cred);
+	full = over_cap(&cred, priv);
+	if (full) {
+		refuse(fd, full);
+		return -EBUSY;
+	}
+	/*
+	 * Replies a client does not read are computed up to what the socket
+	 * and our queue hold: keep that small, so pipelining and never reading
+	 * (or hanging up) buys a client little of our time. Best effort.
+	 */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ CTL_SNDBUF }, sizeof(int));
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
@@ -294,7 +444,9 @@ static int client_add(int fd)
 	c->peer.pid = cred.pid;
 	c->peer.uid = cred.uid;
 	c->peer.gid = cred.gid;
-	c->peer.priv = peer_priv(fd, &cred);
+	c->peer.priv = priv;
+	c->peer.refused = &c->refused;
+	c->last_io_ns = c->refused_log_ns = mono_ns();
 	vl_in_init(&c->in, CTL_MAX_MSG);
 	vl_out_init(&c->out, CTL_OUT_MAX);
 	c->events = EPOLLIN;
@@ -310,8 +462,16 @@ static int client_add(int fd)
 		c->next->prev = c;
 	ctl.clients = c;
 	ctl.nr_clients++;
+	ctl.nr_unpriv += !priv;
 	log_debug("control: client pid %d uid %u connected%s", (int)cred.pid, (unsigned int)cred.uid,
-		  c->peer.priv ? " (may change tunables)" : "");
+		  priv ? " (may change tunables)" : "");
+	/*
+	 * One that already hung up (a pipeline written and closed while it
+	 * waited in the backlog) is dealt with now, not after this accept
+	 * batch: a storm of them must not fill the slots others need.
+	 */
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR)))
+		client_hangup(c);
 	return 0;
 }
 
@@ -382,17 +542,9 @@ static int resolve_group(const char *name, gid_t *gid, char *err, size_t errlen)
 	return -ENOENT;
 }
 
-/* mkdir -p of @path's directory, 0755 for what is created. */
-static int make_parent(const char *path, char *err, size_t errlen)
+/* mkdir -p of @dir, 0755 for what is created. */
+static int make_dirs(char *dir, char *err, size_t errlen)
 {
-	char dir[sizeof(ctl.path)];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
 	for (char *p = dir + 1; ; p++) {
 		if (*p && *p != '/')
 			continue;
@@ -409,6 +561,81 @@ static int make_parent(const char *path, char *err, size_t errlen)
 		if (!c)
 			return 0;
 	}
+}
+
+/*
+ * Create the socket's directory if missing and open it. Whoever may add or
+ * rename entries in it could swap the socket for a symlink or their own
+ * listener, so it must be a real directory (not a symlink) owned by us and
+ * writable by nobody else. Only this immediate parent is checked: above it,
+ * symlinks such as /var/run are normal, and a foreign writer of a higher
+ * directory cannot touch entries of one it does not own (/tmp is sticky).
+ * Returns the directory's fd, or -errno with @err set.
+ */
+static int open_parent(const char *path, char *err, size_t errlen)
+{
+	char dir[sizeof(ctl.path)];
+	char *slash;
+	struct stat st;
+	int fd, ret;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (slash && slash != dir) {
+		ret = make_dirs(dir, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		if (errno == ELOOP || errno == ENOTDIR)
+			snprintf(err, errlen, "control: socket directory %s is a symbolic link or not a "
+				 "directory; refusing it", dir);
+		else
+			snprintf(err, errlen, "control: opening socket directory %s: %s", dir, strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "control: socket directory %s: %s", dir, strerror(errno));
+		close(fd);
+		return ret;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "control: socket directory %s is owned by uid %u, not %u; refusing it",
+			 dir, (unsigned int)st.st_uid, (unsigned int)geteuid());
+		close(fd);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "control: socket directory %s is writable by group or others "
+			 "(mode %04o); refusing it", dir, (unsigned int)(st.st_mode & 07777));
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+int control_preflight(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	if (!path || !*path || strlen(path) >= sizeof(ctl.path)) {
+		snprintf(err, errlen, "control: socket path must be 1..%zu bytes", sizeof(ctl.path) - 1);
+		return -EINVAL;
+	}
+	fd = open_parent(path, err, errlen);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
 }
 
 /*
@@ -461,9 +688,9 @@ static int claim_path(const struct sockaddr_un *addr, char *err, size_t errlen)
 int control_open(struct daemon *d, char *err, size_t errlen)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	const char *path = d->opt.socket_path;
+	const char *path = d->opt.socket_path, *base;
 	mode_t old_umask;
-	int fd, ret;
+	int fd, dirfd, ret;
 
 	if (ctl.fd >= 0) {
 		snprintf(err, errlen, "control: already open on %s", ctl.path);
@@ -487,17 +714,21 @@ int control_open(struct daemon *d, char *err, size_t errlen)
 			return ret;
 		ctl.have_gid = true;
 	}
-	ret = make_parent(path, err, errlen);
-	if (ret < 0)
-		return ret;
+	dirfd = open_parent(path, err, errlen);
+	if (dirfd < 0)
+		return dirfd;
+	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	ret = claim_path(&addr, err, errlen);
-	if (ret < 0)
+	if (ret < 0) {
+		close(dirfd);
 		return ret;
+	}
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "control: socket: %s", strerror(errno));
+		close(dirfd);
 		return ret;
 	}
 	/* The socket file gets its final mode at creation: no window where it is wider. */
@@ -508,13 +739,21 @@ int control_open(struct daemon *d, char *err, size_t errlen)
 		ret = -errno;
 		snprintf(err, errlen, "control: bind %s: %s", path, strerror(errno));
 		close(fd);
+		close(dirfd);
 		return ret;
 	}
-	if ((ctl.have_gid && chown(path, (uid_t)-1, ctl.gid) < 0) || chmod(path, 0660) < 0) {
+	/*
+	 * The mode came with the umask; the group is set through the checked
+	 * directory without following a symlink, and only nobody else could
+	 * have put one there anyway.
+	 */
+	if (ctl.have_gid && fchownat(dirfd, base, (uid_t)-1, ctl.gid, AT_SYMLINK_NOFOLLOW) < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "control: setting owner and mode of %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "control: setting the group of %s: %s", path, strerror(errno));
 		goto fail;
 	}
+	close(dirfd);
+	dirfd = -1;
 	if (listen(fd, 64) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "control: listen %s: %s", path, strerror(errno));
@@ -531,6 +770,8 @@ int control_open(struct daemon *d, char *err, size_t errlen)
 		 ctl.have_gid ? d->opt.ctl_group : "");
 	return 0;
 fail:
+	if (dirfd >= 0)
+		close(dirfd);
 	close(fd);
 	unlink(path);
 	return ret;
@@ -555,6 +796,41 @@ void control_close(struct daemon *d)
 	ctl.refused = 0;
 }
 
+/*
+ * Shut a client down outside its callback. Closing the fd here could let an
+ * accept later in this epoll round reuse its number while a stale event for
+ * it is still queued; shutting it down instead wakes its own callback,
+ * which frees it.
+ */
+static void client_doom(struct client *c, const char *why)
+{
+	c->doomed = why;
+	vl_out_discard(&c->out);
+	shutdown(c->fd, SHUT_RDWR);
+	c->streaming = false;
+	client_set_events(c);
+}
+
+/*
+ * A slot held without progress is taken back: a client that neither sends
+ * nor reads for the idle timeout (a stream is exempt: it reads what we
+ * push), or whose unfinished message is not finished in time however
+ * slowly it trickles in. Refusal counts are summarised once a minute.
+ */
+static void clients_expire(uint64_t now)
+{
+	for (struct client *c = ctl.clients; c; c = c->next) {
+		if (c->doomed || c->hungup)
+			continue;
+		if (now - c->refused_log_ns >= CTL_FULL_WARN_NS)
+			refusals_report(c, now);
+		if (c->partial_ns && now - c->partial_ns >= ctl_partial_timeout_ns)
+			client_doom(c, "an unfinished message timed out");
+		else if (!c->streaming && now - c->last_io_ns >= ctl_idle_timeout_ns)
+			client_doom(c, "idle");
+	}
+}
+
 void control_stats_tick(struct daemon *d)
 {
 	struct client *c, *next;
@@ -565,6 +841,7 @@ void control_stats_tick(struct daemon *d)
 		return;
 	/* A paused listener gets another chance even if no client left. */
 	accept_resume();
+	clients_expire(mono_ns());
 	for (c = ctl.clients; c && !any; c = c->next)
 		any = c->streaming;
 	if (!any)
@@ -579,19 +856,9 @@ void control_stats_tick(struct daemon *d)
 		next = c->next;
 		if (!c->streaming || c->doomed)
 			continue;
-		/*
-		 * Closing the fd here could let an accept later in this epoll
-		 * round reuse its number while a stale event for it is still
-		 * queued. Shutting it down instead wakes its own callback,
-		 * which frees it.
-		 */
 		if (vl_out_put_raw(&c->out, sample.buf + sample.off, vl_out_pending(&sample)) < 0 ||
 		    vl_out_flush(&c->out, c->fd) < 0) {
-			c->doomed = true;
-			vl_out_discard(&c->out);
-			shutdown(c->fd, SHUT_RDWR);
-			c->streaming = false;
-			client_set_events(c);
+			client_doom(c, "not reading its stats stream");
 			continue;
 		}
 		client_set_events(c);

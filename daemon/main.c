@@ -525,6 +525,12 @@ int main(int argc, char **argv)
 		.root = D.opt.sysfs_root });
 	if (!D.memfollow)
 		log_warn("memfollow: out of memory; memory does not follow its tasks");
+	/* A socket directory we would refuse is found before the scheduler is touched. */
+	ret = control_preflight(D.opt.socket_path, err, sizeof(err));
+	if (ret) {
+		log_err("%s", err);
+		return 1;
+	}
 	if (attach(&D, LOG_ERR))
 		return 1;
 	apply_pins(&D, &boot);

@@ -36,6 +36,7 @@ struct json_object;
 #define VL_ERR_PERMISSION	VL_IFACE ".PermissionDenied"
 #define VL_ERR_INVALID_PIN	VL_IFACE ".InvalidPin"
 #define VL_ERR_FAILED		VL_IFACE ".Failed"
+#define VL_ERR_TOO_MANY_CLIENTS	VL_IFACE ".TooManyClients"
 
 /* Nesting accepted in incoming JSON: our messages need 4 levels at most. */
 #define VL_MAX_DEPTH		16

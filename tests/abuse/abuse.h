@@ -77,6 +77,8 @@ int ep_add(int fd, uint32_t events, struct handler *h);
 int ep_mod(int fd, uint32_t events, struct handler *h);
 /* Non-blocking connect to the socket: fd, or -errno. */
 int sock_connect(void);
+/* Is what waits on @fd the daemon's refusal at its client limit (a TooManyClients error)? */
+bool refused_at_door(int fd);
 
 /* clients.c: a population of @n hostile clients, refilled as they finish. */
 void clients_init(unsigned int n);
@@ -143,6 +145,22 @@ void avail_init(int pid);	/* 0: no daemon to watch, only this thread */
 uint64_t avail_us(void);
 long proc_cpu_ms(int pid);
 long proc_wait_ms(int pid);
+
+/* hostile.c: the attacks --hostile measures; pid is the daemon's. */
+struct hostile_result {
+	long held;		/* daemon fds the unprivileged holders got */
+	long cpu_ms;		/* daemon CPU during the siege */
+	unsigned long fresh_ok, fresh_bad;	/* fresh root Status calls answered right, not */
+	uint64_t fresh_max_us;	/* the slowest of them, wall time */
+};
+/*
+ * Daemon CPU (ms) for one connection that pipelines 200 KB of Status calls
+ * and hangs up, less what it spends in as long a quiet time (*@idle_ms):
+ * the median of three tries (@costs_ms); -1 on error.
+ */
+long hostile_pipeline_cost(int pid, long *idle_ms, long costs_ms[3]);
+/* @seconds of pipelines and hangups while other users hold every slot they get, fresh calls timed. */
+void hostile_siege(int pid, unsigned int seconds, struct hostile_result *res);
 
 /* A call as the varlink wire wants it: JSON and its NUL. Caller frees. */
 char *call_text(const char *method, const char *params_json, bool more, size_t *len);

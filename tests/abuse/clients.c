@@ -261,7 +261,7 @@ static void closed_noread(struct client *c)
 {
 	bool data = has_data(c->fd);
 
-	if (!data)
+	if (!data || refused_at_door(c->fd))
 		finish(c, O_REFUSED, NULL);
 	else if (c->kind == K_SLEEPER)
 		finish(c, O_WRONG, "the daemon sent something nobody asked for");
@@ -313,6 +313,11 @@ static void read_replies(struct client *c)
 
 			if (vl_reply_parse(msg, len, &r, err, sizeof(err)) < 0) {
 				finish(c, O_WRONG, err);
+				return;
+			}
+			if (!c->replies && r.error && !strcmp(r.error, VL_ERR_TOO_MANY_CLIENTS)) {
+				vl_reply_free(&r);
+				finish(c, O_REFUSED, NULL);
 				return;
 			}
 			if (!reply_ok(c, &r, c->replies)) {

@@ -40,6 +40,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "abuse.h"
@@ -57,7 +58,7 @@ static struct {
 	char sockpath[sizeof(C.addr.sun_path)];
 	char tmpdir[64];
 	char daemon_log[128];
-	unsigned int clients, seconds, rounds, max_latency_ms, fd_slack, monitor_ms;
+	unsigned int clients, seconds, rounds, max_latency_ms, fd_slack, monitor_ms, hostile_s;
 	long rss_growth_kb;
 	bool cap_check, rss_check;
 	uint64_t seed;
@@ -131,6 +132,23 @@ int sock_connect(void)
 		return ret;
 	}
 	return fd;
+}
+
+bool refused_at_door(int fd)
+{
+	char buf[1024];
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	struct vl_reply r;
+	char err[128];
+	char *nul;
+	bool ret;
+
+	nul = n > 0 ? memchr(buf, '\0', (size_t)n) : NULL;
+	if (!nul || vl_reply_parse(buf, (size_t)(nul - buf), &r, err, sizeof(err)) < 0)
+		return false;
+	ret = r.error && !strcmp(r.error, VL_ERR_TOO_MANY_CLIENTS);
+	vl_reply_free(&r);
+	return ret;
 }
 
 char *call_text(const char *method, const char *params_json, bool more, size_t *len)
@@ -367,7 +385,7 @@ static void cap_check(void)
 	for (int i = 0; i < CAP_CROWD; i++) {
 		if (fd[i] < 0)
 			continue;
-		if (peer_state(fd[i]) == 1) {
+		if (peer_state(fd[i]) == 1 || refused_at_door(fd[i])) {
 			refused++;
 			close(fd[i]);
 			fd[i] = -1;
@@ -386,7 +404,9 @@ static void cap_check(void)
 			if (fd[i] < 0)
 				continue;
 			n = recv(fd[i], buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
-			if (n > 0 && memchr(buf, '\0', (size_t)n)) {
+			if (n > 0 && memchr(buf, '\0', (size_t)n) && refused_at_door(fd[i])) {
+				late_refused++;
+			} else if (n > 0 && memchr(buf, '\0', (size_t)n)) {
 				served++;
 			} else if (n == 0 || (n < 0 && errno != EAGAIN)) {
 				late_refused++;
@@ -406,7 +426,7 @@ static void cap_check(void)
 	for (int i = 0; i < CAP_CROWD; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);
-	printf("# cap: %d clients at once: %u served, %u hung up on without a word (%u after sending), "
+	printf("# cap: %d clients at once: %u served, %u refused (%u after sending), "
 	       "%u found the backlog full, %u hung\n",
 	       CAP_CROWD, served, refused + late_refused, late_refused, eagain, hung);
 	CHECK(served == want && hung == 0 && served + refused + late_refused + eagain == CAP_CROWD,
@@ -499,6 +519,38 @@ static void round_run(unsigned int r)
 		show_fds();
 }
 
+/* ---- --hostile ------------------------------------------------------------------- */
+
+static void hostile_phase(void)
+{
+	struct hostile_result r;
+	long cost, idle, tries[3];
+
+	if (geteuid() != 0) {
+		check_skip("--hostile needs root to hold connections as other users");
+		return;
+	}
+	/* Our own directory, when we started the daemon: the other users must get through it. */
+	if (opt.spawn)
+		chmod(opt.tmpdir, 0755);
+	if (chmod(opt.sockpath, 0666) < 0)
+		check_bail("chmod %s: %s", opt.sockpath, strerror(errno));
+	cost = hostile_pipeline_cost(opt.pid, &idle, tries);
+	printf("# one connection pipelining 200 KB of Status calls, then hanging up: %ld ms of daemon CPU "
+	       "(median of %ld, %ld, %ld; beyond the %ld ms it spends in 1 s anyway)\n", cost, tries[0],
+	       tries[1], tries[2], idle);
+	CHECK(cost >= 0 && cost <= 50, "a pipeline then a hangup costs the daemon %ld ms of CPU (at most 50)", cost);
+	hostile_siege(opt.pid, opt.hostile_s, &r);
+	printf("# siege of %u s: unprivileged holders got %ld connections; daemon cpu %ld ms; fresh Status "
+	       "calls: %lu answered (slowest %.1f ms), %lu not\n", opt.hostile_s, r.held, r.cpu_ms, r.fresh_ok,
+	       r.fresh_max_us / 1000.0, r.fresh_bad);
+	CHECK(r.held <= CTL_MAX_CLIENTS - CTL_PRIV_RESERVED,
+	      "unprivileged users hold at most %d connections (%ld)", CTL_MAX_CLIENTS - CTL_PRIV_RESERVED, r.held);
+	CHECK(r.fresh_ok > 0 && r.fresh_bad == 0 && r.fresh_max_us < 1000000,
+	      "under the siege every fresh root Status call is answered within 1 s (%lu of %lu, slowest %.1f ms)",
+	      r.fresh_ok, r.fresh_ok + r.fresh_bad, r.fresh_max_us / 1000.0);
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static void usage(FILE *f)
@@ -524,6 +576,9 @@ static void usage(FILE *f)
 		"  --fd-slack N          fds above the start allowed at a round's end (default 0)\n"
 		"  --no-cap-check        skip the cap phase (when other clients may hold slots)\n"
 		"  --seed N              random seed (default: from the clock, printed)\n"
+		"  --hostile S           instead of the rounds: time one pipeline-then-hangup, then S seconds\n"
+		"                        of them while other users hold idle connections (root; opens the\n"
+		"                        socket to mode 0666)\n"
 		"  -v, --verbose         report every refusal too\n");
 }
 
@@ -553,6 +608,7 @@ static void parse(int argc, char **argv)
 		{ "rss-growth-kb", required_argument, NULL, 'R' }, { "no-rss-check", no_argument, NULL, 'n' },
 		{ "fd-slack", required_argument, NULL, 'f' }, { "no-cap-check", no_argument, NULL, 'N' },
 		{ "seed", required_argument, NULL, 's' }, { "verbose", no_argument, NULL, 'v' },
+		{ "hostile", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	int c;
@@ -583,6 +639,7 @@ static void parse(int argc, char **argv)
 		case 'N': opt.cap_check = false; break;
 		case 's': opt.seed = num(optarg, "--seed", 1, ULONG_MAX); break;
 		case 'v': C.verbose = true; break;
+		case 'H': opt.hostile_s = (unsigned int)num(optarg, "--hostile", 1, 3600); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -640,6 +697,12 @@ int main(int argc, char **argv)
 	}
 	avail_init(opt.pid);
 	update_now();
+	if (opt.hostile_s) {
+		hostile_phase();
+		if (opt.spawn)
+			CHECK_INT(stop_daemon(5000), 0, "the daemon exits 0 on SIGTERM after the attacks");
+		return check_done();
+	}
 	if (probe_start() < 0)
 		check_bail("the probe cannot connect to %s", opt.sockpath);
 	/* Before the start figures: its connection is part of the baseline. */

@@ -356,11 +356,15 @@ static void on_fresh(struct handler *h, uint32_t events)
 		/* Closed without a word: the cap refused us. */
 		P.fresh_refused++;
 	} else {
-		lat_add(&P.fresh_lat, avail_us() - fr.sent_us);
-		if (r.error || !has(r.params, "state", json_type_string))
-			P.fresh_bad++;
-		else
-			P.fresh_ok++;
+		if (r.error && !strcmp(r.error, VL_ERR_TOO_MANY_CLIENTS)) {
+			P.fresh_refused++;
+		} else {
+			lat_add(&P.fresh_lat, avail_us() - fr.sent_us);
+			if (r.error || !has(r.params, "state", json_type_string))
+				P.fresh_bad++;
+			else
+				P.fresh_ok++;
+		}
 		vl_reply_free(&r);
 	}
 	conn_drop(&fr);
