@@ -106,6 +106,14 @@ struct an_tunables {
 	u32 warm_pick;		/* a CPU prefers a queued task that last ran on it */
 	u32 pad;
 	u64 handoff_ns;		/* a waker sleeping this soon after a wake hands off; 0: never */
+	/*
+	 * The daemon's own live knobs, which the BPF program never reads. They
+	 * live here so that one table (tunables.c) and one code path serve
+	 * every knob for set/get, the configuration file and the man pages.
+	 */
+	u64 migrate_settle_ns;	/* a home holds this long before memory follows it */
+	u32 migrate_mbps;	/* memory moved to its task's home, MiB/s; 0: off */
+	u32 mem_home_permille;	/* memory share that makes an implicit home follow it */
 };
 
 /*

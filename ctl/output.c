@@ -80,11 +80,11 @@ static const struct field pin_fields[] = {
 static const struct field status_fields[] = {
 	F("state", string), F("kernel", string), F("version", string),
 	F("uptime_ns", int), F("attach_count", int), F("restarts", int),
-	F("errors", int), F("topology", object), F("placement", object), F_END,
+	F("errors", int), F("topology", object), F("placement", object), F("migration", object), F_END,
 };
 static const struct field stats_fields[] = {
 	F("interval_ms", int), F("nodes", array), F("total", object),
-	F("total_rates", object), F("queued", int), F_END,
+	F("total_rates", object), F("queued", int), F("migration", object), F_END,
 };
 static const struct field topology_fields[] = {
 	F("cpus", int), F("online_cpus", int), F("nodes", array),
@@ -97,7 +97,7 @@ static const struct field set_fields[] = {
 };
 static const struct field pin_reply_fields[] = { FS("pin", object, pin_fields), F_END };
 static const struct field pins_fields[] = {
-	FS("pins", array, pin_fields), F("gpu_processes", array), F_END,
+	FS("pins", array, pin_fields), F("gpu_processes", array), F("migration", array), F_END,
 };
 
 static int check_fields(struct json_object *o, const struct field *f, const char *where, char *err, size_t errlen)
@@ -352,6 +352,19 @@ static void placement_rows(struct table *t, struct json_object *pl)
 		get_u64(scan, "last_fds"), last, wall, get_u64(scan, "last_truncated") ? " (some files not looked at)" : "");
 }
 
+/* Status row of memory migration: whether memory follows its tasks, and why not. */
+static void migration_rows(struct table *t, struct json_object *m)
+{
+	if (!json_object_is_type(m, json_type_object))
+		return;
+	tbl_add(t, "memory");
+	if (json_object_is_type(get(m, "reason"), json_type_string))
+		tbl_add(t, "%s: %s", get_str(m, "state"), get_str(m, "reason"));
+	else
+		tbl_add(t, "%s, following %" PRIu64 " processes to their homes", get_str(m, "state"),
+			get_u64(m, "processes"));
+}
+
 static void status_table(FILE *f, struct json_object *p)
 {
 	struct json_object *ex = get(p, "last_exit"), *topo = get(p, "topology"), *att = get(p, "attached_for_ns");
@@ -399,8 +412,33 @@ static void status_table(FILE *f, struct json_object *p)
 		get_u64(topo, "nodes"), get_u64(topo, "cpu_nodes"), get_u64(topo, "cpus"),
 		get_u64(topo, "online_cpus"));
 	placement_rows(&t, get(p, "placement"));
+	migration_rows(&t, get(p, "migration"));
 	tbl_print(&t, f);
 	tbl_free(&t);
+}
+
+/* What memory migration moved, where to, and what it could not. */
+static void migration_stats(FILE *f, struct json_object *m)
+{
+	struct json_object *nodes = get(m, "moved_pages");
+	char cpu[32], into[256];
+	size_t o = 0;
+
+	if (!json_object_is_type(m, json_type_object))
+		return;
+	into[0] = '\0';
+	for (size_t i = 0; i < arr_len(nodes) && o < sizeof(into); i++) {
+		struct json_object *n = json_object_array_get_idx(nodes, i);
+
+		o += (size_t)snprintf(into + o, sizeof(into) - o, "%snode %" PRIu64 ": %" PRIu64, i ? ", " : "",
+				      get_u64(n, "node"), get_u64(n, "pages"));
+	}
+	fmt_ns(get_u64(m, "cpu_ns"), cpu, sizeof(cpu));
+	fprintf(f, "\nmemory moved to homes: %" PRIu64 " pages%s%s%s, %" PRIu64 " KiB/s now; not moved: %" PRIu64
+		" pinned, %" PRIu64 " shared, %" PRIu64 " no room, %" PRIu64 " failed; %s CPU\n",
+		get_u64(m, "moved_pages_total"), *into ? " (" : "", into, *into ? ")" : "",
+		get_u64(m, "bytes_per_s") / 1024, get_u64(m, "busy_pages"), get_u64(m, "shared_pages"),
+		get_u64(m, "nomem_pages"), get_u64(m, "failed_pages"), cpu);
 }
 
 /* Counter names in the daemon's order, from the first map that has them. */
@@ -456,6 +494,7 @@ static void stats_table(FILE *f, struct json_object *p)
 	tbl_add(&t, "%s", "");
 	tbl_print(&t, f);
 	tbl_free(&t);
+	migration_stats(f, get(p, "migration"));
 }
 
 static void gpus_table(FILE *f, struct json_object *gpus)
@@ -659,6 +698,9 @@ static void pin_line(FILE *f, struct json_object *p, bool pinned)
 		fprintf(f, "%s: unpinned (was node %" PRIu64 ")\n", what, get_u64(pin, "node"));
 }
 
+static void gpu_procs_table(FILE *f, struct json_object *procs);
+static void migration_table(FILE *f, struct json_object *procs);
+
 static void pins_table(FILE *f, struct json_object *p)
 {
 	struct json_object *pins = get(p, "pins"), *procs = get(p, "gpu_processes");
@@ -694,8 +736,54 @@ static void pins_table(FILE *f, struct json_object *p)
 	fputc('\n', f);
 	if (!arr_len(procs)) {
 		fprintf(f, "no process holds a GPU open\n");
+	} else {
+		gpu_procs_table(f, procs);
+	}
+	migration_table(f, get(p, "migration"));
+}
+
+/* Processes whose memory follows a home given from outside. */
+static void migration_table(FILE *f, struct json_object *procs)
+{
+	struct table t;
+
+	fputc('\n', f);
+	if (!arr_len(procs)) {
+		fprintf(f, "no process has memory to follow a home\n");
 		return;
 	}
+	tbl_init(&t, "rlrllrrr");
+	tbl_add(&t, "PID");
+	tbl_add(&t, "COMMAND");
+	tbl_add(&t, "HOME");
+	tbl_add(&t, "FROM");
+	tbl_add(&t, "MEMORY");
+	tbl_add(&t, "LOCAL");
+	tbl_add(&t, "MOVED");
+	tbl_add(&t, "PINNED");
+	for (size_t i = 0; i < arr_len(procs); i++) {
+		struct json_object *mp = json_object_array_get_idx(procs, i), *loc = get(mp, "memory_locality_pct");
+
+		tbl_add(&t, "%" PRIu64, get_u64(mp, "pid"));
+		tbl_add(&t, "%s", get_str(mp, "comm"));
+		tbl_add(&t, "%" PRIu64, get_u64(mp, "node"));
+		tbl_add(&t, "%s", get_str(mp, "source"));
+		tbl_add(&t, "%s", get_str(mp, "state"));
+		if (is_num(loc))
+			tbl_add(&t, "%.0f%%", json_object_get_double(loc));
+		else
+			tbl_add(&t, "-");
+		tbl_add(&t, "%" PRIu64, get_u64(mp, "moved_pages"));
+		tbl_add(&t, "%" PRIu64, get_u64(mp, "busy_pages"));
+	}
+	tbl_print(&t, f);
+	tbl_free(&t);
+}
+
+static void gpu_procs_table(FILE *f, struct json_object *procs)
+{
+	struct table t;
+
 	tbl_init(&t, "rlrll");
 	tbl_add(&t, "PID");
 	tbl_add(&t, "COMMAND");

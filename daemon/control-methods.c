@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "exitinfo.h"
 #include "log.h"
+#include "memfollow.h"
 #include "placement.h"
 #include "varlink.h"
 
@@ -177,6 +178,22 @@ static struct json_object *placement_json(struct jb *b, struct placement *pl)
 	return o;
 }
 
+static struct json_object *migration_summary_json(struct jb *b, const struct memfollow *mf)
+{
+	struct json_object *o = jb_obj(b);
+	const struct mig_proc *procs;
+	const char *why;
+	enum memfollow_state st = memfollow_state(mf, &why);
+
+	jb_set(b, o, "state", jstr(memfollow_state_str(st)));
+	if (why)
+		jb_set(b, o, "reason", jstr(why));
+	else
+		jb_set_null(b, o, "reason");
+	jb_set(b, o, "processes", juint(memfollow_procs(mf, &procs)));
+	return o;
+}
+
 static int m_status(struct call *c)
 {
 	struct daemon_view v;
@@ -216,6 +233,7 @@ static int m_status(struct call *c)
 	jb_set(b, topo, "online_cpus", jint(v.topo->nr_online));
 	jb_set(b, c->reply, "topology", topo);
 	jb_set(b, c->reply, "placement", placement_json(b, v.placement));
+	jb_set(b, c->reply, "migration", migration_summary_json(b, v.memfollow));
 	return 0;
 }
 
@@ -274,6 +292,36 @@ static struct json_object *wait_hist_json(struct jb *b, const uint64_t *hist)
 	return a;
 }
 
+static struct json_object *migration_stats_json(struct jb *b, const struct memfollow *mf)
+{
+	struct json_object *o = jb_obj(b), *nodes = jb_arr(b);
+	uint64_t rate;
+	const struct mig_stats *ms = memfollow_stats(mf, &rate);
+
+	for (int n = 0; n < AN_MAX_NODE_ID; n++) {
+		struct json_object *e;
+
+		if (!ms->moved_pages[n])
+			continue;
+		e = jb_obj(b);
+		jb_set(b, e, "node", jint(n));
+		jb_set(b, e, "pages", juint(ms->moved_pages[n]));
+		jb_push(b, nodes, e);
+	}
+	jb_set(b, o, "moved_pages_total", juint(ms->moved_total));
+	jb_set(b, o, "moved_pages", nodes);
+	jb_set(b, o, "bytes_per_s", juint(rate));
+	jb_set(b, o, "busy_pages", juint(ms->busy));
+	jb_set(b, o, "shared_pages", juint(ms->shared));
+	jb_set(b, o, "nomem_pages", juint(ms->nomem));
+	jb_set(b, o, "failed_pages", juint(ms->failed));
+	jb_set(b, o, "passes", juint(ms->passes));
+	jb_set(b, o, "refused", juint(ms->denied));
+	jb_set(b, o, "exited", juint(ms->gone));
+	jb_set(b, o, "cpu_ns", juint(ms->cpu_ns));
+	return o;
+}
+
 /* The Stats reply; NULL with @err set if the daemon has no sample. */
 static struct json_object *stats_json(struct jb *b, struct daemon *d, char *err, size_t errlen)
 {
@@ -311,6 +359,12 @@ static struct json_object *stats_json(struct jb *b, struct daemon *d, char *err,
 	jb_set(b, o, "total", counters_json(b, st.total));
 	jb_set(b, o, "total_rates", rates_json(b, st.total_rate));
 	jb_set(b, o, "queued", juint(queued));
+	{
+		struct daemon_view v;
+
+		daemon_view(d, &v);
+		jb_set(b, o, "migration", migration_stats_json(b, v.memfollow));
+	}
 	return o;
 }
 
@@ -627,6 +681,40 @@ static int m_unpin(struct call *c)
 	return 0;
 }
 
+static struct json_object *migration_procs_json(struct call *c)
+{
+	struct json_object *a = jb_arr(&c->jb);
+	const struct mig_proc *mp;
+	struct daemon_view v;
+	uint64_t now = mono_ns();
+	size_t n;
+
+	daemon_view(c->d, &v);
+	n = memfollow_procs(v.memfollow, &mp);
+	for (size_t i = 0; i < n; i++) {
+		const struct mig_proc *p = &mp[i];
+		struct json_object *o = jb_obj(&c->jb);
+		char comm[32];
+
+		placement_comm(v.placement, p->pid, comm, sizeof(comm));
+		jb_set(&c->jb, o, "pid", jint(p->pid));
+		jb_set(&c->jb, o, "comm", jstr(comm));
+		jb_set(&c->jb, o, "node", jint(p->node));
+		jb_set(&c->jb, o, "source", jstr(mig_source_str(p->src)));
+		jb_set(&c->jb, o, "state", jstr(memfollow_proc_state(p, v.tun->migrate_settle_ns, now)));
+		if (p->sampled_ns && p->sample.resident && p->node >= 0 && p->node < AN_MAX_NODE_ID)
+			jb_set(&c->jb, o, "memory_locality_pct",
+			       jrate(100.0 * p->sample.pages[p->node] / p->sample.resident));
+		else
+			jb_set_null(&c->jb, o, "memory_locality_pct");
+		jb_set(&c->jb, o, "moved_pages", juint(p->n.moved));
+		jb_set(&c->jb, o, "busy_pages", juint(p->n.busy));
+		jb_set(&c->jb, o, "shared_pages", juint(p->n.shared));
+		jb_push(&c->jb, a, o);
+	}
+	return a;
+}
+
 static int m_list_pins(struct call *c)
 {
 	const struct gpu_list *gpus = placement_gpus(placement_of(c));
@@ -664,6 +752,7 @@ static int m_list_pins(struct call *c)
 	c->reply = jb_obj(&c->jb);
 	jb_set(&c->jb, c->reply, "pins", pins);
 	jb_set(&c->jb, c->reply, "gpu_processes", procs);
+	jb_set(&c->jb, c->reply, "migration", migration_procs_json(c));
 	return 0;
 }
 

@@ -33,6 +33,7 @@ void daemon_view(const struct daemon *d, struct daemon_view *out)
 		.tun = &d->tun,
 		.ctl_group = d->opt.ctl_group,
 		.placement = d->placement,
+		.memfollow = d->memfollow,
 	};
 }
 

@@ -19,6 +19,7 @@
 #include "tunables.h"
 
 struct loop;
+struct memfollow;
 struct placement;
 struct sched;
 
@@ -48,6 +49,7 @@ struct daemon {
 	struct stats_sampler stats;	/* rate baselines (stats.c) */
 
 	struct placement *placement;	/* GPU homes and pins (placement.c); NULL when out of memory */
+	struct memfollow *memfollow;	/* memory follows the task (memfollow.c); NULL when out of memory */
 };
 
 /*
@@ -65,6 +67,7 @@ struct daemon_view {
 	const struct an_tunables *tun;
 	const char *ctl_group;			/* NULL: root only */
 	struct placement *placement;		/* NULL when out of memory */
+	const struct memfollow *memfollow;	/* NULL when out of memory */
 };
 void daemon_view(const struct daemon *d, struct daemon_view *out);
 

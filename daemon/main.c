@@ -28,6 +28,7 @@
 #include "exitinfo.h"
 #include "log.h"
 #include "loop.h"
+#include "memfollow.h"
 #include "notify.h"
 #include "placement.h"
 #include "sched.h"
@@ -519,6 +520,11 @@ int main(int argc, char **argv)
 		.loop = D.loop, .topo = &D.topo, .sched = &D.sched, .root = D.opt.sysfs_root });
 	if (!D.placement)
 		log_warn("placement: out of memory; GPU homes and pins are off");
+	D.memfollow = memfollow_new(&(struct memfollow_env){
+		.loop = D.loop, .topo = &D.topo, .tun = &D.tun, .placement = &D.placement,
+		.root = D.opt.sysfs_root });
+	if (!D.memfollow)
+		log_warn("memfollow: out of memory; memory does not follow its tasks");
 	/* A socket directory we would refuse is found before the scheduler is touched. */
 	ret = control_preflight(D.opt.socket_path, err, sizeof(err));
 	if (ret) {
@@ -552,6 +558,7 @@ int main(int argc, char **argv)
 		}
 	}
 	control_close(&D);
+	memfollow_free(D.memfollow);
 	placement_free(D.placement);
 	detach(&D);
 	loop_free(D.loop);

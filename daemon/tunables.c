@@ -40,6 +40,19 @@ const struct tunable tunables[] = {
 	  FIELD(warm_pick), "let a CPU take, from the first few of its node's queue, a task that last ran on it" },
 	{ "handoff_ns", TUN_U64, "ns", 0, 10 * NSEC_PER_MSEC, NSEC_PER_MSEC,
 	  FIELD(handoff_ns), "run a wakeup on its waker's CPU when the waker habitually sleeps within this long of waking (0: never)" },
+	/*
+	 * Memory follows the task. 256 MiB/s moves a 64 GiB data loader in
+	 * minutes while costing a few percent of one socket's memory
+	 * bandwidth; the kernel's own NUMA balancing moves at most 256 MB per
+	 * scan period and node by default.
+	 */
+	{ "migrate_mbps", TUN_U32, "MiB/s", 0, 16384, 256,
+	  FIELD(migrate_mbps), "rate at which a process's memory moves to its home node (0: off)" },
+	{ "migrate_settle_ns", TUN_U64, "ns", 0, 600 * NSEC_PER_SEC, 2 * NSEC_PER_SEC,
+	  FIELD(migrate_settle_ns), "how long a home must hold before the process's memory follows it" },
+	{ "mem_home_permille", TUN_U32, "permille", 501, 1000, 667,
+	  FIELD(mem_home_permille), "share of a process's sampled memory on one node that makes that node its home, "
+	  "when its home was not given from outside" },
 };
 const size_t nr_tunables = sizeof(tunables) / sizeof(tunables[0]);
 

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "fixture.h"
+#include "memfollow.h"
 #include "placement.h"
 
 
@@ -21,6 +22,7 @@ void fixture_init(struct daemon *d, int nr_nodes, int cpus_per_node, bool memory
 	int cpu = 0;
 
 	/* Callers reuse one static daemon: free what pins left behind (NULL is fine). */
+	memfollow_free(d->memfollow);
 	placement_free(d->placement);
 	memset(d, 0, sizeof(*d));
 	options_defaults(&d->opt);
@@ -50,6 +52,9 @@ void fixture_init(struct daemon *d, int nr_nodes, int cpus_per_node, bool memory
 	/* No loop: nothing here attaches, which is what starts placement's timer. */
 	d->placement = placement_new(&(struct placement_env){ .topo = &d->topo, .sched = &d->sched,
 							      .root = d->opt.sysfs_root });
+	/* Never ticked here: it looks after no process, and answers for its state. */
+	d->memfollow = memfollow_new(&(struct memfollow_env){ .topo = &d->topo, .tun = &d->tun,
+							      .placement = &d->placement, .root = d->opt.sysfs_root });
 	d->started_ns = now_ns() - 90ULL * 1000000000ULL;
 	d->state = with_sched ? ST_RUNNING : ST_STARTING;
 	if (with_sched) {

@@ -30,6 +30,46 @@ for key in 'Type=notify' 'ConditionPathIsDirectory=/sys/kernel/sched_ext' 'Resta
 	if grep -qx "$key" "$unit"; then ok "the unit sets $key"; else not_ok "the unit sets $key"; fi
 done
 
+# The system calls the unit lets through, computed as systemd does: the
+# first SystemCallFilter= line (not negated) is the allow list, a later one
+# adds to it, a negated one (~) takes away. Groups are expanded with
+# systemd-analyze syscall-filter, nested groups included.
+expand() {
+	local item
+	for item in "$@"; do
+		case "$item" in
+		@*) systemd-analyze syscall-filter "$item" 2>/dev/null |
+			sed -n 's/^    \([@a-z0-9_]*\)$/\1/p' | while read -r m; do expand "$m"; done ;;
+		*) echo "$item" ;;
+		esac
+	done
+}
+allowed=$tmp/allowed
+: >"$allowed"
+while IFS= read -r line; do
+	val=${line#SystemCallFilter=}
+	if [ "${val#\~}" != "$val" ]; then
+		# shellcheck disable=SC2086
+		expand ${val#\~} | sort -u >"$tmp/deny"
+		grep -vxF -f "$tmp/deny" "$allowed" >"$tmp/next" || true
+		mv "$tmp/next" "$allowed"
+	else
+		# shellcheck disable=SC2086
+		{ cat "$allowed"; expand $val; } | sort -u >"$tmp/next"
+		mv "$tmp/next" "$allowed"
+	fi
+done < <(grep '^SystemCallFilter=' "$unit")
+echo "# the unit's filter lets $(wc -l <"$allowed") system calls through"
+# What the daemon needs: bpf for the scheduler, move_pages and
+# sched_getaffinity for memory that follows its task.
+for sc in bpf move_pages sched_getaffinity; do
+	if grep -qx "$sc" "$allowed"; then ok "the unit's system call filter allows $sc"; else not_ok "the unit's system call filter allows $sc"; fi
+done
+# ... and of @resources nothing else: no priorities, limits or memory policies.
+for sc in setrlimit setpriority sched_setattr set_mempolicy migrate_pages mbind setuid; do
+	if grep -qx "$sc" "$allowed"; then not_ok "the unit's system call filter denies $sc"; else ok "the unit's system call filter denies $sc"; fi
+done
+
 documented=$(grep -o "rates the unit's exposure at \*[0-9.]*\*" "$man" | grep -o '[0-9][0-9.]*')
 if [ -z "$documented" ]; then
 	not_ok "scx_ai_numad(8) records the unit's exposure score"

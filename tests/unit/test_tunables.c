@@ -60,7 +60,8 @@ static void test_table(void)
 }
 
 /*
- * The BPF program reads every field of struct an_tunables: a field no
+ * Every field of struct an_tunables is read (by the BPF program, or the
+ * daemon for its own knobs): a field no
  * tunable owns would stay 0 there whatever the configuration says, and two
  * tunables sharing bytes would overwrite each other.
  */

@@ -116,7 +116,7 @@ kdir=$("$here/fetch-kernel.sh" --flavour "$flavour") || die "cannot fetch the te
 
 mkdir "$tmp/bin"
 # The project's programs the scenarios use, wherever meson put them.
-for b in scx_ai_numad scx_ai_numad-faults scx-ai-numactl notify-listen ai_pipeline bpf_progstats gpu-worker ctl-abuse; do
+for b in scx_ai_numad scx_ai_numad-faults scx-ai-numactl notify-listen ai_pipeline bpf_progstats gpu-worker mem-worker ctl-abuse; do
 	f=$(find -L "$bindir" -maxdepth 3 -type f -name "$b" -perm -u+x 2>/dev/null | sort | head -n1)
 	if [ -n "$f" ]; then
 		ln -s "$(cd "$(dirname "$f")" && pwd)/$b" "$tmp/bin/$b"

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "affinity.h"
+#include "proc.h"
+
+struct affscan {
+	char root[PATH_MAX - 16];
+	char proc[PATH_MAX];
+	aff_get_fn get;
+	DIR *dir;			/* while a pass is in progress */
+	pid_t self;
+	struct aff_hit *cur, *done;
+	size_t nr_cur, cap_cur, nr_done;
+};
+
+/*
+ * The raw system call: daemon/sched.h shadows <sched.h> on this include
+ * path, and a plain bitmap of AN_MAX_CPUS bits is all we need.
+ */
+static int sys_getaffinity(pid_t pid, uint8_t *mask, int nr_cpus)
+{
+	unsigned long bits[AN_MAX_CPUS / (8 * sizeof(unsigned long))] = { 0 };
+	const int per = 8 * sizeof(unsigned long);
+
+	if (syscall(SYS_sched_getaffinity, pid, sizeof(bits), bits) < 0)
+		return -errno;
+	for (int c = 0; c < nr_cpus && c < AN_MAX_CPUS; c++)
+		mask[c] = (bits[c / per] >> (c % per)) & 1;
+	return 0;
+}
+
+int affscan_new(const char *root, aff_get_fn get, struct affscan **out)
+{
+	struct affscan *a = calloc(1, sizeof(*a));
+
+	*out = NULL;
+	if (!a)
+		return -ENOMEM;
+	snprintf(a->root, sizeof(a->root), "%s", root ? root : "");
+	snprintf(a->proc, sizeof(a->proc), "%s/proc", a->root);
+	a->get = get ? get : sys_getaffinity;
+	a->self = getpid();
+	*out = a;
+	return 0;
+}
+
+void affscan_free(struct affscan *a)
+{
+	if (!a)
+		return;
+	if (a->dir)
+		closedir(a->dir);
+	free(a->cur);
+	free(a->done);
+	free(a);
+}
+
+static pid_t pid_of(const char *name)
+{
+	long v = 0;
+
+	for (const char *p = name; *p; p++) {
+		if (*p < '0' || *p > '9' || v > INT_MAX / 10)
+			return 0;
+		v = v * 10 + (*p - '0');
+	}
+	return (pid_t)v;
+}
+
+/* The one node all of @pid's CPUs are on, or -1: several, none, or unknown. */
+static int confined_node(struct affscan *a, pid_t pid, const int *cpu_node, int nr_cpus)
+{
+	uint8_t mask[AN_MAX_CPUS];
+	int node = -1;
+
+	if (nr_cpus > AN_MAX_CPUS)
+		nr_cpus = AN_MAX_CPUS;
+	if (a->get(pid, mask, nr_cpus))
+		return -1;
+	for (int c = 0; c < nr_cpus; c++) {
+		if (!mask[c] || cpu_node[c] < 0)
+			continue;
+		if (node >= 0 && cpu_node[c] != node)
+			return -1;
+		node = cpu_node[c];
+	}
+	return node;
+}
+
+static int add(struct affscan *a, const struct aff_hit *h)
+{
+	if (a->nr_cur == a->cap_cur) {
+		size_t cap = a->cap_cur ? a->cap_cur * 2 : 64;
+		struct aff_hit *n = realloc(a->cur, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		a->cur = n;
+		a->cap_cur = cap;
+	}
+	a->cur[a->nr_cur++] = *h;
+	return 0;
+}
+
+static int cmp_hit(const void *x, const void *y)
+{
+	const struct aff_hit *a = x, *b = y;
+
+	return (a->pid > b->pid) - (a->pid < b->pid);
+}
+
+int affscan_step(struct affscan *a, const int *cpu_node, int nr_cpus, unsigned int max)
+{
+	bool end = false;
+
+	if (!a->dir) {
+		a->dir = opendir(a->proc);
+		if (!a->dir)
+			return -errno;
+		a->nr_cur = 0;
+	}
+	for (unsigned int n = 0; n < max; n++) {
+		struct aff_hit h = { 0 };
+		struct proc_stat ps;
+		struct dirent *de = readdir(a->dir);
+
+		if (!de) {
+			end = true;
+			break;
+		}
+		h.pid = pid_of(de->d_name);
+		if (h.pid <= 0 || h.pid == a->self)
+			continue;
+		h.node = confined_node(a, h.pid, cpu_node, nr_cpus);
+		if (h.node < 0)
+			continue;
+		/* Only the confined few pay for a stat read: kernel threads are bound too. */
+		if (proc_stat_read(a->root, h.pid, &ps) || !proc_stat_live(&ps))
+			continue;
+		h.start_time = ps.start_time;
+		if (add(a, &h))
+			return -ENOMEM;
+	}
+	if (!end)
+		return 0;
+	closedir(a->dir);
+	a->dir = NULL;
+	/* Swap: the finished pass becomes the answer, the old answer's memory the next pass's. */
+	free(a->done);
+	a->done = a->cur;
+	a->nr_done = a->nr_cur;
+	a->cur = NULL;
+	a->nr_cur = a->cap_cur = 0;
+	qsort(a->done, a->nr_done, sizeof(*a->done), cmp_hit);
+	return 1;
+}
+
+size_t affscan_hits(const struct affscan *a, const struct aff_hit **out)
+{
+	*out = a->done;
+	return a->nr_done;
+}

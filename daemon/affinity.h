@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Processes whose CPUs are confined to one NUMA node: by taskset, numactl
+ * --cpunodebind, a cpuset, or a launcher binding each rank. The node they
+ * can run on is their home as surely as a pin is, so their memory should
+ * be there too (see migrate.h).
+ *
+ * A pass over all processes is cut into bounded steps, like the GPU scan:
+ * one directory stream of /proc, kept open between steps. A process's
+ * affinity is one sched_getaffinity(2) of its main thread: no file to parse
+ * for the many processes that may run anywhere. Kernel threads (often bound
+ * to one CPU) and zombies are left out.
+ */
+#ifndef SCX_AI_NUMA_AFFINITY_H
+#define SCX_AI_NUMA_AFFINITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "intf.h"
+
+struct aff_hit {
+	pid_t pid;
+	uint64_t start_time;	/* to tell a reused pid */
+	int node;		/* kernel node id of every CPU it may use */
+};
+
+/* The CPUs @pid may run on, into @mask of @nr_cpus bytes (1: allowed). Returns 0 or -errno. */
+typedef int (*aff_get_fn)(pid_t pid, uint8_t *mask, int nr_cpus);
+
+struct affscan;
+
+/*
+ * A scanner of ROOT/proc ("" for the live system); @get NULL means
+ * sched_getaffinity(2). Returns 0 or -errno.
+ */
+int affscan_new(const char *root, aff_get_fn get, struct affscan **out);
+void affscan_free(struct affscan *a);
+
+/*
+ * Look at up to @max processes of the current pass (starting one if none is
+ * in progress), with @cpu_node[cpu] the kernel node of each CPU (-1: none).
+ * Returns 1 when the step completed a pass (affscan_hits() then returns its
+ * result until the next one completes), 0 when the pass goes on, -errno
+ * when /proc cannot be read.
+ */
+int affscan_step(struct affscan *a, const int *cpu_node, int nr_cpus, unsigned int max);
+
+/* Processes of the last completed pass confined to one node, in pid order. */
+size_t affscan_hits(const struct affscan *a, const struct aff_hit **out);
+
+#endif

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory follows the task: gathering the homes given from outside and
+ * driving the mover (see memfollow.h).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "affinity.h"
+#include "cgprocs.h"
+#include "clock.h"
+#include "log.h"
+#include "loop.h"
+#include "memfollow.h"
+#include "placement.h"
+#include "proc.h"
+#include "topology.h"
+
+#define FAST_MS		100	/* tick while memory moves or waits to */
+#define SLOW_MS		1000	/* tick otherwise */
+#define GATHER_NS	(1000ULL * 1000000ULL)	/* new list of targets at most this often */
+#define AFF_PER_TICK	256	/* processes the affinity scan looks at per tick */
+
+struct memfollow {
+	struct memfollow_env env;
+	struct migrate *mig;
+	struct affscan *aff;
+	int timer_fd;
+	uint64_t period_ms;
+	uint64_t last_gather_ns;
+	struct mig_target *targets;	/* MEMFOLLOW_MAX_TARGETS */
+	pid_t *cgpids;			/* scratch for cgroup members */
+	/* The rate shown by stats: pages moved over the last full second. */
+	uint64_t rate_since_ns, rate_pages0, bytes_per_s;
+	unsigned long page;
+};
+
+static const char *root_of(const struct memfollow *mf)
+{
+	return mf->env.root ? mf->env.root : "";
+}
+
+const char *memfollow_state_str(enum memfollow_state s)
+{
+	switch (s) {
+	case MF_ACTIVE: return "active";
+	case MF_OFF: return "off";
+	case MF_NO_PERMISSION: return "no permission";
+	case MF_ONE_NODE: return "one node";
+	}
+	return "unknown";
+}
+
+enum memfollow_state memfollow_state(const struct memfollow *mf, const char **why)
+{
+	const char *w = NULL;
+	enum memfollow_state s = MF_ACTIVE;
+
+	if (!mf) {
+		s = MF_OFF;
+		w = "out of memory at start";
+	} else if (!mf->env.tun->migrate_mbps) {
+		s = MF_OFF;
+		w = "migrate_mbps is 0";
+	} else if (mf->env.topo->nr_nodes < 2) {
+		s = MF_ONE_NODE;
+		w = "one NUMA node: all memory is local";
+	} else if (migrate_stats(mf->mig)->no_permission) {
+		s = MF_NO_PERMISSION;
+		w = "the kernel refused to move pages: the daemon needs ptrace read access (CAP_SYS_PTRACE)";
+	}
+	if (why)
+		*why = w;
+	return s;
+}
+
+/* Add a target unless the list is full; false when full. */
+static bool add(struct memfollow *mf, size_t *n, pid_t pid, uint64_t start_time, int node, enum mig_source src)
+{
+	if (*n >= MEMFOLLOW_MAX_TARGETS)
+		return false;
+	mf->targets[(*n)++] = (struct mig_target){ .pid = pid, .start_time = start_time, .node = node, .src = src };
+	return true;
+}
+
+/* The start time of a live user process, or 0 if it is not one (gone, zombie, kernel thread). */
+static uint64_t live_start(const struct memfollow *mf, pid_t pid)
+{
+	struct proc_stat ps;
+
+	if (proc_stat_read(root_of(mf), pid, &ps) || !proc_stat_live(&ps))
+		return 0;
+	return ps.start_time;
+}
+
+static size_t add_cgroup(struct memfollow *mf, size_t n, const struct pin *p)
+{
+	char dir[PATH_MAX];
+	int nr;
+
+	snprintf(dir, sizeof(dir), "%s%s%s", root_of(mf), CGROUP_MOUNT, p->path);
+	nr = cgprocs_list(dir, mf->cgpids, MEMFOLLOW_MAX_TARGETS);
+	for (int i = 0; i < nr; i++) {
+		uint64_t st = live_start(mf, mf->cgpids[i]);
+
+		if (st && !add(mf, &n, mf->cgpids[i], st, p->node, MIG_CGROUP))
+			break;
+	}
+	return n;
+}
+
+/*
+ * The homes given from outside, most certain first: the migrate module
+ * keeps the first entry of a process. Affinity leads because it is where
+ * the process can run at all, whatever a pin or a GPU says.
+ */
+static size_t gather(struct memfollow *mf)
+{
+	struct placement *pl = *mf->env.placement;
+	const struct aff_hit *ah;
+	const struct gpu_proc *gp;
+	const struct pin *pins;
+	size_t n = 0, nr;
+
+	nr = affscan_hits(mf->aff, &ah);
+	for (size_t i = 0; i < nr; i++)
+		add(mf, &n, ah[i].pid, ah[i].start_time, ah[i].node, MIG_AFFINITY);
+	nr = placement_pins(pl, &pins);
+	for (size_t i = 0; i < nr; i++)
+		if (pins[i].active && pins[i].kind == PIN_PROCESS)
+			add(mf, &n, pins[i].pid, pins[i].start_time, pins[i].node, MIG_PIN);
+	for (size_t i = 0; i < nr; i++)
+		if (pins[i].active && pins[i].kind == PIN_CGROUP)
+			n = add_cgroup(mf, n, &pins[i]);
+	nr = placement_gpu_procs(pl, &gp);
+	for (size_t i = 0; i < nr; i++) {
+		uint64_t st;
+
+		if (gp[i].node < 0)
+			continue;
+		st = live_start(mf, gp[i].pid);
+		if (st)
+			add(mf, &n, gp[i].pid, st, gp[i].node, MIG_GPU);
+	}
+	return n;
+}
+
+static void set_period(struct memfollow *mf, uint64_t ms)
+{
+	if (mf->timer_fd < 0 || ms == mf->period_ms)
+		return;
+	if (loop_timer_set(mf->timer_fd, ms, ms) < 0) {
+		log_warn("memfollow: timer: %s", strerror(errno));
+		return;
+	}
+	mf->period_ms = ms;
+}
+
+void memfollow_tick(struct memfollow *mf, uint64_t now_ns)
+{
+	const struct an_tunables *tun;
+	struct mig_params prm;
+	const struct mig_stats *st;
+	int ret;
+
+	if (!mf)
+		return;
+	tun = mf->env.tun;
+	if (mf->env.topo->nr_nodes < 2)
+		return;
+	ret = affscan_step(mf->aff, mf->env.topo->cpu_node, mf->env.topo->nr_cpus, AFF_PER_TICK);
+	if (ret < 0)
+		log_debug("memfollow: affinity scan: %s", strerror(-ret));
+	if (!mf->last_gather_ns || now_ns - mf->last_gather_ns >= GATHER_NS) {
+		size_t n = gather(mf);
+
+		mf->last_gather_ns = now_ns;
+		if (migrate_set_targets(mf->mig, mf->targets, n, now_ns))
+			log_warn("memfollow: out of memory for %zu processes; keeping the last list", n);
+	}
+	prm.rate_bps = (uint64_t)tun->migrate_mbps << 20;
+	prm.settle_ns = tun->migrate_settle_ns;
+	migrate_tick(mf->mig, &prm, now_ns);
+
+	st = migrate_stats(mf->mig);
+	if (now_ns - mf->rate_since_ns >= 1000000000ULL) {
+		mf->bytes_per_s = (st->moved_total - mf->rate_pages0) * mf->page * 1000000000ULL /
+				  (now_ns - mf->rate_since_ns);
+		mf->rate_pages0 = st->moved_total;
+		mf->rate_since_ns = now_ns;
+	}
+	set_period(mf, prm.rate_bps && migrate_busy(mf->mig) ? FAST_MS : SLOW_MS);
+}
+
+static void on_timer(void *arg, uint32_t events)
+{
+	struct memfollow *mf = arg;
+
+	(void)events;
+	loop_timer_drain(mf->timer_fd);
+	memfollow_tick(mf, mono_ns());
+}
+
+struct memfollow *memfollow_new(const struct memfollow_env *env)
+{
+	struct memfollow *mf = calloc(1, sizeof(*mf));
+	long ps = sysconf(_SC_PAGESIZE);
+
+	if (!mf)
+		return NULL;
+	mf->env = *env;
+	mf->timer_fd = -1;
+	mf->page = ps > 0 ? (unsigned long)ps : 4096;
+	mf->targets = calloc(MEMFOLLOW_MAX_TARGETS, sizeof(*mf->targets));
+	mf->cgpids = calloc(MEMFOLLOW_MAX_TARGETS, sizeof(*mf->cgpids));
+	if (!mf->targets || !mf->cgpids ||
+	    migrate_new(root_of(mf), env->ops ? env->ops : &mem_sys_ops, &mf->mig) ||
+	    affscan_new(root_of(mf), NULL, &mf->aff)) {
+		memfollow_free(mf);
+		return NULL;
+	}
+	if (env->loop) {
+		mf->timer_fd = loop_add_timer(env->loop, SLOW_MS, on_timer, mf);
+		if (mf->timer_fd < 0) {
+			log_warn("memfollow: timer: %s; memory does not follow its tasks", strerror(-mf->timer_fd));
+			memfollow_free(mf);
+			return NULL;
+		}
+		mf->period_ms = SLOW_MS;
+	}
+	return mf;
+}
+
+void memfollow_free(struct memfollow *mf)
+{
+	if (!mf)
+		return;
+	if (mf->timer_fd >= 0) {
+		loop_del(mf->env.loop, mf->timer_fd);
+		close(mf->timer_fd);
+	}
+	migrate_free(mf->mig);
+	affscan_free(mf->aff);
+	free(mf->targets);
+	free(mf->cgpids);
+	free(mf);
+}
+
+const struct mig_stats *memfollow_stats(const struct memfollow *mf, uint64_t *bytes_per_s)
+{
+	static const struct mig_stats none;
+
+	if (bytes_per_s)
+		*bytes_per_s = mf ? mf->bytes_per_s : 0;
+	return mf ? migrate_stats(mf->mig) : &none;
+}
+
+size_t memfollow_procs(const struct memfollow *mf, const struct mig_proc **out)
+{
+	if (!mf) {
+		*out = NULL;
+		return 0;
+	}
+	return migrate_procs(mf->mig, out);
+}
+
+const char *memfollow_proc_state(const struct mig_proc *p, uint64_t settle_ns, uint64_t now_ns)
+{
+	if (p->in_job)
+		return "moving";
+	if (now_ns - p->since_ns < settle_ns)
+		return "settling";
+	if (p->moved_to == p->node)
+		return "home";
+	return "waiting";
+}

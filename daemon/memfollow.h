@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Memory follows the task, as the daemon runs it: once a second the list of
+ * processes with a home given from outside is gathered — processes confined
+ * to one node by their CPU affinity or cpuset (where they can only run),
+ * pinned processes, the processes of pinned cgroups, processes using a GPU
+ * on one node, first of these wins — and handed to the mover (migrate.h),
+ * which a timer of its own drives: every 100 ms while memory is moving,
+ * every second otherwise.
+ *
+ * The knobs are live tunables (migrate_mbps, migrate_settle_ns), read at
+ * every tick from the daemon's tunables, so a change takes effect at once.
+ */
+#ifndef SCX_AI_NUMA_MEMFOLLOW_H
+#define SCX_AI_NUMA_MEMFOLLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "intf.h"
+#include "memory.h"
+#include "migrate.h"
+
+struct loop;
+struct placement;
+struct topology;
+
+struct memfollow_env {
+	struct loop *loop;			/* for the timer; NULL: the caller ticks (tests) */
+	const struct topology *topo;		/* nodes and CPUs */
+	const struct an_tunables *tun;		/* the live tunables */
+	struct placement *const *placement;	/* pins and GPU homes; *placement may be NULL */
+	const char *root;			/* prefix of proc/ and sys/ paths, "" for the live system */
+	const struct mem_ops *ops;		/* NULL: the real move_pages(2) */
+};
+
+/* At most this many processes are looked after; more are left to a later pass. */
+#define MEMFOLLOW_MAX_TARGETS	4096
+
+enum memfollow_state {
+	MF_ACTIVE,		/* moving memory as needed */
+	MF_OFF,			/* migrate_mbps is 0 */
+	MF_NO_PERMISSION,	/* the kernel refused: no ptrace access to processes */
+	MF_ONE_NODE,		/* nothing to do: one node with memory */
+};
+
+/* NULL when out of memory (every function below takes NULL and does nothing). */
+struct memfollow *memfollow_new(const struct memfollow_env *env);
+void memfollow_free(struct memfollow *mf);
+
+/* One tick at @now_ns (CLOCK_MONOTONIC); what the timer does, exposed for tests. */
+void memfollow_tick(struct memfollow *mf, uint64_t now_ns);
+
+/* The state, and a sentence saying why for any but MF_ACTIVE. */
+enum memfollow_state memfollow_state(const struct memfollow *mf, const char **why);
+const char *memfollow_state_str(enum memfollow_state s);
+
+/* Everything moved so far, and the rate over the last second (bytes/s). */
+const struct mig_stats *memfollow_stats(const struct memfollow *mf, uint64_t *bytes_per_s);
+/* The processes looked after now. */
+size_t memfollow_procs(const struct memfollow *mf, const struct mig_proc **out);
+/* What @p is doing: moving, settling (its home must hold @settle_ns), home, or waiting. */
+const char *memfollow_proc_state(const struct mig_proc *p, uint64_t settle_ns, uint64_t now_ns);
+
+#endif

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory follows the task (see migrate.h): the settle clock, the token
+ * bucket and the round-robin over processes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "migrate.h"
+#include "proc.h"
+
+/* A pass over a process's memory is redone this long after the last one, if a sample finds pages astray. */
+#define REPASS_NS		(30ULL * 1000000000ULL)
+/* A burst the bucket may save up: a fifth of a second's worth. */
+#define BURST_DIV		5
+/* Permission problems are said at most this often. */
+#define DENIED_LOG_NS		(60ULL * 1000000000ULL)
+
+struct migrate {
+	char root[256];
+	const struct mem_ops *ops;
+	struct mig_proc *procs;
+	size_t nr;
+	size_t rr;			/* next process to serve */
+	uint64_t tokens;		/* bytes that may move now */
+	uint64_t last_ns;		/* last tick */
+	uint64_t denied_logged_ns;
+	unsigned long page;
+	struct mig_stats st;
+};
+
+const char *mig_source_str(enum mig_source s)
+{
+	switch (s) {
+	case MIG_PIN: return "pin";
+	case MIG_CGROUP: return "cgroup";
+	case MIG_GPU: return "gpu";
+	case MIG_AFFINITY: return "affinity";
+	}
+	return "unknown";
+}
+
+int migrate_new(const char *root, const struct mem_ops *ops, struct migrate **out)
+{
+	struct migrate *m = calloc(1, sizeof(*m));
+	long ps = sysconf(_SC_PAGESIZE);
+
+	if (!m)
+		return -ENOMEM;
+	snprintf(m->root, sizeof(m->root), "%s", root ? root : "");
+	m->ops = ops;
+	m->page = ps > 0 ? (unsigned long)ps : 4096;
+	*out = m;
+	return 0;
+}
+
+static void proc_end_job(struct mig_proc *p)
+{
+	if (p->in_job)
+		mem_job_free(&p->job);
+	p->in_job = false;
+}
+
+void migrate_free(struct migrate *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nr; i++)
+		proc_end_job(&m->procs[i]);
+	free(m->procs);
+	free(m);
+}
+
+static struct mig_proc *find(struct mig_proc *v, size_t n, pid_t pid, uint64_t start_time)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].pid == pid && v[i].start_time == start_time)
+			return &v[i];
+	return NULL;
+}
+
+int migrate_set_targets(struct migrate *m, const struct mig_target *t, size_t n, uint64_t now_ns)
+{
+	struct mig_proc *next = n ? calloc(n, sizeof(*next)) : NULL;
+	size_t nr = 0;
+
+	if (n && !next)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct mig_proc *old = find(m->procs, m->nr, t[i].pid, t[i].start_time), *p;
+
+		/* The same process twice (a pin and its GPU): the first, most authoritative, wins. */
+		if (find(next, nr, t[i].pid, t[i].start_time))
+			continue;
+		p = &next[nr++];
+		if (old) {
+			*p = *old;
+			/* Taken over: the old slot must not free the job's ranges. */
+			old->in_job = false;
+		} else {
+			p->pid = t[i].pid;
+			p->start_time = t[i].start_time;
+			p->moved_to = -1;
+		}
+		p->src = t[i].src;
+		if (!old || old->node != t[i].node) {
+			p->node = t[i].node;
+			p->since_ns = now_ns;
+			/* A pass towards another node is of no use any more. */
+			proc_end_job(p);
+		}
+	}
+	for (size_t i = 0; i < m->nr; i++)
+		proc_end_job(&m->procs[i]);
+	free(m->procs);
+	m->procs = next;
+	m->nr = nr;
+	m->rr = 0;
+	return 0;
+}
+
+bool migrate_busy(const struct migrate *m)
+{
+	for (size_t i = 0; i < m->nr; i++)
+		if (m->procs[i].in_job || !m->procs[i].pass_end_ns)
+			return true;
+	return false;
+}
+
+const struct mig_stats *migrate_stats(const struct migrate *m)
+{
+	return &m->st;
+}
+
+size_t migrate_procs(const struct migrate *m, const struct mig_proc **out)
+{
+	*out = m->procs;
+	return m->nr;
+}
+
+int migrate_locality(const struct migrate *m, pid_t pid)
+{
+	for (size_t i = 0; i < m->nr; i++) {
+		const struct mig_proc *p = &m->procs[i];
+
+		if (p->pid != pid)
+			continue;
+		if (!p->sampled_ns || !p->sample.resident || p->node < 0 || p->node >= AN_MAX_NODE_ID)
+			return -1;
+		return (int)((uint64_t)p->sample.pages[p->node] * 1000 / p->sample.resident);
+	}
+	return -1;
+}
+
+/* Still the process we were told about? A zombie has no memory to move. */
+static bool still_there(const struct migrate *m, const struct mig_proc *p)
+{
+	struct proc_stat ps;
+
+	return !proc_stat_read(m->root, p->pid, &ps) && ps.start_time == p->start_time && proc_stat_live(&ps);
+}
+
+static void said_denied(struct migrate *m, const struct mig_proc *p, int err, uint64_t now_ns)
+{
+	m->st.denied++;
+	m->st.no_permission = true;
+	if (m->denied_logged_ns && now_ns - m->denied_logged_ns < DENIED_LOG_NS)
+		return;
+	m->denied_logged_ns = now_ns;
+	log_warn("migrate: moving pages of process %d: %s (needs ptrace read access to it: CAP_SYS_PTRACE for "
+		 "other users' processes); said once a minute", (int)p->pid, strerror(-err));
+}
+
+static int sample(struct migrate *m, struct mig_proc *p, uint64_t now_ns)
+{
+	struct mem_range *r = NULL;
+	int nr, ret;
+
+	nr = mem_read_ranges(m->root, p->pid, &r);
+	if (nr < 0)
+		return nr;
+	ret = mem_sample_ranges(p->pid, m->ops, r, (size_t)nr, MIG_SAMPLE_PAGES, &p->sample);
+	free(r);
+	if (!ret)
+		p->sampled_ns = now_ns;
+	return ret;
+}
+
+/* Should a pass start now? Samples first when one is due; never blocks for long. */
+static bool pass_due(struct migrate *m, struct mig_proc *p, const struct mig_params *prm, uint64_t now_ns)
+{
+	uint32_t off;
+
+	if (now_ns - p->since_ns < prm->settle_ns)
+		return false;
+	/* Back to where the memory went a moment ago only after the home has held for long. */
+	if (p->moved_to >= 0 && p->moved_to != p->node && now_ns - p->since_ns < 4 * prm->settle_ns)
+		return false;
+	if (p->pass_end_ns && now_ns - p->pass_end_ns < REPASS_NS && p->moved_to == p->node)
+		return false;
+	if (p->pass_end_ns && now_ns - p->pass_end_ns < REPASS_NS && m->st.no_permission)
+		return false;
+	if (!still_there(m, p)) {
+		/* Gone or reused: the owner's next list drops it; until then, look now and then. */
+		p->pass_end_ns = now_ns;
+		return false;
+	}
+	if (!p->sampled_ns || now_ns - p->sampled_ns >= MIG_SAMPLE_NS) {
+		int ret = sample(m, p, now_ns);
+
+		if (ret == -EPERM || ret == -EACCES) {
+			said_denied(m, p, ret, now_ns);
+			p->pass_end_ns = now_ns;
+			return false;
+		}
+		if (ret)
+			return false;
+	}
+	off = p->sample.resident - p->sample.pages[p->node];
+	if ((uint64_t)off * 1000 < (uint64_t)p->sample.resident * MIG_OFF_HOME_MIN) {
+		/* Home already: as good as a pass. */
+		p->moved_to = p->node;
+		p->pass_end_ns = now_ns;
+		return false;
+	}
+	return true;
+}
+
+static void account(struct migrate *m, struct mig_proc *p, const struct mem_job_counts *before)
+{
+	const struct mem_job_counts *a = &p->job.n;
+
+	m->st.busy += a->busy - before->busy;
+	m->st.shared += a->shared - before->shared;
+	m->st.nomem += a->nomem - before->nomem;
+	m->st.failed += a->failed - before->failed;
+	p->n.scanned += a->scanned - before->scanned;
+	p->n.moved += a->moved - before->moved;
+	p->n.busy += a->busy - before->busy;
+	p->n.shared += a->shared - before->shared;
+	p->n.nomem += a->nomem - before->nomem;
+	p->n.failed += a->failed - before->failed;
+}
+
+/* The pass ended one way or another: what it means for the next one. */
+static void pass_over(struct migrate *m, struct mig_proc *p, uint64_t now_ns)
+{
+	switch (p->job.state) {
+	case MEM_JOB_RUNNING:
+		return;
+	case MEM_JOB_DONE:
+		m->st.passes++;
+		m->st.no_permission = false;
+		p->moved_to = p->node;
+		break;
+	case MEM_JOB_GONE:
+		m->st.gone++;
+		break;
+	case MEM_JOB_DENIED:
+		said_denied(m, p, p->job.err, now_ns);
+		break;
+	case MEM_JOB_FAILED:
+		log_debug("migrate: process %d: move_pages: %s", (int)p->pid, strerror(-p->job.err));
+		break;
+	}
+	p->pass_end_ns = now_ns;
+	/* Fresh eyes on where the memory is now. */
+	p->sampled_ns = 0;
+	proc_end_job(p);
+}
+
+/*
+ * Keep each process's locality figure fresh (for `pins`), a few processes a
+ * tick, whether or not migration is on: it is what says migration is needed.
+ */
+static void refresh_samples(struct migrate *m, uint64_t now_ns)
+{
+	unsigned int done = 0;
+
+	for (size_t k = 0; k < m->nr && done < MIG_SAMPLES_PER_TICK; k++) {
+		struct mig_proc *p = &m->procs[(m->rr + k) % m->nr];
+
+		if (p->in_job || (p->sampled_ns && now_ns - p->sampled_ns < MIG_SAMPLE_NS))
+			continue;
+		done++;
+		if (still_there(m, p) && sample(m, p, now_ns))
+			p->sampled_ns = now_ns;	/* unreadable: try again in a while, not every tick */
+	}
+}
+
+long migrate_tick(struct migrate *m, const struct mig_params *prm, uint64_t now_ns)
+{
+	uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), cap;
+	unsigned long scan_left = MIG_SCAN_PER_TICK;
+	long moved_tick = 0;
+
+	refresh_samples(m, now_ns);
+	if (!prm->rate_bps) {
+		/* Off: nothing in flight, nothing saved up for when it comes back on. */
+		for (size_t i = 0; i < m->nr; i++)
+			proc_end_job(&m->procs[i]);
+		m->tokens = 0;
+		m->last_ns = now_ns;
+		goto out;
+	}
+	if (m->last_ns && now_ns > m->last_ns) {
+		uint64_t dt = now_ns - m->last_ns;
+
+		/* rate * dt / 1e9 without overflow for any rate below 2^64 / 1e9 per ns. */
+		m->tokens += prm->rate_bps / 1000000000ULL * dt + prm->rate_bps % 1000000000ULL * dt / 1000000000ULL;
+	}
+	m->last_ns = now_ns;
+	cap = prm->rate_bps / BURST_DIV + m->page;
+	if (m->tokens > cap)
+		m->tokens = cap;
+
+	for (size_t k = 0; k < m->nr && scan_left && m->tokens >= m->page; k++) {
+		struct mig_proc *p = &m->procs[(m->rr + k) % m->nr];
+		struct mem_job_counts before;
+		long moved;
+		int ret;
+
+		if (!p->in_job) {
+			if (!pass_due(m, p, prm, now_ns))
+				continue;
+			ret = mem_job_start(&p->job, m->root, p->pid, p->start_time, p->node);
+			if (ret) {
+				p->pass_end_ns = now_ns;
+				continue;
+			}
+			p->in_job = true;
+		} else if (!still_there(m, p)) {
+			/* Exited, or its pid is another process's now: not one more page. */
+			p->job.state = MEM_JOB_GONE;
+			pass_over(m, p, now_ns);
+			continue;
+		}
+		before = p->job.n;
+		moved = mem_job_step(&p->job, m->ops, scan_left, m->tokens / m->page);
+		scan_left -= p->job.n.scanned - before.scanned < scan_left ? p->job.n.scanned - before.scanned
+									   : scan_left;
+		m->tokens -= (uint64_t)moved * m->page;
+		moved_tick += moved;
+		if (p->node >= 0 && p->node < AN_MAX_NODE_ID)
+			m->st.moved_pages[p->node] += (uint64_t)moved;
+		m->st.moved_total += (uint64_t)moved;
+		account(m, p, &before);
+		pass_over(m, p, now_ns);
+	}
+out:
+	if (m->nr)
+		m->rr = (m->rr + 1) % m->nr;
+	m->st.cpu_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	return moved_tick;
+}

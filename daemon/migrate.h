@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Memory follows the task: which processes get their pages moved, when,
+ * and how fast. The page mover (memory.h) does the moving; this module
+ * decides.
+ *
+ * Its input is the list of processes with an explicit home (an operator's
+ * pin, a cgroup pin, a GPU, an affinity confined to one node), given anew
+ * whenever the list changes. A home must hold for the settle time before
+ * memory moves; a process's memory moves to a node in one pass, and to a
+ * different node only after the target has held four settle times, so no
+ * page goes back and forth with a home that flaps. A token bucket holds the
+ * bytes moved to the configured rate; every tick does a bounded amount of
+ * work, so the event loop never waits. Each process's memory locality is
+ * sampled now and then: a sample that finds its memory home skips the pass.
+ */
+#ifndef SCX_AI_NUMA_MIGRATE_H
+#define SCX_AI_NUMA_MIGRATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "memory.h"
+
+enum mig_source {
+	MIG_PIN,	/* scx-ai-numactl pin, or a pin line of the configuration */
+	MIG_CGROUP,	/* a pinned cgroup */
+	MIG_GPU,	/* the node of the GPU the process uses */
+	MIG_AFFINITY,	/* its CPU affinity or cpuset is confined to one node */
+};
+
+struct mig_target {
+	pid_t pid;
+	uint64_t start_time;	/* /proc/PID/stat field 22, to tell a reused pid */
+	int node;		/* kernel node id */
+	enum mig_source src;
+};
+
+struct mig_params {
+	uint64_t rate_bps;	/* bytes moved per second at most; 0: migration off */
+	uint64_t settle_ns;	/* a home holds this long before its memory moves */
+};
+
+/* One process looked after, for `pins` and tests. */
+struct mig_proc {
+	pid_t pid;
+	uint64_t start_time;
+	int node;
+	enum mig_source src;
+	uint64_t since_ns;		/* the target has been this node since */
+	int moved_to;			/* node of the last completed pass, -1: none */
+	uint64_t pass_end_ns;		/* when that pass (or a refused one) ended */
+	uint64_t sampled_ns;		/* last sample; 0: none yet */
+	struct mem_sample sample;
+	bool in_job;
+	struct mem_job job;
+	struct mem_job_counts n;	/* all passes together */
+};
+
+struct mig_stats {
+	uint64_t moved_pages[AN_MAX_NODE_ID];	/* moved into each kernel node */
+	uint64_t moved_total;
+	uint64_t busy, shared, nomem, failed;	/* pages that could not move, by reason */
+	uint64_t passes, denied, gone;		/* passes completed, refused, cut short by an exit */
+	uint64_t cpu_ns;			/* CPU time spent in ticks */
+	bool no_permission;			/* the last refusal was for permission: said by `status` */
+};
+
+/* Addresses looked at per tick at most, whatever the rate: bounds a tick's CPU time. */
+#define MIG_SCAN_PER_TICK	(64 * 1024)
+/* How often a process's locality is sampled, and how many pages. */
+#define MIG_SAMPLE_NS		(5ULL * 1000000000ULL)
+#define MIG_SAMPLE_PAGES	256
+#define MIG_SAMPLES_PER_TICK	8
+/* A sample with fewer pages than this off their home skips the pass (per mille). */
+#define MIG_OFF_HOME_MIN	10
+
+struct migrate;
+
+/* A mover for the processes below ROOT/proc ("" for the live system), through @ops. */
+int migrate_new(const char *root, const struct mem_ops *ops, struct migrate **out);
+void migrate_free(struct migrate *m);
+
+/*
+ * The processes with an explicit home now; replaces the previous list. A
+ * process whose target node is unchanged keeps its settle clock and its
+ * pass in progress. Returns 0 or -ENOMEM (the previous list stays).
+ */
+int migrate_set_targets(struct migrate *m, const struct mig_target *t, size_t n, uint64_t now_ns);
+
+/*
+ * Do this tick's share of the work: samples due, passes started, pages
+ * moved within the rate since the last tick. Returns the pages moved.
+ */
+long migrate_tick(struct migrate *m, const struct mig_params *p, uint64_t now_ns);
+
+/* Is there work that wants frequent ticks (a pass in progress or waiting to start)? */
+bool migrate_busy(const struct migrate *m);
+
+const struct mig_stats *migrate_stats(const struct migrate *m);
+size_t migrate_procs(const struct migrate *m, const struct mig_proc **out);
+/* Per mille of @pid's sampled pages on its home; -1 if not looked after or not sampled yet. */
+int migrate_locality(const struct migrate *m, pid_t pid);
+
+const char *mig_source_str(enum mig_source s);
+
+#endif

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory follows the task (daemon/migrate.c): the settle time, the rate,
+ * the off switch, no back-and-forth, and processes that exit, turn zombie
+ * or get their pid reused mid-pass, over a fake /proc tree and a fake
+ * move_pages(2).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "migrate.h"
+
+#define BASE	0x200000000UL
+#define PAGES	4096		/* 16 MB of 4 KB pages */
+#define MS	1000000ULL
+#define SEC	1000000000ULL
+
+static char root[64];
+static struct {
+	int node[PAGES];
+	long call_err;
+	unsigned long calls, moves;
+} fk;
+
+static long fake_move_pages(pid_t pid, unsigned long count, void **pages, const int *nodes, int *status,
+			    int flags)
+{
+	(void)pid;
+	(void)flags;
+	fk.calls++;
+	if (fk.call_err)
+		return fk.call_err;
+	if (nodes)
+		fk.moves++;
+	for (unsigned long i = 0; i < count; i++) {
+		unsigned long p = ((unsigned long)pages[i] - BASE) / 4096;
+
+		if (p >= PAGES) {
+			status[i] = -EFAULT;
+			continue;
+		}
+		if (nodes)
+			fk.node[p] = nodes[i];
+		status[i] = fk.node[p];
+	}
+	return 0;
+}
+
+static const struct mem_ops ops = { .move_pages = fake_move_pages };
+
+static void put(const char *rel, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		check_bail("writing %s", path);
+}
+
+/* A process in the fake /proc: its stat line (state, start time) and one 16 MB anonymous range. */
+static void fake_proc(int pid, char state, unsigned long long start)
+{
+	char rel[160], text[512];
+
+	snprintf(rel, sizeof(rel), "%s/proc/%d", root, pid);
+	mkdir(rel, 0755);
+	snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
+	snprintf(text, sizeof(text), "%d (py thon) %c 1 %d %d 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 4 0 %llu "
+		 "1000000 200 18446744073709551615\n", pid, state, pid, pid, start);
+	put(rel, text);
+	snprintf(rel, sizeof(rel), "proc/%d/maps", pid);
+	snprintf(text, sizeof(text), "%lx-%lx rw-p 00000000 00:00 0 \n", BASE, BASE + PAGES * 4096UL);
+	put(rel, text);
+}
+
+static void reset(int node)
+{
+	memset(&fk, 0, sizeof(fk));
+	for (int i = 0; i < PAGES; i++)
+		fk.node[i] = node;
+}
+
+static unsigned int on(int node)
+{
+	unsigned int n = 0;
+
+	for (int i = 0; i < PAGES; i++)
+		n += fk.node[i] == node;
+	return n;
+}
+
+/* Tick every 100 ms from @t0 for @ms; returns the time after. */
+static uint64_t run(struct migrate *m, const struct mig_params *p, uint64_t t0, unsigned int ms)
+{
+	for (unsigned int t = 0; t <= ms; t += 100)
+		migrate_tick(m, p, t0 + t * MS);
+	return t0 + ms * MS;
+}
+
+static struct migrate *fresh(void)
+{
+	struct migrate *m;
+
+	if (migrate_new(root, &ops, &m))
+		check_bail("migrate_new");
+	return m;
+}
+
+static void test_settle_then_move(void)
+{
+	struct mig_params p = { .rate_bps = 64ULL << 20, .settle_ns = 2 * SEC };
+	struct mig_target t = { .pid = 100, .start_time = 5000, .node = 1, .src = MIG_PIN };
+	struct migrate *m = fresh();
+	uint64_t now = 10 * SEC;
+
+	reset(0);
+	fake_proc(100, 'S', 5000);
+	migrate_set_targets(m, &t, 1, now);
+	now = run(m, &p, now, 1900);
+	CHECK_INT(on(1), 0, "before the settle time nothing moves");
+	/* The owner gives the same list again: the settle clock keeps running. */
+	migrate_set_targets(m, &t, 1, now);
+	now = run(m, &p, now, 1500);
+	CHECK_INT(on(1), PAGES, "after the settle time every page moves to the home node");
+	CHECK(migrate_stats(m)->moved_pages[1] == PAGES && migrate_stats(m)->passes == 1,
+	      "moved pages are counted into their node, one pass");
+	fk.moves = 0;
+	run(m, &p, now, 6000);
+	CHECK(fk.moves == 0, "memory home: no further move calls (%lu)", fk.moves);
+	CHECK_INT(migrate_locality(m, 100), 1000, "a fresh sample shows the memory home (per mille)");
+	migrate_free(m);
+}
+
+static void test_rate(void)
+{
+	struct mig_params p = { .rate_bps = 2ULL << 20, .settle_ns = 0 };
+	struct mig_target t = { .pid = 101, .start_time = 7, .node = 1, .src = MIG_GPU };
+	struct migrate *m = fresh();
+	uint64_t now = 100 * SEC;
+	double mb;
+
+	reset(0);
+	fake_proc(101, 'R', 7);
+	migrate_set_targets(m, &t, 1, now);
+	migrate_tick(m, &p, now);
+	run(m, &p, now, 3000);
+	mb = on(1) * 4096.0 / (1 << 20);
+	/* 3 s at 2 MB/s, plus at most the 0.2 s burst the bucket may save. */
+	CHECK(mb >= 3 * 2 * 0.9 && mb <= 3 * 2 * 1.1 + 0.4, "moved bytes follow the rate: %.2f MB in 3 s at 2 MB/s", mb);
+	migrate_free(m);
+}
+
+static void test_off(void)
+{
+	struct mig_params p = { .rate_bps = 1ULL << 20, .settle_ns = 0 }, off = { 0 };
+	struct mig_target t = { .pid = 102, .start_time = 9, .node = 1, .src = MIG_AFFINITY };
+	struct migrate *m = fresh();
+	uint64_t now = 100 * SEC;
+	unsigned int moved;
+
+	reset(0);
+	fake_proc(102, 'S', 9);
+	migrate_set_targets(m, &t, 1, now);
+	now = run(m, &p, now, 1000);
+	moved = on(1);
+	CHECK(moved > 0 && moved < PAGES, "a pass is in progress (%u pages)", moved);
+	fk.moves = 0;
+	now = run(m, &off, now, 3000);
+	CHECK(on(1) == moved && fk.moves == 0, "migration off: nothing moves");
+	/* Turned on again, no saved-up burst. */
+	migrate_tick(m, &p, now);
+	CHECK(on(1) - moved <= 1, "turned back on: no burst saved from the off time (%u)", on(1) - moved);
+	migrate_free(m);
+}
+
+static void test_reuse_and_zombie(void)
+{
+	struct mig_params p = { .rate_bps = 1ULL << 20, .settle_ns = 0 };
+	struct mig_target t[] = {
+		{ .pid = 103, .start_time = 11, .node = 1, .src = MIG_PIN },
+	};
+	struct migrate *m = fresh();
+	uint64_t now = 100 * SEC;
+	unsigned int moved;
+
+	reset(0);
+	fake_proc(103, 'S', 11);
+	migrate_set_targets(m, t, 1, now);
+	now = run(m, &p, now, 1000);
+	moved = on(1);
+	/* The process exits and its pid goes to another process. */
+	fake_proc(103, 'S', 12);
+	now = run(m, &p, now, 2000);
+	CHECK(moved > 0 && on(1) == moved, "pid reused mid-pass: not one more page moves (%u, %u)", moved, on(1));
+	CHECK_INT(migrate_stats(m)->gone, 1, "... and the pass counts as cut short by an exit");
+	reset(0);
+	fake_proc(104, 'Z', 13);
+	t[0] = (struct mig_target){ .pid = 104, .start_time = 13, .node = 1, .src = MIG_PIN };
+	migrate_set_targets(m, t, 1, now);
+	run(m, &p, now, 2000);
+	CHECK(on(1) == 0 && fk.calls == 0, "a zombie's memory is never looked at, let alone moved");
+	t[0].pid = 105;
+	migrate_set_targets(m, t, 1, now);
+	run(m, &p, now, 1000);
+	CHECK(on(1) == 0 && fk.calls == 0, "a process that is gone before its pass: nothing, no error");
+	migrate_free(m);
+}
+
+static void test_no_ping_pong(void)
+{
+	struct mig_params p = { .rate_bps = 64ULL << 20, .settle_ns = 1 * SEC };
+	struct mig_target t = { .pid = 106, .start_time = 15, .node = 1, .src = MIG_GPU };
+	struct migrate *m = fresh();
+	uint64_t now = 100 * SEC;
+
+	reset(0);
+	fake_proc(106, 'S', 15);
+	migrate_set_targets(m, &t, 1, now);
+	now = run(m, &p, now, 2000);
+	CHECK_INT(on(1), PAGES, "moved to node 1");
+	t.node = 0;
+	migrate_set_targets(m, &t, 1, now);
+	now = run(m, &p, now, 3000);
+	CHECK_INT(on(1), PAGES, "a home that flips back is not followed within four settle times");
+	now = run(m, &p, now, 2000);
+	CHECK_INT(on(0), PAGES, "... but once it has held that long, the memory follows");
+	migrate_free(m);
+}
+
+static void test_denied(void)
+{
+	struct mig_params p = { .rate_bps = 64ULL << 20, .settle_ns = 0 };
+	struct mig_target t = { .pid = 107, .start_time = 17, .node = 1, .src = MIG_PIN };
+	struct migrate *m = fresh();
+	uint64_t now = 100 * SEC;
+
+	reset(0);
+	fk.call_err = -EPERM;
+	fake_proc(107, 'S', 17);
+	migrate_set_targets(m, &t, 1, now);
+	run(m, &p, now, 10000);
+	CHECK(migrate_stats(m)->no_permission, "no permission is visible in the stats");
+	CHECK(fk.calls <= 4, "no permission: not retried every tick (%lu calls in 10 s)", fk.calls);
+	migrate_free(m);
+}
+
+int main(void)
+{
+	char cmd[128];
+
+	snprintf(root, sizeof(root), "/tmp/test-migrate-XXXXXX");
+	if (!mkdtemp(root))
+		check_bail("mkdtemp");
+	snprintf(cmd, sizeof(cmd), "%s/proc", root);
+	mkdir(cmd, 0755);
+	test_settle_then_move();
+	test_rate();
+	test_off();
+	test_reuse_and_zombie();
+	test_no_ping_pong();
+	test_denied();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	if (system(cmd))
+		check_bail("cleanup");
+	return check_done();
+}
