@@ -102,9 +102,7 @@ struct an_tunables {
 	u32 steal;		/* 0: strict locality, 1: idle CPUs steal work */
 	u32 steal_min_queued;	/* steal from queues at least this deep ... */
 	u32 remote_idle;	/* wake onto another node's idle CPU when steal is on */
-	u32 numa_pref;		/* honour the kernel's NUMA-balancing preferred node */
 	u32 warm_pick;		/* a CPU prefers a queued task that last ran on it */
-	u32 pad;
 	u64 handoff_ns;		/* a waker sleeping this soon after a wake hands off; 0: never */
 	/*
 	 * The daemon's own live knobs, which the BPF program never reads. They

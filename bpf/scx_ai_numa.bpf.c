@@ -20,9 +20,11 @@
  * 3. A stable home node per task. The naive rule "home = node of the last
  *    CPU" makes home follow every steal, so after a few steals locality is
  *    random. Here home is:
- *      - the kernel's NUMA-balancing preferred node when it has one (it is
- *        derived from where the task's memory faults land, i.e. where its
- *        memory is);
+ *      - a node user space chose: a pin, the node of the process's GPUs,
+ *        or, for a process whose threads all share one home while its
+ *        memory sits on another node, that node (the daemon samples where
+ *        the memory is: under sched_ext the kernel's NUMA balancing, whose
+ *        preferred node once served here, never runs for our tasks);
  *      - otherwise the node the task first ran on (where its first-touch
  *        allocations went), which moves only after the task has run
  *        home_move_ns on one other node without once running at home. A
@@ -224,16 +226,6 @@ static __always_inline u32 nth_nearest(u32 node, u32 i)
 	return setup.topo.node_order[node][i];
 }
 
-static __always_inline u32 dense_of_id(s32 nid)
-{
-	u32 idx = (u32)nid;
-
-	barrier_var(idx);
-	if (idx >= AN_MAX_NODE_ID)
-		return AN_NO_NODE;
-	return setup.topo.node_of_id[idx];
-}
-
 static __always_inline u32 nr_nodes(void)
 {
 	u32 n = setup.topo.nr_nodes;
@@ -323,7 +315,10 @@ static __always_inline u32 home_of(const struct task_ctx *tctx, s32 cpu)
  * Apply the homes chosen outside our own rules, which beat them, and return
  * home_of() after that. A node user space chose (the node of the process's
  * GPUs, or a pin) comes first, unless the task's affinity already picks its
- * CPUs; then the kernel's NUMA-balancing preferred node. Before the task
+ * CPUs. (The kernel's NUMA-balancing preferred node is no input: under
+ * sched_ext NUMA balancing never runs for our tasks, so it is never set; the
+ * daemon's home-follows-memory entries in the same map take its place.)
+ * Before the task
  * has first run, home stays undecided unless one of them decides it.
  */
 static u32 update_home(struct task_struct *p, struct task_ctx *tctx, s32 cpu)
@@ -336,13 +331,6 @@ static u32 update_home(struct task_struct *p, struct task_ctx *tctx, s32 cpu)
 			set_home(tctx, node);
 			/* Running elsewhere never earns a move away from user space's choice. */
 			tctx->away_ns = 0;
-			return node;
-		}
-	}
-	if (READ_ONCE(tun.numa_pref) && bpf_core_field_exists(p->numa_preferred_nid)) {
-		node = dense_of_id(p->numa_preferred_nid);
-		if (node < nr_nodes()) {
-			set_home(tctx, node);
 			return node;
 		}
 	}

@@ -10,7 +10,14 @@
 #include <sys/syscall.h>
 
 #include "affinity.h"
+#include "fileio.h"
 #include "proc.h"
+
+/* A pass's answer: the processes found, as it builds up, then done. */
+struct hits {
+	struct aff_hit *cur, *done;
+	size_t nr_cur, cap_cur, nr_done;
+};
 
 struct affscan {
 	char root[PATH_MAX - 16];
@@ -18,8 +25,8 @@ struct affscan {
 	aff_get_fn get;
 	DIR *dir;			/* while a pass is in progress */
 	pid_t self;
-	struct aff_hit *cur, *done;
-	size_t nr_cur, cap_cur, nr_done;
+	uint64_t big_pages;		/* resident pages that make a process big; 0: none */
+	struct hits confined, big;
 };
 
 /*
@@ -59,8 +66,10 @@ void affscan_free(struct affscan *a)
 		return;
 	if (a->dir)
 		closedir(a->dir);
-	free(a->cur);
-	free(a->done);
+	free(a->confined.cur);
+	free(a->confined.done);
+	free(a->big.cur);
+	free(a->big.done);
 	free(a);
 }
 
@@ -96,19 +105,31 @@ static int confined_node(struct affscan *a, pid_t pid, const int *cpu_node, int 
 	return node;
 }
 
-static int add(struct affscan *a, const struct aff_hit *h)
+static int add(struct hits *l, const struct aff_hit *h)
 {
-	if (a->nr_cur == a->cap_cur) {
-		size_t cap = a->cap_cur ? a->cap_cur * 2 : 64;
-		struct aff_hit *n = realloc(a->cur, cap * sizeof(*n));
+	if (l->nr_cur == l->cap_cur) {
+		size_t cap = l->cap_cur ? l->cap_cur * 2 : 64;
+		struct aff_hit *n = realloc(l->cur, cap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
-		a->cur = n;
-		a->cap_cur = cap;
+		l->cur = n;
+		l->cap_cur = cap;
 	}
-	a->cur[a->nr_cur++] = *h;
+	l->cur[l->nr_cur++] = *h;
 	return 0;
+}
+
+/* Resident pages of @pid (/proc/PID/statm, second field); 0 if unknown. */
+static uint64_t resident_pages(const struct affscan *a, pid_t pid)
+{
+	char path[PATH_MAX + 32], buf[128], *p;
+
+	snprintf(path, sizeof(path), "%s/%d/statm", a->proc, (int)pid);
+	if (read_small_file(path, buf, sizeof(buf), true))
+		return 0;
+	p = strchr(buf, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
 static int cmp_hit(const void *x, const void *y)
@@ -116,6 +137,17 @@ static int cmp_hit(const void *x, const void *y)
 	const struct aff_hit *a = x, *b = y;
 
 	return (a->pid > b->pid) - (a->pid < b->pid);
+}
+
+/* The finished pass becomes the answer; the old answer's memory goes. */
+static void finish(struct hits *l)
+{
+	free(l->done);
+	l->done = l->cur;
+	l->nr_done = l->nr_cur;
+	l->cur = NULL;
+	l->nr_cur = l->cap_cur = 0;
+	qsort(l->done, l->nr_done, sizeof(*l->done), cmp_hit);
 }
 
 int affscan_step(struct affscan *a, const int *cpu_node, int nr_cpus, unsigned int max)
@@ -126,7 +158,8 @@ int affscan_step(struct affscan *a, const int *cpu_node, int nr_cpus, unsigned i
 		a->dir = opendir(a->proc);
 		if (!a->dir)
 			return -errno;
-		a->nr_cur = 0;
+		a->confined.nr_cur = 0;
+		a->big.nr_cur = 0;
 	}
 	for (unsigned int n = 0; n < max; n++) {
 		struct aff_hit h = { 0 };
@@ -141,31 +174,37 @@ int affscan_step(struct affscan *a, const int *cpu_node, int nr_cpus, unsigned i
 		if (h.pid <= 0 || h.pid == a->self)
 			continue;
 		h.node = confined_node(a, h.pid, cpu_node, nr_cpus);
-		if (h.node < 0)
+		if (h.node < 0 && (!a->big_pages || resident_pages(a, h.pid) < a->big_pages))
 			continue;
-		/* Only the confined few pay for a stat read: kernel threads are bound too. */
+		/* Only the confined or big few pay for a stat read: kernel threads are bound too. */
 		if (proc_stat_read(a->root, h.pid, &ps) || !proc_stat_live(&ps))
 			continue;
 		h.start_time = ps.start_time;
-		if (add(a, &h))
+		if (add(h.node >= 0 ? &a->confined : &a->big, &h))
 			return -ENOMEM;
 	}
 	if (!end)
 		return 0;
 	closedir(a->dir);
 	a->dir = NULL;
-	/* Swap: the finished pass becomes the answer, the old answer's memory the next pass's. */
-	free(a->done);
-	a->done = a->cur;
-	a->nr_done = a->nr_cur;
-	a->cur = NULL;
-	a->nr_cur = a->cap_cur = 0;
-	qsort(a->done, a->nr_done, sizeof(*a->done), cmp_hit);
+	finish(&a->confined);
+	finish(&a->big);
 	return 1;
 }
 
 size_t affscan_hits(const struct affscan *a, const struct aff_hit **out)
 {
-	*out = a->done;
-	return a->nr_done;
+	*out = a->confined.done;
+	return a->confined.nr_done;
+}
+
+size_t affscan_big(const struct affscan *a, const struct aff_hit **out)
+{
+	*out = a->big.done;
+	return a->big.nr_done;
+}
+
+void affscan_set_big(struct affscan *a, uint64_t pages)
+{
+	a->big_pages = pages;
 }

@@ -9,7 +9,8 @@
  * one directory stream of /proc, kept open between steps. A process's
  * affinity is one sched_getaffinity(2) of its main thread: no file to parse
  * for the many processes that may run anywhere. Kernel threads (often bound
- * to one CPU) and zombies are left out.
+ * to one CPU) and zombies are left out. The same walk can list the big
+ * processes too (one small statm read each), so /proc is walked once.
  */
 #ifndef SCX_AI_NUMA_AFFINITY_H
 #define SCX_AI_NUMA_AFFINITY_H
@@ -49,5 +50,13 @@ int affscan_step(struct affscan *a, const int *cpu_node, int nr_cpus, unsigned i
 
 /* Processes of the last completed pass confined to one node, in pid order. */
 size_t affscan_hits(const struct affscan *a, const struct aff_hit **out);
+
+/*
+ * The same walk also finds the big processes that may run anywhere (node
+ * -1): those with at least @pages resident pages (0, the default: none),
+ * whose home may follow their memory (memfollow.c). In pid order.
+ */
+void affscan_set_big(struct affscan *a, uint64_t pages);
+size_t affscan_big(const struct affscan *a, const struct aff_hit **out);
 
 #endif

@@ -3,6 +3,7 @@
  * Memory follows the task: gathering the homes given from outside and
  * driving the mover (see memfollow.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -24,6 +25,21 @@
 #define SLOW_MS		1000	/* tick otherwise */
 #define GATHER_NS	(1000ULL * 1000000ULL)	/* new list of targets at most this often */
 #define AFF_PER_TICK	256	/* processes the affinity scan looks at per tick */
+/* A process this big (resident) may have its home follow its memory; smaller ones are not worth a look. */
+#define BIG_PAGES	(32ULL << 20 >> 12)
+#define IMPLICIT_MAX	256	/* processes whose home follows memory, at most */
+#define IMPLICIT_PER_GATHER 8	/* big processes looked at per gathering */
+#define THREADS_MAX	64	/* a process with more threads is left alone: too costly to read */
+#define MIN_SAMPLE	64	/* resident pages a sample needs before it says anything */
+
+/* A big process whose home may follow its memory. */
+struct implicit {
+	pid_t pid;
+	uint64_t start_time;
+	int node;		/* the node its memory is on, -1: none yet */
+	uint64_t since_ns;	/* ... since then */
+	bool home;		/* the node is its home now (installed) */
+};
 
 struct memfollow {
 	struct memfollow_env env;
@@ -34,6 +50,9 @@ struct memfollow {
 	uint64_t last_gather_ns;
 	struct mig_target *targets;	/* MEMFOLLOW_MAX_TARGETS */
 	pid_t *cgpids;			/* scratch for cgroup members */
+	struct implicit *imp;		/* IMPLICIT_MAX */
+	size_t nr_imp, imp_rr;
+	struct mem_home *homes;		/* IMPLICIT_MAX, for placement */
 	/* The rate shown by stats: pages moved over the last full second. */
 	uint64_t rate_since_ns, rate_pages0, bytes_per_s;
 	unsigned long page;
@@ -149,6 +168,146 @@ static size_t gather(struct memfollow *mf)
 	return n;
 }
 
+static bool is_target(const struct memfollow *mf, size_t n, pid_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (mf->targets[i].pid == pid)
+			return true;
+	return false;
+}
+
+/* The node every thread of @pid last ran on; -1 when they differ, or too many to read. */
+static int threads_node(const struct memfollow *mf, pid_t pid)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int node = -1, nr = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/proc/%d/task", root_of(mf), (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		struct proc_stat ps;
+		pid_t tid = (pid_t)strtol(de->d_name, NULL, 10);
+		int n;
+
+		if (tid <= 0)
+			continue;
+		if (++nr > THREADS_MAX || proc_stat_read(root_of(mf), tid, &ps) || ps.cpu < 0 ||
+		    ps.cpu >= mf->env.topo->nr_cpus || ps.cpu >= AN_MAX_CPUS) {
+			node = -1;
+			break;
+		}
+		n = mf->env.topo->cpu_node[ps.cpu];
+		if (node >= 0 && n != node) {
+			node = -1;
+			break;
+		}
+		node = n;
+	}
+	closedir(d);
+	return node;
+}
+
+/* The node holding a clear majority of @pid's memory, -1 if none (or unreadable). */
+static int memory_node(const struct memfollow *mf, pid_t pid, unsigned int permille)
+{
+	struct mem_range *r = NULL;
+	struct mem_sample smp;
+	int nr, ret;
+
+	nr = mem_read_ranges(root_of(mf), pid, &r);
+	if (nr < 0)
+		return -1;
+	ret = mem_sample_ranges(pid, mf->env.ops ? mf->env.ops : &mem_sys_ops, r, (size_t)nr, MIG_SAMPLE_PAGES, &smp);
+	free(r);
+	return ret ? -1 : mem_sample_majority(&smp, permille, MIN_SAMPLE);
+}
+
+static struct implicit *implicit_find(struct memfollow *mf, pid_t pid, uint64_t start_time)
+{
+	for (size_t i = 0; i < mf->nr_imp; i++)
+		if (mf->imp[i].pid == pid && mf->imp[i].start_time == start_time)
+			return &mf->imp[i];
+	return NULL;
+}
+
+/*
+ * Home follows memory, for big processes without a home given from outside:
+ * one whose threads all run on one node while a clear majority of its
+ * memory sits on another for the settle time gets that node as its home
+ * (its threads then move to their memory, rather than the memory to them);
+ * a process whose threads are spread over nodes keeps their homes, each
+ * thread's memory being where it first touched it. A few processes are
+ * looked at per gathering; the homes stay while the memory stays.
+ */
+static size_t implicit_homes(struct memfollow *mf, size_t n, uint64_t now_ns)
+{
+	const struct an_tunables *tun = mf->env.tun;
+	const struct aff_hit *big;
+	size_t nr_big = affscan_big(mf->aff, &big), kept = 0, nh = 0;
+
+	/* Forget processes no longer big, gone, or with a home from outside now. */
+	for (size_t i = 0; i < mf->nr_imp; i++) {
+		struct implicit *im = &mf->imp[i];
+		bool listed = false;
+
+		for (size_t k = 0; k < nr_big && !listed; k++)
+			listed = big[k].pid == im->pid && big[k].start_time == im->start_time;
+		if (listed && !is_target(mf, n, im->pid))
+			mf->imp[kept++] = *im;
+	}
+	mf->nr_imp = kept;
+	for (size_t k = 0; k < IMPLICIT_PER_GATHER && nr_big; k++) {
+		const struct aff_hit *b = &big[mf->imp_rr++ % nr_big];
+		struct implicit *im;
+		int run, mem;
+
+		if (is_target(mf, n, b->pid))
+			continue;
+		im = implicit_find(mf, b->pid, b->start_time);
+		mem = memory_node(mf, b->pid, tun->mem_home_permille);
+		if (mem < 0)
+			continue;
+		if (im && im->home && mem == im->node)
+			continue;
+		run = threads_node(mf, b->pid);
+		/* Spread threads keep their own homes; memory already with its threads is fine. */
+		if (!im && (run < 0 || run == mem))
+			continue;
+		if (!im) {
+			if (mf->nr_imp == IMPLICIT_MAX)
+				continue;
+			im = &mf->imp[mf->nr_imp++];
+			*im = (struct implicit){ .pid = b->pid, .start_time = b->start_time, .node = -1 };
+		}
+		if (im->node != mem) {
+			im->node = mem;
+			im->since_ns = now_ns;
+			im->home = false;
+		}
+	}
+	for (size_t i = 0; i < mf->nr_imp; i++) {
+		struct implicit *im = &mf->imp[i];
+
+		if (!im->home && im->node >= 0 && now_ns - im->since_ns >= tun->migrate_settle_ns) {
+			im->home = true;
+			log_info("memfollow: process %d has most of its memory on node %d: that is its home now",
+				 (int)im->pid, im->node);
+		}
+		if (!im->home)
+			continue;
+		mf->homes[nh++] = (struct mem_home){ .pid = im->pid, .node = im->node };
+		/* The rest of its memory follows the home like any other. */
+		add(mf, &n, im->pid, im->start_time, im->node, MIG_MEMORY);
+	}
+	if (placement_set_memory_homes(*mf->env.placement, mf->homes, nh))
+		log_warn("memfollow: out of memory for %zu memory homes", nh);
+	return n;
+}
+
 static void set_period(struct memfollow *mf, uint64_t ms)
 {
 	if (mf->timer_fd < 0 || ms == mf->period_ms)
@@ -176,7 +335,7 @@ void memfollow_tick(struct memfollow *mf, uint64_t now_ns)
 	if (ret < 0)
 		log_debug("memfollow: affinity scan: %s", strerror(-ret));
 	if (!mf->last_gather_ns || now_ns - mf->last_gather_ns >= GATHER_NS) {
-		size_t n = gather(mf);
+		size_t n = implicit_homes(mf, gather(mf), now_ns);
 
 		mf->last_gather_ns = now_ns;
 		if (migrate_set_targets(mf->mig, mf->targets, n, now_ns))
@@ -217,12 +376,15 @@ struct memfollow *memfollow_new(const struct memfollow_env *env)
 	mf->page = ps > 0 ? (unsigned long)ps : 4096;
 	mf->targets = calloc(MEMFOLLOW_MAX_TARGETS, sizeof(*mf->targets));
 	mf->cgpids = calloc(MEMFOLLOW_MAX_TARGETS, sizeof(*mf->cgpids));
-	if (!mf->targets || !mf->cgpids ||
+	mf->imp = calloc(IMPLICIT_MAX, sizeof(*mf->imp));
+	mf->homes = calloc(IMPLICIT_MAX, sizeof(*mf->homes));
+	if (!mf->targets || !mf->cgpids || !mf->imp || !mf->homes ||
 	    migrate_new(root_of(mf), env->ops ? env->ops : &mem_sys_ops, &mf->mig) ||
 	    affscan_new(root_of(mf), NULL, &mf->aff)) {
 		memfollow_free(mf);
 		return NULL;
 	}
+	affscan_set_big(mf->aff, BIG_PAGES);
 	if (env->loop) {
 		mf->timer_fd = loop_add_timer(env->loop, SLOW_MS, on_timer, mf);
 		if (mf->timer_fd < 0) {
@@ -247,6 +409,8 @@ void memfollow_free(struct memfollow *mf)
 	affscan_free(mf->aff);
 	free(mf->targets);
 	free(mf->cgpids);
+	free(mf->imp);
+	free(mf->homes);
 	free(mf);
 }
 

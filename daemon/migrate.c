@@ -42,6 +42,7 @@ const char *mig_source_str(enum mig_source s)
 	case MIG_CGROUP: return "cgroup";
 	case MIG_GPU: return "gpu";
 	case MIG_AFFINITY: return "affinity";
+	case MIG_MEMORY: return "memory";
 	}
 	return "unknown";
 }

@@ -29,6 +29,7 @@ enum mig_source {
 	MIG_CGROUP,	/* a pinned cgroup */
 	MIG_GPU,	/* the node of the GPU the process uses */
 	MIG_AFFINITY,	/* its CPU affinity or cpuset is confined to one node */
+	MIG_MEMORY,	/* most of its memory is on the node: the home followed it */
 };
 
 struct mig_target {

@@ -65,6 +65,9 @@ struct placement {
 	struct gpu_proc *procs;		/* from the last completed pass, by pid */
 	size_t nr_procs;
 
+	struct mem_home *mem;		/* homes that follow memory (memfollow.c) */
+	size_t nr_mem;
+
 	/* What the scheduler's maps hold, sorted by key. */
 	struct installed *tgid;
 	size_t nr_tgid;
@@ -333,7 +336,7 @@ static void sync_maps(struct placement *pl)
 		log_warn("placement: the topology has no node map; homes not installed");
 		return;
 	}
-	cap = pl->nr_pins + pl->nr_procs;
+	cap = pl->nr_pins + pl->nr_procs + pl->nr_mem;
 	want = calloc(cap ? cap : 1, sizeof(*want));
 	if (!want) {
 		log_warn("placement: out of memory");
@@ -363,6 +366,16 @@ static void sync_maps(struct placement *pl)
 		if (dense == AN_NO_NODE || bsearch(&key, want, npin, sizeof(*want), cmp_installed))
 			continue;
 		want[nw++] = (struct installed){ .key = (uint64_t)gp->pid, .dense = dense, .pinned = false };
+	}
+	qsort(want, nw, sizeof(*want), cmp_installed);
+	/* Homes that follow memory, for processes with neither a pin nor a GPU home. */
+	for (size_t i = 0, nprev = nw; i < pl->nr_mem && nw < AN_MAX_TGID_HOMES; i++) {
+		struct installed key = { .key = (uint64_t)pl->mem[i].pid };
+		uint32_t dense = topology_dense_node(topo, pl->mem[i].node);
+
+		if (dense == AN_NO_NODE || bsearch(&key, want, nprev, sizeof(*want), cmp_installed))
+			continue;
+		want[nw++] = (struct installed){ .key = (uint64_t)pl->mem[i].pid, .dense = dense, .pinned = false };
 	}
 	qsort(want, nw, sizeof(*want), cmp_installed);
 	qsort(cg, ncg, sizeof(*cg), cmp_installed);
@@ -866,11 +879,33 @@ void placement_free(struct placement *pl)
 	}
 	gpuscan_free(pl->scan);
 	free(pl->procs);
+	free(pl->mem);
 	free(pl->tgid);
 	free(pl);
 }
 
 /* ---- queries -------------------------------------------------------------------------------- */
+
+int placement_set_memory_homes(struct placement *pl, const struct mem_home *h, size_t n)
+{
+	struct mem_home *copy = NULL;
+
+	if (!pl)
+		return -ENOMEM;
+	if (n == pl->nr_mem && (!n || !memcmp(h, pl->mem, n * sizeof(*h))))
+		return 0;
+	if (n) {
+		copy = malloc(n * sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, h, n * sizeof(*copy));
+	}
+	free(pl->mem);
+	pl->mem = copy;
+	pl->nr_mem = n;
+	sync_maps(pl);
+	return 0;
+}
 
 size_t placement_pins(struct placement *pl, const struct pin **out)
 {

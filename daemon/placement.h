@@ -137,6 +137,20 @@ int placement_unpin(struct placement *pl, const struct pin_target *t, struct pin
  */
 void placement_set_config_pins(struct placement *pl, const struct pin_rule *rules, size_t n, const char *file);
 
+/* A home that follows the process's memory (memfollow.c): the weakest kind. */
+struct mem_home {
+	pid_t pid;
+	int node;		/* kernel node id */
+};
+
+/*
+ * The processes whose home follows their memory, replacing the previous
+ * list. They come after pins and GPU homes: a process with either keeps
+ * it. Installed at once when the list changed. Returns 0 or -ENOMEM (the
+ * previous list stays).
+ */
+int placement_set_memory_homes(struct placement *pl, const struct mem_home *h, size_t n);
+
 size_t placement_pins(struct placement *pl, const struct pin **out);
 size_t placement_gpu_procs(struct placement *pl, const struct gpu_proc **out);
 const struct gpu_list *placement_gpus(struct placement *pl);

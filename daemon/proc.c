@@ -23,18 +23,22 @@ int proc_stat_read(const char *root, pid_t pid, struct proc_stat *out)
 	if (!p || p[1] != ' ' || !p[2])
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
+	out->cpu = -1;
 	out->state = p[2];
 	for (p = strtok_r(p + 3, " ", &save); p; p = strtok_r(NULL, " ", &save), field++) {
 		if (field == 4)
 			out->ppid = (pid_t)strtol(p, NULL, 10);
 		else if (field == 9)
 			out->flags = strtoul(p, NULL, 10);
-		else if (field == 22) {
+		else if (field == 22)
 			out->start_time = strtoull(p, NULL, 10);
+		else if (field == 39) {
+			out->cpu = (int)strtol(p, NULL, 10);
 			return 0;
 		}
 	}
-	return -EINVAL;
+	/* Older or cut lines end before the CPU: what came before still counts. */
+	return field > 22 ? 0 : -EINVAL;
 }
 
 bool proc_stat_live(const struct proc_stat *s)

@@ -18,6 +18,7 @@ struct proc_stat {
 	pid_t ppid;
 	unsigned long flags;	/* PF_* */
 	uint64_t start_time;	/* clock ticks after boot */
+	int cpu;		/* the CPU it last ran on; -1 if the line is cut short */
 };
 
 /*

@@ -32,8 +32,6 @@ const struct tunable tunables[] = {
 	  FIELD(remote_idle), "when stealing is on, wake a task onto another node's idle CPU if its home has none" },
 	{ "home_move_ns", TUN_U64, "ns", NSEC_PER_MSEC, 60 * NSEC_PER_SEC, NSEC_PER_SEC,
 	  FIELD(home_move_ns), "run time on one other node, uninterrupted by home, before a task's home moves there" },
-	{ "numa_pref", TUN_BOOL, "", 0, 1, 1,
-	  FIELD(numa_pref), "use the kernel's NUMA-balancing preferred node as home when it has one" },
 	{ "lat_run_ns", TUN_U64, "ns", 0, 100 * NSEC_PER_MSEC, 500 * NSEC_PER_USEC,
 	  FIELD(lat_run_ns), "average run time between sleeps below which a task is latency-critical (0: none)" },
 	{ "warm_pick", TUN_BOOL, "", 0, 1, 1,

@@ -433,7 +433,7 @@ static void test_pipelining(void)
 	static const char reqs[] =
 		"{\"method\":\"" VL_IFACE ".Status\"}\0"
 		"{\"method\":\"" VL_IFACE ".ListTunables\"}\0"
-		"{\"method\":\"" VL_IFACE ".GetTunable\",\"parameters\":{\"name\":\"numa_pref\"}}\0";
+		"{\"method\":\"" VL_IFACE ".GetTunable\",\"parameters\":{\"name\":\"warm_pick\"}}\0";
 	const char *one = "{\"method\":\"" VL_IFACE ".GetTunable\",\"parameters\":{\"name\":\"home_move_ns\"}}";
 	unsigned int clients = control_nr_clients();
 	struct vl_reply r = { 0 };
@@ -446,7 +446,7 @@ static void test_pipelining(void)
 	send_str(fd, reqs, sizeof(reqs) - 1);
 	ok = recv_reply(fd, &in, &r) == 0 && rget(r.params, "state");
 	ok &= recv_reply(fd, &in, &r) == 0 && rget(r.params, "tunables");
-	ok &= recv_reply(fd, &in, &r) == 0 && !strcmp(rstr(rget(r.params, "tunable"), "name"), "numa_pref");
+	ok &= recv_reply(fd, &in, &r) == 0 && !strcmp(rstr(rget(r.params, "tunable"), "name"), "warm_pick");
 	CHECK(ok, "three pipelined requests in one write get three replies in order");
 
 	for (size_t i = 0; i <= strlen(one); i++) {

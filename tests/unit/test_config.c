@@ -119,13 +119,13 @@ static void test_valid(void)
 			"interval_s = 0\n"
 			"socket = /run/x/ctl#1.sock\n"
 			"group = gpu-admins\n"
-			"numa_pref = no"),
+			"warm_pick = no"),
 		  0, "a file setting every kind of key: %s", err);
 	CHECK_INT(tunable_get(&c.tun, must_find("slice_ns")), 5000000, "slice_ns takes a unit suffix");
 	CHECK_INT(tunable_get(&c.tun, must_find("steal")), 0, "steal=off without spaces");
 	CHECK_INT(tunable_get(&c.tun, must_find("steal_min_queued")), 8, "blanks around key and value trimmed");
 	CHECK_INT(tunable_get(&c.tun, must_find("home_move_ns")), 2000000000ULL, "a '#' after a blank starts a comment");
-	CHECK_INT(tunable_get(&c.tun, must_find("numa_pref")), 0, "last line without a newline");
+	CHECK_INT(tunable_get(&c.tun, must_find("warm_pick")), 0, "last line without a newline");
 	CHECK_INT(tunable_get(&c.tun, must_find("remote_idle")), must_find("remote_idle")->def,
 		  "a key not in the file keeps its default");
 	CHECK(c.line[CFG_NR_DAEMON_KEYS + (must_find("remote_idle") - tunables)] == 0,

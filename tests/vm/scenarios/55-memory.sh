@@ -86,6 +86,42 @@ followed cgroup /tmp/c.out
 "$ctl" unpin --cgroup /memtest >/dev/null
 finish
 
+# Home follows memory: threads that first ran on node 1 (their home there)
+# while their 64 MB sit on node 0, with no home given from outside, get
+# node 0 as their home: they move to their memory, the memory stays.
+node1_list=$(cat /sys/devices/system/node/node1/cpulist)
+taskset -c "$node1_list" mem-worker --mb 64 --touch-node 0 --seconds 40 >/tmp/f.out 2>&1 &
+WPID=$!
+wait_for 30 grep -q '^ready' /tmp/f.out
+taskset -a -p "$(all_cpus_mask)" "$WPID" >/dev/null
+m0=$(moved_total)
+# threads_on NODE: every thread of the worker last ran on NODE.
+threads_on() {
+	_cpus=" $(list_ids "$(cat "/sys/devices/system/node/node$1/cpulist")") "
+	for _t in /proc/"$WPID"/task/*/stat; do
+		_c=$(awk '{ sub(/.*\) /, ""); print $37 }' "$_t")
+		case "$_cpus" in *" $_c "*) ;; *) return 1 ;; esac
+	done
+}
+memory_home() { $ctl --json pins | jq -e --argjson p "$WPID" '.migration[] | select(.pid == $p and .source == "memory" and .node == 0)'; }
+wait_for 30 memory_home
+$ctl --json pins | jq -c --argjson p "$WPID" '.migration[] | select(.pid == $p)' | sed 's/^/  pins| /'
+check home-followed-memory memory_home
+# Where its threads run, sampled: stealing may take one away for a moment.
+wait_for 15 threads_on 0
+on=0 all=0
+for _i in $(seq 20); do
+	threads_on 0 && on=$((on + 1))
+	all=$((all + 1))
+	sleep 0.2
+done
+info "threads_all_on_node0_samples=$on of $all"
+check_ge threads-moved-to-memory "$((on * 100 / all))" 75
+m1=$(moved_total)
+info "home_follows_memory_moved_pages=$((m1 - m0)) pct_node0=$(pct /tmp/f.out 0)"
+check_ge memory-stayed-on-node0 "$(pct /tmp/f.out 0)" 95
+finish
+
 # Memory already home: nothing moves.
 m0=$(moved_total)
 worker /tmp/d.out --mb 32 --touch-node 1 --seconds 20
