@@ -114,8 +114,18 @@ static int set_value(struct config *c, int k, const char *val, char *err, size_t
 		uint64_t v;
 		int ret = tunable_parse(t, val, &v, err, errlen);
 
-		if (ret)
+		if (ret) {
+			/*
+			 * tunable_parse quotes the value as given, and the line
+			 * check lets bytes >= 0x80 through: mask them as every
+			 * other message here does, since this one is logged (C1
+			 * controls act on some terminals).
+			 */
+			for (char *p = err; *p; p++)
+				if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+					*p = '?';
 			return ret;
+		}
 		tunable_store(&c->tun, t, v);
 		return 0;
 	}
