@@ -84,15 +84,18 @@ for n in "${targets[@]}"; do
 	rc=0
 	nice -n "$nice_n" "$bin" -max_total_time="$secs" -max_len="$max_len" -timeout=10 -rss_limit_mb=1024 \
 		-print_final_stats=1 -artifact_prefix="$out/" "$new" "$corpus" >"$log" 2>&1 || rc=$?
-	last=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
-	execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo "${last#\#}" | cut -d' ' -f1)
-	rate=$(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo '?')
+	# The log holds the inputs' bytes when a target reports one: -a.
+	last=$(grep -aE '^#[0-9]+' "$log" | tail -n 1 || true)
+	execs=$(grep -aEo 'stat::number_of_executed_units: *[0-9]+' "$log" | tail -n 1 | grep -Eo '[0-9]+$' || true)
+	rate=$(grep -aEo 'stat::average_exec_per_sec: *[0-9]+' "$log" | tail -n 1 | grep -Eo '[0-9]+$' || true)
+	# libFuzzer's own average is whole seconds: 0 for a run cut short.
+	[ -n "$rate" ] && [ "$rate" != 0 ] || rate=$(grep -aEo 'exec/s: [0-9]+' <<<"$last" | cut -d' ' -f2 || true)
 	cov=$(grep -Eo 'cov: [0-9]+' <<<"$last" | cut -d' ' -f2 || true)
 	ft=$(grep -Eo 'ft: [0-9]+' <<<"$last" | cut -d' ' -f2 || true)
 	if [ "$rc" -ne 0 ]; then
 		crashed=1
 		result="CRASH (exit $rc): $(ls "$out" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' | sed "s|^|$out/|" | tr '\n' ' ')"
-		grep -E 'ERROR: |runtime error|^fuzz' "$log" | head -n 3 | sed 's/^/    /' >&2 || true
+		grep -aE 'ERROR: |runtime error|^fuzz' "$log" | head -n 3 | sed 's/^/    /' >&2 || true
 	else
 		result=ok
 	fi
@@ -101,7 +104,7 @@ for n in "${targets[@]}"; do
 		nice -n "$nice_n" "$bin" -merge=1 -max_len="$max_len" "$corpus" "$new" >"$out/merge.log" 2>&1
 		result="$result, corpus $before -> $(ls "$corpus" | wc -l)"
 	fi
-	printf '%-10s %9s %8s %8s %8s %7s  %s\n' "$n" "${execs:-?}" "$rate" "${cov:-?}" "${ft:-?}" \
+	printf '%-10s %9s %8s %8s %8s %7s  %s\n' "$n" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" \
 		"$(ls "$corpus" | wc -l)" "$result"
 	rm -rf "$new"
 done
