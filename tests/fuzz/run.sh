@@ -9,8 +9,8 @@
 # BUILDDIR/fuzz-out/NAME/ (crash-*, leak-*, timeout-*). New inputs found go
 # to a scratch directory; with --merge the ones that add coverage are
 # minimised into the checked-in corpus tests/fuzz/corpus/NAME (-merge=1),
-# which `meson test` replays (suite fuzz). Exit status 1 if any target
-# crashed.
+# which `meson test` replays (suite fuzz): see merge_corpus. Exit status
+# 1 if any target crashed.
 #
 # Environment: FUZZ_BUILDDIR (default build-fuzz), FUZZ_CC (default: the
 # first of clang, clang-14 .. clang-21 that links -fsanitize=fuzzer),
@@ -50,7 +50,7 @@ if [ -z "$cc" ]; then
 		fi
 	done
 fi
-[ -n "$cc" ] || { echo "run.sh: no clang with libFuzzer (Debian: clang and libclang-rt-dev / compiler-rt)" >&2; exit 2; }
+[ -n "$cc" ] || { echo "run.sh: no clang with libFuzzer (Debian: libclang-rt-N-dev for clang-N; or set FUZZ_CC)" >&2; exit 2; }
 
 if [ ! -f "$builddir/build.ninja" ]; then
 	CC=$cc meson setup "$builddir" -Dfuzzing=true -Db_lundef=false >/dev/null
@@ -71,6 +71,22 @@ export TMPDIR=$probe
 # Sanitizer reports end the run: the input that caused one is saved.
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
+
+# The corpus, minimised: the hand-named inputs (seeds, crash-*) always stay;
+# of libFuzzer's (named by their SHA-1), only those that reach an edge
+# nothing before them reaches. Edges, not hit counts (-use_counters=0):
+# that keeps each corpus to tens or a few hundred files.
+merge_corpus() {
+	local fresh=$out/merged
+	rm -rf "$fresh"
+	mkdir -p "$fresh"
+	find "$corpus" -maxdepth 1 -type f -regextype posix-extended ! -regex '.*/[0-9a-f]{40}' -exec cp {} "$fresh/" \;
+	nice -n "$nice_n" "$bin" -merge=1 -use_counters=0 -max_len="$max_len" "$fresh" "$corpus" "$new" \
+		>"$out/merge.log" 2>&1
+	find "$corpus" -maxdepth 1 -type f -regextype posix-extended -regex '.*/[0-9a-f]{40}' -delete
+	find "$fresh" -maxdepth 1 -type f -regextype posix-extended -regex '.*/[0-9a-f]{40}' -exec cp {} "$corpus/" \;
+	rm -rf "$fresh"
+}
 
 crashed=0
 printf '%-10s %9s %8s %8s %8s %7s  %s\n' target execs exec/s cov ft corpus result
@@ -101,7 +117,7 @@ for n in "${targets[@]}"; do
 	fi
 	if [ "$merge" = 1 ] && [ "$rc" -eq 0 ]; then
 		before=$(ls "$corpus" | wc -l)
-		nice -n "$nice_n" "$bin" -merge=1 -max_len="$max_len" "$corpus" "$new" >"$out/merge.log" 2>&1
+		merge_corpus
 		result="$result, corpus $before -> $(ls "$corpus" | wc -l)"
 	fi
 	printf '%-10s %9s %8s %8s %8s %7s  %s\n' "$n" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" \
