@@ -96,6 +96,8 @@ for n in "${targets[@]}"; do
 	out=$builddir/fuzz-out/$n
 	new=$out/new
 	log=$out/log
+	# Only this run's findings are reported.
+	rm -rf "$out"
 	mkdir -p "$corpus" "$new"
 	rc=0
 	nice -n "$nice_n" "$bin" -max_total_time="$secs" -max_len="$max_len" -timeout=10 -rss_limit_mb=1024 \
