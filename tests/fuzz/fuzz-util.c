@@ -144,6 +144,30 @@ char *fuzz_strndup(const void *p, size_t len)
 	return s;
 }
 
+char *fuzz_names(const struct fuzz_part *part, char **names, int max, int *nr)
+{
+	char *buf = fuzz_strndup(part->p, part->len), *save = NULL;
+
+	*nr = 0;
+	for (char *s = strtok_r(buf, " \t\n", &save); s && *nr < max; s = strtok_r(NULL, " \t\n", &save))
+		if (!strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..") && strlen(s) <= 64)
+			names[(*nr)++] = s;
+	return buf;
+}
+
+void fuzz_tree_entries(const char *dir, const struct fuzz_part *part, int max)
+{
+	char *names[64], *buf, rel[PATH_MAX];
+	int n;
+
+	buf = fuzz_names(part, names, max < 64 ? max : 64, &n);
+	for (int i = 0; i < n; i++) {
+		snprintf(rel, sizeof(rel), "%s/%s", dir, names[i]);
+		fuzz_tree_mkdir(rel);
+	}
+	free(buf);
+}
+
 bool fuzz_printable(const char *s)
 {
 	for (; *s; s++)

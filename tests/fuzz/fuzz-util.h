@@ -40,6 +40,15 @@ void fuzz_tree_mkdir(const char *rel);
 /* @rel as a symbolic link to @target. */
 void fuzz_tree_symlink(const char *rel, const char *target);
 
+/*
+ * The blank-separated names in @part that are plain file names (no '/', not
+ * "." or "..", at most 64 bytes), at most @max into @names. They point into
+ * the returned buffer: free() it. *@nr is how many.
+ */
+char *fuzz_names(const struct fuzz_part *part, char **names, int max, int *nr);
+/* A directory ROOT/@dir/NAME for each of fuzz_names(@part), at most @max. */
+void fuzz_tree_entries(const char *dir, const struct fuzz_part *part, int max);
+
 /* A copy of @len bytes as a C string (cut at the first NUL); free() it. */
 char *fuzz_strndup(const void *p, size_t len);
 

@@ -24,32 +24,6 @@
 
 static const char *const dev_files[] = { "class", "vendor", "device", "numa_node" };
 
-/* Blank-separated plain file names of @part, at most @max, into @names. */
-static int names_of(const struct fuzz_part *part, char *buf, char **names, int max)
-{
-	char *save = NULL;
-	int n = 0;
-
-	memcpy(buf, part->p, part->len);
-	buf[part->len] = '\0';
-	for (char *s = strtok_r(buf, " \t\n", &save); s && n < max; s = strtok_r(NULL, " \t\n", &save))
-		if (!strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..") && strlen(s) <= 64)
-			names[n++] = s;
-	return n;
-}
-
-static void make_dir_entries(const char *dir, const struct fuzz_part *part)
-{
-	char *buf = malloc(part->len + 1), *names[8], rel[512];
-	int n = names_of(part, buf, names, 8);
-
-	for (int i = 0; i < n; i++) {
-		snprintf(rel, sizeof(rel), "%s/%s", dir, names[i]);
-		fuzz_tree_mkdir(rel);
-	}
-	free(buf);
-}
-
 static void build_tree(const struct fuzz_part *parts, size_t nr)
 {
 	char *buf, *names[DEVS], rel[512], dir[256];
@@ -58,8 +32,7 @@ static void build_tree(const struct fuzz_part *parts, size_t nr)
 	if (!nr)
 		return;
 	fuzz_tree_mkdir("sys/bus/pci/devices");
-	buf = malloc(parts[0].len + 1);
-	n = names_of(&parts[0], buf, names, DEVS);
+	buf = fuzz_names(&parts[0], names, DEVS, &n);
 	for (int d = 0; d < n; d++) {
 		const struct fuzz_part *p = &parts[1 + d * PER_DEV];
 		size_t have = nr > 1 + (size_t)d * PER_DEV ? nr - 1 - (size_t)d * PER_DEV : 0;
@@ -80,11 +53,11 @@ static void build_tree(const struct fuzz_part *parts, size_t nr)
 		}
 		if (have > 5) {
 			snprintf(rel, sizeof(rel), "%s/drm", dir);
-			make_dir_entries(rel, &p[5]);
+			fuzz_tree_entries(rel, &p[5], 8);
 		}
 		if (have > 6) {
 			snprintf(rel, sizeof(rel), "%s/accel", dir);
-			make_dir_entries(rel, &p[6]);
+			fuzz_tree_entries(rel, &p[6], 8);
 		}
 		if (have > 7) {
 			snprintf(rel, sizeof(rel), "proc/driver/nvidia/gpus/%s/information", names[d]);

@@ -30,22 +30,6 @@ static const char *const fixed[] = {
 };
 static const char *const per_node[] = { "cpulist", "meminfo", "distance" };
 
-/* Node directory entries from a blank-separated list; names that are no plain file name are skipped. */
-static void make_entries(int node, const struct fuzz_part *part)
-{
-	char *names = fuzz_strndup(part->p, part->len), *save = NULL, rel[512];
-	int n = 0;
-
-	for (char *s = strtok_r(names, " \t\n", &save); s && n < 16; s = strtok_r(NULL, " \t\n", &save)) {
-		if (strchr(s, '/') || !strcmp(s, ".") || !strcmp(s, "..") || strlen(s) > 64)
-			continue;
-		snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/%s", node, s);
-		fuzz_tree_mkdir(rel);
-		n++;
-	}
-	free(names);
-}
-
 static void build_tree(const struct fuzz_part *parts, size_t nr)
 {
 	char rel[256];
@@ -63,8 +47,10 @@ static void build_tree(const struct fuzz_part *parts, size_t nr)
 			snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/%s", node, per_node[k]);
 			fuzz_tree_put(rel, parts[base + k].p, parts[base + k].len);
 		}
-		if (base + 3 < nr)
-			make_entries(node, &parts[base + 3]);
+		if (base + 3 < nr) {
+			snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d", node);
+			fuzz_tree_entries(rel, &parts[base + 3], 16);
+		}
 	}
 }
 
