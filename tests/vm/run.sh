@@ -25,6 +25,8 @@
 #   --gpu-node N            attach an emulated GPU (virtio-gpu-pci) behind a
 #                           PCIe expander bridge on NUMA node N (q35 machine);
 #                           with the generic flavour its driver is loaded
+#   --tcg-threads T         QEMU TCG threading: multi (default, one host
+#                           thread per vCPU) or single (one thread for all)
 #   -v, --verbose           stream the whole console, not just progress
 #
 # Environment: QEMU (emulator binary, default qemu-system-x86_64), plus what
@@ -42,7 +44,7 @@ top=$(cd "$here/../.." && pwd)
 
 nodes=2 cpn=2 mem_mb=2048 total_timeout='' scen_timeout=300
 bindir="$top/build" keep_log='' extra_append='' verbose=0
-flavour=cloud modules='' gpu_node=''
+flavour=cloud modules='' gpu_node='' tcg_threads=multi
 need_node() { [[ "$2" =~ ^(0|[1-9][0-9]*)$ ]] || die "$1 needs a node number, got '$2'"; }
 qemu=${QEMU:-qemu-system-x86_64}
 
@@ -65,6 +67,8 @@ while [ $# -gt 0 ]; do
 		flavour=$2; shift 2 ;;
 	--modules) [ -n "${2:-}" ] || usage; modules=$2; shift 2 ;;
 	--gpu-node) need_node "$1" "${2:-}"; gpu_node=$2; shift 2 ;;
+	--tcg-threads) [ "${2:-}" = multi ] || [ "${2:-}" = single ] || die "--tcg-threads takes multi or single"
+		tcg_threads=$2; shift 2 ;;
 	-v | --verbose) verbose=1; shift ;;
 	-h | --help) usage ;;
 	--) shift; args+=("$@"); break ;;
@@ -131,7 +135,7 @@ modargs=()
 
 # shellcheck disable=SC2054 # commas are QEMU's option syntax
 qargs=(
-	-accel tcg,thread=multi -cpu max
+	-accel "tcg,thread=$tcg_threads" -cpu max
 	# One socket per node: QEMU shares the last-level cache per socket, and
 	# a node boundary inside a socket makes the kernel warn at boot.
 	-smp "$ncpus,sockets=$nodes,cores=$cpn,threads=1"
