@@ -15,10 +15,11 @@
 #   --scenario-timeout S    per-scenario limit inside the guest (default 300)
 #   --bindir DIR            where to find scx_ai_numad and scx-ai-numactl, at
 #                           DIR/NAME or DIR/*/NAME (default: build/ at repo top)
-#   --keep-log FILE         copy the console log (every boot's, in turn) to
-#                           FILE (always), a lost boot's also to FILE.bootN;
+#   --keep-log FILE         copy the console log to FILE (always): what the
+#                           verdict read, each scenario's run once (a lost
+#                           boot's whole console goes to FILE.bootN);
 #                           without it the log is kept in $TMPDIR only when
-#                           the run fails or loses a boot
+#                           the run fails
 #   --append ARGS           extra kernel command-line arguments
 #   --flavour F             kernel flavour: cloud (default; no DRM) or
 #                           generic (GPU drivers as modules)
@@ -215,9 +216,8 @@ progress() {
 # death counts as it is; boot_tries bounds the boots of a run.
 boot_tries=3
 skip=0          # scenarios finished on lost boots, left out of the next
-judged="$tmp/judged.log" all="$tmp/all.log" lost=()
+judged="$tmp/judged.log" lost=()
 : >"$judged"
-: >"$all"
 keep_lost() {
 	local f
 	if [ -n "$keep_log" ]; then
@@ -238,7 +238,6 @@ for ((try = 1; ; try++)); do
 	st=("${PIPESTATUS[@]}")
 	set -e
 	qemu_rc=${st[0]}
-	cat "$log" >>"$all"
 	# Only a kernel that died on its own; not a timeout or a QEMU error.
 	if [ "$qemu_rc" != 0 ] || [ "$try" -ge "$boot_tries" ]; then
 		[ "$qemu_rc" = 0 ] && [ "$try" -ge "$boot_tries" ] &&
@@ -285,11 +284,11 @@ set -e
 
 echo "vm: boot ${boot_s}s (QEMU start to /init), total ${total_s}s" >&2
 if [ -n "$keep_log" ]; then
-	cp "$all" "$keep_log"
+	cp "$judged" "$keep_log"
 	echo "vm: console log: $keep_log" >&2
 elif [ "$verdict" != 0 ]; then
 	kept=$(mktemp "${TMPDIR:-/tmp}/scxvm-console.XXXXXX")
-	cp "$all" "$kept"
+	cp "$judged" "$kept"
 	echo "vm: console log: $kept" >&2
 fi
 # The verdict goes last, on stdout, so "vm: N passed, N failed" is the
