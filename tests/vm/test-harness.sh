@@ -2,7 +2,7 @@
 # Test of run.sh's handling of a boot lost to the emulator fault (multi-
 # threaded TCG dying with "Oops: int3" in kernel text being patched): the
 # scenarios in harness/ crash the guest on purpose, with and without that
-# signature, and this checks what run.sh makes of it. Costs 8 boots (~2
+# signature, and this checks what run.sh makes of it. Costs 8 boots (2-4
 # min); needs the VM, so it is neither a meson test nor in scripts/test.sh.
 #
 #   tests/vm/test-harness.sh [--bindir DIR] [CASE...]
