@@ -227,7 +227,8 @@ void fmt_cpulist(struct json_object *arr, char *buf, size_t len)
 		int64_t first = json_object_get_int64(json_object_array_get_idx(arr, i)), last = first;
 		size_t j = i + 1;
 
-		while (j < n && json_object_get_int64(json_object_array_get_idx(arr, j)) == last + 1) {
+		/* The ids are the reply's: json-c saturates a huge one at INT64_MAX, where last + 1 overflows. */
+		while (j < n && last < INT64_MAX && json_object_get_int64(json_object_array_get_idx(arr, j)) == last + 1) {
 			last++;
 			j++;
 		}

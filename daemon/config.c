@@ -114,8 +114,18 @@ static int set_value(struct config *c, int k, const char *val, char *err, size_t
 		uint64_t v;
 		int ret = tunable_parse(t, val, &v, err, errlen);
 
-		if (ret)
+		if (ret) {
+			/*
+			 * tunable_parse quotes the value as given, and the line
+			 * check lets bytes >= 0x80 through: mask them as every
+			 * other message here does, since this one is logged (C1
+			 * controls act on some terminals).
+			 */
+			for (char *p = err; *p; p++)
+				if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+					*p = '?';
 			return ret;
+		}
 		tunable_store(&c->tun, t, v);
 		return 0;
 	}
@@ -142,7 +152,7 @@ static bool has_dotdot(const char *p)
 static int parse_pin(struct config *c, bool cgroup, char *val, unsigned int lineno, char *err, size_t errlen)
 {
 	const char *key = cgroup ? "pin_cgroup" : "pin";
-	char *target = val, *node, *extra, q[80];
+	char *target = val, *node, *extra, q[80], qn[80];
 	struct cfg_pin *p;
 	unsigned int v;
 
@@ -152,8 +162,9 @@ static int parse_pin(struct config *c, bool cgroup, char *val, unsigned int line
 	node = trim(node);
 	extra = node + strcspn(node, " \t");
 	if (!*node || *extra) {
+		/* The rest is the file's too: masked like the target, or its bytes >= 0x80 reach the log raw. */
 		snprintf(err, errlen, "%s: expected '%s NODE', got '%s%s%s'", key, cgroup ? "PATH" : "PID",
-			 quote_value(target, q, sizeof(q)), *node ? " " : "", *node ? node : "");
+			 quote_value(target, q, sizeof(q)), *node ? " " : "", quote_value(node, qn, sizeof(qn)));
 		return -EINVAL;
 	}
 	if (c->nr_pins == CONFIG_MAX_PINS) {

@@ -63,7 +63,8 @@ static bool parse_maps_line(const char *line, struct mem_range *out)
 	path[0] = '\0';
 	if (sscanf(line, "%lx-%lx %4s %*x %*x:%*x %lu %n", &start, &end, perms, &inode, &n) != 4 || !n)
 		return false;
-	if (end <= start || perms[0] != 'r' || perms[3] != 'p' || inode != 0)
+	/* A short field ("r") leaves perms[3] unset: only a whole one is looked into. */
+	if (end <= start || strlen(perms) != 4 || perms[0] != 'r' || perms[3] != 'p' || inode != 0)
 		return false;
 	sscanf(line + n, "%31s", path);
 	/* Named anonymous memory ("[anon:...]"), the heap and stacks are the process's own. */

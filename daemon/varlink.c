@@ -113,10 +113,14 @@ int vl_in_feed(struct vl_in *in, const void *p, size_t n)
 
 int vl_in_next(struct vl_in *in, const char **msg, size_t *len)
 {
-	char *start = in->buf + in->off;
-	size_t avail = in->len - in->off;
-	char *nul = NULL;
+	char *start, *nul = NULL;
+	size_t avail;
 
+	/* Nothing read yet (the CLI asks before its first read): no buffer, and NULL + 0 is undefined. */
+	if (!in->buf)
+		return 0;
+	start = in->buf + in->off;
+	avail = in->len - in->off;
 	if (avail > in->scan)
 		nul = memchr(start + in->scan, '\0', avail - in->scan);
 	if (!nul) {

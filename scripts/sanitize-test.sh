@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Build the userspace with AddressSanitizer (leaks included) and
 # UndefinedBehaviorSanitizer in a build directory of its own, and run the
-# host tests under them: unit tests, the control plane's tests with the fuzz
-# corpus replay, the CLI end to end, and the control socket under abuse.
+# host tests under them: unit tests, the control plane's tests, every fuzz
+# target's corpus replay, the CLI end to end, and the control socket under abuse.
 # Any report fails: UBSan does not recover, ASan halts at the first error,
 # and LeakSanitizer fails a process that exits with memory unreachable.
 #   scripts/sanitize-test.sh [BUILDDIR]      (default: build-sanitize, or $SANITIZE_BUILDDIR)
-# Environment: SANITIZE_FUZZ_SECS=N also runs the libFuzzer target for N
-# seconds when the compiler built it (clang with compiler-rt; 0: never).
+# Environment: SANITIZE_FUZZ_SECS=N also runs every libFuzzer target for N
+# seconds each (tests/fuzz/run.sh, in its own clang build; 0: never).
 # The last line is "sanitize: N passed, N failed" (individual checks).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +30,7 @@ export LSAN_OPTIONS=print_suppressions=0
 rc=0
 # valgrind cannot run sanitized binaries; docs and install check files, not memory.
 meson test -C "$builddir" --no-rebuild --print-errorlogs \
-	--suite unit --suite control --suite abuse --suite bench || rc=1
+	--suite unit --suite control --suite fuzz --suite abuse --suite bench || rc=1
 log=$builddir/meson-logs/testlog.txt
 pass=$(grep -c '^ok ' "$log" || true)
 fail=$(grep -c '^not ok ' "$log" || true)
@@ -38,25 +38,14 @@ fail=$(grep -c '^not ok ' "$log" || true)
 bad=$(grep -cE '^(==[0-9]+==ERROR|SUMMARY: (Address|Undefined|Leak)Sanitizer|[^ ]+:[0-9]+:[0-9]+: runtime error:)' "$log" || true)
 fail=$((fail + bad))
 
-fuzz=$builddir/tests/control/fuzz_request
 if [ "${SANITIZE_FUZZ_SECS:-0}" -gt 0 ]; then
-	ninja -C "$builddir" tests/control/fuzz_request >/dev/null 2>&1 || true
-	if [ -x "$fuzz" ]; then
-		scratch=$(mktemp -d)
-		if "$fuzz" -max_total_time="$SANITIZE_FUZZ_SECS" "$scratch" tests/fuzz/corpus/request \
-			>"$scratch.log" 2>&1; then
-			pass=$((pass + 1))
-			echo "sanitize: libFuzzer ${SANITIZE_FUZZ_SECS}s: $(grep -Eo 'Done [0-9]+ runs' "$scratch.log" | tail -n 1)"
-		else
-			fail=$((fail + 1))
-			rc=1
-			tail -n 40 "$scratch.log"
-			echo "sanitize: libFuzzer found a crash; the input is in the current directory (crash-*)"
-		fi
-		rm -rf "$scratch" "$scratch.log"
-	else
-		echo "sanitize: no libFuzzer target in this build (needs clang with compiler-rt); skipped"
-	fi
+	frc=0
+	tests/fuzz/run.sh "$SANITIZE_FUZZ_SECS" || frc=$?
+	case $frc in
+	0) pass=$((pass + 1)) ;;
+	2) echo "sanitize: no clang with libFuzzer; fuzzing skipped" ;;
+	*) fail=$((fail + 1)); echo "sanitize: libFuzzer found a crash; the input is saved (see above)" ;;
+	esac
 fi
 
 [ "$pass" -gt 0 ] || { echo "sanitize: no check ran" >&2; fail=$((fail + 1)); }

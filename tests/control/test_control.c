@@ -924,16 +924,21 @@ static void test_timeouts(void)
 	int quiet, slow, stream, busy;
 	bool q, sl, st, b;
 
-	ctl_idle_timeout_ns = 300 * 1000000ULL;
-	ctl_partial_timeout_ns = 200 * 1000000ULL;
+	/*
+	 * Timeouts many times the 50 ms between the busy client's calls, so a
+	 * loaded test machine that stalls this process for a moment does not
+	 * make the busy client look idle.
+	 */
+	ctl_idle_timeout_ns = 600 * 1000000ULL;
+	ctl_partial_timeout_ns = 400 * 1000000ULL;
 	quiet = pair();
 	slow = pair();
 	stream = pair();
 	busy = pair();
 	send_msg(stream, "{\"method\":\"" VL_IFACE ".Stats\",\"more\":true}");
 	send(slow, "{\"method\"", 9, MSG_NOSIGNAL);
-	/* A second of ticks; the slow one trickles a byte, the busy one calls, every 50 ms. */
-	for (int i = 0; i < 20; i++) {
+	/* Two seconds of ticks; the slow one trickles a byte, the busy one calls, every 50 ms. */
+	for (int i = 0; i < 40; i++) {
 		for (int j = 0; j < 5; j++)
 			loop_run_once(D.loop, 10);
 		control_stats_tick(&D);

@@ -11,13 +11,7 @@
  * and changed only by a privileged, successful SetTunable.
  *
  * Built as a plain function it replays the checked-in corpus (replay.c);
- * with clang, meson also offers a libFuzzer binary. libFuzzer writes new
- * inputs into its first directory, so give it a scratch one first:
- *
- *   CC=clang meson setup build-fuzz && ninja -C build-fuzz tests/control/fuzz_request
- *   build-fuzz/tests/control/fuzz_request -max_total_time=600 NEW tests/fuzz/corpus/request
- *
- * and copy inputs worth keeping (a crash, new coverage) into the corpus.
+ * tests/fuzz/run.sh builds and runs it as a libFuzzer binary (README.md).
  */
 #include <stdint.h>
 #include <stdio.h>

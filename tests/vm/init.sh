@@ -2,7 +2,7 @@
 # /init of the VM test initramfs (busybox ash, PID 1). Runs the scenarios
 # listed in /vm/scenarios.list in order, then powers off. Markers (one per
 # line, parsed by tests/vm/run.sh):
-#   @@SCXVM BOOT kernel=REL uptime=S cpus=N nodes=N
+#   @@SCXVM BOOT kernel=REL uptime=S cpus=N nodes=N boot=N skip=N
 #   @@SCXVM KMSG-BEGIN NAME / @@SCXVM KMSG-END NAME   (raw dmesg, "<lvl>[ts] msg")
 #   @@SCXVM BEGIN NAME
 #   @@SCXVM TIMEOUT NAME after=S
@@ -11,6 +11,10 @@
 # Kernel command-line knobs (unknown key=value pairs land in our environment):
 #   scxvm_timeout=S   per-scenario timeout in seconds (default 300)
 #   scxvm_shell=1     no scenarios: drop to a shell (interactive debugging)
+#   scxvm_boot=N      which boot of this run this is (run.sh boots again
+#                     after an emulator fault); scenarios see it too
+#   scxvm_skip=N      leave out the first N scenarios of the list: they
+#                     finished on a boot the emulator lost later
 # Modules listed in /vm/modules.list (mkinitramfs.sh --modules) are loaded
 # first, from /vm/modules/NAME.ko.
 
@@ -58,7 +62,9 @@ fi
 
 timeout_s=${scxvm_timeout:-300}
 read -r up _ </proc/uptime
-echo "@@SCXVM BOOT kernel=$rel uptime=$up cpus=$(nproc) nodes=$(cat /sys/devices/system/node/online)"
+skip=${scxvm_skip:-0}
+echo "@@SCXVM BOOT kernel=$rel uptime=$up cpus=$(nproc) nodes=$(cat /sys/devices/system/node/online)" \
+	"boot=${scxvm_boot:-1} skip=$skip"
 
 kmsg_dump() {
 	echo "@@SCXVM KMSG-BEGIN $1"
@@ -149,6 +155,10 @@ else
 	# subshell, which kill_leftovers would then kill.
 	# shellcheck disable=SC2013 # names are single words (mkinitramfs checks)
 	for s in $(cat /vm/scenarios.list); do
+		if [ "$skip" -gt 0 ]; then
+			skip=$((skip - 1))
+			continue
+		fi
 		run_one "/vm/scenarios/$s"
 	done
 fi

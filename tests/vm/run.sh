@@ -10,13 +10,16 @@
 #   --nodes N               NUMA nodes, one socket each (default 2)
 #   --cpus-per-node M       CPUs (cores) per node (default 2)
 #   --mem-mb MB             guest memory, split evenly over nodes (default 2048)
-#   --timeout S             wall-clock limit for the whole VM
+#   --timeout S             wall-clock limit for each boot of the VM
 #                           (default 120 + per scenario its timeout + 30)
 #   --scenario-timeout S    per-scenario limit inside the guest (default 300)
 #   --bindir DIR            where to find scx_ai_numad and scx-ai-numactl, at
 #                           DIR/NAME or DIR/*/NAME (default: build/ at repo top)
-#   --keep-log FILE         copy the console log to FILE (always); without it
-#                           the log is kept in $TMPDIR only when the run fails
+#   --keep-log FILE         copy the console log to FILE (always): what the
+#                           verdict read, each scenario's run once (a lost
+#                           boot's whole console goes to FILE.bootN);
+#                           without it the log is kept in $TMPDIR only when
+#                           the run fails
 #   --append ARGS           extra kernel command-line arguments
 #   --flavour F             kernel flavour: cloud (default; no DRM) or
 #                           generic (GPU drivers as modules)
@@ -25,6 +28,8 @@
 #   --gpu-node N            attach an emulated GPU (virtio-gpu-pci) behind a
 #                           PCIe expander bridge on NUMA node N (q35 machine);
 #                           with the generic flavour its driver is loaded
+#   --tcg-threads T         QEMU TCG threading: multi (default, one host
+#                           thread per vCPU) or single (one thread for all)
 #   -v, --verbose           stream the whole console, not just progress
 #
 # Environment: QEMU (emulator binary, default qemu-system-x86_64), plus what
@@ -32,7 +37,10 @@
 #
 # Verdict: a scenario fails on any "CHECK FAIL:", a non-zero exit, a
 # timeout, a missing end marker, no checks at all, or a kernel oops/BUG/
-# WARNING/panic/lockup or sched_ext error exit while it ran. The last line
+# WARNING/panic/lockup or sched_ext error exit while it ran. A boot lost to
+# the emulator fault (below) judges nothing of the scenario it died in: the
+# next boot runs that one again and those after it, at most 3 boots in all;
+# "vm: boot N lost ..." lines before the verdict name them. The last line
 # is always "vm: N passed, N failed" (N = scenarios, plus one failed "vm"
 # entry for trouble outside any scenario); the exit status is 1 on failure.
 set -euo pipefail
@@ -42,7 +50,7 @@ top=$(cd "$here/../.." && pwd)
 
 nodes=2 cpn=2 mem_mb=2048 total_timeout='' scen_timeout=300
 bindir="$top/build" keep_log='' extra_append='' verbose=0
-flavour=cloud modules='' gpu_node=''
+flavour=cloud modules='' gpu_node='' tcg_threads=multi
 need_node() { [[ "$2" =~ ^(0|[1-9][0-9]*)$ ]] || die "$1 needs a node number, got '$2'"; }
 qemu=${QEMU:-qemu-system-x86_64}
 
@@ -65,6 +73,8 @@ while [ $# -gt 0 ]; do
 		flavour=$2; shift 2 ;;
 	--modules) [ -n "${2:-}" ] || usage; modules=$2; shift 2 ;;
 	--gpu-node) need_node "$1" "${2:-}"; gpu_node=$2; shift 2 ;;
+	--tcg-threads) [ "${2:-}" = multi ] || [ "${2:-}" = single ] || die "--tcg-threads takes multi or single"
+		tcg_threads=$2; shift 2 ;;
 	-v | --verbose) verbose=1; shift ;;
 	-h | --help) usage ;;
 	--) shift; args+=("$@"); break ;;
@@ -131,7 +141,7 @@ modargs=()
 
 # shellcheck disable=SC2054 # commas are QEMU's option syntax
 qargs=(
-	-accel tcg,thread=multi -cpu max
+	-accel "tcg,thread=$tcg_threads" -cpu max
 	# One socket per node: QEMU shares the last-level cache per socket, and
 	# a node boundary inside a socket makes the kernel warn at boot.
 	-smp "$ncpus,sockets=$nodes,cores=$cpn,threads=1"
@@ -160,7 +170,7 @@ append+=" scxvm_nodes=$nodes scxvm_cpus_per_node=$cpn scxvm_cpus=$ncpus"
 [ -n "$gpu_node" ] && append+=" scxvm_gpu_node=$gpu_node"
 [ -n "$extra_append" ] && append+=" $extra_append"
 qargs+=(-nodefaults -display none -serial stdio -no-reboot
-	-kernel "$kdir/vmlinuz" -initrd "$tmp/initramfs.cpio.gz" -append "$append")
+	-kernel "$kdir/vmlinuz" -initrd "$tmp/initramfs.cpio.gz")
 
 log="$tmp/console.log"
 echo "vm: kernel $(cat "$kdir/version")${gpu_node:+ ($flavour, GPU on node $gpu_node)}, $nodes nodes x $cpn CPUs, $((mem_per_node * nodes)) MB," \
@@ -198,27 +208,63 @@ progress() {
 }
 
 # Multi-threaded TCG now and then runs a stale translation of kernel text
-# the kernel is live-patching at boot (an "Oops: int3" in a static-branch
-# site, long before /init): an emulator race, not the code under test. A
-# guest that died before /init ran none of our code, so it is booted again,
-# at most boot_tries times; anything after /init started counts as it is.
+# the kernel is live-patching (a static key flip): the guest dies with an
+# "Oops: int3" in the patched site. An emulator race, not the code under
+# test, so such a boot is lost, not failed: the scenarios it had not
+# finished, the one it died in from its start, run on another boot. A guest
+# that died before /init ran none of our code: booted again too. Any other
+# death counts as it is; boot_tries bounds the boots of a run.
 boot_tries=3
+skip=0          # scenarios finished on lost boots, left out of the next
+judged="$tmp/judged.log" lost=()
+: >"$judged"
+keep_lost() {
+	local f
+	if [ -n "$keep_log" ]; then
+		f="$keep_log.boot$try"
+		cp "$log" "$f"
+	else
+		f=$(mktemp "${TMPDIR:-/tmp}/scxvm-console-boot$try.XXXXXX")
+		cp "$log" "$f"
+	fi
+	echo "$f"
+}
 for ((try = 1; ; try++)); do
 	t_qemu=$EPOCHREALTIME
 	rm -f "$tmp/boot_s"
 	set +e
-	timeout -k 10 "$total_timeout" "$qemu" "${qargs[@]}" </dev/null 2>"$tmp/qemu.err" | progress
+	timeout -k 10 "$total_timeout" "$qemu" "${qargs[@]}" \
+		-append "$append scxvm_boot=$try scxvm_skip=$skip" </dev/null 2>"$tmp/qemu.err" | progress
 	st=("${PIPESTATUS[@]}")
 	set -e
 	qemu_rc=${st[0]}
-	grep -q '@@SCXVM BOOT ' "$log" && break
 	# Only a kernel that died on its own; not a timeout or a QEMU error.
-	grep -Eq 'Kernel panic|Oops: ' "$log" && [ "$qemu_rc" = 0 ] || break
-	[ "$try" -lt "$boot_tries" ] || break
-	kept=$(mktemp "${TMPDIR:-/tmp}/scxvm-console.XXXXXX")
-	cp "$log" "$kept"
-	echo "vm: guest kernel died before /init (boot $try of $boot_tries, console log: $kept); booting again" >&2
+	if [ "$qemu_rc" != 0 ] || [ "$try" -ge "$boot_tries" ]; then
+		[ "$qemu_rc" = 0 ] && [ "$try" -ge "$boot_tries" ] &&
+			awk -v names="${names[*]:skip}" -v triage=1 -f "$here/verdict.awk" "$log" >/dev/null &&
+			echo "vm: boot $try of $boot_tries lost to the emulator fault as well; no boots left, judged as it is" >&2
+		break
+	fi
+	if ! grep -q '@@SCXVM BOOT ' "$log"; then
+		grep -Eq 'Kernel panic|Oops: ' "$log" || break
+		f=$(keep_lost)
+		lost+=("vm: boot $try lost: the guest kernel died before /init; console log: $f")
+		echo "vm: guest kernel died before /init (boot $try of $boot_tries, console log: $f); booting again" >&2
+		continue
+	fi
+	why=$(awk -v names="${names[*]:skip}" -v triage=1 -f "$here/verdict.awk" "$log") || break
+	read -r _ scope nend cut <<<"$why"
+	# What finished on the lost boot is judged from it; the rest is not.
+	head -n "$((cut - 1))" "$log" >>"$judged"
+	where="while $scope ran"
+	[ "$scope" = vm ] && where="between scenarios"
+	f=$(keep_lost)
+	lost+=("vm: boot $try lost to the emulator fault (kernel \"Oops: int3\" in text being patched) $where; console log: $f")
+	skip=$((skip + nend))
+	echo "vm: boot $try of $boot_tries lost to the emulator fault (kernel \"Oops: int3\" in text being patched) $where" \
+		"(console log: $f); booting again for: ${names[*]:skip}" >&2
 done
+cat "$log" >>"$judged"
 total_s=$(elapsed)
 boot_s=$(cat "$tmp/boot_s" 2>/dev/null || echo "?")
 
@@ -232,20 +278,21 @@ esac
 
 set +e
 awk -v names="${names[*]}" -v extra="$(printf '%s\n' "${extra[@]+"${extra[@]}"}")" \
-	-f "$here/verdict.awk" "$log" >"$tmp/verdict"
+	-f "$here/verdict.awk" "$judged" >"$tmp/verdict"
 verdict=$?
 set -e
 
 echo "vm: boot ${boot_s}s (QEMU start to /init), total ${total_s}s" >&2
 if [ -n "$keep_log" ]; then
-	cp "$log" "$keep_log"
+	cp "$judged" "$keep_log"
 	echo "vm: console log: $keep_log" >&2
 elif [ "$verdict" != 0 ]; then
 	kept=$(mktemp "${TMPDIR:-/tmp}/scxvm-console.XXXXXX")
-	cp "$log" "$kept"
+	cp "$judged" "$kept"
 	echo "vm: console log: $kept" >&2
 fi
 # The verdict goes last, on stdout, so "vm: N passed, N failed" is the
 # final line whatever the caller does with stderr.
+[ ${#lost[@]} -eq 0 ] || printf '%s\n' "${lost[@]}"
 cat "$tmp/verdict"
 [ "$verdict" = 0 ]

@@ -3,6 +3,12 @@
 #       -f verdict.awk console.log
 # Prints one line per scenario, details of failures, and finally
 # "vm: N passed, N failed". Exit status 1 when anything failed.
+#
+#   awk -v names="..." -v triage=1 -f verdict.awk console.log
+# judges instead whether a boot that died was lost to the emulator fault
+# (below): prints "lost SCOPE NEXT CUT" (SCOPE the scenario that was running,
+# or "vm"; NEXT how many scenarios of names finished before it; CUT the
+# console line where the lost part starts) and exits 0, or exits 1.
 # POSIX awk only (Debian's default awk is mawk).
 
 function after(s, m,    i) {
@@ -63,6 +69,29 @@ function kernel_bad(l,    r) {
 	return l ~ /Kernel panic|kernel BUG at|BUG: |Oops: |general protection fault|Call Trace:|WARNING: |cut here|soft lockup|hard LOCKUP|blocked for more than|detected stall|self-detected stall|UBSAN:|KASAN:|KFENCE:|list_add corruption|list_del corruption|Out of memory: Killed process/
 }
 
+# Multi-threaded TCG now and then runs a stale translation of kernel text
+# the kernel is live-patching (a static key flip: text_poke_bp plants an
+# int3, patches, removes it): a vCPU traps on the int3 after patching is
+# over, the kernel finds no patch in progress and dies with "Oops: int3".
+# Nothing else in kernel mode executes int3 here (BUG() is ud2, "invalid
+# opcode"). Only the first kernel error of the scope counts: what came
+# before it is no emulator's doing, what follows is the dying kernel.
+function is_tcg_fault(l) {
+	return l ~ /Oops: int3: /
+}
+
+# "CPU: 0 UID: 0 PID: 0 Comm: x Not tainted 7.3.4 ..." or
+# "... Tainted: G      D W    7.3.4 ...": whether the kernel had WARNed
+# before. WARNINGs print below the console level, so a boot that dies
+# before the scenario's dmesg dump hides them: the taint is the only trace.
+function warned_before(l,    f) {
+	if (index(l, "Not tainted"))
+		return 0
+	f = after(l, "Tainted: ")
+	match(f, /^[A-Z ]*/)
+	return index(substr(f, 1, RLENGTH), "W") > 0
+}
+
 function expected(scope, l,    n, i, a) {
 	n = split(expect[scope], a, "\n")
 	for (i = 1; i <= n; i++)
@@ -88,7 +117,7 @@ index(l, "@@SCXVM ") {
 	arg = after(m, tag " ")
 	if (tag == "BOOT") { booted = 1; boot_info = arg }
 	else if (tag == "DONE") { done = 1 }
-	else if (tag == "BEGIN") { cur = word(arg); began[cur] = 1 }
+	else if (tag == "BEGIN") { cur = word(arg); began[cur] = 1; begin_nr[cur] = NR }
 	else if (tag == "END") {
 		n = word(arg)
 		ended[n] = 1
@@ -110,8 +139,20 @@ index(l, "CHECK FAIL: ") {
 	note(cur, "CHECK FAIL: " after(l, "CHECK FAIL: "))
 }
 
+# The taint the first Oops of a scope reports, on its "CPU:" line.
+want_taint && is_kernel(l) && l ~ /CPU: [0-9]+ .*[Tt]ainted/ {
+	want_taint = 0
+	if (warned_before(l))
+		tainted_w[cur] = 1
+}
+
 # A message at console level shows up twice: live and in the dmesg dump.
 is_kernel(l) && kernel_bad(l) && !expected(cur, l) {
+	if (!(cur in first_bad)) {
+		first_bad[cur] = l
+		first_bad_nr[cur] = NR
+		want_taint = is_tcg_fault(l)
+	}
 	k = l
 	sub(/^<[0-9]+>/, "", k)
 	if (!((cur, k) in seen)) {
@@ -121,7 +162,21 @@ is_kernel(l) && kernel_bad(l) && !expected(cur, l) {
 	}
 }
 
+function triage_boot(    s, i, nend) {
+	# A guest that ran to the end, or scenarios whose own errors came
+	# first, or an int3 after a WARNING the console never showed: as is.
+	if (done || !(cur in first_bad) || !is_tcg_fault(first_bad[cur]) || tainted_w[cur])
+		return 1
+	for (nend = 0; nend < nnames && ended[order[nend + 1]]; nend++)
+		;
+	# What it ran of the scenario it died in goes; before it stays.
+	printf "lost %s %d %d\n", cur, nend, cur == "vm" ? first_bad_nr[cur] : begin_nr[cur]
+	return 0
+}
+
 END {
+	if (triage)
+		exit triage_boot()
 	npass = nfail = 0
 	for (i = 1; i <= nnames; i++) {
 		s = order[i]
