@@ -217,12 +217,16 @@ for _i in $(seq 100); do
 	mem-worker --mb 2 --touch-node 0 --bind-node 1 --threads 0 --seconds 120 >/dev/null 2>&1 &
 	pids="$pids $!"
 done
-all_home() { [ "$($ctl --json pins | jq '[.migration[] | select(.source == "affinity" and .state == "home")] | length')" -ge 100 ]; }
+alive() { n=0; for _p in $pids; do [ -d "/proc/$_p" ] && n=$((n + 1)); done; echo "$n"; }
+nhome() { $ctl --json pins | jq '[.migration[] | select(.source == "affinity" and .state == "home")] | length'; }
+all_home() { [ "$(nhome)" -ge "$(alive)" ]; }
+sleep 5
 wait_for 120 all_home
-info "looked_after_home=$($ctl --json pins | jq '[.migration[] | select(.state == "home")] | length')"
+info "workers_alive=$(alive) looked_after_home=$(nhome)"
 $ctl --json pins | jq -c '[.migration[] | {s: (.source + "/" + .state)}] | group_by(.s) | map({(.[0].s): length}) | add' | sed 's/^/  states| /'
 $ctl --json pins | jq -c '.migration[] | select(.state != "home")' | head -n 5 | sed 's/^/  not-home| /'
 check hundred-processes-home all_home
+check_ge hundred-processes-alive "$(alive)" 95
 sleep 5
 c0=$(awk '{ s += $1 } END { print s }' /proc/"$DAEMON_PID"/task/*/schedstat)
 sleep 10
