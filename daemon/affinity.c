@@ -192,6 +192,11 @@ int affscan_step(struct affscan *a, const int *cpu_node, int nr_cpus, unsigned i
 	return 1;
 }
 
+bool affscan_busy(const struct affscan *a)
+{
+	return a->dir != NULL;
+}
+
 size_t affscan_hits(const struct affscan *a, const struct aff_hit **out)
 {
 	*out = a->confined.done;

@@ -15,6 +15,7 @@
 #ifndef SCX_AI_NUMA_AFFINITY_H
 #define SCX_AI_NUMA_AFFINITY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -47,6 +48,9 @@ void affscan_free(struct affscan *a);
  * when /proc cannot be read.
  */
 int affscan_step(struct affscan *a, const int *cpu_node, int nr_cpus, unsigned int max);
+
+/* Is a pass in progress? */
+bool affscan_busy(const struct affscan *a);
 
 /* Processes of the last completed pass confined to one node, in pid order. */
 size_t affscan_hits(const struct affscan *a, const struct aff_hit **out);

@@ -25,6 +25,12 @@
 #define SLOW_MS		1000	/* tick otherwise */
 #define GATHER_NS	(1000ULL * 1000000ULL)	/* new list of targets at most this often */
 #define AFF_PER_TICK	256	/* processes the affinity scan looks at per tick */
+/*
+ * A new pass over /proc at most this often: affinity and size change
+ * rarely, and the walk is most of what following memory costs when
+ * nothing needs to move.
+ */
+#define AFF_PASS_NS	(5ULL * 1000000000ULL)
 /* A process this big (resident) may have its home follow its memory; smaller ones are not worth a look. */
 #define BIG_PAGES	(32ULL << 20 >> 12)
 #define IMPLICIT_MAX	256	/* processes whose home follows memory, at most */
@@ -48,6 +54,7 @@ struct memfollow {
 	int timer_fd;
 	uint64_t period_ms;
 	uint64_t last_gather_ns;
+	uint64_t aff_pass_ns;		/* when the last /proc pass started */
 	struct mig_target *targets;	/* MEMFOLLOW_MAX_TARGETS */
 	pid_t *cgpids;			/* scratch for cgroup members */
 	struct implicit *imp;		/* IMPLICIT_MAX */
@@ -331,9 +338,13 @@ void memfollow_tick(struct memfollow *mf, uint64_t now_ns)
 	tun = mf->env.tun;
 	if (mf->env.topo->nr_nodes < 2)
 		return;
-	ret = affscan_step(mf->aff, mf->env.topo->cpu_node, mf->env.topo->nr_cpus, AFF_PER_TICK);
-	if (ret < 0)
-		log_debug("memfollow: affinity scan: %s", strerror(-ret));
+	if (affscan_busy(mf->aff) || !mf->aff_pass_ns || now_ns - mf->aff_pass_ns >= AFF_PASS_NS) {
+		if (!affscan_busy(mf->aff))
+			mf->aff_pass_ns = now_ns;
+		ret = affscan_step(mf->aff, mf->env.topo->cpu_node, mf->env.topo->nr_cpus, AFF_PER_TICK);
+		if (ret < 0)
+			log_debug("memfollow: affinity scan: %s", strerror(-ret));
+	}
 	if (!mf->last_gather_ns || now_ns - mf->last_gather_ns >= GATHER_NS) {
 		size_t n = implicit_homes(mf, gather(mf), now_ns);
 

@@ -75,18 +75,62 @@ static bool parse_maps_line(const char *line, struct mem_range *out)
 	return true;
 }
 
+/*
+ * Worth looking at page by page? A range with no resident page is not, and
+ * neither is a sparse reservation: allocator arenas, sanitizer shadows and
+ * GPU runtimes map gigabytes or terabytes and touch a sliver of them, and
+ * asking for every page of those would cost more than anything it could
+ * move. Without an Rss figure (a maps-only fixture) the range is taken.
+ */
+static bool worth_scanning(const struct mem_range *m, long long rss_kb)
+{
+	unsigned long long kb = (m->end - m->start) / 1024;
+
+	if (rss_kb < 0)
+		return true;
+	if (!rss_kb)
+		return false;
+	return kb <= MEM_SPARSE_MIN_KB || kb <= (unsigned long long)rss_kb * MEM_SPARSE_RATIO;
+}
+
+struct range_list {
+	struct mem_range *r;
+	size_t nr, cap;
+};
+
+static int range_add(struct range_list *l, const struct mem_range *m)
+{
+	if (l->nr >= MEM_MAX_RANGES)
+		return 0;
+	if (l->nr == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct mem_range *grown = realloc(l->r, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		l->r = grown;
+		l->cap = cap;
+	}
+	l->r[l->nr++] = *m;
+	return 0;
+}
+
 int mem_read_ranges(const char *root, pid_t pid, struct mem_range **out)
 {
 	char path[PATH_MAX], buf[8192];
-	struct mem_range *r = NULL, *grown;
-	size_t nr = 0, cap = 0, have = 0;
+	struct range_list l = { 0 };
+	struct mem_range pend;
+	bool have_pend = false;
+	long long pend_rss = -1;
+	size_t have = 0;
 	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), "%s/proc/%d/maps", root ? root : "", (int)pid);
+	/* smaps: the ranges of maps, each followed by its sizes, Rss among them. */
+	snprintf(path, sizeof(path), "%s/proc/%d/smaps", root ? root : "", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	/* Read in pieces: a process with many mappings has a maps file of megabytes. */
+	/* Read in pieces: a process with many mappings has an smaps file of megabytes. */
 	for (;;) {
 		ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
 		char *line, *nl;
@@ -94,7 +138,7 @@ int mem_read_ranges(const char *root, pid_t pid, struct mem_range **out)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			/* The process exited while we read: its maps read as ESRCH. */
+			/* The process exited while we read: its smaps read as ESRCH. */
 			ret = errno == ESRCH ? -ESRCH : -errno;
 			break;
 		}
@@ -102,40 +146,42 @@ int mem_read_ranges(const char *root, pid_t pid, struct mem_range **out)
 		buf[have] = '\0';
 		line = buf;
 		while ((nl = strchr(line, '\n')) || (!got && *line)) {
-			struct mem_range m;
+			struct mem_range m = { 0 };
 
 			if (nl)
 				*nl = '\0';
-			if (nr < MEM_MAX_RANGES && parse_maps_line(line, &m)) {
-				if (nr == cap) {
-					cap = cap ? cap * 2 : 64;
-					grown = realloc(r, cap * sizeof(*r));
-					if (!grown) {
-						ret = -ENOMEM;
-						goto out;
-					}
-					r = grown;
+			if (!strncmp(line, "Rss:", 4)) {
+				pend_rss = strtoll(line + 4, NULL, 10);
+			} else if (!(line[0] >= 'A' && line[0] <= 'Z')) {
+				/* A range's first line (or garbage): the one before it is complete. */
+				if (have_pend && worth_scanning(&pend, pend_rss) && range_add(&l, &pend)) {
+					ret = -ENOMEM;
+					goto out;
 				}
-				r[nr++] = m;
+				have_pend = parse_maps_line(line, &m);
+				pend = m;
+				pend_rss = -1;
 			}
 			line = nl ? nl + 1 : line + strlen(line);
 		}
 		if (!got)
 			break;
 		have = strlen(line);
-		/* A line longer than the buffer is no maps line: drop it. */
+		/* A line longer than the buffer is no smaps line: drop it. */
 		if (have == sizeof(buf) - 1)
 			have = 0;
 		memmove(buf, line, have);
 	}
+	if (!ret && have_pend && worth_scanning(&pend, pend_rss) && range_add(&l, &pend))
+		ret = -ENOMEM;
 out:
 	close(fd);
 	if (ret) {
-		free(r);
+		free(l.r);
 		return ret;
 	}
-	*out = r;
-	return (int)nr;
+	*out = l.r;
+	return (int)l.nr;
 }
 
 int mem_job_start(struct mem_job *j, const char *root, pid_t pid, uint64_t start_time, int node)

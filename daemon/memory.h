@@ -88,13 +88,20 @@ struct mem_job {
 
 /* The longest mapping list read (a process with more VMAs gets its first ones moved). */
 #define MEM_MAX_RANGES		65536
+/*
+ * A range over MEM_SPARSE_MIN_KB with less than 1/MEM_SPARSE_RATIO of it
+ * resident is a sparse reservation: not looked at page by page.
+ */
+#define MEM_SPARSE_MIN_KB	(1024ULL * 1024)
+#define MEM_SPARSE_RATIO	64
 /* Addresses per move_pages(2) call: the kernel walks them under one mmap lock. */
 #define MEM_CHUNK		512
 
 /*
- * The private anonymous ranges of ROOT/proc/PID/maps ("" for the live
- * system). On success *out is malloc'd (free it) and the count returned;
- * -ESRCH if the process is gone, or another -errno.
+ * The private anonymous ranges of ROOT/proc/PID/smaps ("" for the live
+ * system) that hold resident pages, sparse reservations left out (see
+ * MEM_SPARSE_RATIO). On success *out is malloc'd (free it) and the count
+ * returned; -ESRCH if the process is gone, or another -errno.
  */
 int mem_read_ranges(const char *root, pid_t pid, struct mem_range **out);
 

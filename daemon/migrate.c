@@ -287,7 +287,9 @@ static void refresh_samples(struct migrate *m, uint64_t now_ns)
 	for (size_t k = 0; k < m->nr && done < MIG_SAMPLES_PER_TICK; k++) {
 		struct mig_proc *p = &m->procs[(m->rr + k) % m->nr];
 
-		if (p->in_job || (p->sampled_ns && now_ns - p->sampled_ns < MIG_SAMPLE_NS))
+		uint64_t every = p->moved_to == p->node ? MIG_SAMPLE_HOME_NS : MIG_SAMPLE_NS;
+
+		if (p->in_job || (p->sampled_ns && now_ns - p->sampled_ns < every))
 			continue;
 		done++;
 		if (still_there(m, p) && sample(m, p, now_ns))

@@ -73,6 +73,7 @@ struct mig_stats {
 #define MIG_SCAN_PER_TICK	(64 * 1024)
 /* How often a process's locality is sampled, and how many pages. */
 #define MIG_SAMPLE_NS		(5ULL * 1000000000ULL)
+#define MIG_SAMPLE_HOME_NS	(30ULL * 1000000000ULL)	/* ... once its memory is home */
 #define MIG_SAMPLE_PAGES	256
 #define MIG_SAMPLES_PER_TICK	8
 /* A sample with fewer pages than this off their home skips the pass (per mille). */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Fuzz target for /proc/PID/maps. Byte 0 says how many times the rest is
+ * Fuzz target for /proc/PID/smaps (the maps lines, each followed by its sizes). Byte 0 says how many times the rest is
  * repeated to make the file, so small inputs still cross the reader's 8 KiB
  * chunks at every offset and split lines the way a large process's maps
  * does. Every range read is a non-empty span, and no more ranges come out
@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(file + i * (size - 1), data + 1, size - 1);
 	for (size_t i = 0; i < len; i++)
 		lines += file[i] == '\n';
-	fuzz_tree_put("proc/42/maps", file, len);
+	fuzz_tree_put("proc/42/smaps", file, len);
 	n = mem_read_ranges(root, 42, &r);
 	if (n < 0)
 		fuzz_broken(data, size, "mem_read_ranges failed on a readable file: %d", n);

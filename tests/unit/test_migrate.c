@@ -75,8 +75,9 @@ static void fake_proc(int pid, char state, unsigned long long start)
 	snprintf(text, sizeof(text), "%d (py thon) %c 1 %d %d 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 4 0 %llu "
 		 "1000000 200 18446744073709551615\n", pid, state, pid, pid, start);
 	put(rel, text);
-	snprintf(rel, sizeof(rel), "proc/%d/maps", pid);
-	snprintf(text, sizeof(text), "%lx-%lx rw-p 00000000 00:00 0 \n", BASE, BASE + PAGES * 4096UL);
+	snprintf(rel, sizeof(rel), "proc/%d/smaps", pid);
+	snprintf(text, sizeof(text), "%lx-%lx rw-p 00000000 00:00 0 \nRss: %lu kB\n", BASE, BASE + PAGES * 4096UL,
+		 PAGES * 4UL);
 	put(rel, text);
 }
 

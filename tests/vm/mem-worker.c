@@ -10,6 +10,8 @@
  *              [--seconds S] [--shared-mb N] [--file PATH]
  *
  *   --touch-node N   first-touch the buffer on node N's CPUs (default 0)
+ *   --threads T      worker threads that keep the buffer in use (default 2;
+ *                    0: the process only sleeps, for cost measurements)
  *   --bind-node N    then confine the whole process to node N's CPUs
  *                    (sched_setaffinity of every thread); without it the
  *                    threads may run anywhere
@@ -198,7 +200,7 @@ int main(int argc, char **argv)
 		}
 		i++;
 	}
-	if (threads < 1 || threads > MAX_THREADS || !mb) {
+	if (threads < 0 || threads > MAX_THREADS || !mb) {
 		fprintf(stderr, "mem-worker: bad --threads or --mb\n");
 		return 2;
 	}

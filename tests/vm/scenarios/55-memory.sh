@@ -207,5 +207,39 @@ kill "$zparent" 2>/dev/null
 wait "$zparent" 2>/dev/null
 "$ctl" unpin "${kthread:-2}" >/dev/null 2>&1
 "$ctl" --json stats | jq -c '.migration' | sed 's/^/  migration| /'
+
+# What following memory costs the daemon at steady state with 100
+# processes looked after: each confined to node 1 with 2 MB touched on
+# node 0; once all of it moved, the daemon's CPU time over 10 s.
+"$ctl" set migrate_mbps 256 >/dev/null
+pids=
+for _i in $(seq 100); do
+	mem-worker --mb 2 --touch-node 0 --bind-node 1 --threads 0 --seconds 120 >/dev/null 2>&1 &
+	pids="$pids $!"
+done
+alive() { n=0; for _p in $pids; do [ -d "/proc/$_p" ] && n=$((n + 1)); done; echo "$n"; }
+nhome() { $ctl --json pins | jq '[.migration[] | select(.source == "affinity" and .state == "home")] | length'; }
+all_home() { [ "$(nhome)" -ge "$(alive)" ]; }
+sleep 5
+wait_for 120 all_home
+info "workers_alive=$(alive) looked_after_home=$(nhome)"
+$ctl --json pins | jq -c '[.migration[] | {s: (.source + "/" + .state)}] | group_by(.s) | map({(.[0].s): length}) | add' | sed 's/^/  states| /'
+$ctl --json pins | jq -c '.migration[] | select(.state != "home")' | head -n 5 | sed 's/^/  not-home| /'
+check hundred-processes-home all_home
+check_ge hundred-processes-alive "$(alive)" 95
+sleep 5
+c0=$(awk '{ s += $1 } END { print s }' /proc/"$DAEMON_PID"/task/*/schedstat)
+sleep 10
+c1=$(awk '{ s += $1 } END { print s }' /proc/"$DAEMON_PID"/task/*/schedstat)
+# Per mille of one CPU: ns over 10 s.
+cost=$(((c1 - c0) / 10000000))
+info "daemon_cpu_permille_100_processes_steady=$cost"
+"$ctl" --json stats | jq -c '.migration' | sed 's/^/  migration| /'
+# The target is 1 % of one CPU on real hardware; under TCG every system
+# call costs several times more, so the VM holds it to 3 %.
+check_le steady-cost-under-3pct "$cost" 30
+# shellcheck disable=SC2086
+kill $pids 2>/dev/null
+for _p in $pids; do wait "$_p" 2>/dev/null; done
 stop_daemon
 check_eq exit-0 "$DAEMON_RC" 0
