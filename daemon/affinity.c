@@ -147,7 +147,9 @@ static void finish(struct hits *l)
 	l->nr_done = l->nr_cur;
 	l->cur = NULL;
 	l->nr_cur = l->cap_cur = 0;
-	qsort(l->done, l->nr_done, sizeof(*l->done), cmp_hit);
+	/* qsort may not be handed NULL, which an empty pass leaves. */
+	if (l->nr_done)
+		qsort(l->done, l->nr_done, sizeof(*l->done), cmp_hit);
 }
 
 int affscan_step(struct affscan *a, const int *cpu_node, int nr_cpus, unsigned int max)
