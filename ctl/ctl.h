@@ -32,6 +32,7 @@ enum action {
 	ACT_PIN,
 	ACT_UNPIN,
 	ACT_PINS,
+	ACT_METRICS,	/* Status and Stats, as metrics */
 };
 
 struct request {
@@ -86,6 +87,9 @@ int output_check_reply(enum action action, struct json_object *params, char *err
 void output_reply(FILE *f, enum out_mode mode, enum action action, struct json_object *params);
 /* Explain an error reply in one line (to @err), and in JSON mode print it whole to @f. */
 void output_error(FILE *f, FILE *err, enum out_mode mode, const char *error, struct json_object *params);
+
+/* metrics.c: replies of Status and Stats (both checked) as the Prometheus text exposition. */
+void metrics_print(FILE *f, struct json_object *status, struct json_object *stats);
 
 /* Unit formatting, shared with the tests. */
 void fmt_ns(uint64_t ns, char *buf, size_t len);

@@ -109,6 +109,8 @@ static const struct token t_main[] = {
 	  "remove the rule for a process, or with --cgroup PATH a cgroup" },
 	{ T_KEYWORD, "pins", ACT_PINS, t_done,
 	  "rules, and the processes placed on their GPUs' node" },
+	{ T_KEYWORD, "metrics", ACT_METRICS, t_done,
+	  "status and stats for Prometheus (text exposition, node_exporter's textfile)" },
 	{ T_NONE, NULL, ACT_NONE, NULL, NULL },
 };
 
@@ -386,6 +388,8 @@ const char *request_method(const struct request *req)
 	case ACT_PIN: return VL_IFACE ".Pin";
 	case ACT_UNPIN: return VL_IFACE ".Unpin";
 	case ACT_PINS: return VL_IFACE ".ListPins";
+	/* And Status before it: see main.c. */
+	case ACT_METRICS: return VL_IFACE ".Stats";
 	case ACT_NONE: break;
 	}
 	return NULL;
