@@ -497,28 +497,8 @@ static void on_listen(void *arg, uint32_t events)
 {
 	(void)arg;
 	(void)events;
-	/* Bounded, so a connect storm cannot monopolise the loop. */
-	for (int i = 0; i < 16; i++) {
-		int fd = accept4(ctl.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd >= 0) {
-			client_add(fd);
-			continue;
-		}
-		if (errno == EINTR || errno == ECONNABORTED)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return;
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			/* Level-triggered: leaving the listener on would spin until an fd frees up. */
-			log_warn("control: accept: %s; pausing the control socket", strerror(errno));
-			if (loop_mod(ctl.d->loop, ctl.fd, 0) == 0)
-				ctl.accept_paused = true;
-			return;
-		}
-		log_warn("control: accept: %s", strerror(errno));
-		return;
-	}
+	if (sockfile_accept("control", ctl.fd, client_add) && loop_mod(ctl.d->loop, ctl.fd, 0) == 0)
+		ctl.accept_paused = true;
 }
 
 static int resolve_group(const char *name, gid_t *gid, char *err, size_t errlen)

@@ -240,28 +240,8 @@ static void on_listen(void *arg, uint32_t events)
 {
 	(void)arg;
 	(void)events;
-	/* Bounded, so a connect storm cannot monopolise the loop. */
-	for (int i = 0; i < 16; i++) {
-		int fd = accept4(sxs.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd >= 0) {
-			client_add(fd);
-			continue;
-		}
-		if (errno == EINTR || errno == ECONNABORTED)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return;
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			/* Level-triggered: leaving the listener on would spin until an fd frees up. */
-			log_warn("scx_stats: accept: %s; pausing the endpoint", strerror(errno));
-			if (loop_mod(sxs.d->loop, sxs.fd, 0) == 0)
-				sxs.accept_paused = true;
-			return;
-		}
-		log_warn("scx_stats: accept: %s", strerror(errno));
-		return;
-	}
+	if (sockfile_accept("scx_stats", sxs.fd, client_add) && loop_mod(sxs.d->loop, sxs.fd, 0) == 0)
+		sxs.accept_paused = true;
 }
 
 int scxstats_open(struct daemon *d, char *err, size_t errlen)

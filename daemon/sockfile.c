@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "log.h"
 #include "sockfile.h"
 
 _Static_assert(sizeof(((struct sockaddr_un *)0)->sun_path) == SOCKFILE_PATH_SIZE, "sun_path size");
@@ -205,4 +206,27 @@ fail:
 	close(fd);
 	unlink(path);
 	return ret;
+}
+
+bool sockfile_accept(const char *what, int lfd, int (*add)(int fd))
+{
+	for (int i = 0; i < 16; i++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd >= 0) {
+			add(fd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return false;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			log_warn("%s: accept: %s; pausing the socket until a client leaves", what, strerror(errno));
+			return true;
+		}
+		log_warn("%s: accept: %s", what, strerror(errno));
+		return false;
+	}
+	return false;
 }

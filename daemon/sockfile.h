@@ -8,6 +8,7 @@
 #ifndef SCX_AI_NUMA_SOCKFILE_H
 #define SCX_AI_NUMA_SOCKFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -29,5 +30,14 @@ int sockfile_open_parent(const char *what, const char *path, char *err, size_t e
  * non-blocking, close-on-exec listening fd or -errno with @err set.
  */
 int sockfile_listen(const char *what, const char *path, mode_t umask_bits, gid_t gid, char *err, size_t errlen);
+
+/*
+ * Accept what is pending on listening @lfd, at most a batch so a connect
+ * storm cannot hold the loop, handing each non-blocking fd to @add. Returns
+ * true when out of file descriptors (logged): the caller takes the
+ * level-triggered listener off the loop until a client leaves, or it
+ * would spin.
+ */
+bool sockfile_accept(const char *what, int lfd, int (*add)(int fd));
 
 #endif

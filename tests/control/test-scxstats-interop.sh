@@ -14,6 +14,7 @@ set -u
 CTL=$1 FAKE=$2 SCRIPT=$3
 PY=/usr/bin/python3
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/fake.sh"
 
 [ -f "$SCRIPT" ] || { echo "1..0 # SKIP upstream's scxstats_to_openmetrics.py is not at $SCRIPT"; exit 77; }
 "$PY" -c 'import prometheus_client' 2>/dev/null ||
@@ -22,21 +23,15 @@ PY=/usr/bin/python3
 dir=$(mktemp -d)
 sock=$dir/run/control.sock
 stats=$dir/scx/root/stats
-pid=
+FAKE_PID=
 cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$dir"
 }
 trap cleanup EXIT
 
-"$FAKE" "$sock" --stats-socket "$stats" >"$dir/fake.out" 2>"$dir/fake.err" &
-pid=$!
-for _ in $(seq 200); do
-	grep -q ready "$dir/fake.out" && break
-	sleep 0.05
-done
-grep -q ready "$dir/fake.out" || bail "fake-daemon did not start: $(cat "$dir/fake.err")"
+start_fake "$FAKE" "$sock" --stats-socket "$stats"
 check "the endpoint's socket exists" test -S "$stats"
 
 # What the control socket says, as "NODE QUEUED" lines and the counter names.
