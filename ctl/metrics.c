@@ -3,7 +3,7 @@
  * `scx-ai-numactl metrics`: the Status and Stats replies as the Prometheus
  * text exposition, for node_exporter's textfile collector (or any scraper
  * that reads a file). Conventions: one prefix (scx_ai_numa_), counters end
- * in _total, base units (seconds), per-node series carry node="N" and no
+ * in _total, base units (seconds: nanosecond counters are converted), per-node series carry node="N" and no
  * sum of them is exported (PromQL sums). The output ends with "# EOF", as
  * OpenMetrics does; in the text format it is a comment. Counter names and
  * help texts come from the BPF contract's list (intf.h), so a new counter
@@ -171,16 +171,25 @@ static void stats_metrics(FILE *f, struct json_object *stats)
 	first = json_object_array_length(nodes) ? get(json_object_array_get_idx(nodes, 0), "counters") : NULL;
 	if (first && json_object_is_type(first, json_type_object)) {
 		json_object_object_foreach(first, key, val) {
+			size_t len = strlen(key);
+			/* Nanosecond counters (intf.h: names ending in _ns) are exported in seconds. */
+			bool ns = len > 3 && !strcmp(key + len - 3, "_ns");
+
 			(void)val;
 			if (!name_ok(key))
 				continue;
-			snprintf(name, sizeof(name), "%s_total", key);
+			snprintf(name, sizeof(name), "%.*s%s", (int)(ns ? len - 3 : len), key,
+				 ns ? "_seconds_total" : "_total");
 			family(f, name, "counter", help_of(key));
 			for (size_t i = 0; i < json_object_array_length(nodes); i++) {
 				struct json_object *n = json_object_array_get_idx(nodes, i);
 				uint64_t id, v;
 
-				if (get_u64(n, "node", &id) && get_u64(get(n, "counters"), key, &v))
+				if (!get_u64(n, "node", &id) || !get_u64(get(n, "counters"), key, &v))
+					continue;
+				if (ns)
+					fprintf(f, PREFIX "%s{node=\"%" PRIu64 "\"} %.9f\n", name, id, (double)v / 1e9);
+				else
 					fprintf(f, PREFIX "%s{node=\"%" PRIu64 "\"} %" PRIu64 "\n", name, id, v);
 			}
 		}

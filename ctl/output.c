@@ -404,6 +404,31 @@ static void status_table(FILE *f, struct json_object *p)
 }
 
 /* Counter names in the daemon's order, from the first map that has them. */
+/*
+ * Share of run time spent on the task's home node, in percent, from an
+ * object of home_run_ns and away_run_ns (counters or rates); negative when
+ * the daemon reports neither or nothing ran.
+ */
+static double locality_pct(struct json_object *o)
+{
+	struct json_object *h = get(o, "home_run_ns"), *a = get(o, "away_run_ns");
+	double home, away;
+
+	if (!h || !a)
+		return -1;
+	home = json_object_get_double(h);
+	away = json_object_get_double(a);
+	return home + away > 0 ? home * 100 / (home + away) : -1;
+}
+
+static void tbl_pct(struct table *t, double pct)
+{
+	if (pct < 0)
+		tbl_add(t, "%s", "-");
+	else
+		tbl_add(t, "%.1f%%", pct);
+}
+
 static void stats_table(FILE *f, struct json_object *p)
 {
 	struct json_object *nodes = get(p, "nodes"), *total = get(p, "total"), *trates = get(p, "total_rates");
@@ -454,6 +479,18 @@ static void stats_table(FILE *f, struct json_object *p)
 	}
 	tbl_add(&t, "%" PRIu64, get_u64(p, "queued"));
 	tbl_add(&t, "%s", "");
+	/* Since attach, and (in the rate column) over the last interval. */
+	if (get(total, "home_run_ns")) {
+		tbl_add(&t, "locality");
+		for (size_t i = 0; i < nn; i++) {
+			struct json_object *n = json_object_array_get_idx(nodes, i);
+
+			tbl_pct(&t, locality_pct(get(n, "counters")));
+			tbl_pct(&t, locality_pct(get(n, "rates")));
+		}
+		tbl_pct(&t, locality_pct(total));
+		tbl_pct(&t, locality_pct(trates));
+	}
 	tbl_print(&t, f);
 	tbl_free(&t);
 }

@@ -5,30 +5,26 @@
 # a fake scheduler): it prints what promtool (Debian: prometheus) accepts,
 # lint included, ends with "# EOF", and its series say what the Stats reply
 # says: one series a node with node="N" for each gauge and each counter,
-# counters named *_total, the fixed queue depths equal to the reply's.
+# counters named *_total (nanosecond ones as *_seconds_total), the fixed
+# queue depths equal to the reply's.
 #
 # usage: test-metrics.sh CTL FAKE_DAEMON      (TAP on stdout)
 set -u
 CTL=$1 FAKE=$2
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/fake.sh"
 
 dir=$(mktemp -d)
 sock=$dir/run/control.sock
-pid=
+FAKE_PID=
 cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$dir"
 }
 trap cleanup EXIT
 
-"$FAKE" "$sock" >"$dir/fake.out" 2>"$dir/fake.err" &
-pid=$!
-for _ in $(seq 200); do
-	grep -q ready "$dir/fake.out" && break
-	sleep 0.05
-done
-grep -q ready "$dir/fake.out" || bail "fake-daemon did not start: $(cat "$dir/fake.err")"
+start_fake "$FAKE" "$sock"
 
 "$CTL" -s "$sock" --json stats >"$dir/stats.json" || bail "scx-ai-numactl stats failed"
 "$CTL" -s "$sock" metrics >"$dir/metrics" 2>"$dir/err"
@@ -69,7 +65,9 @@ while read -r _ node queued direct; do
 		grep -qx "scx_ai_numa_queued_tasks{node=\"$node\"} $queued" "$dir/metrics"
 	missing=
 	for c in $counters; do
-		grep -q "^scx_ai_numa_${c}_total{node=\"$node\"} [0-9]" "$dir/metrics" || missing="$missing $c"
+		# Nanosecond counters are exported in seconds.
+		case $c in *_ns) m=${c%_ns}_seconds_total ;; *) m=${c}_total ;; esac
+		grep -q "^scx_ai_numa_$m{node=\"$node\"} [0-9]" "$dir/metrics" || missing="$missing $c"
 	done
 	check "node $node: a counter series for each of the reply's counters${missing:+ (missing:$missing)}" \
 		test -z "$missing"

@@ -4,9 +4,9 @@
 # End to end with the real parts a fleet uses: `scx-ai-numactl metrics`
 # (against fake-daemon) writes a file for Debian's prometheus-node-exporter
 # textfile collector, Debian's prometheus scrapes that exporter, and a
-# PromQL query over its HTTP API returns one series per node of a per-node
-# scheduler counter (scx_ai_numa_direct_total: wakeups placed on an idle
-# CPU of the task's home node), labelled as the Stats reply's nodes.
+# PromQL query over its HTTP API returns the per-node locality series
+# (scx_ai_numa_home_run_seconds_total, run time on each node of the tasks
+# whose home it is), one per node of the Stats reply, labelled node="N".
 # Both servers run as plain processes on free localhost ports, with
 # temporary configuration and storage. Skipped only when the binaries are
 # missing (scripts/deps.sh installs them).
@@ -18,6 +18,7 @@ PY=/usr/bin/python3
 EXPORTER=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
 PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/fake.sh"
 
 for b in "$EXPORTER" "$PROMETHEUS"; do
 	[ -x "$b" ] || { echo "1..0 # SKIP $b missing (Debian: prometheus, prometheus-node-exporter)"; exit 77; }
@@ -25,9 +26,9 @@ done
 
 dir=$(mktemp -d)
 sock=$dir/run/control.sock
-pids=()
+pids=() FAKE_PID=
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}" $FAKE_PID; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	rm -rf "$dir"
 }
@@ -48,13 +49,7 @@ except Exception as e:
 ' "$1"
 }
 
-"$FAKE" "$sock" >"$dir/fake.out" 2>"$dir/fake.err" &
-pids+=($!)
-for _ in $(seq 200); do
-	grep -q ready "$dir/fake.out" && break
-	sleep 0.05
-done
-grep -q ready "$dir/fake.out" || bail "fake-daemon did not start: $(cat "$dir/fake.err")"
+start_fake "$FAKE" "$sock"
 nodes=$("$CTL" -s "$sock" --json stats | "$PY" -c '
 import json, sys
 print(" ".join(sorted(str(n["node"]) for n in json.load(sys.stdin)["nodes"])))')
@@ -96,7 +91,7 @@ EOT
 "$PROMETHEUS" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
 	--web.listen-address="127.0.0.1:$pport" >"$dir/prometheus.log" 2>&1 &
 pids+=($!)
-query="http://127.0.0.1:$pport/api/v1/query?query=scx_ai_numa_direct_total"
+query="http://127.0.0.1:$pport/api/v1/query?query=scx_ai_numa_home_run_seconds_total"
 got=
 for _ in $(seq 120); do
 	got=$(get "$query" 2>/dev/null | "$PY" -c '
@@ -112,9 +107,9 @@ if r.get("status") == "success":
 	sleep 0.5
 done
 if [ "$got" = "$nodes" ]; then
-	ok "PromQL scx_ai_numa_direct_total returns one series per node ($got)"
+	ok "PromQL scx_ai_numa_home_run_seconds_total returns one series per node ($got)"
 else
-	not_ok "PromQL scx_ai_numa_direct_total returns one series per node: got '${got}', want '$nodes'"
+	not_ok "PromQL scx_ai_numa_home_run_seconds_total returns one series per node: got '${got}', want '$nodes'"
 	tail -5 "$dir/prometheus.log" | sed 's/^/#   /'
 fi
 tap_end
