@@ -135,6 +135,8 @@ int main(int argc, char **argv)
 		ret = watch(&c, &req);
 	else if (req.action == ACT_METRICS)
 		ret = run_metrics(&c, &req);
+	else if (req.action == ACT_TOP)
+		ret = top_run(&c, req.watch_s);
 	else
 		ret = run_once(&c, &req, req.json ? OUT_JSON : OUT_TABLE);
 	conn_close(&c);
