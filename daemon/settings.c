@@ -28,7 +28,7 @@ const struct setting settings[NR_SETTINGS] = {
 			       NULL, "s", "print the per-node summary every SECONDS", OFF(interval_s) },
 	[SETTING_STATS_SOCKET] = { "stats_socket", "stats-socket", 0, "PATH", SETTING_OPT_PATH, 0, 0,
 				   SOCKET_PATH_MAX, 0, DEFAULT_STATS_SOCKET_PATH, NULL,
-				   "scx_stats socket for sched_ext tools, or off", OFF(stats_socket) },
+				   "scx_stats endpoint for sched_ext tools", OFF(stats_socket) },
 };
 
 const char *quote_value(const char *s, char *buf, size_t len)
