@@ -22,22 +22,12 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from tap import ok, end as tap_end  # noqa: E402
+
 CTL, FAKE = sys.argv[1], sys.argv[2]
 MAX_CLIENTS = 32          # SXS_MAX_CLIENTS
 IDLE_MS = 3000            # the endpoint's idle timeout for this run
-n = failed = 0
-
-
-def ok(cond, what, detail=''):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print(('ok' if cond else 'not ok'), n, '-', what)
-    if not cond and detail:
-        for line in str(detail).splitlines():
-            print('#  ', line)
-    sys.stdout.flush()
 
 
 def connect(path, timeout=5):
@@ -192,5 +182,4 @@ finally:
     daemon.terminate()
     daemon.wait()
     shutil.rmtree(tmp, ignore_errors=True)
-print(f'1..{n}')
-sys.exit(1 if failed else 0)
+tap_end()

@@ -20,20 +20,11 @@ import tempfile
 import termios
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from tap import ok, end as tap_end  # noqa: E402
+
 CTL, FAKE = sys.argv[1], sys.argv[2]
 CLEAR = b'\x1b[H\x1b[2J'
-n = failed = 0
-
-
-def ok(cond, what, detail=''):
-    global n, failed
-    n += 1
-    failed += not cond
-    print(('ok' if cond else 'not ok'), n, '-', what)
-    if not cond and detail:
-        for line in str(detail).splitlines()[-20:]:
-            print('#  ', line)
-    sys.stdout.flush()
 
 
 def run_top(sock, key, wait=2.5):
@@ -102,5 +93,4 @@ finally:
     daemon.terminate()
     daemon.wait()
     shutil.rmtree(tmp, ignore_errors=True)
-print(f'1..{n}')
-sys.exit(1 if failed else 0)
+tap_end()
