@@ -6,7 +6,8 @@ an errno reply and the connection stays usable; a 1 MB line is refused and
 the connection closed; a client that pipelines and never reads neither
 stalls others nor keeps its slot past the idle timeout; 1,000 connections
 are capped, the refused told EBUSY, and meanwhile the control socket and,
-afterwards, the endpoint answer as before.
+afterwards, the endpoint answer as before. And a world-writable socket
+directory is refused, as the control socket's is.
 
 usage: test-scxstats-abuse.py CTL FAKE_DAEMON       (TAP on stdout)
 """
@@ -72,6 +73,15 @@ def stats_ok(path):
 
 
 tmp = tempfile.mkdtemp()
+# Whoever may write the socket's directory could swap the socket: such a directory is refused.
+open_dir = os.path.join(tmp, 'open')
+os.mkdir(open_dir)
+os.chmod(open_dir, 0o777)
+r = subprocess.run([FAKE, os.path.join(tmp, 'c0.sock'), '--stats-socket', os.path.join(open_dir, 'stats')],
+                   capture_output=True, timeout=10)
+ok(r.returncode != 0 and b'scx_stats: socket directory' in r.stderr and b'writable by group or others' in r.stderr,
+   'a world-writable directory for the endpoint is refused, and said why', r.stderr.decode())
+
 ctl_sock = os.path.join(tmp, 'run', 'control.sock')
 path = os.path.join(tmp, 'scx', 'root', 'stats')
 env = dict(os.environ, SCX_STATS_IDLE_MS=str(IDLE_MS))
