@@ -5,7 +5,7 @@
 # 95 % of the time; hogs homed on node 0, three times what it can
 # run, are stolen by node 1, which then shows run time away from home and
 # migrations in. The live `metrics` output passes promtool when the guest
-# has it.
+# has it, and the scx_stats endpoint is up at its default path.
 . /vm/lib.sh
 
 cpn=${scxvm_cpus_per_node:-2}
@@ -64,4 +64,7 @@ if command -v promtool >/dev/null; then
 fi
 check metrics-away-series sh -c "'$SCXVM_CTL' metrics | grep -q '^scx_ai_numa_away_run_seconds_total{node=\"1\"} '"
 kill_hogs
+# The live daemon serves the scx_stats endpoint where sched_ext tools look, root only.
+check scx-stats-endpoint test -S /var/run/scx/root/stats
+check_eq scx-stats-endpoint-mode "$(stat -L -c %a /var/run/scx/root/stats)" 600
 check_eq still-attached "$(sched_ops)" ai_numa
