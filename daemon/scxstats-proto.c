@@ -80,6 +80,8 @@ static struct json_object *meta_json(struct jb *b)
 	field(b, node, "cpus", "u64", "CPUs of the node");
 	field(b, node, "online_cpus", "u64", "online CPUs of the node");
 	field(b, node, "queued", "u64", "tasks waiting in the node's queue");
+	field(b, node, "locality", "float",
+	      "share of the run time on this node since attach spent by tasks whose home it is, 0 to 1");
 	counter_fields(b, node);
 	jb_set(b, nuser, "_om_prefix", jstr("scx_ai_numa_node_"));
 	jb_set(b, nuser, "_om_label", jstr("node"));
@@ -92,6 +94,14 @@ static void counters(struct jb *b, struct json_object *o, const uint64_t *cnt)
 {
 	for (int i = 0; i < AN_NR_STATS; i++)
 		jb_set(b, o, stats_name(i), juint(cnt[i]));
+}
+
+/* Home run time over all run time (intf.h: HOME_RUN_NS, AWAY_RUN_NS); 1 while nothing ran. */
+static double locality(const uint64_t *cnt)
+{
+	double home = (double)cnt[AN_STAT_HOME_RUN_NS], away = (double)cnt[AN_STAT_AWAY_RUN_NS];
+
+	return home + away > 0 ? home / (home + away) : 1.0;
 }
 
 /* The top struct's values; NULL with *errp set when there is no sample. */
@@ -118,6 +128,7 @@ static struct json_object *stats_resp(struct jb *b, struct daemon *d, int *errp)
 		jb_set(b, n, "cpus", juint(sn->nr_cpus));
 		jb_set(b, n, "online_cpus", juint(sn->nr_online));
 		jb_set(b, n, "queued", juint(sn->queued));
+		jb_set(b, n, "locality", json_object_new_double(locality(sn->cnt)));
 		counters(b, n, sn->cnt);
 		snprintf(key, sizeof(key), "%u", sn->node_id);
 		jb_set(b, nodes, key, n);

@@ -7,7 +7,8 @@
 # scx_stats code around a fake scheduler. Proves that our stats_meta is one
 # it understands and that it prints, for every node the Stats reply lists,
 # one gauge per node field with the value of that reply (the queue depths,
-# which the fake scheduler holds still), plus the top-level gauges.
+# which the fake scheduler holds still, and each node's locality), plus the
+# top-level gauges.
 #
 # usage: test-scxstats-interop.sh CTL FAKE_DAEMON SCRIPT     (TAP on stdout)
 set -u
@@ -40,7 +41,9 @@ check "the endpoint's socket exists" test -S "$stats"
 import json, sys
 s = json.load(open(sys.argv[1]))
 for n in s["nodes"]:
-    print("node", n["node"], n["queued"])
+    c = n["counters"]
+    home, away = c["home_run_ns"], c["away_run_ns"]
+    print("node", n["node"], n["queued"], home / (home + away) if home + away else 1.0)
 for k in s["total"]:
     print("counter", k)
 ' "$dir/stats.json" >"$dir/want" || bail "unreadable Stats reply"
@@ -54,7 +57,7 @@ check "the exporter printed gauges (stderr: $(head -c 300 "$dir/om.err" | tr '\n
 check "it found no field it could not translate" bash -c "! grep -q 'unsupported type' '$dir/om.err'"
 check "the top-level gauge scx_ai_numa_attached is 1" grep -qx 'scx_ai_numa_attached 1.0' "$dir/om"
 
-fields="cpus online_cpus queued $(awk '$1 == "counter" { print $2 }' "$dir/want")"
+fields="cpus online_cpus queued locality $(awk '$1 == "counter" { print $2 }' "$dir/want")"
 for node in $nodes; do
 	missing=
 	for f in $fields; do
@@ -68,5 +71,10 @@ for node in $nodes; do
 	queued=$(awk -v n="$node" '$1 == "node" && $2 == n { print $3 }' "$dir/want")
 	check "node $node: scx_ai_numa_node_queued is $queued, as the Stats reply says" \
 		grep -qx "scx_ai_numa_node_queued{node=\"$node\"} $queued.0" "$dir/om"
+	# The fake scheduler's counters move between the two readings: about the same share.
+	want=$(awk -v n="$node" '$1 == "node" && $2 == n { print $4 }' "$dir/want")
+	got=$(sed -n "s/^scx_ai_numa_node_locality{node=\"$node\"} //p" "$dir/om" | tail -n 1)
+	check "node $node: scx_ai_numa_node_locality ($got) is home / (home + away) run time ($want)" \
+		awk -v g="${got:-x}" -v w="$want" 'BEGIN { exit !(g != "x" && g - w < 0.01 && w - g < 0.01) }'
 done
 tap_end
