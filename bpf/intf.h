@@ -46,11 +46,14 @@ typedef __s64 s64;
  * Per-node event counters, kept in a per-CPU array indexed by dense node
  * index, so the hot path increments without atomics; the daemon sums CPUs.
  * The node is the one the event belongs to: for a steal, STEAL_IN counts on
- * the thief's node and STEAL_OUT on the victim queue's node.
+ * the thief's node and STEAL_OUT on the victim queue's node. Run time
+ * (HOME_RUN_NS, AWAY_RUN_NS) counts on the node the task ran on, split by
+ * whether that was its home then: the node's locality is home / (home + away).
  *
  * One list gives the enum (AN_STAT_<ID>) and the daemon's name and help
  * text for each counter: X(ID, "name", "help"). Names are stable, they are
- * the keys of the control interface's counters.
+ * the keys of the control interface's counters; a name ending in _ns counts
+ * nanoseconds, the others events.
  */
 #define AN_STATS(X) \
 	X(DIRECT, "direct", "woken onto an idle CPU of the home node") \
@@ -65,7 +68,10 @@ typedef __s64 s64;
 	X(RESCUE, "rescue", "taken by this node from a queue whose oldest task starved") \
 	X(SENT_HOME, "sent_home", "tasks running away from home sent to an idle CPU of this, their home node") \
 	X(HANDOFF, "handoff", "wakeups run on the CPU of their waker, which slept next") \
-	X(HANDOFF_MISS, "handoff_miss", "hand-offs whose waker kept running after all: the wakee waited for it")
+	X(HANDOFF_MISS, "handoff_miss", "hand-offs whose waker kept running after all: the wakee waited for it") \
+	X(HOME_RUN_NS, "home_run_ns", "run time on this node of tasks whose home it is") \
+	X(AWAY_RUN_NS, "away_run_ns", "run time on this node of tasks whose home is another node") \
+	X(MIGRATE_IN, "migrate_in", "runs on this node of tasks that last ran on another node")
 
 #define AN_STAT_ENUM_(id, name, help)	AN_STAT_##id,
 enum an_stat {

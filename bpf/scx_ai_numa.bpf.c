@@ -159,6 +159,7 @@ struct task_ctx {
 	u32 handoff_score;	/* recent wakes it followed by sleeping at once, see handoff_cpu() */
 	u32 handed_node;	/* home of a wakee handed to its CPU since it last stopped, AN_NO_NODE if none */
 	u32 nr_woke;		/* tasks it woke since it last stopped */
+	u32 last_node;		/* node it last ran on, AN_NO_NODE before its first run */
 };
 
 struct {
@@ -168,13 +169,18 @@ struct {
 	__type(value, struct task_ctx);
 } task_ctxs SEC(".maps");
 
-static __always_inline void stat_add(u32 node, enum an_stat idx)
+static __always_inline void stat_add_n(u32 node, enum an_stat idx, u64 n)
 {
 	struct an_node_stats *s;
 
 	s = bpf_map_lookup_elem(&node_stats, &node);
 	if (s && idx < AN_NR_STATS)
-		s->cnt[idx]++;
+		s->cnt[idx] += n;
+}
+
+static __always_inline void stat_add(u32 node, enum an_stat idx)
+{
+	stat_add_n(node, idx, 1);
 }
 
 /* Bucket of a queue wait: log2 of microseconds, see AN_WAIT_BUCKETS. */
@@ -899,6 +905,9 @@ void BPF_STRUCT_OPS(an_running, struct task_struct *p)
 		wait_add(node, now - tctx->enq_ns);
 		tctx->enq_ns = 0;
 	}
+	if (tctx->last_node != node && tctx->last_node != AN_NO_NODE)
+		stat_add(node, AN_STAT_MIGRATE_IN);
+	tctx->last_node = node;
 	/* Racy max: a lost update only delays the clock by one task's run. */
 	if (tctx->vtime > READ_ONCE(vtime_now))
 		WRITE_ONCE(vtime_now, tctx->vtime);
@@ -936,6 +945,8 @@ void BPF_STRUCT_OPS(an_stopping, struct task_struct *p, bool runnable)
 	if (tctx->home >= AN_MAX_NODES)
 		return;
 	node = cpu_node(scx_bpf_task_cpu(p));
+	/* Locality: where the run time went, against the home it had while running. */
+	stat_add_n(node, node == tctx->home ? AN_STAT_HOME_RUN_NS : AN_STAT_AWAY_RUN_NS, ran);
 	if (node == tctx->home) {
 		tctx->away_ns = 0;
 		return;
@@ -1058,6 +1069,7 @@ s32 BPF_STRUCT_OPS(an_init_task, struct task_struct *p, struct scx_init_task_arg
 	tctx->home = AN_NO_NODE;
 	tctx->away_node = AN_NO_NODE;
 	tctx->handed_node = AN_NO_NODE;
+	tctx->last_node = AN_NO_NODE;
 	/* A new task starts at the current virtual time: no credit, no debt. */
 	tctx->vtime = READ_ONCE(vtime_now);
 	return 0;

@@ -32,13 +32,15 @@ enum action {
 	ACT_PIN,
 	ACT_UNPIN,
 	ACT_PINS,
+	ACT_METRICS,	/* Status and Stats, as metrics */
+	ACT_TOP,	/* Stats and ListPins, refreshed in place */
 };
 
 struct request {
 	enum action action;
 	const char *name;		/* get, set */
 	const char *value;		/* set */
-	unsigned int watch_s;		/* stats --watch; 0: once */
+	unsigned int watch_s;		/* stats --watch, top --interval; 0: once (top: 1 s) */
 	long long pid;			/* pin, unpin; 0: none given */
 	const char *cgroup;		/* pin, unpin --cgroup */
 	long long node;			/* pin; -1: none given */
@@ -86,6 +88,15 @@ int output_check_reply(enum action action, struct json_object *params, char *err
 void output_reply(FILE *f, enum out_mode mode, enum action action, struct json_object *params);
 /* Explain an error reply in one line (to @err), and in JSON mode print it whole to @f. */
 void output_error(FILE *f, FILE *err, enum out_mode mode, const char *error, struct json_object *params);
+
+/* The per-node view of top from a Stats reply: busy CPUs, locality, queues, steals, migrations. */
+void output_top_nodes(FILE *f, struct json_object *stats);
+
+/* top.c: refresh Stats and ListPins on @c every @interval_s until q, Ctrl-C or an error. */
+int top_run(struct conn *c, unsigned int interval_s);
+
+/* metrics.c: replies of Status and Stats (both checked) as the Prometheus text exposition. */
+void metrics_print(FILE *f, struct json_object *status, struct json_object *stats);
 
 /* Unit formatting, shared with the tests. */
 void fmt_ns(uint64_t ns, char *buf, size_t len);

@@ -21,35 +21,63 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* One call and its output; EXIT_OK or EXIT_ERR. */
-static int run_once(struct conn *c, const struct request *req, enum out_mode mode)
+/*
+ * One call whose reply has the fields @action needs: EXIT_OK with @reply to
+ * free, or EXIT_ERR with the reason printed. Takes @params.
+ */
+static int call(struct conn *c, const char *method, enum action action, struct json_object *params,
+		enum out_mode mode, struct vl_reply *reply)
 {
-	struct json_object *params = request_params(req);
-	struct vl_reply reply;
 	char err[512];
-	int ret;
 
 	if (!params) {
 		fprintf(stderr, "scx-ai-numactl: out of memory\n");
 		return EXIT_ERR;
 	}
-	if (conn_call(c, request_method(req), params, &reply, err, sizeof(err)) < 0) {
+	if (conn_call(c, method, params, reply, err, sizeof(err)) < 0) {
 		fprintf(stderr, "scx-ai-numactl: %s\n", err);
 		return EXIT_ERR;
 	}
-	if (reply.error) {
-		output_error(stdout, stderr, mode, reply.error, reply.params);
-		ret = EXIT_ERR;
-	} else if (output_check_reply(req->action, reply.params, err, sizeof(err)) < 0) {
+	if (reply->error) {
+		output_error(stdout, stderr, mode, reply->error, reply->params);
+	} else if (output_check_reply(action, reply->params, err, sizeof(err)) < 0) {
 		fprintf(stderr, "scx-ai-numactl: bad reply from %s: %s\n", c->path, err);
-		ret = EXIT_ERR;
 	} else {
-		output_reply(stdout, mode, req->action, reply.params);
-		ret = EXIT_OK;
+		return EXIT_OK;
 	}
+	vl_reply_free(reply);
+	fflush(stdout);
+	return EXIT_ERR;
+}
+
+/* One call and its output; EXIT_OK or EXIT_ERR. */
+static int run_once(struct conn *c, const struct request *req, enum out_mode mode)
+{
+	struct vl_reply reply;
+
+	if (call(c, request_method(req), req->action, request_params(req), mode, &reply) != EXIT_OK)
+		return EXIT_ERR;
+	output_reply(stdout, mode, req->action, reply.params);
 	vl_reply_free(&reply);
 	fflush(stdout);
-	return ret;
+	return EXIT_OK;
+}
+
+/* Two calls on one connection, one text: nothing is printed unless both answered. */
+static int run_metrics(struct conn *c, const struct request *req)
+{
+	struct vl_reply status, stats;
+
+	if (call(c, VL_IFACE ".Status", ACT_STATUS, json_object_new_object(), OUT_TABLE, &status) != EXIT_OK)
+		return EXIT_ERR;
+	if (call(c, request_method(req), ACT_STATS, request_params(req), OUT_TABLE, &stats) != EXIT_OK) {
+		vl_reply_free(&status);
+		return EXIT_ERR;
+	}
+	metrics_print(stdout, status.params, stats.params);
+	vl_reply_free(&status);
+	vl_reply_free(&stats);
+	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_ERR;
 }
 
 /*
@@ -105,6 +133,10 @@ int main(int argc, char **argv)
 	}
 	if (req.action == ACT_STATS && req.watch_s)
 		ret = watch(&c, &req);
+	else if (req.action == ACT_METRICS)
+		ret = run_metrics(&c, &req);
+	else if (req.action == ACT_TOP)
+		ret = top_run(&c, req.watch_s);
 	else
 		ret = run_once(&c, &req, req.json ? OUT_JSON : OUT_TABLE);
 	conn_close(&c);

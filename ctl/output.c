@@ -443,6 +443,31 @@ static void migration_stats(FILE *f, struct json_object *m)
 }
 
 /* Counter names in the daemon's order, from the first map that has them. */
+/*
+ * Share of run time spent on the task's home node, in percent, from an
+ * object of home_run_ns and away_run_ns (counters or rates); negative when
+ * the daemon reports neither or nothing ran.
+ */
+static double locality_pct(struct json_object *o)
+{
+	struct json_object *h = get(o, "home_run_ns"), *a = get(o, "away_run_ns");
+	double home, away;
+
+	if (!h || !a)
+		return -1;
+	home = json_object_get_double(h);
+	away = json_object_get_double(a);
+	return home + away > 0 ? home * 100 / (home + away) : -1;
+}
+
+static void tbl_pct(struct table *t, double pct)
+{
+	if (pct < 0)
+		tbl_add(t, "%s", "-");
+	else
+		tbl_add(t, "%.1f%%", pct);
+}
+
 static void stats_table(FILE *f, struct json_object *p)
 {
 	struct json_object *nodes = get(p, "nodes"), *total = get(p, "total"), *trates = get(p, "total_rates");
@@ -493,6 +518,63 @@ static void stats_table(FILE *f, struct json_object *p)
 	}
 	tbl_add(&t, "%" PRIu64, get_u64(p, "queued"));
 	tbl_add(&t, "%s", "");
+	/* Since attach, and (in the rate column) over the last interval. */
+	if (get(total, "home_run_ns")) {
+		tbl_add(&t, "locality");
+		for (size_t i = 0; i < nn; i++) {
+			struct json_object *n = json_object_array_get_idx(nodes, i);
+
+			tbl_pct(&t, locality_pct(get(n, "counters")));
+			tbl_pct(&t, locality_pct(get(n, "rates")));
+		}
+		tbl_pct(&t, locality_pct(total));
+		tbl_pct(&t, locality_pct(trates));
+	}
+	tbl_print(&t, f);
+	tbl_free(&t);
+}
+
+/* A rate of @name in a node's (or the total's) rates object, per second. */
+static double rate_of(struct json_object *o, const char *name)
+{
+	return json_object_get_double(get(get(o, "rates"), name));
+}
+
+void output_top_nodes(FILE *f, struct json_object *p)
+{
+	struct json_object *nodes = get(p, "nodes");
+	char buf[32];
+	struct table t;
+
+	tbl_init(&t, "rrrrrrrr");
+	tbl_add(&t, "NODE");
+	tbl_add(&t, "CPUS");
+	tbl_add(&t, "BUSY");
+	tbl_add(&t, "LOCALITY");
+	tbl_add(&t, "QUEUED");
+	tbl_add(&t, "STEAL IN/s");
+	tbl_add(&t, "STEAL OUT/s");
+	tbl_add(&t, "MIGR IN/s");
+	for (size_t i = 0; i < arr_len(nodes); i++) {
+		struct json_object *n = json_object_array_get_idx(nodes, i);
+		/* Run time per second of wall time is how many CPUs were busy. */
+		double busy = (rate_of(n, "home_run_ns") + rate_of(n, "away_run_ns")) / 1e9;
+
+		tbl_add(&t, "%" PRIu64, get_u64(n, "node"));
+		tbl_add(&t, "%" PRIu64 "/%" PRIu64, get_u64(n, "online_cpus"), get_u64(n, "cpus"));
+		if (get(get(n, "rates"), "home_run_ns"))
+			tbl_add(&t, "%.1f", busy);
+		else
+			tbl_add(&t, "%s", "-");
+		tbl_pct(&t, locality_pct(get(n, "rates")));
+		tbl_add(&t, "%" PRIu64, get_u64(n, "queued"));
+		fmt_rate(rate_of(n, "steal_in"), buf, sizeof(buf));
+		tbl_add(&t, "%s", buf);
+		fmt_rate(rate_of(n, "steal_out"), buf, sizeof(buf));
+		tbl_add(&t, "%s", buf);
+		fmt_rate(rate_of(n, "migrate_in"), buf, sizeof(buf));
+		tbl_add(&t, "%s", buf);
+	}
 	tbl_print(&t, f);
 	tbl_free(&t);
 	migration_stats(f, get(p, "migration"));
@@ -845,6 +927,9 @@ void output_reply(FILE *f, enum out_mode mode, enum action action, struct json_o
 	case ACT_PIN: pin_line(f, params, true); break;
 	case ACT_UNPIN: pin_line(f, params, false); break;
 	case ACT_PINS: pins_table(f, params); break;
+	/* Two replies: main.c prints them with metrics_print(), top.c its frames. */
+	case ACT_METRICS:
+	case ACT_TOP:
 	case ACT_NONE: break;
 	}
 }

@@ -48,6 +48,12 @@ static const struct token t_stats[] = {
 	{ T_NONE, NULL, ACT_NONE, NULL, NULL },
 };
 
+static const struct token t_top[] = {
+	{ T_DONE, NULL, ACT_NONE, NULL, NULL },
+	{ T_KEYWORD, "--interval", ACT_NONE, t_seconds, NULL },
+	{ T_NONE, NULL, ACT_NONE, NULL, NULL },
+};
+
 static const struct token t_get[] = {
 	{ T_NAME, "NAME", ACT_NONE, t_done, NULL },
 	{ T_NONE, NULL, ACT_NONE, NULL, NULL },
@@ -109,6 +115,10 @@ static const struct token t_main[] = {
 	  "remove the rule for a process, or with --cgroup PATH a cgroup" },
 	{ T_KEYWORD, "pins", ACT_PINS, t_done,
 	  "rules, and the processes placed on their GPUs' node" },
+	{ T_KEYWORD, "top", ACT_TOP, t_top,
+	  "live view per node and of placed jobs, every SECONDS (default 1); q or Ctrl-C leaves" },
+	{ T_KEYWORD, "metrics", ACT_METRICS, t_done,
+	  "status and stats for Prometheus (text exposition, node_exporter's textfile)" },
 	{ T_NONE, NULL, ACT_NONE, NULL, NULL },
 };
 
@@ -386,6 +396,10 @@ const char *request_method(const struct request *req)
 	case ACT_PIN: return VL_IFACE ".Pin";
 	case ACT_UNPIN: return VL_IFACE ".Unpin";
 	case ACT_PINS: return VL_IFACE ".ListPins";
+	/* And Status before it: see main.c. */
+	case ACT_METRICS: return VL_IFACE ".Stats";
+	/* And ListPins after it: see top.c. */
+	case ACT_TOP: return VL_IFACE ".Stats";
 	case ACT_NONE: break;
 	}
 	return NULL;

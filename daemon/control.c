@@ -28,6 +28,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "loop.h"
+#include "sockfile.h"
 #include "varlink.h"
 
 #ifndef SO_PEERGROUPS
@@ -73,7 +74,7 @@ struct client {
 static struct {
 	struct daemon *d;
 	int fd;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char path[SOCKFILE_PATH_SIZE];
 	bool have_gid;
 	gid_t gid;
 	struct client *clients;
@@ -496,28 +497,8 @@ static void on_listen(void *arg, uint32_t events)
 {
 	(void)arg;
 	(void)events;
-	/* Bounded, so a connect storm cannot monopolise the loop. */
-	for (int i = 0; i < 16; i++) {
-		int fd = accept4(ctl.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd >= 0) {
-			client_add(fd);
-			continue;
-		}
-		if (errno == EINTR || errno == ECONNABORTED)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return;
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			/* Level-triggered: leaving the listener on would spin until an fd frees up. */
-			log_warn("control: accept: %s; pausing the control socket", strerror(errno));
-			if (loop_mod(ctl.d->loop, ctl.fd, 0) == 0)
-				ctl.accept_paused = true;
-			return;
-		}
-		log_warn("control: accept: %s", strerror(errno));
-		return;
-	}
+	if (sockfile_accept("control", ctl.fd, client_add) && loop_mod(ctl.d->loop, ctl.fd, 0) == 0)
+		ctl.accept_paused = true;
 }
 
 static int resolve_group(const char *name, gid_t *gid, char *err, size_t errlen)
@@ -542,87 +523,6 @@ static int resolve_group(const char *name, gid_t *gid, char *err, size_t errlen)
 	return -ENOENT;
 }
 
-/* mkdir -p of @dir, 0755 for what is created. */
-static int make_dirs(char *dir, char *err, size_t errlen)
-{
-	for (char *p = dir + 1; ; p++) {
-		if (*p && *p != '/')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-			int ret = -errno;
-
-			snprintf(err, errlen, "control: creating %s: %s", dir, strerror(errno));
-			return ret;
-		}
-		*p = c;
-		if (!c)
-			return 0;
-	}
-}
-
-/*
- * Create the socket's directory if missing and open it. Whoever may add or
- * rename entries in it could swap the socket for a symlink or their own
- * listener, so it must be a real directory (not a symlink) owned by us and
- * writable by nobody else. Only this immediate parent is checked: above it,
- * symlinks such as /var/run are normal, and a foreign writer of a higher
- * directory cannot touch entries of one it does not own (/tmp is sticky).
- * Returns the directory's fd, or -errno with @err set.
- */
-static int open_parent(const char *path, char *err, size_t errlen)
-{
-	char dir[sizeof(ctl.path)];
-	char *slash;
-	struct stat st;
-	int fd, ret;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if (slash && slash != dir) {
-		ret = make_dirs(dir, err, errlen);
-		if (ret < 0)
-			return ret;
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		if (errno == ELOOP || errno == ENOTDIR)
-			snprintf(err, errlen, "control: socket directory %s is a symbolic link or not a "
-				 "directory; refusing it", dir);
-		else
-			snprintf(err, errlen, "control: opening socket directory %s: %s", dir, strerror(errno));
-		return ret;
-	}
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "control: socket directory %s: %s", dir, strerror(errno));
-		close(fd);
-		return ret;
-	}
-	if (st.st_uid != geteuid()) {
-		snprintf(err, errlen, "control: socket directory %s is owned by uid %u, not %u; refusing it",
-			 dir, (unsigned int)st.st_uid, (unsigned int)geteuid());
-		close(fd);
-		return -EPERM;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen, "control: socket directory %s is writable by group or others "
-			 "(mode %04o); refusing it", dir, (unsigned int)(st.st_mode & 07777));
-		close(fd);
-		return -EPERM;
-	}
-	return fd;
-}
-
 int control_preflight(const char *path, char *err, size_t errlen)
 {
 	int fd;
@@ -631,150 +531,46 @@ int control_preflight(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "control: socket path must be 1..%zu bytes", sizeof(ctl.path) - 1);
 		return -EINVAL;
 	}
-	fd = open_parent(path, err, errlen);
+	fd = sockfile_open_parent("control", path, err, errlen);
 	if (fd < 0)
 		return fd;
 	close(fd);
 	return 0;
 }
 
-/*
- * A socket file left by a daemon that died is removed; one that a live
- * daemon still listens on is not ours to take.
- */
-static int claim_path(const struct sockaddr_un *addr, char *err, size_t errlen)
-{
-	struct stat st;
-	int probe, ret;
-
-	if (lstat(addr->sun_path, &st) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		ret = -errno;
-		snprintf(err, errlen, "control: %s: %s", addr->sun_path, strerror(errno));
-		return ret;
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "control: %s exists and is not a socket", addr->sun_path);
-		return -EEXIST;
-	}
-	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (probe < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "control: socket: %s", strerror(errno));
-		return ret;
-	}
-	/* Non-blocking, so a live daemon with a full backlog cannot hang us (EAGAIN). */
-	ret = connect(probe, (const struct sockaddr *)addr, sizeof(*addr));
-	if (ret == 0 || errno == EAGAIN || errno == EINPROGRESS) {
-		close(probe);
-		snprintf(err, errlen, "control: another scx_ai_numad is listening on %s", addr->sun_path);
-		return -EADDRINUSE;
-	}
-	ret = errno;
-	close(probe);
-	if (ret != ECONNREFUSED) {
-		snprintf(err, errlen, "control: probing %s: %s", addr->sun_path, strerror(ret));
-		return -ret;
-	}
-	if (unlink(addr->sun_path) < 0 && errno != ENOENT) {
-		ret = -errno;
-		snprintf(err, errlen, "control: removing stale %s: %s", addr->sun_path, strerror(errno));
-		return ret;
-	}
-	return 0;
-}
-
 int control_open(struct daemon *d, char *err, size_t errlen)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	const char *path = d->opt.socket_path, *base;
-	mode_t old_umask;
-	int fd, dirfd, ret;
+	const char *path = d->opt.socket_path;
+	int fd, ret;
 
 	if (ctl.fd >= 0) {
 		snprintf(err, errlen, "control: already open on %s", ctl.path);
 		return -EALREADY;
 	}
-	if (!path || !*path) {
-		snprintf(err, errlen, "control: no socket path");
-		return -EINVAL;
-	}
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		snprintf(err, errlen, "control: socket path longer than %zu bytes: %s",
-			 sizeof(addr.sun_path) - 1, path);
-		return -ENAMETOOLONG;
-	}
-	memcpy(addr.sun_path, path, strlen(path) + 1);
 	ctl.d = d;
 	ctl.have_gid = false;
-	if (d->opt.ctl_group) {
+	if (path && *path && d->opt.ctl_group) {
 		ret = resolve_group(d->opt.ctl_group, &ctl.gid, err, errlen);
 		if (ret < 0)
 			return ret;
 		ctl.have_gid = true;
 	}
-	dirfd = open_parent(path, err, errlen);
-	if (dirfd < 0)
-		return dirfd;
-	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	ret = claim_path(&addr, err, errlen);
-	if (ret < 0) {
-		close(dirfd);
-		return ret;
-	}
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "control: socket: %s", strerror(errno));
-		close(dirfd);
-		return ret;
-	}
-	/* The socket file gets its final mode at creation: no window where it is wider. */
-	old_umask = umask(0117);
-	ret = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
-	umask(old_umask);
-	if (ret < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "control: bind %s: %s", path, strerror(errno));
-		close(fd);
-		close(dirfd);
-		return ret;
-	}
-	/*
-	 * The mode came with the umask; the group is set through the checked
-	 * directory without following a symlink, and only nobody else could
-	 * have put one there anyway.
-	 */
-	if (ctl.have_gid && fchownat(dirfd, base, (uid_t)-1, ctl.gid, AT_SYMLINK_NOFOLLOW) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "control: setting the group of %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	close(dirfd);
-	dirfd = -1;
-	if (listen(fd, 64) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "control: listen %s: %s", path, strerror(errno));
-		goto fail;
-	}
+	/* 0660: root and the control group. */
+	fd = sockfile_listen("control", path, 0117, ctl.have_gid ? ctl.gid : (gid_t)-1, err, errlen);
+	if (fd < 0)
+		return fd;
 	ret = loop_add(d->loop, fd, EPOLLIN, on_listen, NULL);
 	if (ret < 0) {
 		snprintf(err, errlen, "control: adding %s to the loop: %s", path, strerror(-ret));
-		goto fail;
+		close(fd);
+		unlink(path);
+		return ret;
 	}
 	ctl.fd = fd;
 	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
 	log_info("control: listening on %s%s%s", path, ctl.have_gid ? ", group " : "",
 		 ctl.have_gid ? d->opt.ctl_group : "");
 	return 0;
-fail:
-	if (dirfd >= 0)
-		close(dirfd);
-	close(fd);
-	unlink(path);
-	return ret;
 }
 
 void control_close(struct daemon *d)

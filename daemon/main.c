@@ -32,6 +32,7 @@
 #include "notify.h"
 #include "placement.h"
 #include "sched.h"
+#include "scxstats.h"
 #include "settings.h"
 #include "tunables.h"
 
@@ -325,6 +326,7 @@ static void on_tick(void *arg, uint32_t events)
 	refresh_topology(d);
 	daemon_stats_tick(d);
 	control_stats_tick(d);
+	scxstats_tick(d);
 	if (d->opt.interval_s && ++ticks % d->opt.interval_s == 0)
 		print_summary(d);
 }
@@ -540,6 +542,10 @@ int main(int argc, char **argv)
 		detach(&D);
 		return 1;
 	}
+	/* The scheduler does not depend on a tool's view of it: without the endpoint, it runs on. */
+	ret = scxstats_open(&D, err, sizeof(err));
+	if (ret)
+		log_warn("%s; the scx_stats endpoint is off", err);
 	/* Ready means scheduling: attach() succeeded and the socket takes requests. */
 	notify_status(&D, "READY=1\n");
 	if (notify_watchdog_usec()) {
@@ -557,6 +563,7 @@ int main(int argc, char **argv)
 			stop(1);
 		}
 	}
+	scxstats_close(&D);
 	control_close(&D);
 	memfollow_free(D.memfollow);
 	placement_free(D.placement);

@@ -133,7 +133,7 @@ static int take_setting(struct options *o, size_t id, const char *arg, char *err
 		return -EINVAL;
 	}
 	/* A group is checked against the group database when the socket is made. */
-	if (s->type == SETTING_UINT) {
+	if (s->type == SETTING_UINT || s->type == SETTING_OPT_PATH) {
 		ret = setting_parse(s, name, true, arg, &v, err, errlen);
 		if (ret)
 			return -EINVAL;

@@ -34,6 +34,7 @@ struct options {
 	unsigned int backoff_ms;	/* first retry delay, doubled each time */
 	const char *socket_path;	/* control socket */
 	const char *ctl_group;		/* group allowed to change tunables, NULL = root only */
+	const char *stats_socket;	/* scx_stats endpoint; NULL or "off": none */
 	const char *config_path;	/* configuration file */
 	bool config_given;		/* named with --config: it must exist */
 	bool check_config;		/* validate the configuration and exit */

@@ -26,6 +26,9 @@ const struct setting settings[NR_SETTINGS] = {
 			      NULL, "ms", "first retry delay after an error exit", OFF(backoff_ms) },
 	[SETTING_INTERVAL] = { "interval_s", "interval", 'i', "SECONDS", SETTING_UINT, 0, 1, 3600, 0,
 			       NULL, "s", "print the per-node summary every SECONDS", OFF(interval_s) },
+	[SETTING_STATS_SOCKET] = { "stats_socket", "stats-socket", 0, "PATH", SETTING_OPT_PATH, 0, 0,
+				   SOCKET_PATH_MAX, 0, DEFAULT_STATS_SOCKET_PATH, NULL,
+				   "scx_stats endpoint for sched_ext tools", OFF(stats_socket) },
 };
 
 const char *quote_value(const char *s, char *buf, size_t len)
@@ -40,6 +43,11 @@ const char *quote_value(const char *s, char *buf, size_t len)
 	}
 	buf[n] = '\0';
 	return buf;
+}
+
+bool setting_path_off(const char *v)
+{
+	return !v || !*v || !strcmp(v, "off");
 }
 
 static bool valid_group_name(const char *s, size_t max)
@@ -66,6 +74,10 @@ int setting_parse(const struct setting *s, const char *name, bool cli, const cha
 	int ret;
 
 	switch (s->type) {
+	case SETTING_OPT_PATH:
+		if (setting_path_off(text))
+			return 0;
+		/* fall through */
 	case SETTING_PATH:
 		if (text[0] != '/' || strlen(text) > s->max) {
 			snprintf(err, errlen, "%s: invalid value '%s': expected an absolute path of at most %u bytes",
@@ -102,6 +114,9 @@ void setting_range_text(const struct setting *s, char *buf, size_t len)
 		return;
 	case SETTING_PATH:
 		snprintf(buf, len, "default %s", s->def_str);
+		return;
+	case SETTING_OPT_PATH:
+		snprintf(buf, len, "default %s, off: none", s->def_str);
 		return;
 	case SETTING_GROUP_NAME:
 		snprintf(buf, len, "default: root only");

@@ -13,6 +13,8 @@
 #include <stddef.h>
 
 #define DEFAULT_SOCKET_PATH	"/run/scx-ai-numa/control.sock"
+/* Where sched_ext tools (scxtop, scxstats_to_openmetrics.py) look first. */
+#define DEFAULT_STATS_SOCKET_PATH	"/var/run/scx/root/stats"
 #define SOCKET_PATH_MAX		107	/* sun_path holds 108 bytes with the NUL */
 #define GROUP_NAME_MAX		64	/* longer than any sane group name */
 #define SETTING_STR_MAX		SOCKET_PATH_MAX
@@ -25,6 +27,7 @@ enum setting_id {
 	SETTING_FAILURE_WINDOW,
 	SETTING_BACKOFF,
 	SETTING_INTERVAL,
+	SETTING_STATS_SOCKET,
 	NR_SETTINGS,
 };
 
@@ -32,6 +35,7 @@ enum setting_type {
 	SETTING_UINT,
 	SETTING_PATH,		/* absolute, at most max bytes */
 	SETTING_GROUP_NAME,	/* a group name; "" (the default) is none */
+	SETTING_OPT_PATH,	/* like SETTING_PATH, or "off" (or "") for none */
 };
 
 struct setting {
@@ -59,6 +63,8 @@ extern const struct setting settings[NR_SETTINGS];
  * only checked (the caller keeps the text). Returns 0, or -EINVAL/-ERANGE
  * with "KEY: reason" in @err, KEY being @name (the key or the option).
  */
+/* An optional path's value that means none: NULL, "" or "off". */
+bool setting_path_off(const char *v);
 int setting_parse(const struct setting *s, const char *name, bool cli, const char *text, unsigned int *num,
 		  char *err, size_t errlen);
 /* What a file or the command line said, safe for a log line: at most 64 bytes, unprintables as '?'. */

@@ -43,10 +43,18 @@ void vl_in_init(struct vl_in *in, size_t max)
 	in->max = max;
 }
 
+void vl_in_set_delim(struct vl_in *in, char delim)
+{
+	in->delim = delim;
+}
+
 void vl_in_free(struct vl_in *in)
 {
+	char delim = in->delim;
+
 	free(in->buf);
 	vl_in_init(in, in->max);
+	in->delim = delim;
 }
 
 /* Drop handed-out messages so free space is contiguous at the end. */
@@ -122,11 +130,12 @@ int vl_in_next(struct vl_in *in, const char **msg, size_t *len)
 	start = in->buf + in->off;
 	avail = in->len - in->off;
 	if (avail > in->scan)
-		nul = memchr(start + in->scan, '\0', avail - in->scan);
+		nul = memchr(start + in->scan, in->delim, avail - in->scan);
 	if (!nul) {
 		in->scan = avail;
 		return avail > in->max ? -EMSGSIZE : 0;
 	}
+	*nul = '\0';
 	*msg = start;
 	*len = (size_t)(nul - start);
 	in->off += *len + 1;

@@ -49,9 +49,12 @@ struct vl_in {
 	size_t off;	/* start of the first message not handed out yet */
 	size_t scan;	/* bytes after @off known to hold no NUL */
 	size_t max;	/* largest message accepted, its NUL not counted */
+	char delim;	/* ends a message: NUL (varlink), or '\n' for line protocols */
 };
 
 void vl_in_init(struct vl_in *in, size_t max);
+/* Messages end at @delim instead of NUL (scx_stats: one JSON object a line). */
+void vl_in_set_delim(struct vl_in *in, char delim);
 void vl_in_free(struct vl_in *in);
 /*
  * One read from @fd into free space. Returns the bytes read, 0 at end of

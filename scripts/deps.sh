@@ -8,12 +8,16 @@ set -euo pipefail
 
 # bookworm ships libbpf 1.1 and QEMU 7.2; we need libbpf >= 1.4, bpftool 7.5,
 # meson >= 1.1, a QEMU whose multi-threaded TCG does not oops the guest, and
-# python3-varlink (the reference client of the interop test).
+# python3-varlink (the reference client of the interop test). prometheus
+# (promtool and the server), prometheus-node-exporter and
+# python3-prometheus-client (upstream's scx_stats exporter) serve the
+# observability tests.
 BACKPORTS=(libbpf-dev bpftool meson qemu-system-x86 libsystemd-dev python3-varlink)
 BASE=(clang-16 llvm-16 lld-16 ninja-build pkg-config libelf-dev zlib1g-dev
       libjson-c-dev scdoc busybox-static stress-ng rt-tests zstd cpio jq
       binutils file procps python3 util-linux gnuplot-nox valgrind
-      build-essential debhelper dpkg-dev fakeroot lintian)
+      build-essential debhelper dpkg-dev fakeroot lintian
+      prometheus prometheus-node-exporter python3-prometheus-client)
 
 . /etc/os-release
 codename=${VERSION_CODENAME:-bookworm}

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The control socket of a daemon without a kernel, for the CLI tests:
- * fake-daemon SOCKET [GROUP]. Serves the fixture (two nodes, a fake
+ * fake-daemon SOCKET [GROUP] [--stats-socket PATH]. Serves the fixture (two nodes, a fake
  * scheduler whose counters move) until SIGTERM or SIGINT, sampling stats
- * every 200 ms. Prints "ready" once the socket is listening.
+ * every 200 ms. Prints "ready" once the socket is listening. With
+ * --stats-socket it also serves the scx_stats endpoint there, and
+ * SCX_STATS_IDLE_MS shortens that endpoint's idle timeout.
  *
  * fake-daemon --empty-replies SOCKET answers every call with a success
  * that has none of the method's fields, as a broken or foreign daemon
@@ -12,6 +14,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
@@ -23,6 +26,7 @@
 #include "fixture.h"
 #include "log.h"
 #include "loop.h"
+#include "scxstats.h"
 
 static struct daemon D;
 static int tick_fd, sig_fd;
@@ -35,6 +39,7 @@ static void on_tick(void *arg, uint32_t events)
 	loop_timer_drain(tick_fd);
 	daemon_stats_tick(&D);
 	control_stats_tick(&D);
+	scxstats_tick(&D);
 }
 
 static void on_signal(void *arg, uint32_t events)
@@ -77,19 +82,28 @@ static int empty_replies(const char *path)
 int main(int argc, char **argv)
 {
 	char err[512];
+	const char *stats_path = NULL, *idle;
 	sigset_t mask;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 3 && !strcmp(argv[1], "--empty-replies"))
 		return empty_replies(argv[2]);
+	if (argc >= 4 && !strcmp(argv[argc - 2], "--stats-socket")) {
+		stats_path = argv[argc - 1];
+		argc -= 2;
+	}
+	idle = getenv("SCX_STATS_IDLE_MS");
+	if (idle)
+		sxs_idle_timeout_ns = strtoull(idle, NULL, 10) * 1000000ULL;
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: fake-daemon SOCKET [GROUP]\n");
+		fprintf(stderr, "usage: fake-daemon SOCKET [GROUP] [--stats-socket PATH]\n");
 		return 2;
 	}
 	log_init(LOG_INFO);
 	fixture_init(&D, 2, 4, false, true);
 	D.opt.socket_path = argv[1];
 	D.opt.ctl_group = argc > 2 ? argv[2] : NULL;
+	D.opt.stats_socket = stats_path;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -105,10 +119,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fake-daemon: %s\n", tick_fd < 0 ? strerror(-tick_fd) : err);
 		return 1;
 	}
+	if (scxstats_open(&D, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fake-daemon: %s\n", err);
+		return 1;
+	}
 	printf("ready\n");
 	fflush(stdout);
 	while (!done)
 		loop_run_once(D.loop, -1);
+	scxstats_close(&D);
 	control_close(&D);
 	loop_free(D.loop);
 	return 0;

@@ -42,9 +42,12 @@ int sched_read_counters(const struct sched *s, struct an_node_stats *out, uint32
 	if (log_.fail_reads)
 		return -EIO;
 	log_.reads++;
-	for (uint32_t n = 0; n < nr_nodes; n++)
+	for (uint32_t n = 0; n < nr_nodes; n++) {
 		for (int i = 0; i < AN_NR_STATS; i++)
 			out[n].cnt[i] = (uint64_t)log_.reads * 1000 * (n + 1) + (uint64_t)i;
+		/* Run time mostly at home (locality about 0.8), so home and away cannot be mistaken for each other. */
+		out[n].cnt[AN_STAT_AWAY_RUN_NS] /= 4;
+	}
 	return 0;
 }
 

@@ -263,6 +263,28 @@ static void test_tables(void)
 	CHECK(aligned(s, "COUNTER", "TOTAL", true), "stats columns line up");
 	free(s);
 
+	{
+		/* Locality is home / (home + away) run time: since attach, and over the last interval. */
+		static const char msg[] =
+			"{\"interval_ms\":1000,\"queued\":0,\"nodes\":[{\"node\":0,\"queued\":0,"
+			"\"counters\":{\"home_run_ns\":3,\"away_run_ns\":1},\"rates\":{\"home_run_ns\":9,\"away_run_ns\":1}},"
+			"{\"node\":1,\"queued\":0,\"counters\":{\"home_run_ns\":0,\"away_run_ns\":0},"
+			"\"rates\":{\"home_run_ns\":0,\"away_run_ns\":0}}],"
+			"\"total\":{\"home_run_ns\":3,\"away_run_ns\":1},\"total_rates\":{\"home_run_ns\":9,\"away_run_ns\":1}}";
+		char *text = NULL;
+		size_t tlen = 0;
+		FILE *f = open_memstream(&text, &tlen);
+		struct json_object *o = json_tokener_parse(msg);
+
+		output_reply(f, OUT_TABLE, ACT_STATS, o);
+		fclose(f);
+		json_object_put(o);
+		CHECK(line_of(text, "locality", line, sizeof(line)) && strstr(line, " 75.0% ") && strstr(line, " 90.0% ") &&
+		      strstr(line, " - "), "stats shows locality since attach and over the interval, '-' where nothing ran: %s",
+		      line);
+		free(text);
+	}
+
 	s = render(OUT_TABLE, ACT_TOPOLOGY, "{\"method\":\"" VL_IFACE ".Topology\"}");
 	CHECK(line_of(s, "0", line, sizeof(line)) && strstr(line, "0-3") && strstr(line, "0-2") && strstr(line, "8.0 GiB"),
 	      "node 0: CPUs 0-3, online 0-2, 8 GiB: %s", line);

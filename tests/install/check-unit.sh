@@ -26,7 +26,8 @@ else
 fi
 
 for key in 'Type=notify' 'ConditionPathIsDirectory=/sys/kernel/sched_ext' 'Restart=on-failure' \
-	   'ProtectSystem=strict' 'RestrictAddressFamilies=AF_UNIX' 'RuntimeDirectory=scx-ai-numa'; do
+	   'ProtectSystem=strict' 'RestrictAddressFamilies=AF_UNIX' 'RuntimeDirectory=scx-ai-numa scx/root' \
+	   'Conflicts=scx.service scx_loader.service'; do
 	if grep -qx "$key" "$unit"; then ok "the unit sets $key"; else not_ok "the unit sets $key"; fi
 done
 

@@ -54,6 +54,16 @@ int main(void)
 	CHECK_INT(parse(&o, err, sizeof(err), ARGS("extra")), -EINVAL, "stray argument refused");
 	CHECK_INT(parse(&o, err, sizeof(err), ARGS("-s", "")), -EINVAL, "empty socket path refused");
 
+	/* The scx_stats endpoint: on at upstream's path by default, a path, or off. */
+	CHECK_INT(parse(&o, err, sizeof(err), ARGS("-v")), OPT_OK, "defaults");
+	CHECK(o.stats_socket && !strcmp(o.stats_socket, DEFAULT_STATS_SOCKET_PATH), "scx_stats endpoint on by default at %s",
+	      o.stats_socket ? o.stats_socket : "(none)");
+	CHECK_INT(parse(&o, err, sizeof(err), ARGS("--stats-socket", "off")), OPT_OK, "--stats-socket off accepted");
+	CHECK(setting_path_off(o.stats_socket), "and means no endpoint");
+	CHECK_INT(parse(&o, err, sizeof(err), ARGS("--stats-socket", "/run/s")), OPT_OK, "--stats-socket PATH accepted");
+	CHECK(!setting_path_off(o.stats_socket) && !strcmp(o.stats_socket, "/run/s"), "and stored");
+	CHECK_INT(parse(&o, err, sizeof(err), ARGS("--stats-socket", "run/s")), -EINVAL, "a relative endpoint path refused");
+
 	CHECK_INT(parse(&o, err, sizeof(err), ARGS(NULL)), OPT_OK, "defaults again");
 	CHECK(!strcmp(o.config_path, DEFAULT_CONFIG_PATH) && !o.config_given, "default configuration file, not named");
 	CHECK(!o.check_config, "no --check-config by default");

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the scx_stats endpoint says: requests parsed, replies built. The
+ * shapes follow sched-ext/scx's scx_stats crate. stats_meta describes each
+ * struct by name: {"name", "top" (the top-level one), "desc", "user" hints,
+ * "fields": {NAME: {"datum": "u64"|"float"} or {"dict": {"key": "u64",
+ * "datum": {"struct": NAME}}}, "desc"}}. The per-node dict carries the
+ * OpenMetrics hints _om_prefix (metric name prefix) and _om_label (the
+ * label its keys become), so upstream's exporter makes one gauge a field
+ * and node. Errors are errno values with a message as "resp".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "clock.h"
+#include "control-json.h"
+#include "daemon.h"
+#include "json-strict.h"
+#include "scxstats.h"
+#include "varlink.h"
+
+#define TOP_STRUCT	"scx_ai_numa"
+#define NODE_STRUCT	"scx_ai_numa_node"
+
+/* One field of a struct: a u64 or float datum with its help text. */
+static void field(struct jb *b, struct json_object *fields, const char *name, const char *type, const char *desc)
+{
+	struct json_object *f = jb_obj(b);
+
+	jb_set(b, f, "datum", jstr(type));
+	jb_set(b, f, "desc", jstr(desc));
+	jb_set(b, fields, name, f);
+}
+
+static struct json_object *struct_meta(struct jb *b, const char *name, const char *desc, bool top,
+				       struct json_object *user, struct json_object *fields)
+{
+	struct json_object *m = jb_obj(b);
+
+	jb_set(b, m, "name", jstr(name));
+	if (top)
+		jb_set(b, m, "top", jstr("true"));
+	jb_set(b, m, "desc", jstr(desc));
+	jb_set(b, m, "user", user);
+	jb_set(b, m, "fields", fields);
+	return m;
+}
+
+static void counter_fields(struct jb *b, struct json_object *fields)
+{
+	for (int i = 0; i < AN_NR_STATS; i++)
+		field(b, fields, stats_name(i), "u64", stats_help(i));
+}
+
+static struct json_object *meta_json(struct jb *b)
+{
+	struct json_object *all = jb_obj(b), *top = jb_obj(b), *node = jb_obj(b);
+	struct json_object *tuser = jb_obj(b), *nuser = jb_obj(b), *dict = jb_obj(b), *nodes = jb_obj(b);
+	struct json_object *datum = jb_obj(b);
+
+	field(b, top, "attached", "u64", "1 while the scheduler is attached, else 0");
+	field(b, top, "attach_count", "u64", "successful attaches since the daemon started");
+	field(b, top, "restarts", "u64", "re-attaches the kernel asked for (CPU hotplug)");
+	field(b, top, "errors", "u64", "error exits of the scheduler since the daemon started");
+	field(b, top, "uptime_seconds", "float", "seconds since the daemon started");
+	field(b, top, "queued", "u64", "tasks waiting in the node queues");
+	counter_fields(b, top);
+	jb_set(b, datum, "struct", jstr(NODE_STRUCT));
+	jb_set(b, dict, "key", jstr("u64"));
+	jb_set(b, dict, "datum", datum);
+	jb_set(b, nodes, "dict", dict);
+	jb_set(b, nodes, "desc", jstr("per NUMA node with CPUs, by kernel node id"));
+	jb_set(b, top, "nodes", nodes);
+	jb_set(b, tuser, "_om_prefix", jstr("scx_ai_numa_"));
+	jb_set(b, all, TOP_STRUCT, struct_meta(b, TOP_STRUCT, "scx_ai_numa scheduler, counters since attach",
+					       true, tuser, top));
+
+	field(b, node, "cpus", "u64", "CPUs of the node");
+	field(b, node, "online_cpus", "u64", "online CPUs of the node");
+	field(b, node, "queued", "u64", "tasks waiting in the node's queue");
+	field(b, node, "locality", "float",
+	      "share of the run time on this node since attach spent by tasks whose home it is, 0 to 1");
+	counter_fields(b, node);
+	jb_set(b, nuser, "_om_prefix", jstr("scx_ai_numa_node_"));
+	jb_set(b, nuser, "_om_label", jstr("node"));
+	jb_set(b, all, NODE_STRUCT, struct_meta(b, NODE_STRUCT, "one NUMA node, counters since attach",
+						false, nuser, node));
+	return all;
+}
+
+static void counters(struct jb *b, struct json_object *o, const uint64_t *cnt)
+{
+	for (int i = 0; i < AN_NR_STATS; i++)
+		jb_set(b, o, stats_name(i), juint(cnt[i]));
+}
+
+/* Home run time over all run time (intf.h: HOME_RUN_NS, AWAY_RUN_NS); 1 while nothing ran. */
+static double locality(const uint64_t *cnt)
+{
+	double home = (double)cnt[AN_STAT_HOME_RUN_NS], away = (double)cnt[AN_STAT_AWAY_RUN_NS];
+
+	return home + away > 0 ? home / (home + away) : 1.0;
+}
+
+/* The top struct's values; NULL with *errp set when there is no sample. */
+static struct json_object *stats_resp(struct jb *b, struct daemon *d, int *errp)
+{
+	struct daemon_view v;
+	struct stats st;
+	struct json_object *o, *nodes;
+	uint64_t queued = 0;
+	uint32_t nr;
+	char key[16];
+
+	daemon_view(d, &v);
+	*errp = daemon_stats(d, &st);
+	if (*errp < 0)
+		return NULL;
+	nr = st.nr_nodes < AN_MAX_NODES ? st.nr_nodes : AN_MAX_NODES;
+	o = jb_obj(b);
+	nodes = jb_obj(b);
+	for (uint32_t i = 0; i < nr; i++) {
+		const struct stats_node *sn = &st.node[i];
+		struct json_object *n = jb_obj(b);
+
+		jb_set(b, n, "cpus", juint(sn->nr_cpus));
+		jb_set(b, n, "online_cpus", juint(sn->nr_online));
+		jb_set(b, n, "queued", juint(sn->queued));
+		jb_set(b, n, "locality", json_object_new_double(locality(sn->cnt)));
+		counters(b, n, sn->cnt);
+		snprintf(key, sizeof(key), "%u", sn->node_id);
+		jb_set(b, nodes, key, n);
+		queued += sn->queued;
+	}
+	jb_set(b, o, "attached", juint(v.state == ST_RUNNING));
+	jb_set(b, o, "attach_count", juint(v.attach_count));
+	jb_set(b, o, "restarts", juint(v.restarts));
+	jb_set(b, o, "errors", juint(v.errors));
+	jb_set(b, o, "uptime_seconds", json_object_new_double((double)(mono_ns() - v.started_ns) / 1e9));
+	jb_set(b, o, "queued", juint(queued));
+	counters(b, o, st.total);
+	jb_set(b, o, "nodes", nodes);
+	return o;
+}
+
+/* One reply line. Returns 0 or -errno (-ENOBUFS: the client's output is full). */
+static int put_reply(struct vl_out *out, int err, struct json_object *resp)
+{
+	const int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+	struct json_object *r = json_object_new_object(), *args = json_object_new_object();
+	const char *s;
+	size_t n;
+	int ret = -ENOMEM;
+
+	if (!r || !args || !resp)
+		goto out;
+	json_object_object_add(args, "resp", resp);
+	resp = NULL;
+	json_object_object_add(r, "errno", json_object_new_int(err));
+	json_object_object_add(r, "args", args);
+	args = NULL;
+	s = json_object_to_json_string_length(r, flags, &n);
+	if (!s)
+		goto out;
+	/* Both or neither: a reply without its newline would run into the next. */
+	if (vl_out_pending(out) + n + 1 > out->max) {
+		ret = -ENOBUFS;
+		goto out;
+	}
+	ret = vl_out_put_raw(out, s, n);
+	if (!ret)
+		ret = vl_out_put_raw(out, "\n", 1);
+out:
+	json_object_put(resp);
+	json_object_put(args);
+	json_object_put(r);
+	return ret;
+}
+
+int scxstats_put_error(struct vl_out *out, int err, const char *msg)
+{
+	return put_reply(out, err, json_object_new_string(msg));
+}
+
+/* args: absent, null, or an object of strings (upstream's BTreeMap<String, String>). */
+static const char *check_args(struct json_object *args)
+{
+	if (!args || json_object_is_type(args, json_type_null))
+		return NULL;
+	if (!json_object_is_type(args, json_type_object))
+		return "\"args\" must be an object";
+	json_object_object_foreach(args, k, v) {
+		(void)k;
+		if (!json_object_is_type(v, json_type_string))
+			return "every value of \"args\" must be a string";
+	}
+	return NULL;
+}
+
+int scxstats_handle(struct daemon *d, const char *line, size_t len, struct vl_out *out)
+{
+	struct json_object *req = NULL, *args = NULL, *resp;
+	struct jb b = { 0 };
+	const char *name, *target = "top", *bad;
+	char err[200], msg[300];
+	int ret;
+
+	/* A line ending in CRLF is still one request. */
+	if (len && line[len - 1] == '\r')
+		len--;
+	if (json_strict_check(line, len, VL_MAX_DEPTH, err, sizeof(err)) < 0 ||
+	    vl_json_parse(line, len, &req, err, sizeof(err)) < 0) {
+		snprintf(msg, sizeof(msg), "malformed request: %s", err);
+		return scxstats_put_error(out, EINVAL, msg);
+	}
+	if (!json_object_is_type(req, json_type_object)) {
+		json_object_put(req);
+		return scxstats_put_error(out, EINVAL, "a request is a JSON object");
+	}
+	json_object_object_get_ex(req, "args", &args);
+	name = vl_get_string(req, "req");
+	bad = name ? check_args(args) : "\"req\" must be a string";
+	if (bad) {
+		json_object_put(req);
+		return scxstats_put_error(out, EINVAL, bad);
+	}
+	if (args && vl_get_string(args, "target"))
+		target = vl_get_string(args, "target");
+	if (!strcmp(name, "stats_meta")) {
+		resp = meta_json(&b);
+	} else if (!strcmp(name, "stats")) {
+		if (strcmp(target, "top")) {
+			snprintf(msg, sizeof(msg), "unknown stat target '%.64s'", target);
+			json_object_put(req);
+			return scxstats_put_error(out, EINVAL, msg);
+		}
+		resp = stats_resp(&b, d, &ret);
+		if (!resp && !b.oom) {
+			snprintf(msg, sizeof(msg), "reading scheduler counters: %s", strerror(-ret));
+			json_object_put(req);
+			return scxstats_put_error(out, -ret, msg);
+		}
+	} else {
+		snprintf(msg, sizeof(msg), "unknown command '%.64s'", name);
+		json_object_put(req);
+		return scxstats_put_error(out, EINVAL, msg);
+	}
+	json_object_put(req);
+	if (b.oom) {
+		json_object_put(resp);
+		return -ENOMEM;
+	}
+	return put_reply(out, 0, resp);
+}
