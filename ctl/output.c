@@ -333,8 +333,10 @@ static void placement_rows(struct table *t, struct json_object *pl)
 	if (!json_object_is_type(pl, json_type_object))
 		return;
 	tbl_add(t, "gpus");
-	tbl_add(t, "%" PRIu64 " found, %" PRIu64 " processes holding GPUs open", get_u64(pl, "gpus"),
-		get_u64(pl, "gpu_processes"));
+	tbl_add(t, "%" PRIu64 " found, %" PRIu64 " processes using them (homes extend to: %s)", get_u64(pl, "gpus"),
+		get_u64(pl, "gpu_processes"), *get_str(pl, "gpu_scope") ? get_str(pl, "gpu_scope") : "?");
+	tbl_add(t, "nvml");
+	tbl_add(t, "%s", *get_str(pl, "nvml") ? get_str(pl, "nvml") : "?");
 	tbl_add(t, "placed");
 	tbl_add(t, "%" PRIu64 " processes, %" PRIu64 " cgroups (%" PRIu64 " rules)", get_u64(pl, "placed_processes"),
 		get_u64(pl, "placed_cgroups"), get_u64(pl, "pins"));
@@ -693,18 +695,20 @@ static void pins_table(FILE *f, struct json_object *p)
 	}
 	fputc('\n', f);
 	if (!arr_len(procs)) {
-		fprintf(f, "no process holds a GPU open\n");
+		fprintf(f, "no process uses a GPU\n");
 		return;
 	}
-	tbl_init(&t, "rlrll");
+	tbl_init(&t, "rlrlll");
 	tbl_add(&t, "PID");
 	tbl_add(&t, "COMMAND");
 	tbl_add(&t, "NODE");
+	tbl_add(&t, "SOURCE");
 	tbl_add(&t, "GPUS");
 	tbl_add(&t, "NOTE");
 	for (size_t i = 0; i < arr_len(procs); i++) {
 		struct json_object *gp = json_object_array_get_idx(procs, i), *gpus = get(gp, "gpus");
 		struct json_object *node = get(gp, "node"), *by = get(gp, "pinned_by");
+		struct json_object *via = get(gp, "via"), *alone = get(gp, "left_alone");
 		char list[512];
 		size_t o = 0;
 
@@ -718,11 +722,16 @@ static void pins_table(FILE *f, struct json_object *p)
 			tbl_add(&t, "%" PRIu64, get_u64(gp, "node"));
 		else
 			tbl_add(&t, "-");
+		tbl_add(&t, "%s", *get_str(gp, "source") ? get_str(gp, "source") : "-");
 		tbl_add(&t, "%s", *list ? list : "-");
 		if (json_object_is_type(by, json_type_string))
 			tbl_add(&t, "placed by its %s rule", json_object_get_string(by));
+		else if (json_object_is_type(alone, json_type_string))
+			tbl_add(&t, "left alone: %s", json_object_get_string(alone));
 		else if (!is_num(node))
 			tbl_add(&t, "GPUs on several or unknown nodes: left to the policy");
+		else if (is_num(via))
+			tbl_add(&t, "shares the home of GPU process %" PRIu64, get_u64(gp, "via"));
 		else
 			tbl_add(&t, "%s", "");
 	}

@@ -26,6 +26,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "loop.h"
+#include "nvml.h"
 #include "placement.h"
 #include "sched.h"
 #include "topology.h"
@@ -64,6 +65,9 @@ struct placement {
 
 	struct gpu_proc *procs;		/* from the last completed pass, by pid */
 	size_t nr_procs;
+	struct nvsrc *nv;		/* NULL: NVML off (or out of memory) */
+	struct assoc *assoc;
+	enum gpu_scope scope;
 
 	/* What the scheduler's maps hold, sorted by key. */
 	struct installed *tgid;
@@ -87,6 +91,7 @@ struct placement *placement_new(const struct placement_env *env)
 		return NULL;
 	pl->env = *env;
 	pl->timer_fd = -1;
+	pl->scope = GPU_SCOPE_TREE;
 	return pl;
 }
 
@@ -360,7 +365,7 @@ static void sync_maps(struct placement *pl)
 		struct installed key = { .key = (uint64_t)gp->pid };
 		uint32_t dense = topology_dense_node(topo, gp->node);
 
-		if (dense == AN_NO_NODE || bsearch(&key, want, npin, sizeof(*want), cmp_installed))
+		if (gp->alone || dense == AN_NO_NODE || bsearch(&key, want, npin, sizeof(*want), cmp_installed))
 			continue;
 		want[nw++] = (struct installed){ .key = (uint64_t)gp->pid, .dense = dense, .pinned = false };
 	}
@@ -633,57 +638,56 @@ static bool refresh_pins(struct placement *pl)
 
 /* ---- GPUs and the scan ---------------------------------------------------------------------- */
 
-/* The node of all of a process's GPUs; -1 if they sit on several nodes or none is known. */
-static int procs_node(const struct gpu_list *g, uint64_t mask)
-{
-	int node = -1;
-
-	for (int i = 0; i < g->nr; i++) {
-		if (!(mask & (1ULL << i)) || g->gpu[i].node < 0)
-			continue;
-		if (node >= 0 && node != g->gpu[i].node)
-			return -1;
-		node = g->gpu[i].node;
-	}
-	return node;
-}
-
 static void log_gpu_change(struct placement *pl, const struct gpu_proc *old, const struct gpu_proc *now)
 {
 	char comm[32];
 
-	if (old && now && old->node == now->node)
+	if (old && now && old->node == now->node && old->source == now->source && old->via == now->via &&
+	    !old->alone == !now->alone)
 		return;
 	placement_comm(pl, now ? now->pid : old->pid, comm, sizeof(comm));
 	if (!now)
-		log_info("gpu: process %d (%s) no longer holds a GPU open", (int)old->pid, comm);
-	else if (now->node >= 0)
-		log_info("gpu: process %d (%s) holds a GPU open: home node %d", (int)now->pid, comm, now->node);
+		log_info("gpu: process %d (%s) no longer uses a GPU", (int)old->pid, comm);
+	else if (now->node >= 0 && now->via && !now->alone)
+		log_info("gpu: process %d (%s) shares the home of GPU process %d: node %d (%s)", (int)now->pid, comm,
+			 (int)now->via, now->node, gpu_source_name(now->source));
+	else if (now->node >= 0 && !now->alone)
+		log_info("gpu: process %d (%s) uses a GPU: home node %d (by %s)", (int)now->pid, comm, now->node,
+			 gpu_source_name(now->source));
 	else
-		log_info("gpu: process %d (%s) holds GPUs on several or unknown nodes: left to the policy",
-			 (int)now->pid, comm);
+		log_info("gpu: process %d (%s) uses GPUs (by %s), left alone: %s", (int)now->pid, comm,
+			 gpu_source_name(now->source), now->alone ? now->alone : "no node");
 }
 
-/* A completed pass: the processes holding GPUs open now. */
+/* A completed pass: associate the processes using GPUs now. */
 static void take_pass(struct placement *pl)
 {
 	const struct scan_hit *hits;
-	size_t n = gpuscan_hits(pl->scan, &hits), i, j;
 	struct gpu_proc *next = NULL;
+	struct assoc_in in = {
+		.root = root_of(pl),
+		.gpus = &pl->gpus,
+		.nv = nvsrc_snapshot(pl->nv),
+		.scope = pl->scope,
+		.cpu_node = pl->env.topo->cpu_node,
+		.nr_cpus = pl->env.topo->nr_cpus,
+		.aff_get = pl->env.aff_get,
+	};
+	ssize_t n;
+	size_t i, j;
 
-	if (n) {
-		next = calloc(n, sizeof(*next));
-		if (!next) {
-			log_warn("placement: out of memory taking a scan");
-			return;
-		}
+	in.nr_hits = gpuscan_hits(pl->scan, &hits);
+	in.hits = hits;
+	if (!pl->assoc)
+		pl->assoc = assoc_new();
+	n = pl->assoc ? assoc_run(pl->assoc, &in, &next) : -ENOMEM;
+	if (n < 0) {
+		log_warn("placement: out of memory associating GPU processes");
+		return;
 	}
-	for (i = 0; i < n; i++)
-		next[i] = (struct gpu_proc){ .pid = hits[i].pid, .gpus = hits[i].gpus,
-					     .node = procs_node(&pl->gpus, hits[i].gpus) };
 	/* Both lists are in pid order: log what changed. */
-	for (i = 0, j = 0; i < pl->nr_procs || j < n; ) {
-		if (j == n || (i < pl->nr_procs && pl->procs[i].pid < next[j].pid)) {
+	for (i = 0, j = 0; i < pl->nr_procs || j < (size_t)n; ) {
+		if (j == (size_t)n || (i < pl->nr_procs && pl->procs[i].pid < next[j].pid)) {
 			log_gpu_change(pl, &pl->procs[i++], NULL);
 		} else if (i == pl->nr_procs || next[j].pid < pl->procs[i].pid) {
 			log_gpu_change(pl, NULL, &next[j++]);
@@ -693,7 +697,7 @@ static void take_pass(struct placement *pl)
 	}
 	free(pl->procs);
 	pl->procs = next;
-	pl->nr_procs = n;
+	pl->nr_procs = (size_t)n;
 }
 
 static void discover(struct placement *pl)
@@ -743,6 +747,17 @@ static void set_tick(struct placement *pl, uint64_t ms)
 		pl->tick_ms = ms;
 }
 
+static void start_nvml(struct placement *pl)
+{
+	struct nvsrc_opts o = { .lib = pl->env.nvml_lib, .loop = pl->env.loop };
+
+	if (pl->nv || (pl->env.nvml_lib && !*pl->env.nvml_lib))
+		return;
+	pl->nv = nvsrc_new(&o);
+	if (!pl->nv)
+		log_warn("placement: out of memory; the NVML source is off");
+}
+
 /* One step of the scan; returns 1 when a pass completed. */
 static int scan_step(struct placement *pl)
 {
@@ -753,8 +768,11 @@ static int scan_step(struct placement *pl)
 		if (ret)
 			return ret;
 	}
-	if (!gpuscan_busy(pl->scan))
+	if (!gpuscan_busy(pl->scan)) {
 		pl->last_pass_ns = mono_ns();
+		/* Collect NVML's last answer and ask again: it answers while the scan runs. */
+		nvsrc_poll(pl->nv);
+	}
 	ret = gpuscan_step(pl->scan, &pl->gpus, &scan_budget);
 	if (ret == 1)
 		take_pass(pl);
@@ -769,6 +787,8 @@ int placement_scan_now(struct placement *pl)
 		return -ENOMEM;
 	if (!pl->started && !pl->gpus.nr)
 		discover(pl);
+	start_nvml(pl);
+	nvsrc_sync(pl->nv, 3000);
 	do
 		ret = scan_step(pl);
 	while (ret == 0);
@@ -827,6 +847,7 @@ static void start(struct placement *pl)
 	if (!pl || pl->started)
 		return;
 	discover(pl);
+	start_nvml(pl);
 	pl->started = true;
 	/* Without a loop (tests) the caller drives the scan with placement_scan_now(). */
 	/* The first tick soon: a GPU job started before the daemon gets its home at once. */
@@ -865,6 +886,8 @@ void placement_free(struct placement *pl)
 		close(pl->timer_fd);
 	}
 	gpuscan_free(pl->scan);
+	nvsrc_free(pl->nv);
+	assoc_free(pl->assoc);
 	free(pl->procs);
 	free(pl->tgid);
 	free(pl);
@@ -888,6 +911,14 @@ size_t placement_gpu_procs(struct placement *pl, const struct gpu_proc **out)
 
 	*out = pl ? pl->procs : NULL;
 	return pl ? pl->nr_procs : 0;
+}
+
+void placement_set_scope(struct placement *pl, enum gpu_scope scope)
+{
+	if (!pl || pl->scope == scope)
+		return;
+	log_info("gpu: homes extend to: %s (from the next pass)", gpu_scope_name(scope));
+	pl->scope = scope;
 }
 
 const struct gpu_list *placement_gpus(struct placement *pl)
@@ -933,6 +964,11 @@ void placement_get_info(struct placement *pl, struct placement_info *out)
 	out->nr_gpus = pl->gpus.nr;
 	out->nr_pins = pl->nr_pins;
 	out->nr_gpu_procs = pl->nr_procs;
+	out->scope = pl->scope;
+	if (pl->nv)
+		nvsrc_describe(pl->nv, out->nvml, sizeof(out->nvml));
+	else
+		snprintf(out->nvml, sizeof(out->nvml), "off: disabled");
 	out->nr_tgid_homes = pl->nr_tgid;
 	out->nr_cgroup_homes = pl->nr_cgroup;
 	if (pl->scan)

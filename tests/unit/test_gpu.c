@@ -461,10 +461,19 @@ static struct sched fake_sched, *sched_now;
 static struct placement *P;
 
 /* A fresh module, as the daemon makes it at startup. */
+/* The fake processes may run anywhere: their pids are not this host's processes. */
+static int anywhere(pid_t pid, uint8_t *mask, int nr_cpus)
+{
+	(void)pid;
+	memset(mask, 1, (size_t)nr_cpus);
+	return 0;
+}
+
 static void new_placement(void)
 {
 	placement_free(P);
-	P = placement_new(&(struct placement_env){ .topo = &topo, .sched = &sched_now, .root = root });
+	P = placement_new(&(struct placement_env){ .topo = &topo, .sched = &sched_now, .root = root, .nvml_lib = "",
+						   .aff_get = anywhere });
 	if (!P)
 		check_bail("placement_new: out of memory");
 }
