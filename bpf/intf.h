@@ -104,7 +104,7 @@ struct an_tunables {
 	u32 remote_idle;	/* wake onto another node's idle CPU when steal is on */
 	u32 numa_pref;		/* honour the kernel's NUMA-balancing preferred node */
 	u32 warm_pick;		/* a CPU prefers a queued task that last ran on it */
-	u32 pad;
+	u32 gpu_scope;		/* the daemon's alone: how far a GPU home extends (enum gpu_scope) */
 	u64 handoff_ns;		/* a waker sleeping this soon after a wake hands off; 0: never */
 };
 

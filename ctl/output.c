@@ -546,8 +546,12 @@ static void fmt_tunable(struct json_object *tun, uint64_t v, char *buf, size_t l
 {
 	const char *unit = get_str(tun, "unit");
 
+	struct json_object *names = get(tun, "values");
+
 	if (!strcmp(get_str(tun, "type"), "bool"))
 		snprintf(buf, len, "%s", v ? "on" : "off");
+	else if (!strcmp(get_str(tun, "type"), "enum") && v - get_u64(tun, "min") < arr_len(names))
+		snprintf(buf, len, "%s", json_object_get_string(json_object_array_get_idx(names, v - get_u64(tun, "min"))));
 	else if (!strcmp(unit, "ns"))
 		fmt_ns(v, buf, len);
 	else
@@ -561,6 +565,16 @@ static void fmt_range(struct json_object *tun, char *buf, size_t len)
 
 	if (!strcmp(get_str(tun, "type"), "bool")) {
 		snprintf(buf, len, "on|off");
+		return;
+	}
+	if (!strcmp(get_str(tun, "type"), "enum")) {
+		struct json_object *names = get(tun, "values");
+		size_t o = 0;
+
+		buf[0] = '\0';
+		for (size_t i = 0; i < arr_len(names) && o < len; i++)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? "|" : "",
+					      json_object_get_string(json_object_array_get_idx(names, i)));
 		return;
 	}
 	fmt_tunable(tun, get_u64(tun, "min"), lo, sizeof(lo));

@@ -413,7 +413,7 @@ static int m_topology(struct call *c)
 
 static struct json_object *tunable_json(struct jb *b, const struct tunable *t, uint64_t v)
 {
-	struct json_object *o = jb_obj(b);
+	struct json_object *o = jb_obj(b), *names = jb_arr(b);
 	char text[32];
 
 	tunable_format(t, v, text, sizeof(text));
@@ -426,6 +426,9 @@ static struct json_object *tunable_json(struct jb *b, const struct tunable *t, u
 	jb_set(b, o, "min", juint(t->min));
 	jb_set(b, o, "max", juint(t->max));
 	jb_set(b, o, "description", jstr(t->help));
+	for (uint64_t i = t->min; t->names && i <= t->max; i++)
+		jb_push(b, names, jstr(t->names[i]));
+	jb_set(b, o, "values", names);
 	return o;
 }
 

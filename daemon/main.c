@@ -519,6 +519,7 @@ int main(int argc, char **argv)
 		.loop = D.loop, .topo = &D.topo, .sched = &D.sched, .root = D.opt.sysfs_root });
 	if (!D.placement)
 		log_warn("placement: out of memory; GPU homes and pins are off");
+	placement_set_scope(D.placement, (enum gpu_scope)D.tun.gpu_scope);
 	if (attach(&D, LOG_ERR))
 		return 1;
 	apply_pins(&D, &boot);
