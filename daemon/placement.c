@@ -51,6 +51,13 @@ struct installed {
 	bool pinned;
 };
 
+/* A cgroup whose GPU processes all use one node (scope cgroup). */
+struct gpu_cgroup {
+	char path[PIN_PATH_MAX];
+	uint64_t id;
+	int node;
+};
+
 struct placement {
 	struct placement_env env;
 	struct gpu_list gpus;
@@ -65,6 +72,8 @@ struct placement {
 
 	struct gpu_proc *procs;		/* from the last completed pass, by pid */
 	size_t nr_procs;
+	struct gpu_cgroup gpu_cg[AN_MAX_PINS];	/* scope cgroup: cgroups sharing a GPU home */
+	size_t nr_gpu_cg;
 	struct nvsrc *nv;		/* NULL: NVML off (or out of memory) */
 	struct assoc *assoc;
 	enum gpu_scope scope;
@@ -238,6 +247,25 @@ static int cgroup_normalize(const char *in, char *out, size_t len, char *err, si
 	return 0;
 }
 
+/* @pid's cgroup v2 path ("/a/b"), from the "0::/path" line of /proc/PID/cgroup. */
+static int proc_cgroup(struct placement *pl, pid_t pid, char *out, size_t len)
+{
+	char path[PATH_MAX], *cg;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/proc/%d/cgroup", root_of(pl), (int)pid);
+	ret = read_small_file(path, out, len, false);
+	if (ret < 0)
+		return ret;
+	cg = strstr(out, "0::");
+	if (!cg || (cg != out && cg[-1] != '\n'))
+		return -EINVAL;
+	cg += 3;
+	cg[strcspn(cg, "\n")] = '\0';
+	memmove(out, cg, strlen(cg) + 1);
+	return 0;
+}
+
 /* The id of cgroup @path ("/a/b"): the inode number of its directory. */
 static int cgroup_id(struct placement *pl, const char *path, uint64_t *id, char *err, size_t errlen)
 {
@@ -370,6 +398,16 @@ static void sync_maps(struct placement *pl)
 		want[nw++] = (struct installed){ .key = (uint64_t)gp->pid, .dense = dense, .pinned = false };
 	}
 	qsort(want, nw, sizeof(*want), cmp_installed);
+	/* Scope cgroup: a GPU home for the cgroup, where no pin decides it (pins were checked when taken). */
+	for (size_t i = 0; i < pl->nr_gpu_cg && ncg < AN_MAX_PINS; i++) {
+		uint32_t dense = topology_dense_node(topo, pl->gpu_cg[i].node);
+		bool dup = false;
+
+		for (size_t k = 0; k < ncg; k++)
+			dup |= cg[k].key == pl->gpu_cg[i].id;
+		if (dense != AN_NO_NODE && !dup)
+			cg[ncg++] = (struct installed){ .key = pl->gpu_cg[i].id, .dense = dense, .pinned = false };
+	}
 	qsort(cg, ncg, sizeof(*cg), cmp_installed);
 
 	next = calloc(nw ? nw : 1, sizeof(*next));
@@ -659,6 +697,74 @@ static void log_gpu_change(struct placement *pl, const struct gpu_proc *old, con
 			 gpu_source_name(now->source), now->alone ? now->alone : "no node");
 }
 
+/* Is cgroup @cg ("/a/b") at or below an active cgroup pin? */
+static bool cgroup_pinned(struct placement *pl, const char *cg)
+{
+	for (size_t i = 0; i < pl->nr_pins; i++) {
+		const struct pin *p = &pl->pins[i];
+		size_t n = strlen(p->path);
+
+		if (p->kind == PIN_CGROUP && p->active && !strncmp(cg, p->path, n) && (cg[n] == '/' || !cg[n]))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Scope cgroup: the cgroups of GPU processes with a home, each getting that
+ * home when all of its GPU processes agree on it. The root cgroup holds
+ * every task and never gets one; a cgroup a pin covers is the pin's.
+ */
+static void take_cgroups(struct placement *pl)
+{
+	struct gpu_cgroup next[AN_MAX_PINS];
+	bool conflict[AN_MAX_PINS] = { false };
+	size_t n = 0;
+
+	for (size_t i = 0; pl->scope == GPU_SCOPE_CGROUP && i < pl->nr_procs; i++) {
+		const struct gpu_proc *gp = &pl->procs[i];
+		char cg[4096], err[256];
+		size_t k;
+
+		if (gp->via || gp->node < 0 || gp->alone || proc_cgroup(pl, gp->pid, cg, sizeof(cg)) < 0 ||
+		    !strcmp(cg, "/") || !*cg || strlen(cg) >= PIN_PATH_MAX || cgroup_pinned(pl, cg))
+			continue;
+		for (k = 0; k < n && strcmp(next[k].path, cg); k++)
+			;
+		if (k < n) {
+			conflict[k] |= next[k].node != gp->node;
+			continue;
+		}
+		if (n == AN_MAX_PINS)
+			continue;
+		memcpy(next[n].path, cg, strlen(cg) + 1);
+		next[n].node = gp->node;
+		if (cgroup_id(pl, cg, &next[n].id, err, sizeof(err)) < 0)
+			continue;	/* gone meanwhile */
+		n++;
+	}
+	/* Several nodes in one cgroup: its processes keep their own homes, the cgroup gets none. */
+	for (size_t k = 0; k < n;) {
+		if (conflict[k]) {
+			log_info("gpu: cgroup %s holds GPU processes of several nodes; no home for it", next[k].path);
+			next[k] = next[--n];
+			conflict[k] = conflict[n];
+			continue;
+		}
+		k++;
+	}
+	for (size_t k = 0; k < n; k++) {
+		bool had = false;
+
+		for (size_t j = 0; j < pl->nr_gpu_cg; j++)
+			had |= pl->gpu_cg[j].id == next[k].id && pl->gpu_cg[j].node == next[k].node;
+		if (!had)
+			log_info("gpu: cgroup %s shares its GPU processes' home: node %d", next[k].path, next[k].node);
+	}
+	memcpy(pl->gpu_cg, next, n * sizeof(*next));
+	pl->nr_gpu_cg = n;
+}
+
 /* A completed pass: associate the processes using GPUs now. */
 static void take_pass(struct placement *pl)
 {
@@ -698,6 +804,7 @@ static void take_pass(struct placement *pl)
 	free(pl->procs);
 	pl->procs = next;
 	pl->nr_procs = (size_t)n;
+	take_cgroups(pl);
 }
 
 static void discover(struct placement *pl)
@@ -930,29 +1037,15 @@ const struct gpu_list *placement_gpus(struct placement *pl)
 
 const char *placement_overridden_by(struct placement *pl, pid_t pid)
 {
-	char path[PATH_MAX], buf[4096], *cg;
+	char cg[4096];
 
 	if (!pl)
 		return NULL;
 	if (find_pin(pl, PIN_PROCESS, pid, NULL))
 		return "process";
-	/* The cgroup v2 line of /proc/PID/cgroup is "0::/path". */
-	snprintf(path, sizeof(path), "%s/proc/%d/cgroup", root_of(pl), (int)pid);
-	if (read_small_file(path, buf, sizeof(buf), false) < 0)
+	if (proc_cgroup(pl, pid, cg, sizeof(cg)) < 0)
 		return NULL;
-	cg = strstr(buf, "0::");
-	if (!cg || (cg != buf && cg[-1] != '\n'))
-		return NULL;
-	cg += 3;
-	cg[strcspn(cg, "\n")] = '\0';
-	for (size_t i = 0; i < pl->nr_pins; i++) {
-		const struct pin *p = &pl->pins[i];
-		size_t n = strlen(p->path);
-
-		if (p->kind == PIN_CGROUP && p->active && !strncmp(cg, p->path, n) && (cg[n] == '/' || !cg[n]))
-			return "cgroup";
-	}
-	return NULL;
+	return cgroup_pinned(pl, cg) ? "cgroup" : NULL;
 }
 
 void placement_get_info(struct placement *pl, struct placement_info *out)
