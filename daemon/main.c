@@ -26,6 +26,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "exitinfo.h"
+#include "explain.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
@@ -482,6 +483,12 @@ int main(int argc, char **argv)
 		return 0;
 	if (D.opt.verbose)
 		log_set_level(LOG_DEBUG);
+	if (D.opt.explain) {
+		ret = explain_run(stdout, D.opt.sysfs_root, D.tun.gpu_scope, err, sizeof(err));
+		if (ret)
+			fprintf(stderr, "scx_ai_numad: --explain: %s\n", err);
+		return ret ? 1 : 0;
+	}
 
 	ret = sched_preflight(D.opt.sysfs_root, err, sizeof(err));
 	if (ret) {

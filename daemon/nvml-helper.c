@@ -10,6 +10,7 @@
  * newest present is used, so the helper works with drivers of any age.
  */
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -114,13 +115,16 @@ static void *sym(void *lib, const char *const *names)
 	return NULL;
 }
 
-/* A bus id or reason as one safe token: no blanks or control bytes reach the daemon's parser. */
-static void token(const char *in, size_t max, char *out, size_t len)
+/*
+ * Text from the library made safe for the daemon's parser: printable bytes
+ * only; blanks only in a reason (the rest of its line), never in a bus id.
+ */
+static void token(const char *in, size_t max, char *out, size_t len, bool blanks)
 {
 	size_t i;
 
 	for (i = 0; i + 1 < len && i < max && in[i]; i++)
-		out[i] = (in[i] > 0x20 && in[i] < 0x7f) ? in[i] : '?';
+		out[i] = ((in[i] > 0x20 || (blanks && in[i] == ' ')) && in[i] < 0x7f) ? in[i] : '?';
 	out[i] = '\0';
 	if (!i)
 		snprintf(out, len, "-");
@@ -197,7 +201,7 @@ static void query(const struct nv_api *a, struct out *o)
 			put(o, "bad %u no-handle-or-pci-info", i);
 			continue;
 		}
-		token(pci.bus_id, sizeof(pci.bus_id), bus, sizeof(bus));
+		token(pci.bus_id, sizeof(pci.bus_id), bus, sizeof(bus), false);
 		put(o, "gpu %u %s", i, bus);
 		query_procs(a, dev, i, o);
 	}
@@ -224,7 +228,7 @@ int nvml_helper_main(int fd, const char *lib)
 	if (!h) {
 		const char *e = dlerror();
 
-		token(e ? e : "dlopen-failed", sizeof(why), why, sizeof(why));
+		token(e ? e : "dlopen failed", sizeof(why), why, sizeof(why), true);
 		put(&o, "nolib %s", why);
 		goto out;
 	}

@@ -139,8 +139,10 @@ static void turn_off(struct nvsrc *nv, unsigned int kind, unsigned int delay_ms,
 	nv->have = false;
 	nv->was_on = false;
 	nv->retry_at_ns = mono_ns() + delay_ms * 1000000ULL;
+	/* No library is the normal state of a host without NVIDIA GPUs: worth a line, not a warning. */
 	if (!(nv->said & kind))
-		log_warn("nvml: %s; NVML source off, tried again later", nv->why);
+		log_msg(kind == SAID_NOLIB ? LOG_INFO : LOG_WARNING, "nvml: %s; NVML source off, tried again later",
+			nv->why);
 	else
 		log_debug("nvml: %s", nv->why);
 	nv->said |= kind;
