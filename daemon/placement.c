@@ -75,6 +75,7 @@ struct placement {
 	struct gpu_cgroup gpu_cg[AN_MAX_PINS];	/* scope cgroup: cgroups sharing a GPU home */
 	size_t nr_gpu_cg;
 	struct nvsrc *nv;		/* NULL: NVML off (or out of memory) */
+	const struct nv_snapshot *nv_fixed;	/* placement_inject_nvml() */
 	struct assoc *assoc;
 	enum gpu_scope scope;
 
@@ -773,7 +774,7 @@ static void take_pass(struct placement *pl)
 	struct assoc_in in = {
 		.root = root_of(pl),
 		.gpus = &pl->gpus,
-		.nv = nvsrc_snapshot(pl->nv),
+		.nv = pl->nv_fixed ? pl->nv_fixed : nvsrc_snapshot(pl->nv),
 		.scope = pl->scope,
 		.cpu_node = pl->env.topo->cpu_node,
 		.nr_cpus = pl->env.topo->nr_cpus,
@@ -1018,6 +1019,12 @@ size_t placement_gpu_procs(struct placement *pl, const struct gpu_proc **out)
 
 	*out = pl ? pl->procs : NULL;
 	return pl ? pl->nr_procs : 0;
+}
+
+void placement_inject_nvml(struct placement *pl, const struct nv_snapshot *snap)
+{
+	if (pl)
+		pl->nv_fixed = snap;
 }
 
 void placement_set_scope(struct placement *pl, enum gpu_scope scope)

@@ -159,6 +159,8 @@ void placement_comm(struct placement *pl, pid_t pid, char *out, size_t len);
  * after, the maps synced. Exposed so tests can drive it without a loop.
  */
 void placement_tick(struct placement *pl);
+/* Take @snap as NVML's answer instead of the source's (the benchmark); NULL: the source's again. */
+void placement_inject_nvml(struct placement *pl, const struct nv_snapshot *snap);
 /* Run GPU scan steps until a pass completes, then apply it (tests). Returns 0 or -errno. */
 int placement_scan_now(struct placement *pl);
 
