@@ -33,20 +33,15 @@ struct env_entry {
 struct assoc {
 	struct env_entry *env;		/* sorted by pid */
 	size_t nr_env;
-};
-
-/* One of NVML's processes on one of our GPUs. */
-struct nv_rec {
-	pid_t pid;
-	int gpu;
-	uint64_t bytes;
+	struct fdinfo_state *fdi;	/* engine times of the last pass */
 };
 
 /* A process some source names, and what it says. */
 struct cand {
 	pid_t pid;
 	uint64_t fd;		/* GPUs it holds open */
-	size_t nv_first, nv_n;	/* its NVML records */
+	uint64_t covered;	/* GPUs where a vendor source answers for it: an open node there is no evidence */
+	size_t use_first, use_n;	/* its vendor sources' records, best source first */
 	const struct gpu_env *env;
 };
 
@@ -55,6 +50,9 @@ const char *gpu_source_name(enum gpu_source s)
 	switch (s) {
 	case GSRC_NONE: return "none";
 	case GSRC_NVML: return "nvml";
+	case GSRC_KFD: return "kfd";
+	case GSRC_FDINFO: return "fdinfo";
+	case GSRC_ACCEL: return "accel";
 	case GSRC_ENVIRON: return "environ";
 	case GSRC_FDSCAN: return "fd";
 	}
@@ -73,13 +71,20 @@ const char *gpu_scope_name(enum gpu_scope s)
 
 struct assoc *assoc_new(void)
 {
-	return calloc(1, sizeof(struct assoc));
+	struct assoc *a = calloc(1, sizeof(struct assoc));
+
+	if (a && !(a->fdi = fdinfo_state_new())) {
+		free(a);
+		return NULL;
+	}
+	return a;
 }
 
 void assoc_free(struct assoc *a)
 {
 	if (!a)
 		return;
+	fdinfo_state_free(a->fdi);
 	free(a->env);
 	free(a);
 }
@@ -91,46 +96,66 @@ static int cmp_pid(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-static int cmp_nv(const void *x, const void *y)
+/* By pid, then best source first, then GPU. */
+static int cmp_use(const void *x, const void *y)
 {
-	const struct nv_rec *a = x, *b = y;
+	const struct gpu_use *a = x, *b = y;
 
 	if (a->pid != b->pid)
 		return (a->pid > b->pid) - (a->pid < b->pid);
+	if (a->src != b->src)
+		return (a->src > b->src) - (a->src < b->src);
 	return (a->gpu > b->gpu) - (a->gpu < b->gpu);
 }
 
-/* NVML's answer against our GPUs: PCI addresses mapped to indices, unknown ones dropped; by pid. */
-static struct nv_rec *map_nvml(const struct assoc_in *in, size_t *n, uint64_t *covered)
+/* NVML's answer against our GPUs: PCI addresses mapped to indices, unknown ones dropped. */
+static int map_nvml(const struct assoc_in *in, struct use_list *out, uint64_t *covered)
 {
 	const struct nv_snapshot *s = in->nv;
 	int idx[GPU_MAX];
-	struct nv_rec *r;
 
-	*n = 0;
-	*covered = 0;
 	if (!s)
-		return NULL;
+		return 0;
 	for (int i = 0; i < s->nr_gpus && i < GPU_MAX; i++) {
-		idx[i] = -1;
-		for (int k = 0; s->pci[i][0] && k < in->gpus->nr; k++)
-			if (!strcmp(in->gpus->gpu[k].pci, s->pci[i]))
-				idx[i] = k;
+		idx[i] = gpu_by_pci(in->gpus, s->pci[i]);
 		if (idx[i] >= 0)
 			*covered |= 1ULL << idx[i];
 	}
-	r = calloc(s->nr_uses ? s->nr_uses : 1, sizeof(*r));
-	if (!r)
-		return NULL;
 	for (size_t i = 0; i < s->nr_uses; i++) {
 		const struct nv_use *u = &s->use[i];
 
-		if (u->gpu < 0 || u->gpu >= s->nr_gpus || idx[u->gpu] < 0)
+		if (u->gpu < 0 || u->gpu >= s->nr_gpus || u->gpu >= GPU_MAX || idx[u->gpu] < 0)
 			continue;
-		r[(*n)++] = (struct nv_rec){ .pid = u->pid, .gpu = idx[u->gpu], .bytes = u->bytes };
+		/* The driver does not say how much: 0, every GPU weighs the same. */
+		if (use_add(out, u->pid, idx[u->gpu], u->bytes == NV_BYTES_UNKNOWN ? 0 : u->bytes, GSRC_NVML) < 0)
+			return -ENOMEM;
 	}
-	qsort(r, *n, sizeof(*r), cmp_nv);
-	return r;
+	return 0;
+}
+
+/* The sources that read the kernel for one process holding GPUs open: DRM clients, accelerators. */
+static int kernel_sources(struct assoc *a, const struct assoc_in *in, pid_t pid, uint64_t fd, struct use_list *out,
+			  uint64_t *covered)
+{
+	bool drm = false;
+
+	for (int i = 0; i < in->gpus->nr && i < GPU_MAX; i++) {
+		const struct gpu *g = &in->gpus->gpu[i];
+
+		if (!(fd & (1ULL << i)))
+			continue;
+		/* An accelerator's node is the device itself: holding it open is owning it. */
+		if ((g->class >> 8) == 0x1200) {
+			if (use_add(out, pid, i, 0, GSRC_ACCEL) < 0)
+				return -ENOMEM;
+			*covered |= 1ULL << i;
+		}
+		for (int k = 0; k < g->nr_dev; k++)
+			drm |= !strncmp(g->dev[k], "/dev/dri/", 9);
+	}
+	if (drm)
+		fdinfo_read(a->fdi, in->root, pid, in->gpus, out, covered);
+	return 0;
 }
 
 /* The environment of @pid: from the cache when it is the same process, read otherwise. */
@@ -203,7 +228,7 @@ static int pick_node(const struct gpu_list *g, const uint64_t *w, uint64_t mask,
 }
 
 /* Decide @c from its best source. Returns false when no source says it uses a GPU. */
-static bool resolve(const struct assoc_in *in, const struct cand *c, const struct nv_rec *nv, uint64_t covered,
+static bool resolve(const struct assoc_in *in, const struct cand *c, const struct gpu_use *u, uint64_t covered,
 		    struct gpu_proc *out)
 {
 	uint64_t w[GPU_MAX] = { 0 }, mask = 0, fd;
@@ -212,18 +237,21 @@ static bool resolve(const struct assoc_in *in, const struct cand *c, const struc
 	const char *why = NULL;
 
 	*out = (struct gpu_proc){ .pid = c->pid, .node = -1 };
-	if (c->nv_n) {
-		for (size_t i = c->nv_first; i < c->nv_first + c->nv_n; i++) {
-			mask |= 1ULL << nv[i].gpu;
-			unknown |= nv[i].bytes == NV_BYTES_UNKNOWN;
+	if (c->use_n) {
+		/* The best source alone: its records come first. */
+		size_t i, end = c->use_first + c->use_n;
+
+		out->source = u[c->use_first].src;
+		for (i = c->use_first; i < end && u[i].src == out->source; i++) {
+			mask |= 1ULL << u[i].gpu;
+			unknown |= !u[i].bytes;
 		}
-		/* Memory decides; where the driver does not say, every GPU weighs the same. */
-		for (size_t i = c->nv_first; i < c->nv_first + c->nv_n; i++)
-			w[nv[i].gpu] += unknown ? 1 : nv[i].bytes;
-		out->source = GSRC_NVML;
+		/* Memory decides; where the source does not say, every GPU weighs the same. */
+		for (i = c->use_first; i < end && u[i].src == out->source; i++)
+			w[u[i].gpu] += unknown ? 1 : u[i].bytes;
 	} else {
-		/* NVML would have listed it on a GPU it answers for: an open node there says nothing. */
-		fd = c->fd & ~covered;
+		/* A vendor source would have named it on a GPU it answers for: an open node there says nothing. */
+		fd = c->fd & ~(covered | c->covered);
 		if (!fd)
 			return false;
 		if (c->env && c->env->var && c->env->gpus) {
@@ -363,36 +391,48 @@ static int extend_tree(const struct assoc_in *in, struct outv *o, size_t sorted,
 
 ssize_t assoc_run(struct assoc *a, const struct assoc_in *in, struct gpu_proc **out)
 {
-	struct nv_rec *nv;
+	struct use_list uses = { 0 };
 	struct cand *c = NULL;
 	struct env_entry *next = NULL;
 	struct outv o = { 0 };
-	size_t nnv, nc = 0, nr_next = 0, sorted, budget = TREE_MAX, i, j;
-	uint64_t covered;
+	uint64_t *hit_cov = NULL, covered = 0;
+	size_t nc = 0, nr_next = 0, sorted, budget = TREE_MAX, i, j;
 	int ret = -ENOMEM;
 
 	*out = NULL;
-	nv = map_nvml(in, &nnv, &covered);
-	if (in->nv && !nv)
-		return -ENOMEM;
-	/* Candidates: the scan's hits and NVML's processes, merged in pid order. */
-	c = calloc(in->nr_hits + nnv + 1, sizeof(*c));
-	next = calloc(in->nr_hits + nnv + 1, sizeof(*next));
+	hit_cov = calloc(in->nr_hits + 1, sizeof(*hit_cov));
+	if (!hit_cov || map_nvml(in, &uses, &covered) < 0)
+		goto out;
+	if (in->kernel_sources) {
+		fdinfo_pass_begin(a->fdi);
+		if (kfd_read(in->root, in->gpus, &uses, &covered) < 0)
+			goto out;
+		for (i = 0; i < in->nr_hits; i++)
+			if (kernel_sources(a, in, in->hits[i].pid, in->hits[i].gpus, &uses, &hit_cov[i]) < 0)
+				goto out;
+	}
+	if (uses.n)
+		qsort(uses.v, uses.n, sizeof(*uses.v), cmp_use);
+	/* Candidates: the scan's hits and the sources' processes, merged in pid order. */
+	c = calloc(in->nr_hits + uses.n + 1, sizeof(*c));
+	next = calloc(in->nr_hits + uses.n + 1, sizeof(*next));
 	if (!c || !next)
 		goto out;
-	for (i = 0, j = 0; i < in->nr_hits || j < nnv;) {
-		pid_t pid = i == in->nr_hits ? nv[j].pid :
-			    j == nnv ? in->hits[i].pid :
-			    in->hits[i].pid < nv[j].pid ? in->hits[i].pid : nv[j].pid;
+	for (i = 0, j = 0; i < in->nr_hits || j < uses.n;) {
+		pid_t pid = i == in->nr_hits ? uses.v[j].pid :
+			    j == uses.n ? in->hits[i].pid :
+			    in->hits[i].pid < uses.v[j].pid ? in->hits[i].pid : uses.v[j].pid;
 		struct cand *x = &c[nc++];
 
 		x->pid = pid;
-		if (i < in->nr_hits && in->hits[i].pid == pid)
+		if (i < in->nr_hits && in->hits[i].pid == pid) {
+			x->covered = hit_cov[i];
 			x->fd = in->hits[i++].gpus;
-		x->nv_first = j;
-		while (j < nnv && nv[j].pid == pid)
+		}
+		x->use_first = j;
+		while (j < uses.n && uses.v[j].pid == pid)
 			j++;
-		x->nv_n = j - x->nv_first;
+		x->use_n = j - x->use_first;
 	}
 	for (i = 0; i < nc; i++) {
 		struct gpu_proc g;
@@ -400,7 +440,7 @@ ssize_t assoc_run(struct assoc *a, const struct assoc_in *in, struct gpu_proc **
 		c[i].env = env_of(a, in, c[i].pid, next, &nr_next);
 		if (!c[i].env)
 			continue;	/* exited mid-pass */
-		if (resolve(in, &c[i], nv, covered, &g) && push(&o, &g) < 0)
+		if (resolve(in, &c[i], uses.v, covered, &g) && push(&o, &g) < 0)
 			goto out;
 	}
 	/* Every candidate's entry is in, in pid order; descendants are appended. */
@@ -433,6 +473,7 @@ out:
 	free(o.v);
 	free(next);
 	free(c);
-	free(nv);
+	free(uses.v);
+	free(hit_cov);
 	return ret;
 }

@@ -4,11 +4,15 @@
  * every source of evidence, most authoritative first:
  *
  *   nvml      NVIDIA's driver lists it running compute work, holding memory
+ *   kfd       AMD's compute driver: it has queues or VRAM on the GPU
+ *   fdinfo    DRM fdinfo: its client of the GPU holds memory or its engine
+ *             time grew (amdgpu graphics, i915, xe, ...)
+ *   accel     it holds an accelerator (PCI class 0x1200) open
  *   environ   its device list (CUDA_VISIBLE_DEVICES and kin, see gpuenv.h),
  *             for a process holding a GPU open that no vendor source names
  *   fd        it holds the GPU's device node open (the open-file scan); for
- *             a GPU NVML answers for, an open node alone is no evidence:
- *             CUDA opens every GPU it can see
+ *             a GPU a vendor source answers for, an open node alone is no
+ *             evidence: CUDA and ROCm open every GPU they can see
  *
  * A process whose GPUs sit on several nodes gets the node holding most of
  * its GPU memory (NVML), or most of its GPUs; a tie is broken by LOCAL_RANK
@@ -33,14 +37,8 @@
 #include "affinity.h"
 #include "gpu.h"
 #include "gpuscan.h"
+#include "gpusrc.h"
 #include "nvml.h"
-
-enum gpu_source {
-	GSRC_NONE,
-	GSRC_NVML,
-	GSRC_ENVIRON,
-	GSRC_FDSCAN,
-};
 
 enum gpu_scope {
 	GPU_SCOPE_PROCESS,	/* only the process with the evidence */
@@ -64,6 +62,7 @@ struct assoc_in {
 	const struct scan_hit *hits;	/* the open-file scan's, in pid order */
 	size_t nr_hits;
 	const struct nv_snapshot *nv;	/* NULL: NVML off */
+	bool kernel_sources;		/* read KFD and DRM fdinfo (off: tests of the other sources) */
 	enum gpu_scope scope;
 	const int *cpu_node;		/* kernel node of each CPU; NULL: nobody is confined */
 	int nr_cpus;

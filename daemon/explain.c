@@ -43,6 +43,9 @@ static void reason(const struct gpu_proc *gp, enum gpu_scope scope, const char *
 	static const char *const what[] = {
 		[GSRC_NONE] = "no evidence",
 		[GSRC_NVML] = "NVML lists it holding memory there",
+		[GSRC_KFD] = "KFD shows its compute queues or VRAM there",
+		[GSRC_FDINFO] = "its DRM client holds memory there or its engine time grew",
+		[GSRC_ACCEL] = "it holds the accelerator open",
 		[GSRC_ENVIRON] = "its device list (environment) names that GPU",
 		[GSRC_FDSCAN] = "it holds the GPU's device node open",
 	};
@@ -91,7 +94,7 @@ int explain_run(FILE *f, const char *root, unsigned int scope, char *err, size_t
 	gl = placement_gpus(pl);
 	print_gpus(f, gl);
 	placement_get_info(pl, &pi);
-	fprintf(f, "\nsources: nvml %s; environ and open device nodes on\nscope: %s\n", pi.nvml,
+	fprintf(f, "\nsources: nvml %s; kfd, fdinfo, accel, environ and open device nodes on\nscope: %s\n", pi.nvml,
 		gpu_scope_name(pi.scope));
 	n = placement_gpu_procs(pl, &gp);
 	fprintf(f, "\n%zu processes using GPUs or sharing their home\n", n);

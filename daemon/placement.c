@@ -775,6 +775,7 @@ static void take_pass(struct placement *pl)
 		.root = root_of(pl),
 		.gpus = &pl->gpus,
 		.nv = pl->nv_fixed ? pl->nv_fixed : nvsrc_snapshot(pl->nv),
+		.kernel_sources = true,
 		.scope = pl->scope,
 		.cpu_node = pl->env.topo->cpu_node,
 		.nr_cpus = pl->env.topo->nr_cpus,
