@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "assoc.h"
+#include "fixture.h"
 #include "log.h"
 #include "placement.h"
 #include "topology.h"
@@ -33,22 +34,7 @@ static char root[PATH_MAX];
 
 static void put(const char *rel, const char *text, size_t len)
 {
-	char p[PATH_MAX + 256];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	for (char *s = p + strlen(root) + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	f = fopen(p, "w");
-	if (!f || fwrite(text, 1, len, f) != len || fclose(f)) {
-		fprintf(stderr, "gpu_assoc: writing %s: %s\n", p, strerror(errno));
-		exit(1);
-	}
+	fixture_put(root, rel, text, len);
 }
 
 static void putf(const char *rel, const char *text)

@@ -374,7 +374,6 @@ static int extend_tree(const struct assoc_in *in, struct outv *o, size_t sorted,
 				continue;	/* its own evidence, or another GPU process's tree already */
 			if (have) {
 				/* An open node it inherited from its parent is not evidence of its own. */
-				g.gpus = have->gpus;
 				*have = g;
 			} else if ((ret = push(o, &g)) < 0) {
 				return ret;

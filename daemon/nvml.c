@@ -540,6 +540,8 @@ void nvsrc_describe(const struct nvsrc *nv, char *buf, size_t len)
 	else if (nv->st == NV_OFF)
 		snprintf(buf, len, "off: %s; retrying in %llu s", nv->why,
 			 (unsigned long long)(nv->retry_at_ns > now ? (nv->retry_at_ns - now + 999999999ULL) / 1000000000ULL : 0));
+	else if (nv->st == NV_IDLE)
+		snprintf(buf, len, "not asked yet (it is, once a GPU is found)");
 	else
 		snprintf(buf, len, "starting");
 }

@@ -18,6 +18,7 @@
 
 #include "assoc.h"
 #include "check.h"
+#include "fixture.h"
 
 static char root[PATH_MAX];
 static struct gpu_list gl;
@@ -25,20 +26,7 @@ static int confined_pid = -1, confined_node = -1;
 
 static void put(const char *rel, const char *text, size_t len)
 {
-	char p[PATH_MAX + 256];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	for (char *s = p + strlen(root) + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	f = fopen(p, "w");
-	if (!f || fwrite(text, 1, len, f) != len || fclose(f))
-		check_bail("writing %s: %s", p, strerror(errno));
+	fixture_put(root, rel, text, len);
 }
 
 /* A process: its stat (with @start), environment ("A=1|B=2", | for NUL) and children. */

@@ -17,6 +17,7 @@
 
 #include "assoc.h"
 #include "check.h"
+#include "fixture.h"
 #include "gpusrc.h"
 
 static char root[PATH_MAX];
@@ -24,20 +25,7 @@ static struct gpu_list gl;
 
 static void put(const char *rel, const char *text)
 {
-	char p[PATH_MAX + 256];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	for (char *s = p + strlen(root) + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	f = fopen(p, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f))
-		check_bail("writing %s: %s", p, strerror(errno));
+	fixture_put(root, rel, text, strlen(text));
 }
 
 static void fd_link(int pid, int fd, const char *target)
