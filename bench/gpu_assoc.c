@@ -8,7 +8,8 @@
  * the association with NVML's answer, the descendants) and prints their
  * CPU time as a share of one CPU at the daemon's pass period.
  *
- *   gpu_assoc [--passes N] [--dir DIR]      (fails if the share is >= 1 %)
+ *   gpu_assoc [--passes N] [--dir DIR]      (fails if the share is >= 1 %,
+ *                                            except in a sanitizer build)
  */
 #include <errno.h>
 #include <limits.h>
@@ -204,5 +205,10 @@ int main(int argc, char **argv)
 			NR_RANKS * 3);
 		return 1;
 	}
+#ifdef __SANITIZE_ADDRESS__
+	/* A sanitizer build measures the sanitizer: the figure is printed, not judged. */
+	return 0;
+#else
 	return pct < 1.0 ? 0 : 1;
+#endif
 }

@@ -453,7 +453,8 @@ ssize_t assoc_run(struct assoc *a, const struct assoc_in *in, struct gpu_proc **
 			if (extend_tree(in, &o, sorted, &home, &budget) < 0)
 				goto out;
 		}
-	qsort(o.v, o.n, sizeof(*o.v), cmp_gp);
+	if (o.n)
+		qsort(o.v, o.n, sizeof(*o.v), cmp_gp);
 	for (i = 0; in->cpu_node && i < o.n; i++) {
 		if (o.v[i].node < 0)
 			continue;

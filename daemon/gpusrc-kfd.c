@@ -65,7 +65,7 @@ static int kfd_gpus(const char *root, const struct gpu_list *g, struct kfd_gpu *
 
 	for (int node = 0; node < KFD_NODES_MAX && n < max; node++) {
 		unsigned long id, loc, dom = 0;
-		char pci[GPU_PCI_LEN];
+		char pci[64];	/* room for any unsigned long, though the checks keep it to 12 bytes */
 		int gi;
 
 		snprintf(path, sizeof(path), "%s/" KFD "/topology/nodes/%d/gpu_id", root, node);
