@@ -472,19 +472,20 @@ static void gpus_table(FILE *f, struct json_object *gpus)
 		return;
 	}
 	fprintf(f, "\n%zu GPU%s and accelerators\n\n", n, n == 1 ? "" : "s");
-	tbl_init(&t, "llrlll");
+	tbl_init(&t, "llrllll");
 	tbl_add(&t, "PCI");
 	tbl_add(&t, "VENDOR");
 	tbl_add(&t, "NODE");
 	tbl_add(&t, "CLASS");
 	tbl_add(&t, "DRIVER");
 	tbl_add(&t, "DEVICES");
+	tbl_add(&t, "PROCESSES");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *g = json_object_array_get_idx(gpus, i), *devs = get(g, "devices");
 		const char *name = get_str(g, "vendor_name");
-		struct json_object *node = get(g, "node");
-		char d[256];
-		size_t o = 0;
+		struct json_object *node = get(g, "node"), *users = get(g, "processes");
+		char d[256], u[256];
+		size_t o = 0, uo = 0;
 
 		d[0] = '\0';
 		for (size_t k = 0; k < arr_len(devs) && o < sizeof(d); k++)
@@ -499,6 +500,15 @@ static void gpus_table(FILE *f, struct json_object *gpus)
 		tbl_add(&t, "%s", get_str(g, "class"));
 		tbl_add(&t, "%s", *get_str(g, "driver") ? get_str(g, "driver") : "-");
 		tbl_add(&t, "%s", *d ? d : "-");
+		/* Each process using it, with the source that says so: "4100(nvml)". */
+		u[0] = '\0';
+		for (size_t k = 0; k < arr_len(users) && uo < sizeof(u); k++) {
+			struct json_object *x = json_object_array_get_idx(users, k);
+
+			uo += (size_t)snprintf(u + uo, sizeof(u) - uo, "%s%" PRIu64 "(%s)", k ? " " : "", get_u64(x, "pid"),
+					       get_str(x, "source"));
+		}
+		tbl_add(&t, "%s", *u ? u : "-");
 	}
 	tbl_print(&t, f);
 	tbl_free(&t);

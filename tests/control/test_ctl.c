@@ -454,7 +454,8 @@ static void test_pins(void)
 		static const char topo[] =
 			"{\"cpus\":4,\"online_cpus\":4,\"nodes\":[],\"gpus\":["
 			"{\"pci\":\"0000:3b:00.0\",\"vendor\":\"0x10de\",\"device\":\"0x2330\",\"class\":\"0x030200\","
-			"\"vendor_name\":\"NVIDIA\",\"driver\":\"nvidia\",\"node\":0,\"devices\":[\"/dev/nvidia2\"]},"
+			"\"vendor_name\":\"NVIDIA\",\"driver\":\"nvidia\",\"node\":0,\"devices\":[\"/dev/nvidia2\"],"
+			"\"processes\":[{\"pid\":100,\"source\":\"nvml\"},{\"pid\":300,\"source\":\"environ\"}]},"
 			"{\"pci\":\"0000:c1:00.0\",\"vendor\":\"0x1002\",\"device\":\"0x74a1\",\"class\":\"0x038000\","
 			"\"vendor_name\":\"AMD\",\"driver\":\"\",\"node\":-1,\"devices\":[]}]}";
 		static const char pins[] =
@@ -478,6 +479,8 @@ static void test_pins(void)
 		json_object_put(o);
 		CHECK(buf && line_of(buf, "0000:3b:00.0", line, sizeof(line)) && strstr(line, "NVIDIA 0x10de:0x2330") &&
 		      strstr(line, "/dev/nvidia2") && strstr(line, "nvidia"), "a GPU row: %s", line);
+		CHECK(buf && line_of(buf, "0000:3b:00.0", line, sizeof(line)) && strstr(line, "100(nvml) 300(environ)"),
+		      "a GPU row names the processes using it and the source of each: %s", line);
 		CHECK(buf && line_of(buf, "0000:c1:00.0", line, sizeof(line)) && strstr(line, " ? ") && strstr(line, " - "),
 		      "an unknown node shows as ?, no driver or device as -: %s", line);
 		CHECK(buf && aligned(buf, "PCI", "NODE", true) && aligned(buf, "PCI", "DEVICES", false),
