@@ -7,9 +7,11 @@
  *                 a process (by pid) or a cgroup v2 (and everything below
  *                 it) to a node;
  *   GPU homes     found by the daemon: a process using GPUs gets the node
- *                 they sit on, by the evidence assoc.h weighs (NVML, its
- *                 device list, its open device nodes), and its descendants
- *                 with it (the scope).
+ *                 they sit on, by the evidence assoc.h weighs (NVML, KFD,
+ *                 DRM fdinfo, accelerators, its device list, its open
+ *                 device nodes), and its descendants with it (gpu_scope
+ *                 tree), or its whole cgroup (gpu_scope cgroup: a cgroup
+ *                 entry, where its GPU processes agree on the node).
  *
  * The module keeps the desired state and mirrors it into the scheduler's
  * maps (through sched.h), diffing against what it installed; after a
