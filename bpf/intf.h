@@ -118,6 +118,8 @@ struct an_tunables {
 	u64 migrate_settle_ns;	/* a home holds this long before memory follows it */
 	u32 migrate_mbps;	/* memory moved to its task's home, MiB/s; 0: off */
 	u32 mem_home_permille;	/* memory share that makes an implicit home follow it */
+	u32 gpu_scope;		/* how far a GPU home extends (enum gpu_scope) */
+	u32 pad;
 };
 
 /*

@@ -334,8 +334,10 @@ static void placement_rows(struct table *t, struct json_object *pl)
 	if (!json_object_is_type(pl, json_type_object))
 		return;
 	tbl_add(t, "gpus");
-	tbl_add(t, "%" PRIu64 " found, %" PRIu64 " processes holding GPUs open", get_u64(pl, "gpus"),
-		get_u64(pl, "gpu_processes"));
+	tbl_add(t, "%" PRIu64 " found, %" PRIu64 " processes using them (homes extend to: %s)", get_u64(pl, "gpus"),
+		get_u64(pl, "gpu_processes"), *get_str(pl, "gpu_scope") ? get_str(pl, "gpu_scope") : "?");
+	tbl_add(t, "nvml");
+	tbl_add(t, "%s", *get_str(pl, "nvml") ? get_str(pl, "nvml") : "?");
 	tbl_add(t, "placed");
 	tbl_add(t, "%" PRIu64 " processes, %" PRIu64 " cgroups (%" PRIu64 " rules)", get_u64(pl, "placed_processes"),
 		get_u64(pl, "placed_cgroups"), get_u64(pl, "pins"));
@@ -592,19 +594,20 @@ static void gpus_table(FILE *f, struct json_object *gpus)
 		return;
 	}
 	fprintf(f, "\n%zu GPU%s and accelerators\n\n", n, n == 1 ? "" : "s");
-	tbl_init(&t, "llrlll");
+	tbl_init(&t, "llrllll");
 	tbl_add(&t, "PCI");
 	tbl_add(&t, "VENDOR");
 	tbl_add(&t, "NODE");
 	tbl_add(&t, "CLASS");
 	tbl_add(&t, "DRIVER");
 	tbl_add(&t, "DEVICES");
+	tbl_add(&t, "PROCESSES");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *g = json_object_array_get_idx(gpus, i), *devs = get(g, "devices");
 		const char *name = get_str(g, "vendor_name");
-		struct json_object *node = get(g, "node");
-		char d[256];
-		size_t o = 0;
+		struct json_object *node = get(g, "node"), *users = get(g, "processes");
+		char d[256], u[256];
+		size_t o = 0, uo = 0;
 
 		d[0] = '\0';
 		for (size_t k = 0; k < arr_len(devs) && o < sizeof(d); k++)
@@ -619,6 +622,15 @@ static void gpus_table(FILE *f, struct json_object *gpus)
 		tbl_add(&t, "%s", get_str(g, "class"));
 		tbl_add(&t, "%s", *get_str(g, "driver") ? get_str(g, "driver") : "-");
 		tbl_add(&t, "%s", *d ? d : "-");
+		/* Each process using it, with the source that says so: "4100(nvml)". */
+		u[0] = '\0';
+		for (size_t k = 0; k < arr_len(users) && uo < sizeof(u); k++) {
+			struct json_object *x = json_object_array_get_idx(users, k);
+
+			uo += (size_t)snprintf(u + uo, sizeof(u) - uo, "%s%" PRIu64 "(%s)", k ? " " : "", get_u64(x, "pid"),
+					       get_str(x, "source"));
+		}
+		tbl_add(&t, "%s", *u ? u : "-");
 	}
 	tbl_print(&t, f);
 	tbl_free(&t);
@@ -666,8 +678,12 @@ static void fmt_tunable(struct json_object *tun, uint64_t v, char *buf, size_t l
 {
 	const char *unit = get_str(tun, "unit");
 
+	struct json_object *names = get(tun, "values");
+
 	if (!strcmp(get_str(tun, "type"), "bool"))
 		snprintf(buf, len, "%s", v ? "on" : "off");
+	else if (!strcmp(get_str(tun, "type"), "enum") && v - get_u64(tun, "min") < arr_len(names))
+		snprintf(buf, len, "%s", json_object_get_string(json_object_array_get_idx(names, v - get_u64(tun, "min"))));
 	else if (!strcmp(unit, "ns"))
 		fmt_ns(v, buf, len);
 	else
@@ -681,6 +697,16 @@ static void fmt_range(struct json_object *tun, char *buf, size_t len)
 
 	if (!strcmp(get_str(tun, "type"), "bool")) {
 		snprintf(buf, len, "on|off");
+		return;
+	}
+	if (!strcmp(get_str(tun, "type"), "enum")) {
+		struct json_object *names = get(tun, "values");
+		size_t o = 0;
+
+		buf[0] = '\0';
+		for (size_t i = 0; i < arr_len(names) && o < len; i++)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? "|" : "",
+					      json_object_get_string(json_object_array_get_idx(names, i)));
 		return;
 	}
 	fmt_tunable(tun, get_u64(tun, "min"), lo, sizeof(lo));
@@ -818,7 +844,7 @@ static void pins_table(FILE *f, struct json_object *p)
 	}
 	fputc('\n', f);
 	if (!arr_len(procs)) {
-		fprintf(f, "no process holds a GPU open\n");
+		fprintf(f, "no process uses a GPU\n");
 	} else {
 		gpu_procs_table(f, procs);
 	}
@@ -867,15 +893,17 @@ static void gpu_procs_table(FILE *f, struct json_object *procs)
 {
 	struct table t;
 
-	tbl_init(&t, "rlrll");
+	tbl_init(&t, "rlrlll");
 	tbl_add(&t, "PID");
 	tbl_add(&t, "COMMAND");
 	tbl_add(&t, "NODE");
+	tbl_add(&t, "SOURCE");
 	tbl_add(&t, "GPUS");
 	tbl_add(&t, "NOTE");
 	for (size_t i = 0; i < arr_len(procs); i++) {
 		struct json_object *gp = json_object_array_get_idx(procs, i), *gpus = get(gp, "gpus");
 		struct json_object *node = get(gp, "node"), *by = get(gp, "pinned_by");
+		struct json_object *via = get(gp, "via"), *alone = get(gp, "left_alone");
 		char list[512];
 		size_t o = 0;
 
@@ -889,11 +917,16 @@ static void gpu_procs_table(FILE *f, struct json_object *procs)
 			tbl_add(&t, "%" PRIu64, get_u64(gp, "node"));
 		else
 			tbl_add(&t, "-");
+		tbl_add(&t, "%s", *get_str(gp, "source") ? get_str(gp, "source") : "-");
 		tbl_add(&t, "%s", *list ? list : "-");
 		if (json_object_is_type(by, json_type_string))
 			tbl_add(&t, "placed by its %s rule", json_object_get_string(by));
+		else if (json_object_is_type(alone, json_type_string))
+			tbl_add(&t, "left alone: %s", json_object_get_string(alone));
 		else if (!is_num(node))
 			tbl_add(&t, "GPUs on several or unknown nodes: left to the policy");
+		else if (is_num(via))
+			tbl_add(&t, "shares the home of GPU process %" PRIu64, get_u64(gp, "via"));
 		else
 			tbl_add(&t, "%s", "");
 	}

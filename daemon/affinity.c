@@ -85,15 +85,14 @@ static pid_t pid_of(const char *name)
 	return (pid_t)v;
 }
 
-/* The one node all of @pid's CPUs are on, or -1: several, none, or unknown. */
-static int confined_node(struct affscan *a, pid_t pid, const int *cpu_node, int nr_cpus)
+int aff_confined_node(aff_get_fn get, pid_t pid, const int *cpu_node, int nr_cpus)
 {
 	uint8_t mask[AN_MAX_CPUS];
 	int node = -1;
 
 	if (nr_cpus > AN_MAX_CPUS)
 		nr_cpus = AN_MAX_CPUS;
-	if (a->get(pid, mask, nr_cpus))
+	if ((get ? get : sys_getaffinity)(pid, mask, nr_cpus))
 		return -1;
 	for (int c = 0; c < nr_cpus; c++) {
 		if (!mask[c] || cpu_node[c] < 0)
@@ -175,7 +174,7 @@ int affscan_step(struct affscan *a, const int *cpu_node, int nr_cpus, unsigned i
 		h.pid = pid_of(de->d_name);
 		if (h.pid <= 0 || h.pid == a->self)
 			continue;
-		h.node = confined_node(a, h.pid, cpu_node, nr_cpus);
+		h.node = aff_confined_node(a->get, h.pid, cpu_node, nr_cpus);
 		if (h.node < 0 && (!a->big_pages || resident_pages(a, h.pid) < a->big_pages))
 			continue;
 		/* Only the confined or big few pay for a stat read: kernel threads are bound too. */

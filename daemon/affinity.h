@@ -34,6 +34,13 @@ typedef int (*aff_get_fn)(pid_t pid, uint8_t *mask, int nr_cpus);
 struct affscan;
 
 /*
+ * The one node every CPU @pid may run on belongs to (@cpu_node[cpu]: its
+ * kernel node, -1 for none), or -1: several, none, or unknown. @get NULL
+ * means sched_getaffinity(2).
+ */
+int aff_confined_node(aff_get_fn get, pid_t pid, const int *cpu_node, int nr_cpus);
+
+/*
  * A scanner of ROOT/proc ("" for the live system); @get NULL means
  * sched_getaffinity(2). Returns 0 or -errno.
  */

@@ -172,6 +172,8 @@ static struct json_object *placement_json(struct jb *b, struct placement *pl)
 	jb_set(b, o, "gpus", jint(pi.nr_gpus));
 	jb_set(b, o, "pins", juint(pi.nr_pins));
 	jb_set(b, o, "gpu_processes", juint(pi.nr_gpu_procs));
+	jb_set(b, o, "nvml", jstr(pi.nvml));
+	jb_set(b, o, "gpu_scope", jstr(gpu_scope_name(pi.scope)));
 	jb_set(b, o, "placed_processes", juint(pi.nr_tgid_homes));
 	jb_set(b, o, "placed_cgroups", juint(pi.nr_cgroup_homes));
 	jb_set(b, o, "gpu_scan", scan);
@@ -379,9 +381,12 @@ static int m_stats(struct call *c)
 	return 0;
 }
 
-static struct json_object *gpus_json(struct jb *b, const struct gpu_list *l)
+static struct json_object *gpus_json(struct jb *b, struct placement *pl)
 {
+	const struct gpu_list *l = placement_gpus(pl);
 	struct json_object *a = jb_arr(b);
+	const struct gpu_proc *gp;
+	size_t np = placement_gpu_procs(pl, &gp);
 	char hex[16];
 
 	for (int i = 0; i < l->nr && i < GPU_MAX; i++) {
@@ -399,9 +404,22 @@ static struct json_object *gpus_json(struct jb *b, const struct gpu_list *l)
 		jb_set(b, o, "vendor_name", jstr(vendor ? vendor : ""));
 		jb_set(b, o, "driver", jstr(g->driver));
 		jb_set(b, o, "node", jint(g->node));
+		struct json_object *users = jb_arr(b);
+
 		for (int k = 0; k < g->nr_dev && k < GPU_MAX_DEVS; k++)
 			jb_push(b, devs, jstr(g->dev[k]));
 		jb_set(b, o, "devices", devs);
+		for (size_t k = 0; k < np; k++) {
+			struct json_object *u;
+
+			if (!(gp[k].gpus & (1ULL << i)))
+				continue;
+			u = jb_obj(b);
+			jb_set(b, u, "pid", jint(gp[k].pid));
+			jb_set(b, u, "source", jstr(gpu_source_name(gp[k].source)));
+			jb_push(b, users, u);
+		}
+		jb_set(b, o, "processes", users);
 		jb_push(b, a, o);
 	}
 	return a;
@@ -443,13 +461,13 @@ static int m_topology(struct call *c)
 	jb_set(b, c->reply, "cpus", jint(t->nr_cpus));
 	jb_set(b, c->reply, "online_cpus", jint(t->nr_online));
 	jb_set(b, c->reply, "nodes", nodes);
-	jb_set(b, c->reply, "gpus", gpus_json(b, placement_gpus(v.placement)));
+	jb_set(b, c->reply, "gpus", gpus_json(b, v.placement));
 	return 0;
 }
 
 static struct json_object *tunable_json(struct jb *b, const struct tunable *t, uint64_t v)
 {
-	struct json_object *o = jb_obj(b);
+	struct json_object *o = jb_obj(b), *names = jb_arr(b);
 	char text[32];
 
 	tunable_format(t, v, text, sizeof(text));
@@ -462,6 +480,9 @@ static struct json_object *tunable_json(struct jb *b, const struct tunable *t, u
 	jb_set(b, o, "min", juint(t->min));
 	jb_set(b, o, "max", juint(t->max));
 	jb_set(b, o, "description", jstr(t->help));
+	for (uint64_t i = t->min; t->names && i <= t->max; i++)
+		jb_push(b, names, jstr(t->names[i]));
+	jb_set(b, o, "values", names);
 	return o;
 }
 
@@ -743,6 +764,15 @@ static int m_list_pins(struct call *c)
 			jb_set(&c->jb, o, "node", jint(gp[i].node));
 		else
 			jb_set_null(&c->jb, o, "node");
+		jb_set(&c->jb, o, "source", jstr(gpu_source_name(gp[i].source)));
+		if (gp[i].via)
+			jb_set(&c->jb, o, "via", jint(gp[i].via));
+		else
+			jb_set_null(&c->jb, o, "via");
+		if (gp[i].alone)
+			jb_set(&c->jb, o, "left_alone", jstr(gp[i].alone));
+		else
+			jb_set_null(&c->jb, o, "left_alone");
 		if (by)
 			jb_set(&c->jb, o, "pinned_by", jstr(by));
 		else

@@ -5,6 +5,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "placement.h"
 #include "sched.h"
 
 const char *sched_state_str(enum sched_state s)
@@ -66,6 +67,8 @@ int daemon_set_tunable(struct daemon *d, const struct tunable *t, uint64_t v, ch
 	/* d->tun is what every later attach starts from, so the change survives restarts. */
 	if (d->sched)
 		sched_apply_tunables(d->sched, &d->tun);
+	/* The daemon's own knobs take effect here; the BPF program ignores them. */
+	placement_set_scope(d->placement, (enum gpu_scope)d->tun.gpu_scope);
 	log_info("tunable %s: %s -> %s", t->name, old, new);
 	return 0;
 }

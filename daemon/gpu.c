@@ -135,9 +135,20 @@ static void add_class_devs(struct gpu *g, const char *dir, const char *sub, cons
 		add_dev(g, fmt, (unsigned long)minors[i]);
 }
 
+/* "GPU-" and hex digits and dashes: a UUID as NVIDIA prints it; anything else is not kept. */
+static void keep_uuid(struct gpu *g, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (strncmp(v, "GPU-", 4) || n < 5 || n >= GPU_UUID_LEN || strspn(v + 4, "0123456789abcdefABCDEF-") != n - 4)
+		return;
+	memcpy(g->uuid, v, n + 1);
+}
+
 /*
  * NVIDIA's driver lists each GPU it drives under /proc/driver/nvidia/gpus,
- * by PCI address, with a "Device Minor:" line naming its /dev/nvidiaN.
+ * by PCI address, with a "Device Minor:" line naming its /dev/nvidiaN and a
+ * "GPU UUID:" line naming it as CUDA_VISIBLE_DEVICES may.
  */
 static void add_nvidia_dev(struct gpu *g, const char *root)
 {
@@ -150,7 +161,14 @@ static void add_nvidia_dev(struct gpu *g, const char *root)
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *v;
 
-		if (strncmp(line, "Device Minor:", 13))
+		if (!strncmp(line, "GPU UUID:", 9)) {
+			v = line + 9;
+			v += strspn(v, " \t");
+			v[strcspn(v, " \t")] = '\0';
+			keep_uuid(g, v);
+			continue;
+		}
+		if (strncmp(line, "Device Minor:", 13) || g->nv_minor >= 0)
 			continue;
 		v = line + 13;
 		while (*v == ' ' || *v == '\t')
@@ -159,9 +177,10 @@ static void add_nvidia_dev(struct gpu *g, const char *root)
 		minor = strtoul(v, &end, 10);
 		while (*end == ' ' || *end == '\t')
 			end++;
-		if (v[0] >= '0' && v[0] <= '9' && !errno && !*end && minor < 1UL << 20)
+		if (v[0] >= '0' && v[0] <= '9' && !errno && !*end && minor < 1UL << 20) {
 			add_dev(g, "/dev/nvidia%lu", minor);
-		return;
+			g->nv_minor = (int)minor;
+		}
 	}
 }
 
@@ -208,6 +227,7 @@ int gpu_discover(const char *root, struct gpu_list *out, char *err, size_t errle
 		g->vendor = (uint16_t)vendor;
 		g->device = (uint16_t)device;
 		g->node = read_node(dir);
+		g->nv_minor = -1;
 		read_driver(dir, g->driver, sizeof(g->driver));
 		if (g->vendor == PCI_VENDOR_NVIDIA)
 			add_nvidia_dev(g, root);

@@ -16,6 +16,7 @@
 #define GPU_MAX_DEVS	4	/* device nodes per GPU */
 #define GPU_DEV_LEN	32	/* "/dev/accel/accel1234" fits */
 #define GPU_PCI_LEN	24	/* "10000:00:00.0" (a VMD domain) fits */
+#define GPU_UUID_LEN	48	/* "GPU-" and a 36-character UUID fit */
 
 struct gpu {
 	char pci[GPU_PCI_LEN];		/* PCI address, as sysfs names it */
@@ -25,6 +26,8 @@ struct gpu {
 	char driver[32];		/* bound driver, "" if none */
 	int nr_dev;
 	char dev[GPU_MAX_DEVS][GPU_DEV_LEN];	/* "/dev/nvidia3", "/dev/dri/renderD128" */
+	char uuid[GPU_UUID_LEN];	/* NVIDIA's "GPU-...", as CUDA_VISIBLE_DEVICES names it; "" if unknown */
+	int nv_minor;			/* N of /dev/nvidiaN, -1 if none */
 };
 
 struct gpu_list {

@@ -26,6 +26,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "exitinfo.h"
+#include "explain.h"
 #include "log.h"
 #include "loop.h"
 #include "memfollow.h"
@@ -485,6 +486,12 @@ int main(int argc, char **argv)
 		return 0;
 	if (D.opt.verbose)
 		log_set_level(LOG_DEBUG);
+	if (D.opt.explain) {
+		ret = explain_run(stdout, D.opt.sysfs_root, D.tun.gpu_scope, err, sizeof(err));
+		if (ret)
+			fprintf(stderr, "scx_ai_numad: --explain: %s\n", err);
+		return ret ? 1 : 0;
+	}
 
 	ret = sched_preflight(D.opt.sysfs_root, err, sizeof(err));
 	if (ret) {
@@ -522,6 +529,7 @@ int main(int argc, char **argv)
 		.loop = D.loop, .topo = &D.topo, .sched = &D.sched, .root = D.opt.sysfs_root });
 	if (!D.placement)
 		log_warn("placement: out of memory; GPU homes and pins are off");
+	placement_set_scope(D.placement, (enum gpu_scope)D.tun.gpu_scope);
 	D.memfollow = memfollow_new(&(struct memfollow_env){
 		.loop = D.loop, .topo = &D.topo, .tun = &D.tun, .placement = &D.placement,
 		.root = D.opt.sysfs_root });

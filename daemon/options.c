@@ -14,13 +14,14 @@
 #include "options.h"
 
 /* getopt values of settings without a short option: O_SETTING + id. */
-enum { O_SYSFS = 256, O_CHECK, O_HOTPLUG, O_GLOBAL_IDLE, O_SETTING = 512 };
+enum { O_SYSFS = 256, O_CHECK, O_HOTPLUG, O_GLOBAL_IDLE, O_EXPLAIN, O_SETTING = 512 };
 
 static const struct option flag_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "sysfs-root", required_argument, NULL, O_SYSFS },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", no_argument, NULL, O_CHECK },
+	{ "explain", no_argument, NULL, O_EXPLAIN },
 	{ "hotplug-restart", no_argument, NULL, O_HOTPLUG },
 	{ "global-idle", no_argument, NULL, O_GLOBAL_IDLE },
 	{ "help", no_argument, NULL, 'h' },
@@ -75,6 +76,8 @@ void options_usage(FILE *f, const char *prog)
 		"                           a missing default file means built-in defaults)\n"
 		"      --check-config       validate the configuration, print the effective\n"
 		"                           settings and exit (needs neither root nor sched_ext)\n"
+		"      --explain            find GPUs and the processes using them, print what\n"
+		"                           would be placed where and why, and exit (no sched_ext)\n"
 		"  -v, --verbose            debug logging; print a per-node summary every second\n",
 		prog);
 	for (size_t i = 0; i < NR_SETTINGS; i++) {
@@ -180,6 +183,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			continue;
 		case 'c': o->config_path = optarg; o->config_given = true; continue;
 		case O_CHECK: o->check_config = true; continue;
+		case O_EXPLAIN: o->explain = true; continue;
 		case O_HOTPLUG: o->hotplug_restart = true; continue;
 		case O_GLOBAL_IDLE: o->global_idle = true; continue;
 		case O_SYSFS: o->sysfs_root = optarg; continue;

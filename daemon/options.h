@@ -38,6 +38,7 @@ struct options {
 	const char *config_path;	/* configuration file */
 	bool config_given;		/* named with --config: it must exist */
 	bool check_config;		/* validate the configuration and exit */
+	bool explain;			/* the dry run: print the GPU association and exit */
 	unsigned int given;		/* OPT_GIVEN() bits of settings the command line gave */
 	bool hotplug_restart;		/* let the kernel eject us on hotplug; re-attach */
 	bool global_idle;		/* the global idle mask even where per-node ones exist */

@@ -26,6 +26,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "loop.h"
+#include "nvml.h"
 #include "placement.h"
 #include "sched.h"
 #include "topology.h"
@@ -50,6 +51,13 @@ struct installed {
 	bool pinned;
 };
 
+/* A cgroup whose GPU processes all use one node (scope cgroup). */
+struct gpu_cgroup {
+	char path[PIN_PATH_MAX];
+	uint64_t id;
+	int node;
+};
+
 struct placement {
 	struct placement_env env;
 	struct gpu_list gpus;
@@ -64,6 +72,12 @@ struct placement {
 
 	struct gpu_proc *procs;		/* from the last completed pass, by pid */
 	size_t nr_procs;
+	struct gpu_cgroup gpu_cg[AN_MAX_PINS];	/* scope cgroup: cgroups sharing a GPU home */
+	size_t nr_gpu_cg;
+	struct nvsrc *nv;		/* NULL: NVML off (or out of memory) */
+	const struct nv_snapshot *nv_fixed;	/* placement_inject_nvml() */
+	struct assoc *assoc;
+	enum gpu_scope scope;
 
 	struct mem_home *mem;		/* homes that follow memory (memfollow.c) */
 	size_t nr_mem;
@@ -90,6 +104,7 @@ struct placement *placement_new(const struct placement_env *env)
 		return NULL;
 	pl->env = *env;
 	pl->timer_fd = -1;
+	pl->scope = GPU_SCOPE_TREE;
 	return pl;
 }
 
@@ -236,6 +251,25 @@ static int cgroup_normalize(const char *in, char *out, size_t len, char *err, si
 	return 0;
 }
 
+/* @pid's cgroup v2 path ("/a/b"), from the "0::/path" line of /proc/PID/cgroup. */
+static int proc_cgroup(struct placement *pl, pid_t pid, char *out, size_t len)
+{
+	char path[PATH_MAX], *cg;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/proc/%d/cgroup", root_of(pl), (int)pid);
+	ret = read_small_file(path, out, len, false);
+	if (ret < 0)
+		return ret;
+	cg = strstr(out, "0::");
+	if (!cg || (cg != out && cg[-1] != '\n'))
+		return -EINVAL;
+	cg += 3;
+	cg[strcspn(cg, "\n")] = '\0';
+	memmove(out, cg, strlen(cg) + 1);
+	return 0;
+}
+
 /* The id of cgroup @path ("/a/b"): the inode number of its directory. */
 static int cgroup_id(struct placement *pl, const char *path, uint64_t *id, char *err, size_t errlen)
 {
@@ -363,7 +397,7 @@ static void sync_maps(struct placement *pl)
 		struct installed key = { .key = (uint64_t)gp->pid };
 		uint32_t dense = topology_dense_node(topo, gp->node);
 
-		if (dense == AN_NO_NODE || bsearch(&key, want, npin, sizeof(*want), cmp_installed))
+		if (gp->alone || dense == AN_NO_NODE || bsearch(&key, want, npin, sizeof(*want), cmp_installed))
 			continue;
 		want[nw++] = (struct installed){ .key = (uint64_t)gp->pid, .dense = dense, .pinned = false };
 	}
@@ -378,6 +412,16 @@ static void sync_maps(struct placement *pl)
 		want[nw++] = (struct installed){ .key = (uint64_t)pl->mem[i].pid, .dense = dense, .pinned = false };
 	}
 	qsort(want, nw, sizeof(*want), cmp_installed);
+	/* Scope cgroup: a GPU home for the cgroup, where no pin decides it (pins were checked when taken). */
+	for (size_t i = 0; i < pl->nr_gpu_cg && ncg < AN_MAX_PINS; i++) {
+		uint32_t dense = topology_dense_node(topo, pl->gpu_cg[i].node);
+		bool dup = false;
+
+		for (size_t k = 0; k < ncg; k++)
+			dup |= cg[k].key == pl->gpu_cg[i].id;
+		if (dense != AN_NO_NODE && !dup)
+			cg[ncg++] = (struct installed){ .key = pl->gpu_cg[i].id, .dense = dense, .pinned = false };
+	}
 	qsort(cg, ncg, sizeof(*cg), cmp_installed);
 
 	next = calloc(nw ? nw : 1, sizeof(*next));
@@ -646,57 +690,125 @@ static bool refresh_pins(struct placement *pl)
 
 /* ---- GPUs and the scan ---------------------------------------------------------------------- */
 
-/* The node of all of a process's GPUs; -1 if they sit on several nodes or none is known. */
-static int procs_node(const struct gpu_list *g, uint64_t mask)
-{
-	int node = -1;
-
-	for (int i = 0; i < g->nr; i++) {
-		if (!(mask & (1ULL << i)) || g->gpu[i].node < 0)
-			continue;
-		if (node >= 0 && node != g->gpu[i].node)
-			return -1;
-		node = g->gpu[i].node;
-	}
-	return node;
-}
-
 static void log_gpu_change(struct placement *pl, const struct gpu_proc *old, const struct gpu_proc *now)
 {
 	char comm[32];
 
-	if (old && now && old->node == now->node)
+	if (old && now && old->node == now->node && old->source == now->source && old->via == now->via &&
+	    !old->alone == !now->alone)
 		return;
 	placement_comm(pl, now ? now->pid : old->pid, comm, sizeof(comm));
 	if (!now)
-		log_info("gpu: process %d (%s) no longer holds a GPU open", (int)old->pid, comm);
-	else if (now->node >= 0)
-		log_info("gpu: process %d (%s) holds a GPU open: home node %d", (int)now->pid, comm, now->node);
+		log_info("gpu: process %d (%s) no longer uses a GPU", (int)old->pid, comm);
+	else if (now->node >= 0 && now->via && !now->alone)
+		log_info("gpu: process %d (%s) shares the home of GPU process %d: node %d (%s)", (int)now->pid, comm,
+			 (int)now->via, now->node, gpu_source_name(now->source));
+	else if (now->node >= 0 && !now->alone)
+		log_info("gpu: process %d (%s) uses a GPU: home node %d (by %s)", (int)now->pid, comm, now->node,
+			 gpu_source_name(now->source));
 	else
-		log_info("gpu: process %d (%s) holds GPUs on several or unknown nodes: left to the policy",
-			 (int)now->pid, comm);
+		log_info("gpu: process %d (%s) uses GPUs (by %s), left alone: %s", (int)now->pid, comm,
+			 gpu_source_name(now->source), now->alone ? now->alone : "no node");
 }
 
-/* A completed pass: the processes holding GPUs open now. */
+/* Is cgroup @cg ("/a/b") at or below an active cgroup pin? */
+static bool cgroup_pinned(struct placement *pl, const char *cg)
+{
+	for (size_t i = 0; i < pl->nr_pins; i++) {
+		const struct pin *p = &pl->pins[i];
+		size_t n = strlen(p->path);
+
+		if (p->kind == PIN_CGROUP && p->active && !strncmp(cg, p->path, n) && (cg[n] == '/' || !cg[n]))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Scope cgroup: the cgroups of GPU processes with a home, each getting that
+ * home when all of its GPU processes agree on it. The root cgroup holds
+ * every task and never gets one; a cgroup a pin covers is the pin's.
+ */
+static void take_cgroups(struct placement *pl)
+{
+	struct gpu_cgroup next[AN_MAX_PINS];
+	bool conflict[AN_MAX_PINS] = { false };
+	size_t n = 0;
+
+	for (size_t i = 0; pl->scope == GPU_SCOPE_CGROUP && i < pl->nr_procs; i++) {
+		const struct gpu_proc *gp = &pl->procs[i];
+		char cg[4096], err[256];
+		size_t k;
+
+		if (gp->via || gp->node < 0 || gp->alone || proc_cgroup(pl, gp->pid, cg, sizeof(cg)) < 0 ||
+		    !strcmp(cg, "/") || !*cg || strlen(cg) >= PIN_PATH_MAX || cgroup_pinned(pl, cg))
+			continue;
+		for (k = 0; k < n && strcmp(next[k].path, cg); k++)
+			;
+		if (k < n) {
+			conflict[k] |= next[k].node != gp->node;
+			continue;
+		}
+		if (n == AN_MAX_PINS)
+			continue;
+		memcpy(next[n].path, cg, strlen(cg) + 1);
+		next[n].node = gp->node;
+		if (cgroup_id(pl, cg, &next[n].id, err, sizeof(err)) < 0)
+			continue;	/* gone meanwhile */
+		n++;
+	}
+	/* Several nodes in one cgroup: its processes keep their own homes, the cgroup gets none. */
+	for (size_t k = 0; k < n;) {
+		if (conflict[k]) {
+			log_info("gpu: cgroup %s holds GPU processes of several nodes; no home for it", next[k].path);
+			next[k] = next[--n];
+			conflict[k] = conflict[n];
+			continue;
+		}
+		k++;
+	}
+	for (size_t k = 0; k < n; k++) {
+		bool had = false;
+
+		for (size_t j = 0; j < pl->nr_gpu_cg; j++)
+			had |= pl->gpu_cg[j].id == next[k].id && pl->gpu_cg[j].node == next[k].node;
+		if (!had)
+			log_info("gpu: cgroup %s shares its GPU processes' home: node %d", next[k].path, next[k].node);
+	}
+	memcpy(pl->gpu_cg, next, n * sizeof(*next));
+	pl->nr_gpu_cg = n;
+}
+
+/* A completed pass: associate the processes using GPUs now. */
 static void take_pass(struct placement *pl)
 {
 	const struct scan_hit *hits;
-	size_t n = gpuscan_hits(pl->scan, &hits), i, j;
 	struct gpu_proc *next = NULL;
+	struct assoc_in in = {
+		.root = root_of(pl),
+		.gpus = &pl->gpus,
+		.nv = pl->nv_fixed ? pl->nv_fixed : nvsrc_snapshot(pl->nv),
+		.kernel_sources = true,
+		.scope = pl->scope,
+		.cpu_node = pl->env.topo->cpu_node,
+		.nr_cpus = pl->env.topo->nr_cpus,
+		.aff_get = pl->env.aff_get,
+	};
+	ssize_t n;
+	size_t i, j;
 
-	if (n) {
-		next = calloc(n, sizeof(*next));
-		if (!next) {
-			log_warn("placement: out of memory taking a scan");
-			return;
-		}
+	in.nr_hits = gpuscan_hits(pl->scan, &hits);
+	in.hits = hits;
+	if (!pl->assoc)
+		pl->assoc = assoc_new();
+	n = pl->assoc ? assoc_run(pl->assoc, &in, &next) : -ENOMEM;
+	if (n < 0) {
+		log_warn("placement: out of memory associating GPU processes");
+		return;
 	}
-	for (i = 0; i < n; i++)
-		next[i] = (struct gpu_proc){ .pid = hits[i].pid, .gpus = hits[i].gpus,
-					     .node = procs_node(&pl->gpus, hits[i].gpus) };
 	/* Both lists are in pid order: log what changed. */
-	for (i = 0, j = 0; i < pl->nr_procs || j < n; ) {
-		if (j == n || (i < pl->nr_procs && pl->procs[i].pid < next[j].pid)) {
+	for (i = 0, j = 0; i < pl->nr_procs || j < (size_t)n; ) {
+		if (j == (size_t)n || (i < pl->nr_procs && pl->procs[i].pid < next[j].pid)) {
 			log_gpu_change(pl, &pl->procs[i++], NULL);
 		} else if (i == pl->nr_procs || next[j].pid < pl->procs[i].pid) {
 			log_gpu_change(pl, NULL, &next[j++]);
@@ -706,7 +818,8 @@ static void take_pass(struct placement *pl)
 	}
 	free(pl->procs);
 	pl->procs = next;
-	pl->nr_procs = n;
+	pl->nr_procs = (size_t)n;
+	take_cgroups(pl);
 }
 
 static void discover(struct placement *pl)
@@ -756,6 +869,17 @@ static void set_tick(struct placement *pl, uint64_t ms)
 		pl->tick_ms = ms;
 }
 
+static void start_nvml(struct placement *pl)
+{
+	struct nvsrc_opts o = { .lib = pl->env.nvml_lib, .loop = pl->env.loop };
+
+	if (pl->nv || (pl->env.nvml_lib && !*pl->env.nvml_lib))
+		return;
+	pl->nv = nvsrc_new(&o);
+	if (!pl->nv)
+		log_warn("placement: out of memory; the NVML source is off");
+}
+
 /* One step of the scan; returns 1 when a pass completed. */
 static int scan_step(struct placement *pl)
 {
@@ -766,8 +890,11 @@ static int scan_step(struct placement *pl)
 		if (ret)
 			return ret;
 	}
-	if (!gpuscan_busy(pl->scan))
+	if (!gpuscan_busy(pl->scan)) {
 		pl->last_pass_ns = mono_ns();
+		/* Collect NVML's last answer and ask again: it answers while the scan runs. */
+		nvsrc_poll(pl->nv);
+	}
 	ret = gpuscan_step(pl->scan, &pl->gpus, &scan_budget);
 	if (ret == 1)
 		take_pass(pl);
@@ -782,6 +909,8 @@ int placement_scan_now(struct placement *pl)
 		return -ENOMEM;
 	if (!pl->started && !pl->gpus.nr)
 		discover(pl);
+	start_nvml(pl);
+	nvsrc_sync(pl->nv, 3000);
 	do
 		ret = scan_step(pl);
 	while (ret == 0);
@@ -840,6 +969,7 @@ static void start(struct placement *pl)
 	if (!pl || pl->started)
 		return;
 	discover(pl);
+	start_nvml(pl);
 	pl->started = true;
 	/* Without a loop (tests) the caller drives the scan with placement_scan_now(). */
 	/* The first tick soon: a GPU job started before the daemon gets its home at once. */
@@ -878,6 +1008,8 @@ void placement_free(struct placement *pl)
 		close(pl->timer_fd);
 	}
 	gpuscan_free(pl->scan);
+	nvsrc_free(pl->nv);
+	assoc_free(pl->assoc);
 	free(pl->procs);
 	free(pl->mem);
 	free(pl->tgid);
@@ -925,6 +1057,20 @@ size_t placement_gpu_procs(struct placement *pl, const struct gpu_proc **out)
 	return pl ? pl->nr_procs : 0;
 }
 
+void placement_inject_nvml(struct placement *pl, const struct nv_snapshot *snap)
+{
+	if (pl)
+		pl->nv_fixed = snap;
+}
+
+void placement_set_scope(struct placement *pl, enum gpu_scope scope)
+{
+	if (!pl || pl->scope == scope)
+		return;
+	log_info("gpu: homes extend to: %s (from the next pass)", gpu_scope_name(scope));
+	pl->scope = scope;
+}
+
 const struct gpu_list *placement_gpus(struct placement *pl)
 {
 	static const struct gpu_list none;
@@ -934,29 +1080,15 @@ const struct gpu_list *placement_gpus(struct placement *pl)
 
 const char *placement_overridden_by(struct placement *pl, pid_t pid)
 {
-	char path[PATH_MAX], buf[4096], *cg;
+	char cg[4096];
 
 	if (!pl)
 		return NULL;
 	if (find_pin(pl, PIN_PROCESS, pid, NULL))
 		return "process";
-	/* The cgroup v2 line of /proc/PID/cgroup is "0::/path". */
-	snprintf(path, sizeof(path), "%s/proc/%d/cgroup", root_of(pl), (int)pid);
-	if (read_small_file(path, buf, sizeof(buf), false) < 0)
+	if (proc_cgroup(pl, pid, cg, sizeof(cg)) < 0)
 		return NULL;
-	cg = strstr(buf, "0::");
-	if (!cg || (cg != buf && cg[-1] != '\n'))
-		return NULL;
-	cg += 3;
-	cg[strcspn(cg, "\n")] = '\0';
-	for (size_t i = 0; i < pl->nr_pins; i++) {
-		const struct pin *p = &pl->pins[i];
-		size_t n = strlen(p->path);
-
-		if (p->kind == PIN_CGROUP && p->active && !strncmp(cg, p->path, n) && (cg[n] == '/' || !cg[n]))
-			return "cgroup";
-	}
-	return NULL;
+	return cgroup_pinned(pl, cg) ? "cgroup" : NULL;
 }
 
 void placement_get_info(struct placement *pl, struct placement_info *out)
@@ -968,6 +1100,11 @@ void placement_get_info(struct placement *pl, struct placement_info *out)
 	out->nr_gpus = pl->gpus.nr;
 	out->nr_pins = pl->nr_pins;
 	out->nr_gpu_procs = pl->nr_procs;
+	out->scope = pl->scope;
+	if (pl->nv)
+		nvsrc_describe(pl->nv, out->nvml, sizeof(out->nvml));
+	else
+		snprintf(out->nvml, sizeof(out->nvml), "off: disabled");
 	out->nr_tgid_homes = pl->nr_tgid;
 	out->nr_cgroup_homes = pl->nr_cgroup;
 	if (pl->scan)

@@ -6,14 +6,18 @@
  *   pins          rules from the configuration file and the control socket:
  *                 a process (by pid) or a cgroup v2 (and everything below
  *                 it) to a node;
- *   GPU homes     found by the daemon: a process holding device nodes of
- *                 GPUs that all sit on one node gets that node.
+ *   GPU homes     found by the daemon: a process using GPUs gets the node
+ *                 they sit on, by the evidence assoc.h weighs (NVML, KFD,
+ *                 DRM fdinfo, accelerators, its device list, its open
+ *                 device nodes), and its descendants with it (gpu_scope
+ *                 tree), or its whole cgroup (gpu_scope cgroup: a cgroup
+ *                 entry, where its GPU processes agree on the node).
  *
  * The module keeps the desired state and mirrors it into the scheduler's
  * maps (through sched.h), diffing against what it installed; after a
  * re-attach (a new BPF object with empty maps) everything is installed
  * again. The GPU scan runs on a timer of the daemon's event loop, in bounded
- * steps (see gpuscan.h).
+ * steps (see gpuscan.h); NVML answers from its helper process (nvml.h).
  *
  * Paths below the daemon's root prefix (--sysfs-root): sys/bus/pci,
  * sys/fs/cgroup and proc, so tests can feed fake trees.
@@ -26,6 +30,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "assoc.h"
 #include "gpu.h"
 #include "gpuscan.h"
 
@@ -74,17 +79,12 @@ struct pin_rule {
 	unsigned int line;
 };
 
-/* A process that held GPUs open in the last scan. */
-struct gpu_proc {
-	pid_t pid;
-	uint64_t gpus;		/* bit i: placement_gpus()->gpu[i] */
-	int node;		/* kernel node of all its GPUs; -1: several nodes, or unknown */
-};
-
 struct placement_info {
 	int nr_gpus;
 	size_t nr_pins;
-	size_t nr_gpu_procs;		/* processes holding GPUs open */
+	size_t nr_gpu_procs;		/* processes with a GPU home or left alone (struct gpu_proc) */
+	enum gpu_scope scope;
+	char nvml[192];			/* the NVML source's state, nvsrc_describe() */
 	size_t nr_tgid_homes;		/* process entries in the scheduler's map */
 	size_t nr_cgroup_homes;		/* cgroup entries in the scheduler's map */
 	struct scan_stats scan;
@@ -100,6 +100,8 @@ struct placement_env {
 	const struct topology *topo;	/* the topology the scheduler runs on */
 	struct sched *const *sched;	/* the scheduler's maps; *sched NULL while detached */
 	const char *root;		/* prefix of sys/ and proc/ paths, "" for the live system */
+	const char *nvml_lib;		/* NULL: NVML_LIB; "": the NVML source off (tests) */
+	aff_get_fn aff_get;		/* a process's CPUs; NULL: sched_getaffinity(2) (tests fake it) */
 };
 
 /*
@@ -152,7 +154,14 @@ struct mem_home {
 int placement_set_memory_homes(struct placement *pl, const struct mem_home *h, size_t n);
 
 size_t placement_pins(struct placement *pl, const struct pin **out);
+/*
+ * The processes of the last association pass, in pid order: each one's GPU
+ * home (node), the source that decided it, the GPU process whose home it
+ * shares (via), or why it is left alone.
+ */
 size_t placement_gpu_procs(struct placement *pl, const struct gpu_proc **out);
+/* How far a GPU home extends (the gpu_scope tunable); applied from the next pass. */
+void placement_set_scope(struct placement *pl, enum gpu_scope scope);
 const struct gpu_list *placement_gpus(struct placement *pl);
 /* The rule that decides @pid's node over its GPUs: "process", "cgroup", or NULL. */
 const char *placement_overridden_by(struct placement *pl, pid_t pid);
@@ -166,6 +175,8 @@ void placement_comm(struct placement *pl, pid_t pid, char *out, size_t len);
  * after, the maps synced. Exposed so tests can drive it without a loop.
  */
 void placement_tick(struct placement *pl);
+/* Take @snap as NVML's answer instead of the source's (the benchmark); NULL: the source's again. */
+void placement_inject_nvml(struct placement *pl, const struct nv_snapshot *snap);
 /* Run GPU scan steps until a pass completes, then apply it (tests). Returns 0 or -errno. */
 int placement_scan_now(struct placement *pl);
 

@@ -19,25 +19,28 @@
  * 50us makes the CPU spend its time scheduling, above 1s it starves
  * interactive work well past the kernel's watchdog comfort.
  */
+/* enum gpu_scope's names, in its order (assoc.h). */
+static const char *const gpu_scopes[] = { "process", "tree", "cgroup", NULL };
+
 const struct tunable tunables[] = {
 	{ "slice_ns", TUN_U64, "ns", 50 * NSEC_PER_USEC, NSEC_PER_SEC, 3 * NSEC_PER_MSEC,
-	  FIELD(slice_ns), "time slice given to each dispatched task" },
+	  FIELD(slice_ns), "time slice given to each dispatched task", NULL },
 	{ "steal", TUN_BOOL, "", 0, 1, 1,
-	  FIELD(steal), "let CPUs with nothing local run other nodes' queued tasks" },
+	  FIELD(steal), "let CPUs with nothing local run other nodes' queued tasks", NULL },
 	{ "steal_min_queued", TUN_U32, "tasks", 1, 1024, 2,
-	  FIELD(steal_min_queued), "steal from a node queue at least this deep ..." },
+	  FIELD(steal_min_queued), "steal from a node queue at least this deep ...", NULL },
 	{ "steal_delay_ns", TUN_U64, "ns", 0, NSEC_PER_SEC, 1 * NSEC_PER_MSEC,
-	  FIELD(steal_delay_ns), "... or whose oldest task has waited this long (0: depth only)" },
+	  FIELD(steal_delay_ns), "... or whose oldest task has waited this long (0: depth only)", NULL },
 	{ "remote_idle", TUN_BOOL, "", 0, 1, 0,
-	  FIELD(remote_idle), "when stealing is on, wake a task onto another node's idle CPU if its home has none" },
+	  FIELD(remote_idle), "when stealing is on, wake a task onto another node's idle CPU if its home has none", NULL },
 	{ "home_move_ns", TUN_U64, "ns", NSEC_PER_MSEC, 60 * NSEC_PER_SEC, NSEC_PER_SEC,
-	  FIELD(home_move_ns), "run time on one other node, uninterrupted by home, before a task's home moves there" },
+	  FIELD(home_move_ns), "run time on one other node, uninterrupted by home, before a task's home moves there", NULL },
 	{ "lat_run_ns", TUN_U64, "ns", 0, 100 * NSEC_PER_MSEC, 500 * NSEC_PER_USEC,
-	  FIELD(lat_run_ns), "average run time between sleeps below which a task is latency-critical (0: none)" },
+	  FIELD(lat_run_ns), "average run time between sleeps below which a task is latency-critical (0: none)", NULL },
 	{ "warm_pick", TUN_BOOL, "", 0, 1, 1,
-	  FIELD(warm_pick), "let a CPU take, from the first few of its node's queue, a task that last ran on it" },
+	  FIELD(warm_pick), "let a CPU take, from the first few of its node's queue, a task that last ran on it", NULL },
 	{ "handoff_ns", TUN_U64, "ns", 0, 10 * NSEC_PER_MSEC, NSEC_PER_MSEC,
-	  FIELD(handoff_ns), "run a wakeup on its waker's CPU when the waker habitually sleeps within this long of waking (0: never)" },
+	  FIELD(handoff_ns), "run a wakeup on its waker's CPU when the waker habitually sleeps within this long of waking (0: never)", NULL },
 	/*
 	 * Memory follows the task. 256 MiB/s moves a 64 GiB data loader in
 	 * minutes while costing a few percent of one socket's memory
@@ -45,12 +48,15 @@ const struct tunable tunables[] = {
 	 * scan period and node by default.
 	 */
 	{ "migrate_mbps", TUN_U32, "MiB/s", 0, 16384, 256,
-	  FIELD(migrate_mbps), "rate at which a process's memory moves to its home node (0: off)" },
+	  FIELD(migrate_mbps), "rate at which a process's memory moves to its home node (0: off)", NULL },
 	{ "migrate_settle_ns", TUN_U64, "ns", 0, 600 * NSEC_PER_SEC, 2 * NSEC_PER_SEC,
-	  FIELD(migrate_settle_ns), "how long a home must hold before the process's memory follows it" },
+	  FIELD(migrate_settle_ns), "how long a home must hold before the process's memory follows it", NULL },
 	{ "mem_home_permille", TUN_U32, "permille", 501, 1000, 667,
 	  FIELD(mem_home_permille), "share of a process's sampled memory on one node that makes that node its home, "
-	  "when its home was not given from outside" },
+	  "when its home was not given from outside", NULL },
+	{ "gpu_scope", TUN_ENUM, "", 0, 2, 1,
+	  FIELD(gpu_scope), "how far a GPU process's home extends: the process, its tree of descendants, or its cgroup",
+	  gpu_scopes },
 };
 const size_t nr_tunables = sizeof(tunables) / sizeof(tunables[0]);
 
@@ -68,6 +74,7 @@ const char *tunable_type_name(enum tun_type type)
 	case TUN_U64: return "u64";
 	case TUN_U32: return "u32";
 	case TUN_BOOL: return "bool";
+	case TUN_ENUM: return "enum";
 	}
 	return "?";
 }
@@ -104,6 +111,9 @@ int tunable_check(const struct tunable *t, uint64_t v, char *err, size_t errlen)
 		return 0;
 	if (t->type == TUN_BOOL)
 		snprintf(err, errlen, "%s: invalid value %" PRIu64 ": expected on or off", t->name, v);
+	else if (t->type == TUN_ENUM)
+		snprintf(err, errlen, "%s: invalid value %" PRIu64 ": allowed %" PRIu64 "..%" PRIu64, t->name, v, t->min,
+			 t->max);
 	else
 		snprintf(err, errlen, "%s: %" PRIu64 " out of range: allowed %" PRIu64 "..%" PRIu64 " %s",
 			 t->name, v, t->min, t->max, t->unit);
@@ -125,6 +135,28 @@ static int parse_bool(const char *s, uint64_t *out)
 			return 0;
 		}
 	}
+	return -EINVAL;
+}
+
+/* One of @t's names, or its number as the control socket may send it. */
+static int parse_enum(const struct tunable *t, const char *text, uint64_t *out, char *err, size_t errlen)
+{
+	char list[128];
+	size_t o = 0;
+
+	for (uint64_t v = t->min; v <= t->max; v++) {
+		char num[24];
+
+		snprintf(num, sizeof(num), "%" PRIu64, v);
+		if (!strcasecmp(text, t->names[v]) || !strcmp(text, num)) {
+			*out = v;
+			return 0;
+		}
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", v > t->min ? ", " : "", t->names[v]);
+		if (o >= sizeof(list))
+			break;
+	}
+	snprintf(err, errlen, "%s: invalid value '%.64s': expected one of %s", t->name, text, list);
 	return -EINVAL;
 }
 
@@ -155,6 +187,8 @@ int tunable_parse(const struct tunable *t, const char *text, uint64_t *out, char
 		}
 		return 0;
 	}
+	if (t->type == TUN_ENUM)
+		return parse_enum(t, text, out, err, errlen);
 	/* strtoull accepts "-5" and wraps it; a tunable is never negative. */
 	if (*text < '0' || *text > '9')
 		goto bad;
@@ -190,6 +224,8 @@ void tunable_format(const struct tunable *t, uint64_t v, char *buf, size_t len)
 {
 	if (t->type == TUN_BOOL)
 		snprintf(buf, len, "%s", v ? "on" : "off");
+	else if (t->type == TUN_ENUM && v >= t->min && v <= t->max)
+		snprintf(buf, len, "%s", t->names[v]);
 	else
 		snprintf(buf, len, "%" PRIu64, v);
 }

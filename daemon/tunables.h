@@ -2,7 +2,9 @@
 /*
  * The tunables table: the single source of truth for every live knob.
  * Name, type, unit, range, default, help text and where the value lives in
- * struct an_tunables (the BPF program's .data). Validation, set/get, the
+ * struct an_tunables (the BPF program's .data; a knob only the daemon reads,
+ * like gpu_scope, lives there too, so it is set, reloaded, listed and
+ * documented like every other). Validation, set/get, the
  * config file keys, `scx-ai-numactl tunables` and the man-page test all
  * read this one table.
  */
@@ -18,6 +20,7 @@ enum tun_type {
 	TUN_U64,
 	TUN_U32,
 	TUN_BOOL,
+	TUN_ENUM,	/* a u32 naming one of names[] */
 };
 
 struct tunable {
@@ -27,6 +30,7 @@ struct tunable {
 	uint64_t min, max, def;
 	size_t off;		/* offsetof(struct an_tunables, field) */
 	const char *help;
+	const char *const *names;	/* TUN_ENUM: the name of each value min..max */
 };
 
 extern const struct tunable tunables[];
@@ -46,7 +50,7 @@ int tunable_parse(const struct tunable *t, const char *text, uint64_t *out, char
 int tunable_check(const struct tunable *t, uint64_t v, char *err, size_t errlen);
 /* Store a value that passed tunable_check. */
 void tunable_store(struct an_tunables *tun, const struct tunable *t, uint64_t v);
-/* "on"/"off" for booleans, the decimal number otherwise. */
+/* "on"/"off" for booleans, the value's name for enums, the decimal number otherwise. */
 void tunable_format(const struct tunable *t, uint64_t v, char *buf, size_t len);
 
 #endif

@@ -85,7 +85,7 @@ if [ "$vm" = 1 ]; then
 	if [ "$vm_all" = 1 ] && [ "$gpu" = 1 ]; then
 		log=$(mktemp)
 		set +e
-		tests/vm/run.sh --bindir "$builddir" --flavour generic --gpu-node 1 tests/vm/gpu/*.sh 2>&1 | tee "$log"
+		tests/vm/run.sh --bindir "$builddir" --flavour generic --gpu-node 1 --gpu-node 0 tests/vm/gpu/*.sh 2>&1 | tee "$log"
 		vrc=${PIPESTATUS[0]}
 		set -e
 		[ "$vrc" -eq 0 ] || rc=1

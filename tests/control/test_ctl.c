@@ -452,7 +452,7 @@ static void test_pins(void)
 	out = render(OUT_TABLE, ACT_PINS, "{\"method\":\"" VL_IFACE ".ListPins\"}");
 	snprintf(line, sizeof(line), "%d", (int)getpid());
 	CHECK(out && strstr(out, "RULE") && strstr(out, "process") && strstr(out, line) && strstr(out, "control") &&
-	      strstr(out, "no process holds a GPU open"), "pins lists the rule and no GPU process");
+	      strstr(out, "no process uses a GPU"), "pins lists the rule and no GPU process");
 	CHECK(out && aligned(out, "RULE", "NODE", true) && aligned(out, "RULE", "TARGET", false), "pins columns line up");
 	free(out);
 	snprintf(msg, sizeof(msg), "{\"method\":\"" VL_IFACE ".Unpin\",\"parameters\":{\"pid\":%d}}", (int)getpid());
@@ -476,16 +476,21 @@ static void test_pins(void)
 		static const char topo[] =
 			"{\"cpus\":4,\"online_cpus\":4,\"nodes\":[],\"gpus\":["
 			"{\"pci\":\"0000:3b:00.0\",\"vendor\":\"0x10de\",\"device\":\"0x2330\",\"class\":\"0x030200\","
-			"\"vendor_name\":\"NVIDIA\",\"driver\":\"nvidia\",\"node\":0,\"devices\":[\"/dev/nvidia2\"]},"
+			"\"vendor_name\":\"NVIDIA\",\"driver\":\"nvidia\",\"node\":0,\"devices\":[\"/dev/nvidia2\"],"
+			"\"processes\":[{\"pid\":100,\"source\":\"nvml\"},{\"pid\":300,\"source\":\"environ\"}]},"
 			"{\"pci\":\"0000:c1:00.0\",\"vendor\":\"0x1002\",\"device\":\"0x74a1\",\"class\":\"0x038000\","
 			"\"vendor_name\":\"AMD\",\"driver\":\"\",\"node\":-1,\"devices\":[]}]}";
 		static const char pins[] =
 			"{\"pins\":[{\"kind\":\"process\",\"pid\":4321,\"cgroup\":null,\"cgroup_id\":null,\"node\":0,"
 			"\"origin\":\"control\",\"active\":false}],\"gpu_processes\":["
-			"{\"pid\":100,\"comm\":\"python\",\"gpus\":[\"0000:3b:00.0\"],\"node\":0,\"pinned_by\":null},"
+			"{\"pid\":100,\"comm\":\"python\",\"gpus\":[\"0000:3b:00.0\"],\"node\":0,\"source\":\"nvml\","
+			"\"via\":null,\"left_alone\":null,\"pinned_by\":null},"
+			"{\"pid\":101,\"comm\":\"pt_data_worker\",\"gpus\":[],\"node\":0,\"source\":\"nvml\","
+			"\"via\":100,\"left_alone\":null,\"pinned_by\":null},"
 			"{\"pid\":20000,\"comm\":\"ddp\",\"gpus\":[\"0000:3b:00.0\",\"0000:86:00.0\"],\"node\":null,"
-			"\"pinned_by\":null},"
-			"{\"pid\":7,\"comm\":\"job\",\"gpus\":[\"0000:3b:00.0\"],\"node\":0,\"pinned_by\":\"cgroup\"}]}";
+			"\"source\":\"fd\",\"via\":null,\"left_alone\":\"it uses GPUs on several nodes evenly\",\"pinned_by\":null},"
+			"{\"pid\":7,\"comm\":\"job\",\"gpus\":[\"0000:3b:00.0\"],\"node\":0,\"source\":\"environ\","
+			"\"via\":null,\"left_alone\":null,\"pinned_by\":\"cgroup\"}]}";
 		struct json_object *o = json_tokener_parse(topo);
 		char *buf = NULL;
 		size_t len = 0;
@@ -496,6 +501,8 @@ static void test_pins(void)
 		json_object_put(o);
 		CHECK(buf && line_of(buf, "0000:3b:00.0", line, sizeof(line)) && strstr(line, "NVIDIA 0x10de:0x2330") &&
 		      strstr(line, "/dev/nvidia2") && strstr(line, "nvidia"), "a GPU row: %s", line);
+		CHECK(buf && line_of(buf, "0000:3b:00.0", line, sizeof(line)) && strstr(line, "100(nvml) 300(environ)"),
+		      "a GPU row names the processes using it and the source of each: %s", line);
 		CHECK(buf && line_of(buf, "0000:c1:00.0", line, sizeof(line)) && strstr(line, " ? ") && strstr(line, " - "),
 		      "an unknown node shows as ?, no driver or device as -: %s", line);
 		CHECK(buf && aligned(buf, "PCI", "NODE", true) && aligned(buf, "PCI", "DEVICES", false),
@@ -507,8 +514,13 @@ static void test_pins(void)
 		output_reply(f, OUT_TABLE, ACT_PINS, o);
 		fclose(f);
 		json_object_put(o);
-		CHECK(buf && line_of(buf, "20000", line, sizeof(line)) && strstr(line, "several or unknown nodes") &&
-		      strstr(line, "0000:3b:00.0,0000:86:00.0"), "a process on GPUs of two nodes: %s", line);
+		CHECK(buf && line_of(buf, "20000", line, sizeof(line)) && strstr(line, "left alone: it uses GPUs on several") &&
+		      strstr(line, " fd ") && strstr(line, "0000:3b:00.0,0000:86:00.0"),
+		      "a process left alone says why and which source saw it: %s", line);
+		CHECK(buf && line_of(buf, "100 ", line, sizeof(line)) && strstr(line, " nvml "),
+		      "a process placed by NVML names its source: %s", line);
+		CHECK(buf && line_of(buf, "101", line, sizeof(line)) && strstr(line, "shares the home of GPU process 100"),
+		      "a worker sharing its rank's home names the rank: %s", line);
 		CHECK(buf && line_of(buf, "7", line, sizeof(line)) && strstr(line, "placed by its cgroup rule"),
 		      "a process placed by a rule says so: %s", line);
 		CHECK(buf && aligned(buf, "PID", "PID", true) && aligned(buf, "PID", "COMMAND", false),

@@ -68,7 +68,10 @@ while read -r kind name type unit min max def; do
 	tunable)
 		e=$(entry "$conf_man" "$name")
 		check "scx-ai-numa.conf(5) has an entry for tunable $name" test -n "$e"
-		if [ "$type" = bool ]; then
+		if [ "$type" = enum ]; then
+			check "scx-ai-numa.conf(5): $name lists its values" contains "$e" "Values: $(echo "$min" | sed 's/,/, /g')."
+			check "scx-ai-numa.conf(5): $name default is $def" contains "$e" "Default: $def."
+		elif [ "$type" = bool ]; then
 			d=$([ "$def" = 1 ] && echo on || echo off)
 			check "scx-ai-numa.conf(5): $name is a boolean" contains "$e" "Boolean."
 			check "scx-ai-numa.conf(5): $name default is $d" contains "$e" "Default: $d."

@@ -5,6 +5,7 @@
  *   key NAME
  *   setting NAME OPTION MIN MAX DEFAULT      (numeric settings of the daemon)
  *   tunable NAME TYPE UNIT MIN MAX DEFAULT     (UNIT "-" when there is none)
+ *   tunable NAME enum - V1,V2,... - DEFAULT    (values by name)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,6 +27,14 @@ int main(void)
 	for (size_t i = 0; i < nr_tunables; i++) {
 		const struct tunable *t = &tunables[i];
 
+		if (t->type == TUN_ENUM) {
+			/* Values by name: MIN is the list, MAX unused, DEFAULT the default's name. */
+			printf("tunable %s enum - ", t->name);
+			for (uint64_t v = t->min; v <= t->max; v++)
+				printf("%s%s", v > t->min ? "," : "", t->names[v]);
+			printf(" - %s\n", t->names[t->def]);
+			continue;
+		}
 		printf("tunable %s %s %s %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", t->name, tunable_type_name(t->type),
 		       *t->unit ? t->unit : "-", t->min, t->max, t->def);
 	}

@@ -461,10 +461,19 @@ static struct sched fake_sched, *sched_now;
 static struct placement *P;
 
 /* A fresh module, as the daemon makes it at startup. */
+/* The fake processes may run anywhere: their pids are not this host's processes. */
+static int anywhere(pid_t pid, uint8_t *mask, int nr_cpus)
+{
+	(void)pid;
+	memset(mask, 1, (size_t)nr_cpus);
+	return 0;
+}
+
 static void new_placement(void)
 {
 	placement_free(P);
-	P = placement_new(&(struct placement_env){ .topo = &topo, .sched = &sched_now, .root = root });
+	P = placement_new(&(struct placement_env){ .topo = &topo, .sched = &sched_now, .root = root, .nvml_lib = "",
+						   .aff_get = anywhere });
 	if (!P)
 		check_bail("placement_new: out of memory");
 }
@@ -631,6 +640,28 @@ static void test_placement(void)
 	CHECK_INT(nr_cg_map, 1, "and it leaves the map");
 	CHECK(placement_unpin(P, &t, &p, &param, err, sizeof(err)) == -ENOENT && strstr(err, "no rule for cgroup"),
 	      "unpinning it again says there is no such rule: %s", err);
+
+	/* Scope cgroup: a cgroup whose GPU processes agree on a node gets it; one that mixes nodes does not. */
+	placement_set_scope(P, GPU_SCOPE_CGROUP);
+	placement_scan_now(P);
+	CHECK(!rec_find(cg_map, nr_cg_map, ino_of("sys/fs/cgroup/user.slice")),
+	      "scope cgroup: /user.slice holds GPU processes of nodes 0 and 2: no home for it");
+	put("sys/fs/cgroup/user.slice/cgroup.controllers", "cpu\n");
+	put("sys/fs/cgroup/other.slice/cgroup.controllers", "cpu\n");
+	put("proc/106/cgroup", "0::/other.slice\n");
+	placement_scan_now(P);
+	r = rec_find(cg_map, nr_cg_map, ino_of("sys/fs/cgroup/user.slice"));
+	CHECK(r && r->node == 1 && rec_find(cg_map, nr_cg_map, ino_of("sys/fs/cgroup/other.slice")) &&
+	      rec_find(cg_map, nr_cg_map, ino_of("sys/fs/cgroup/other.slice"))->node == 0,
+	      "scope cgroup: each cgroup whose GPU processes share a node gets that node");
+	CHECK(!rec_find(cg_map, nr_cg_map, ino_of("sys/fs/cgroup/train.slice/job1")),
+	      "scope cgroup: a cgroup under a pinned one is the pin's");
+	placement_set_scope(P, GPU_SCOPE_TREE);
+	placement_scan_now(P);
+	CHECK(!rec_find(cg_map, nr_cg_map, ino_of("sys/fs/cgroup/user.slice")) &&
+	      !rec_find(cg_map, nr_cg_map, ino_of("sys/fs/cgroup/other.slice")),
+	      "scope tree: the cgroup homes go");
+	put("proc/106/cgroup", "0::/user.slice\n");
 
 	/* A pinned process that exits takes its rule along, and its GPU home. */
 	rm_rf("proc/100");

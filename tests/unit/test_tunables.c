@@ -76,9 +76,37 @@ static void test_layout(void)
 		for (size_t b = tunables[i].off; b < tunables[i].off + len && b < sizeof(owners); b++)
 			owners[b]++;
 	}
+	for (size_t b = 0; b < sizeof(((struct an_tunables *)0)->pad); b++)
+		owners[offsetof(struct an_tunables, pad) + b]++;
 	for (size_t b = 0; b < sizeof(owners); b++)
 		ok = ok && owners[b] == 1;
-	CHECK(ok, "every byte of an_tunables belongs to exactly one tunable");
+	CHECK(ok, "every byte of an_tunables belongs to exactly one tunable, or to its tail pad");
+}
+
+/* A daemon-side knob with named values: gpu_scope. */
+static void test_enum(void)
+{
+	const struct tunable *t = must_find("gpu_scope");
+	struct an_tunables tun;
+	char err[256] = "", buf[32];
+	uint64_t v = 99;
+
+	tunables_defaults(&tun);
+	tunable_format(t, tunable_get(&tun, t), buf, sizeof(buf));
+	CHECK(t->type == TUN_ENUM && !strcmp(buf, "tree") && tun.gpu_scope == 1,
+	      "gpu_scope: an enum, 'tree' by default, stored in an_tunables.gpu_scope");
+	CHECK(!tunable_parse(t, "process", &v, err, sizeof(err)) && v == 0 &&
+	      !tunable_parse(t, "CGROUP", &v, err, sizeof(err)) && v == 2 &&
+	      !tunable_parse(t, "1", &v, err, sizeof(err)) && v == 1,
+	      "gpu_scope: takes its names (any case) and their numbers");
+	CHECK(tunable_parse(t, "forest", &v, err, sizeof(err)) == -EINVAL && strstr(err, "process, tree, cgroup") &&
+	      v == 1, "gpu_scope: an unknown name is refused, naming the allowed ones: %s", err);
+	CHECK(tunable_parse(t, "3", &v, err, sizeof(err)) == -EINVAL && tunable_check(t, 3, err, sizeof(err)) == -ERANGE,
+	      "gpu_scope: a number past the last name is refused");
+	tunable_store(&tun, t, 0);
+	tunable_format(t, tunable_get(&tun, t), buf, sizeof(buf));
+	CHECK(!strcmp(buf, "process") && !strcmp(tunable_type_name(t->type), "enum"),
+	      "gpu_scope: formatted by name; its type reads 'enum'");
 }
 
 static void test_defaults(void)
@@ -218,6 +246,7 @@ static void test_format(void)
 int main(void)
 {
 	test_table();
+	test_enum();
 	test_layout();
 	test_defaults();
 	test_store();

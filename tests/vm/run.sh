@@ -27,7 +27,10 @@
 #                           dependencies) for /init to load; generic only
 #   --gpu-node N            attach an emulated GPU (virtio-gpu-pci) behind a
 #                           PCIe expander bridge on NUMA node N (q35 machine);
-#                           with the generic flavour its driver is loaded
+#                           with the generic flavour its driver is loaded;
+#                           given again, one more GPU (each behind its own
+#                           bridge): the scenarios see scxvm_gpu_node (the
+#                           first) and scxvm_gpu_nodes (all, comma-separated)
 #   --tcg-threads T         QEMU TCG threading: multi (default, one host
 #                           thread per vCPU) or single (one thread for all)
 #   -v, --verbose           stream the whole console, not just progress
@@ -50,7 +53,7 @@ top=$(cd "$here/../.." && pwd)
 
 nodes=2 cpn=2 mem_mb=2048 total_timeout='' scen_timeout=300
 bindir="$top/build" keep_log='' extra_append='' verbose=0
-flavour=cloud modules='' gpu_node='' tcg_threads=multi
+flavour=cloud modules='' gpu_node='' gpu_nodes=() tcg_threads=multi
 need_node() { [[ "$2" =~ ^(0|[1-9][0-9]*)$ ]] || die "$1 needs a node number, got '$2'"; }
 qemu=${QEMU:-qemu-system-x86_64}
 
@@ -72,7 +75,7 @@ while [ $# -gt 0 ]; do
 	--flavour) [ "${2:-}" = cloud ] || [ "${2:-}" = generic ] || die "--flavour takes cloud or generic"
 		flavour=$2; shift 2 ;;
 	--modules) [ -n "${2:-}" ] || usage; modules=$2; shift 2 ;;
-	--gpu-node) need_node "$1" "${2:-}"; gpu_node=$2; shift 2 ;;
+	--gpu-node) need_node "$1" "${2:-}"; gpu_nodes+=("$2"); gpu_node=${gpu_node:-$2}; shift 2 ;;
 	--tcg-threads) [ "${2:-}" = multi ] || [ "${2:-}" = single ] || die "--tcg-threads takes multi or single"
 		tcg_threads=$2; shift 2 ;;
 	-v | --verbose) verbose=1; shift ;;
@@ -117,7 +120,9 @@ since_qemu() { awk -v a="$t_qemu" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/scxvm.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-[ -z "$gpu_node" ] || [ "$gpu_node" -lt "$nodes" ] || die "--gpu-node $gpu_node: the VM has nodes 0..$((nodes - 1))"
+for g in "${gpu_nodes[@]+"${gpu_nodes[@]}"}"; do
+	[ "$g" -lt "$nodes" ] || die "--gpu-node $g: the VM has nodes 0..$((nodes - 1))"
+done
 # The GPU's driver comes with the generic kernel; the cloud one has no DRM.
 [ -n "$gpu_node" ] && [ "$flavour" = generic ] && modules=${modules:+$modules,}virtio_gpu
 [ -z "$modules" ] || [ "$flavour" = generic ] || die "--modules needs --flavour generic"
@@ -126,7 +131,9 @@ kdir=$("$here/fetch-kernel.sh" --flavour "$flavour") || die "cannot fetch the te
 
 mkdir "$tmp/bin"
 # The project's programs the scenarios use, wherever meson put them.
-for b in scx_ai_numad scx_ai_numad-faults scx-ai-numactl notify-listen ai_pipeline bpf_progstats gpu-worker mem-worker ctl-abuse; do
+# libnvidia-ml.so.1: the stand-in NVML (tests/nvml-stub), for the GPU scenarios that point the daemon at it.
+for b in scx_ai_numad scx_ai_numad-faults scx-ai-numactl notify-listen ai_pipeline bpf_progstats gpu-worker mem-worker ctl-abuse \
+	libnvidia-ml.so.1; do
 	f=$(find -L "$bindir" -maxdepth 3 -type f -name "$b" -perm -u+x 2>/dev/null | sort | head -n1)
 	if [ -n "$f" ]; then
 		ln -s "$(cd "$(dirname "$f")" && pwd)/$b" "$tmp/bin/$b"
@@ -159,21 +166,28 @@ done
 # with a NUMA node (ACPI _PXM), as a socket's root complex is on real
 # hardware. It needs the q35 machine's PCIe root.
 if [ -n "$gpu_node" ]; then
-	qargs+=(-machine q35
-		-device "pxb-pcie,id=pxb$gpu_node,bus_nr=128,numa_node=$gpu_node,bus=pcie.0"
-		-device "pcie-root-port,id=gpurp,bus=pxb$gpu_node,chassis=1,slot=1"
-		-device "virtio-gpu-pci,bus=gpurp")
+	qargs+=(-machine q35)
+	# Bridge i takes PCI buses from 128 + 32 i: the first GPU keeps its old address.
+	for i in "${!gpu_nodes[@]}"; do
+		g=${gpu_nodes[$i]}
+		qargs+=(-device "pxb-pcie,id=pxb$i,bus_nr=$((128 + 32 * i)),numa_node=$g,bus=pcie.0"
+			-device "pcie-root-port,id=gpurp$i,bus=pxb$i,chassis=$((1 + i)),slot=1"
+			-device "virtio-gpu-pci,bus=gpurp$i")
+	done
 fi
 # scxvm_* reach /init's environment and so every scenario's.
 append="console=ttyS0 panic=-1 loglevel=4 printk.time=1 scxvm_timeout=$scen_timeout"
 append+=" scxvm_nodes=$nodes scxvm_cpus_per_node=$cpn scxvm_cpus=$ncpus"
-[ -n "$gpu_node" ] && append+=" scxvm_gpu_node=$gpu_node"
+if [ -n "$gpu_node" ]; then
+	append+=" scxvm_gpu_node=$gpu_node"
+	append+=" scxvm_gpu_nodes=$(IFS=,; echo "${gpu_nodes[*]}")"
+fi
 [ -n "$extra_append" ] && append+=" $extra_append"
 qargs+=(-nodefaults -display none -serial stdio -no-reboot
 	-kernel "$kdir/vmlinuz" -initrd "$tmp/initramfs.cpio.gz")
 
 log="$tmp/console.log"
-echo "vm: kernel $(cat "$kdir/version")${gpu_node:+ ($flavour, GPU on node $gpu_node)}, $nodes nodes x $cpn CPUs, $((mem_per_node * nodes)) MB," \
+echo "vm: kernel $(cat "$kdir/version")${gpu_node:+ ($flavour, GPUs on nodes $(IFS=,; echo "${gpu_nodes[*]}"))}, $nodes nodes x $cpn CPUs, $((mem_per_node * nodes)) MB," \
 	"scenarios: ${names[*]} (limit ${total_timeout}s)" >&2
 
 # Console lines arrive with CRLF; keep the log clean and echo progress.

@@ -1,6 +1,8 @@
 #!/bin/sh
 # GPU-aware placement end to end. Needs a GPU on a NUMA node:
 #   tests/vm/run.sh --flavour generic --gpu-node 1 tests/vm/gpu/70-gpu.sh
+# (a second GPU, on the other node, as scripts/test.sh adds for
+# 75-gpu-nvml.sh, is left alone: the GPU node is the first --gpu-node.)
 # (an emulated virtio GPU behind a PCIe expander bridge on node 1, its
 # driver loaded, so /dev/dri/renderD128 belongs to a device on node 1).
 #
@@ -60,9 +62,14 @@ listed() {
 		'.gpu_processes | any(.pid == $p and .node == $n)' >/dev/null
 }
 
+# The render node of the GPU on the GPU node (with several GPUs, render
+# minors follow probe order, not PCI order).
 dev=/dev/dri/renderD128
+for r in /sys/class/drm/renderD*; do
+	[ "$(cat "$r/device/numa_node" 2>/dev/null)" = "$gnode" ] && dev=/dev/dri/${r##*/} && break
+done
 check gpu-render-node test -c "$dev"
-pci=$(basename "$(readlink -f /sys/class/drm/renderD128/device)")
+pci=$(basename "$(readlink -f "/sys/class/drm/${dev##*/}/device")")
 info "gpu_pci=$pci" "gpu_numa_node=$(cat "/sys/bus/pci/devices/$pci/numa_node" 2>/dev/null)"
 
 start_sched

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * gpu-worker: a stand-in for a training process, for the GPU placement VM
- * test. It optionally holds a device node open (as a CUDA or ROCm process
- * holds its GPU), runs CPU-bound threads, and measures how much of each
- * thread's own run time it spent on each NUMA node.
+ * test. It optionally holds device nodes open (as a CUDA or ROCm process
+ * holds every GPU it can see), runs CPU-bound threads, and measures how
+ * much of each thread's own run time it spent on each NUMA node. With
+ * --fork it first forks a worker (as a DataLoader does) that inherits the
+ * open nodes and does the same; each prints its own lines, which carry its
+ * pid.
  *
- *   gpu-worker [--open DEV] [--threads N] [--seconds S]
+ *   gpu-worker [--open DEV]... [--fork] [--threads N] [--seconds S]
  *
  * Threads start on the CPUs the worker was started on (taskset), so their
  * home is decided there; then every thread is allowed on every CPU and the
@@ -13,7 +16,7 @@
  * which lasts S seconds, then one line per thread and a total:
  *
  *   thread=1 node0_ms=12 node1_ms=3988
- *   total threads=2 node0_ms=30 node1_ms=7970 pct_node0=0 pct_node1=99
+ *   total threads=2 node0_ms=30 node1_ms=7970 pct_node0=0 pct_node1=99 pid=123
  *
  * Run time is the thread's CPU clock, attributed to the node of the CPU it
  * runs on (sched_getcpu), sampled in a tight loop: the error is one loop
@@ -25,6 +28,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,22 +119,25 @@ static void on_usr1(int sig)
 
 int main(int argc, char **argv)
 {
-	const char *dev = NULL;
-	int threads = 2, seconds = 4, fd = -1;
+	const char *dev[4] = { NULL };
+	int threads = 2, seconds = 4, fd[4] = { -1, -1, -1, -1 }, ndev = 0;
+	bool fork_worker = false;
 	uint64_t total[MAX_NODES] = { 0 }, sum = 0;
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	cpu_set_t all;
 	struct timespec ts;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--open") && i + 1 < argc)
-			dev = argv[++i];
+		if (!strcmp(argv[i], "--open") && i + 1 < argc && ndev < 4)
+			dev[ndev++] = argv[++i];
+		else if (!strcmp(argv[i], "--fork"))
+			fork_worker = true;
 		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
 			threads = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
 			seconds = atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: gpu-worker [--open DEV] [--threads N] [--seconds S]\n");
+			fprintf(stderr, "usage: gpu-worker [--open DEV]... [--fork] [--threads N] [--seconds S]\n");
 			return 2;
 		}
 	}
@@ -143,12 +150,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gpu-worker: no NUMA node in sysfs\n");
 		return 1;
 	}
-	if (dev) {
-		fd = open(dev, O_RDWR | O_CLOEXEC);
-		if (fd < 0) {
-			fprintf(stderr, "gpu-worker: %s: %s\n", dev, strerror(errno));
+	for (int i = 0; i < ndev; i++) {
+		fd[i] = open(dev[i], O_RDWR | O_CLOEXEC);
+		if (fd[i] < 0) {
+			fprintf(stderr, "gpu-worker: %s: %s\n", dev[i], strerror(errno));
 			return 1;
 		}
+	}
+	/* The worker inherits the open nodes and runs the same threads: a DataLoader worker. */
+	fflush(stdout);
+	if (fork_worker && fork() < 0) {
+		fprintf(stderr, "gpu-worker: fork: %s\n", strerror(errno));
+		return 1;
 	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
@@ -171,7 +184,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < threads; i++)
 		if (sched_setaffinity(workers[i].tid, sizeof(all), &all) < 0)
 			fprintf(stderr, "gpu-worker: sched_setaffinity(%d): %s\n", workers[i].tid, strerror(errno));
-	printf("ready pid=%d threads=%d dev=%s\n", (int)getpid(), threads, dev ? dev : "none");
+	printf("ready pid=%d threads=%d dev=%s\n", (int)getpid(), threads, ndev ? dev[0] : "none");
 	fflush(stdout);
 
 	while (!atomic_load(&measuring))
@@ -196,8 +209,9 @@ int main(int argc, char **argv)
 		printf(" node%d_ms=%llu", n, (unsigned long long)(total[n] / 1000000));
 	for (int n = 0; n < nr_nodes; n++)
 		printf(" pct_node%d=%llu", n, (unsigned long long)(sum ? total[n] * 100 / sum : 0));
-	printf("\n");
-	if (fd >= 0)
-		close(fd);
+	printf(" pid=%d\n", (int)getpid());
+	fflush(stdout);
+	for (int i = 0; i < ndev; i++)
+		close(fd[i]);
 	return 0;
 }

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The NVML helper: what runs in the child process the daemon forks to talk
+ * to NVIDIA's management library, so that a library call that blocks for
+ * seconds on a sick GPU, or crashes, costs a child and not the daemon.
+ *
+ * The library is loaded at run time (no build or package dependency) and
+ * only in the child. The daemon writes one byte ('q') to ask; the child
+ * answers with text lines, each at most NVML_LINE_MAX bytes:
+ *
+ *   gpu IDX BUSID            a GPU, as NVML names its PCI address
+ *   proc IDX PID BYTES       a compute process on GPU IDX and the memory it
+ *                            holds there (18446744073709551615: unknown)
+ *   bad IDX WHAT             GPU IDX could not be read (WHAT: a reason)
+ *   end                      the answer is complete
+ *   nolib REASON             the library is not there: the child exits
+ *   fail REASON              the library does not work: the child exits
+ */
+#ifndef SCX_AI_NUMA_NVML_HELPER_H
+#define SCX_AI_NUMA_NVML_HELPER_H
+
+#define NVML_LINE_MAX		128
+#define NVML_PROCS_MAX		4096	/* per GPU: more is a garbage count */
+#define NVML_BYTES_UNKNOWN	18446744073709551615ULL
+
+/*
+ * The child's whole life: load @lib, then answer requests on @fd until it
+ * closes. Returns the exit status for _exit().
+ */
+int nvml_helper_main(int fd, const char *lib);
+
+#endif
