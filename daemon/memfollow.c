@@ -166,7 +166,8 @@ static size_t gather(struct memfollow *mf)
 	for (size_t i = 0; i < nr; i++) {
 		uint64_t st;
 
-		if (gp[i].node < 0)
+		/* Left alone (already confined, or several nodes): not a GPU home to follow. */
+		if (gp[i].node < 0 || gp[i].alone)
 			continue;
 		st = live_start(mf, gp[i].pid);
 		if (st)
