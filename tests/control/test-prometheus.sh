@@ -21,7 +21,7 @@ PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
 . "$(dirname "$0")/../lib/fake.sh"
 
 for b in "$EXPORTER" "$PROMETHEUS"; do
-	[ -x "$b" ] || { echo "1..0 # SKIP $b missing (Debian: prometheus, prometheus-node-exporter)"; exit 77; }
+	[ -x "$b" ] || { echo "1..0 # SKIP $b missing (Debian: prometheus, prometheus-node-exporter)"; exit 0; }
 done
 
 dir=$(mktemp -d)
