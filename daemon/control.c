@@ -72,7 +72,8 @@ struct client {
 
 /* One control socket per process: the daemon has one event loop and one of these. */
 static struct {
-	struct daemon *d;
+	struct daemon *d;	/* handed to the methods, which read it through daemon_view() */
+	struct loop *loop;
 	int fd;
 	char path[SOCKFILE_PATH_SIZE];
 	bool have_gid;
@@ -94,7 +95,7 @@ static void accept_resume(void)
 {
 	if (!ctl.accept_paused || ctl.fd < 0)
 		return;
-	if (loop_mod(ctl.d->loop, ctl.fd, EPOLLIN) == 0)
+	if (loop_mod(ctl.loop, ctl.fd, EPOLLIN) == 0)
 		ctl.accept_paused = false;
 }
 
@@ -115,7 +116,7 @@ static void client_free(struct client *c, const char *why)
 		log_debug("control: closing client pid %d uid %u: %s", (int)c->peer.pid,
 			  (unsigned int)c->peer.uid, why);
 	refusals_report(c, mono_ns());
-	loop_del(ctl.d->loop, c->fd);
+	loop_del(ctl.loop, c->fd);
 	close(c->fd);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -149,7 +150,7 @@ static void client_set_events(struct client *c)
 	/* Writable is also how a client with leftover requests gets its next turn. */
 	if (pending || c->more_work)
 		want |= EPOLLOUT;
-	if (want != c->events && loop_mod(ctl.d->loop, c->fd, want) == 0)
+	if (want != c->events && loop_mod(ctl.loop, c->fd, want) == 0)
 		c->events = want;
 }
 
@@ -451,7 +452,7 @@ static int client_add(int fd)
 	vl_in_init(&c->in, CTL_MAX_MSG);
 	vl_out_init(&c->out, CTL_OUT_MAX);
 	c->events = EPOLLIN;
-	ret = loop_add(ctl.d->loop, fd, c->events, on_client, c);
+	ret = loop_add(ctl.loop, fd, c->events, on_client, c);
 	if (ret < 0) {
 		log_warn("control: adding client to the loop: %s", strerror(-ret));
 		close(fd);
@@ -476,6 +477,15 @@ static int client_add(int fd)
 	return 0;
 }
 
+/* What the transport needs of the daemon: its loop and its socket's settings. */
+static struct daemon_view view_of(const struct daemon *d)
+{
+	struct daemon_view v;
+
+	daemon_view(d, &v);
+	return v;
+}
+
 int control_adopt(struct daemon *d, int fd)
 {
 	int flags;
@@ -485,6 +495,7 @@ int control_adopt(struct daemon *d, int fd)
 		return -EBUSY;
 	}
 	ctl.d = d;
+	ctl.loop = view_of(d).loop;
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		close(fd);
@@ -497,7 +508,7 @@ static void on_listen(void *arg, uint32_t events)
 {
 	(void)arg;
 	(void)events;
-	if (sockfile_accept("control", ctl.fd, client_add) && loop_mod(ctl.d->loop, ctl.fd, 0) == 0)
+	if (sockfile_accept("control", ctl.fd, client_add) && loop_mod(ctl.loop, ctl.fd, 0) == 0)
 		ctl.accept_paused = true;
 }
 
@@ -540,7 +551,8 @@ int control_preflight(const char *path, char *err, size_t errlen)
 
 int control_open(struct daemon *d, char *err, size_t errlen)
 {
-	const char *path = d->opt.socket_path;
+	struct daemon_view v = view_of(d);
+	const char *path = v.socket_path;
 	int fd, ret;
 
 	if (ctl.fd >= 0) {
@@ -548,9 +560,10 @@ int control_open(struct daemon *d, char *err, size_t errlen)
 		return -EALREADY;
 	}
 	ctl.d = d;
+	ctl.loop = v.loop;
 	ctl.have_gid = false;
-	if (path && *path && d->opt.ctl_group) {
-		ret = resolve_group(d->opt.ctl_group, &ctl.gid, err, errlen);
+	if (path && *path && v.ctl_group) {
+		ret = resolve_group(v.ctl_group, &ctl.gid, err, errlen);
 		if (ret < 0)
 			return ret;
 		ctl.have_gid = true;
@@ -559,7 +572,7 @@ int control_open(struct daemon *d, char *err, size_t errlen)
 	fd = sockfile_listen("control", path, 0117, ctl.have_gid ? ctl.gid : (gid_t)-1, err, errlen);
 	if (fd < 0)
 		return fd;
-	ret = loop_add(d->loop, fd, EPOLLIN, on_listen, NULL);
+	ret = loop_add(v.loop, fd, EPOLLIN, on_listen, NULL);
 	if (ret < 0) {
 		snprintf(err, errlen, "control: adding %s to the loop: %s", path, strerror(-ret));
 		close(fd);
@@ -569,7 +582,7 @@ int control_open(struct daemon *d, char *err, size_t errlen)
 	ctl.fd = fd;
 	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
 	log_info("control: listening on %s%s%s", path, ctl.have_gid ? ", group " : "",
-		 ctl.have_gid ? d->opt.ctl_group : "");
+		 ctl.have_gid ? v.ctl_group : "");
 	return 0;
 }
 
@@ -579,7 +592,7 @@ void control_close(struct daemon *d)
 	while (ctl.clients)
 		client_free(ctl.clients, NULL);
 	if (ctl.fd >= 0) {
-		loop_del(ctl.d->loop, ctl.fd);
+		loop_del(ctl.loop, ctl.fd);
 		close(ctl.fd);
 		if (unlink(ctl.path) < 0 && errno != ENOENT)
 			log_warn("control: removing %s: %s", ctl.path, strerror(errno));

@@ -33,6 +33,9 @@ void daemon_view(const struct daemon *d, struct daemon_view *out)
 		.topo = &d->topo,
 		.tun = &d->tun,
 		.ctl_group = d->opt.ctl_group,
+		.loop = d->loop,
+		.socket_path = d->opt.socket_path,
+		.stats_socket = d->opt.stats_socket,
 		.placement = d->placement,
 		.memfollow = d->memfollow,
 	};

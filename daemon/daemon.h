@@ -66,6 +66,9 @@ struct daemon_view {
 	const struct topology *topo;
 	const struct an_tunables *tun;
 	const char *ctl_group;			/* NULL: root only */
+	struct loop *loop;			/* the event loop the sockets serve from */
+	const char *socket_path;		/* the control socket */
+	const char *stats_socket;		/* the scx_stats endpoint; NULL or "off": none */
 	struct placement *placement;		/* NULL when out of memory */
 	const struct memfollow *memfollow;	/* NULL when out of memory */
 };

@@ -45,7 +45,8 @@ struct sxs_client {
 };
 
 static struct {
-	struct daemon *d;
+	struct daemon *d;	/* handed to the methods, which read it through daemon_view() */
+	struct loop *loop;
 	int fd;
 	char path[SOCKFILE_PATH_SIZE];
 	struct sxs_client *clients;
@@ -62,7 +63,7 @@ unsigned int scxstats_nr_clients(void)
 
 static void accept_resume(void)
 {
-	if (sxs.accept_paused && sxs.fd >= 0 && loop_mod(sxs.d->loop, sxs.fd, EPOLLIN) == 0)
+	if (sxs.accept_paused && sxs.fd >= 0 && loop_mod(sxs.loop, sxs.fd, EPOLLIN) == 0)
 		sxs.accept_paused = false;
 }
 
@@ -70,7 +71,7 @@ static void client_free(struct sxs_client *c, const char *why)
 {
 	if (why)
 		log_debug("scx_stats: closing client fd %d: %s", c->fd, why);
-	loop_del(sxs.d->loop, c->fd);
+	loop_del(sxs.loop, c->fd);
 	close(c->fd);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -95,7 +96,7 @@ static void client_set_events(struct sxs_client *c)
 	/* Writable is also how a client with leftover requests gets its next turn. */
 	if (pending || c->more_work)
 		want |= EPOLLOUT;
-	if (want != c->events && loop_mod(sxs.d->loop, c->fd, want) == 0)
+	if (want != c->events && loop_mod(sxs.loop, c->fd, want) == 0)
 		c->events = want;
 }
 
@@ -221,7 +222,7 @@ static int client_add(int fd)
 	vl_in_set_delim(&c->in, '\n');
 	vl_out_init(&c->out, SXS_OUT_MAX);
 	c->events = EPOLLIN;
-	ret = loop_add(sxs.d->loop, fd, c->events, on_client, c);
+	ret = loop_add(sxs.loop, fd, c->events, on_client, c);
 	if (ret < 0) {
 		log_warn("scx_stats: adding a client to the loop: %s", strerror(-ret));
 		close(fd);
@@ -240,15 +241,19 @@ static void on_listen(void *arg, uint32_t events)
 {
 	(void)arg;
 	(void)events;
-	if (sockfile_accept("scx_stats", sxs.fd, client_add) && loop_mod(sxs.d->loop, sxs.fd, 0) == 0)
+	if (sockfile_accept("scx_stats", sxs.fd, client_add) && loop_mod(sxs.loop, sxs.fd, 0) == 0)
 		sxs.accept_paused = true;
 }
 
 int scxstats_open(struct daemon *d, char *err, size_t errlen)
 {
-	const char *path = d->opt.stats_socket;
+	struct daemon_view v;
+	const char *path;
 	int fd, ret;
 
+	/* What the transport needs of the daemon: its loop and the endpoint's path. */
+	daemon_view(d, &v);
+	path = v.stats_socket;
 	if (setting_path_off(path)) {
 		log_info("scx_stats: endpoint off");
 		return 0;
@@ -258,11 +263,12 @@ int scxstats_open(struct daemon *d, char *err, size_t errlen)
 		return -EALREADY;
 	}
 	sxs.d = d;
+	sxs.loop = v.loop;
 	/* 0600: what the stats say about the host's jobs is root's to read, as with upstream's servers. */
 	fd = sockfile_listen("scx_stats", path, 0177, (gid_t)-1, err, errlen);
 	if (fd < 0)
 		return fd;
-	ret = loop_add(d->loop, fd, EPOLLIN, on_listen, NULL);
+	ret = loop_add(v.loop, fd, EPOLLIN, on_listen, NULL);
 	if (ret < 0) {
 		snprintf(err, errlen, "scx_stats: adding %s to the loop: %s", path, strerror(-ret));
 		close(fd);
@@ -281,7 +287,7 @@ void scxstats_close(struct daemon *d)
 	while (sxs.clients)
 		client_free(sxs.clients, NULL);
 	if (sxs.fd >= 0) {
-		loop_del(sxs.d->loop, sxs.fd);
+		loop_del(sxs.loop, sxs.fd);
 		close(sxs.fd);
 		if (unlink(sxs.path) < 0 && errno != ENOENT)
 			log_warn("scx_stats: removing %s: %s", sxs.path, strerror(errno));

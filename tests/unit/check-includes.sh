@@ -43,6 +43,21 @@ for f in "$src"/daemon/*.c "$src"/daemon/*.h; do
 	fi
 done
 
+# The control plane includes daemon.h for daemon_view(): it reads no member of
+# struct daemon itself. The daemon is called d throughout, so a member read
+# is "d->" followed by one of the struct's fields.
+fields=$(sed -n '/^struct daemon {/,/^};/s/^[[:space:]]*[a-z_ ]*[ *]\([a-z_]*\)\(\[[^]]*\]\)\{0,1\};.*/\1/p' "$src/daemon/daemon.h" | paste -sd'|')
+for f in "$src"/daemon/*.c; do
+	b=${f##*/}
+	case "$b" in main.c | daemon.c) continue ;; esac
+	if [ -n "$fields" ] && grep -qE "\bd->($fields)\b" "$f"; then
+		not_ok "daemon/$b reads no member of struct daemon (daemon_view() is the way)"
+	else
+		ok "daemon/$b reads no member of struct daemon"
+	fi
+done
+[ -n "$fields" ] && ok "struct daemon's fields found in daemon.h ($fields)" || not_ok "struct daemon's fields found in daemon.h"
+
 for f in "$src"/ctl/*.c "$src"/ctl/*.h "$src"/daemon/varlink.c "$src"/daemon/varlink.h "$src"/daemon/json-strict.c "$src"/daemon/json-strict.h; do
 	rel=${f#"$src"/}
 	bad=''
