@@ -28,6 +28,7 @@
 #include "loop.h"
 #include "nvml.h"
 #include "placement.h"
+#include "proc.h"
 #include "sched.h"
 #include "topology.h"
 
@@ -41,9 +42,6 @@
 #define PASS_MS			1000
 #define DISCOVER_MS		30000	/* GPUs come and go rarely: look again this often */
 static const struct scan_budget scan_budget = { .procs = 512, .fds = 8192, .fds_per_proc = 1024 };
-
-/* task->flags bit of kernel threads (include/linux/sched.h). */
-#define PF_KTHREAD		0x00200000UL
 
 struct installed {
 	uint64_t key;		/* tgid or cgroup id */
@@ -112,42 +110,23 @@ struct placement *placement_new(const struct placement_env *env)
 
 struct proc_info {
 	pid_t tgid;
-	char state;		/* 'Z' zombie, 'X' dead: exited, whatever /proc still shows */
-	unsigned long flags;
-	uint64_t start_time;
+	struct proc_stat st;	/* state, flags, start time */
 };
 
 /*
- * From /proc/PID/stat: state (field 3), flags (9) and start time (22), counted
- * after the command name, which may itself hold blanks and parentheses.
- * The thread group id comes from /proc/PID/status: /proc answers for thread
- * ids too, which are not processes.
+ * /proc/PID/stat through proc.c, and the thread group id from
+ * /proc/PID/status: /proc answers for thread ids too, which are not
+ * processes.
  */
 static int proc_read(struct placement *pl, pid_t pid, struct proc_info *out)
 {
-	char path[PATH_MAX], buf[4096], *p, *line;
-	int field = 3, ret;
+	char path[PATH_MAX], buf[4096], *line;
+	int ret;
 
-	snprintf(path, sizeof(path), "%s/proc/%d/stat", root_of(pl), (int)pid);
-	ret = read_small_file(path, buf, sizeof(buf), false);
+	memset(out, 0, sizeof(*out));
+	ret = proc_stat_read(root_of(pl), pid, &out->st);
 	if (ret)
 		return ret;
-	p = strrchr(buf, ')');
-	if (!p)
-		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	for (p = strtok(p + 1, " "); p; p = strtok(NULL, " "), field++) {
-		if (field == 3)
-			out->state = p[0];
-		if (field == 9)
-			out->flags = strtoul(p, NULL, 10);
-		if (field == 22) {
-			out->start_time = strtoull(p, NULL, 10);
-			break;
-		}
-	}
-	if (field != 22)
-		return -EINVAL;
 	snprintf(path, sizeof(path), "%s/proc/%d/status", root_of(pl), (int)pid);
 	ret = read_small_file(path, buf, sizeof(buf), false);
 	if (ret)
@@ -161,7 +140,7 @@ static int proc_read(struct placement *pl, pid_t pid, struct proc_info *out)
 
 static bool proc_exited(const struct proc_info *pi)
 {
-	return pi->state == 'Z' || pi->state == 'X';
+	return pi->st.state == 'Z' || pi->st.state == 'X';
 }
 
 /*
@@ -174,7 +153,7 @@ static const char *pin_proc_gone(struct placement *pl, const struct pin *p)
 
 	if (proc_read(pl, p->pid, &pi) < 0 || pi.tgid != p->pid)
 		return "exited";
-	if (pi.start_time != p->start_time)
+	if (pi.st.start_time != p->start_time)
 		return "exited and its pid was reused";
 	if (proc_exited(&pi))
 		return "exited (a zombie)";
@@ -531,7 +510,7 @@ static int resolve_target(struct placement *pl, const struct pin_target *t, stru
 		snprintf(err, errlen, "pid %d is a thread of process %d: pin the process", (int)p->pid, (int)pi.tgid);
 		return -EINVAL;
 	}
-	if (pi.flags & PF_KTHREAD) {
+	if (pi.st.flags & PROC_PF_KTHREAD) {
 		snprintf(err, errlen, "pid %d is a kernel thread: only processes can be pinned", (int)p->pid);
 		return -EINVAL;
 	}
@@ -539,7 +518,7 @@ static int resolve_target(struct placement *pl, const struct pin_target *t, stru
 		snprintf(err, errlen, "process %d has exited (a zombie): nothing to pin", (int)p->pid);
 		return -ESRCH;
 	}
-	p->start_time = pi.start_time;
+	p->start_time = pi.st.start_time;
 	p->active = true;
 	return 0;
 }
