@@ -71,7 +71,9 @@ typedef __s64 s64;
 	X(HANDOFF_MISS, "handoff_miss", "hand-offs whose waker kept running after all: the wakee waited for it") \
 	X(HOME_RUN_NS, "home_run_ns", "run time on this node of tasks whose home it is") \
 	X(AWAY_RUN_NS, "away_run_ns", "run time on this node of tasks whose home is another node") \
-	X(MIGRATE_IN, "migrate_in", "runs on this node of tasks that last ran on another node")
+	X(MIGRATE_IN, "migrate_in", "runs on this node of tasks that last ran on another node") \
+	X(BALANCE_MOVE, "balance_move", "task homes the node balancer moved to this node from an overloaded one") \
+	X(IDLE_QUEUED_NS, "idle_queued_ns", "idle CPU time on this node while another node's queue held a task waiting, on average")
 
 #define AN_STAT_ENUM_(id, name, help)	AN_STAT_##id,
 enum an_stat {
@@ -110,6 +112,7 @@ struct an_tunables {
 	u32 remote_idle;	/* wake onto another node's idle CPU when steal is on */
 	u32 warm_pick;		/* a CPU prefers a queued task that last ran on it */
 	u64 handoff_ns;		/* a waker sleeping this soon after a wake hands off; 0: never */
+	u64 balance_hold_ns;	/* a home the node balancer moved holds this long; 0: no balancer */
 	/*
 	 * The daemon's own live knobs, which the BPF program never reads. They
 	 * live here so that one table (tunables.c) and one code path serve

@@ -160,6 +160,11 @@ struct task_ctx {
 	u32 handed_node;	/* home of a wakee handed to its CPU since it last stopped, AN_NO_NODE if none */
 	u32 nr_woke;		/* tasks it woke since it last stopped */
 	u32 last_node;		/* node it last ran on, AN_NO_NODE before its first run */
+	u32 pad_bal;
+	u64 bal_win;		/* balancer window win_ns counts in, see balance_note() */
+	u64 win_ns;		/* run time in that window */
+	u64 load_ns;		/* run time in the window before */
+	u64 moved_ns;		/* when the balancer last moved its home, 0: never */
 };
 
 struct {
@@ -884,6 +889,155 @@ void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
 	}
 }
 
+/*
+ * Node balancer: moves task homes off a node that stays overloaded while
+ * another has spare capacity, so its excess runs there for good instead of
+ * being stolen a slice at a time and going home at the next wake. The
+ * decision is an_bal_step() (balance.h, which says why and the numbers that
+ * led to it); here are its inputs, gathered by the rescue timer, and the
+ * moves, made as tasks stop.
+ */
+#include "balance.h"
+
+#define BAL_TICKS	5	/* rescue timer ticks per window: 100 ms */
+
+/* The balancer's state is the program's own (static: not in the skeleton). */
+
+static struct an_bal_node bal[AN_MAX_NODES];
+/* What an_bal_step() granted for this window, spent by balance_note(). */
+static s64 bal_out[AN_MAX_NODES], bal_in[AN_MAX_NODES];
+/* Run time this window of tasks away from their home, by home (the rare path: atomics). */
+static u64 bal_away[AN_MAX_NODES];
+/* Queue depth samples this window, by node (the timer alone writes them). */
+static u64 bal_qsum[AN_MAX_NODES];
+/* Run-time totals at the last window, and scratch for this one. */
+static u64 bal_prev_home[AN_MAX_NODES], bal_prev_busy[AN_MAX_NODES];
+static u64 bal_cur_home[AN_MAX_NODES], bal_cur_busy[AN_MAX_NODES], bal_idle[AN_MAX_NODES];
+static u64 bal_window, bal_start_ns;
+static u32 bal_ticks;
+
+/* A mask, not a comparison: the verifier keeps the bound through any register shuffle. */
+_Static_assert((AN_MAX_NODES & (AN_MAX_NODES - 1)) == 0, "bal_idx() masks");
+static __always_inline u32 bal_idx(u32 node)
+{
+	barrier_var(node);
+	return node & (AN_MAX_NODES - 1);
+}
+
+/*
+ * Move @p's home from its overloaded home to @node, where it just ran, when
+ * the window's grants on both sides cover its load. Tasks already running on
+ * the lighter node go first: moving them costs no migration now, and their
+ * cache is there. Placement homes (pins, GPUs, memory) and affinity beat the
+ * balancer, and a moved home holds balance_hold_ns, so homes do not ping-pong.
+ */
+static void balance_move(struct task_struct *p, struct task_ctx *tctx, u32 node, u64 now)
+{
+	u32 home = tctx->home;
+	u64 load = tctx->load_ns > tctx->win_ns ? tctx->load_ns : tctx->win_ns;
+
+	if (home >= nr_nodes() || node >= nr_nodes() || home == node || !load)
+		return;
+	if (READ_ONCE(bal_out[bal_idx(home)]) < (s64)load || READ_ONCE(bal_in[bal_idx(node)]) < (s64)load)
+		return;
+	if (tctx->moved_ns && now - tctx->moved_ns < READ_ONCE(tun.balance_hold_ns))
+		return;
+	if (!any_cpu(p) || placement_home(p) < nr_nodes())
+		return;
+	/* Two CPUs may spend the same grant: at most one task's load too many. */
+	__sync_fetch_and_sub(&bal_out[bal_idx(home)], (s64)load);
+	__sync_fetch_and_sub(&bal_in[bal_idx(node)], (s64)load);
+	set_home(tctx, node);
+	tctx->moved_ns = now;
+	stat_add(node, AN_STAT_BALANCE_MOVE);
+	/* Hysteresis: the next move waits for windows that show this one's effect. */
+	WRITE_ONCE(bal[bal_idx(home)].streak, 0);
+	WRITE_ONCE(bal_out[bal_idx(home)], 0);
+}
+
+/* Account a run of @ran ns on @node for the balancer, and maybe move the task's home. */
+static void balance_note(struct task_struct *p, struct task_ctx *tctx, u32 node, u64 ran, u64 now)
+{
+	u64 win = READ_ONCE(bal_window);
+
+	if (tctx->bal_win != win) {
+		tctx->load_ns = tctx->bal_win + 1 == win ? tctx->win_ns : 0;
+		tctx->win_ns = 0;
+		tctx->bal_win = win;
+	}
+	tctx->win_ns += ran;
+	if (node == tctx->home || tctx->home >= nr_nodes())
+		return;
+	__sync_fetch_and_add(&bal_away[bal_idx(tctx->home)], ran);
+	if (READ_ONCE(tun.balance_hold_ns))
+		balance_move(p, tctx, node, now);
+}
+
+/*
+ * Close a window every BAL_TICKS rescue ticks: sum the run time counters
+ * over CPUs (a CPU counts run time on its own node only, see an_stopping()),
+ * turn them into each node's demand and capacity, and let an_bal_step()
+ * decide. It also counts idle time next to a waiting queue
+ * (IDLE_QUEUED_NS): the waste the balancer is for.
+ */
+static void balance_tick(u64 now)
+{
+	u32 n = nr_nodes(), node, i, queued_nodes = 0;
+	struct an_node_stats *s;
+	int cpu;
+	u64 win, busy;
+
+	if (++bal_ticks < BAL_TICKS)
+		return;
+	bal_ticks = 0;
+	win = now - bal_start_ns;
+	for (node = 0; node < AN_MAX_NODES; node++) {
+		bal_cur_home[node] = 0;
+		bal_cur_busy[node] = 0;
+	}
+	/* An open-coded iterator: a counted loop over every CPU would be unrolled by the verifier. */
+	bpf_for(cpu, 0, setup.topo.nr_cpus < AN_MAX_CPUS ? setup.topo.nr_cpus : AN_MAX_CPUS) {
+		u32 key = cpu_node(cpu);
+
+		/* The key goes through the stack: index with a copy the verifier keeps bounded. */
+		s = bpf_map_lookup_percpu_elem(&node_stats, &key, (u32)cpu);
+		if (!s)
+			continue;
+		node = bal_idx(key);
+		bal_cur_home[node] += s->cnt[AN_STAT_HOME_RUN_NS];
+		bal_cur_busy[node] += s->cnt[AN_STAT_HOME_RUN_NS] + s->cnt[AN_STAT_AWAY_RUN_NS];
+	}
+	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
+		/* bal_idx(): a bound the verifier sees on every access below. */
+		u32 node = bal_idx(i);
+		struct an_bal_node *b = &bal[node];
+
+		b->cap_ns = node_nr_online(node) * win;
+		b->demand_ns = bal_cur_home[node] - bal_prev_home[node] +
+			       __sync_lock_test_and_set(&bal_away[node], 0) + bal_qsum[node] * win / BAL_TICKS;
+		busy = bal_cur_busy[node] - bal_prev_busy[node];
+		bal_idle[node] = b->cap_ns > busy ? b->cap_ns - busy : 0;
+		bal_prev_home[node] = bal_cur_home[node];
+		bal_prev_busy[node] = bal_cur_busy[node];
+		/* On average at least one task waiting all window. */
+		if (bal_qsum[node] >= BAL_TICKS)
+			queued_nodes |= 1U << node;
+		bal_qsum[node] = 0;
+	}
+	an_bal_step(bal, n, win / 4);
+	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
+		u32 node = bal_idx(i);
+
+		/* The first window has no start: measure, grant nothing. */
+		WRITE_ONCE(bal_out[node], bal_start_ns ? (s64)bal[node].out_ns : 0);
+		WRITE_ONCE(bal_in[node], (s64)bal[node].in_ns);
+		if (bal_start_ns && (queued_nodes & ~(1U << node)) && bal_idle[node])
+			stat_add_n(node, AN_STAT_IDLE_QUEUED_NS, bal_idle[node]);
+	}
+	bal_start_ns = now;
+	WRITE_ONCE(bal_window, bal_window + 1);
+}
+
 void BPF_STRUCT_OPS(an_running, struct task_struct *p)
 {
 	struct task_ctx *tctx = task_ctx(p);
@@ -947,6 +1101,7 @@ void BPF_STRUCT_OPS(an_stopping, struct task_struct *p, bool runnable)
 	node = cpu_node(scx_bpf_task_cpu(p));
 	/* Locality: where the run time went, against the home it had while running. */
 	stat_add_n(node, node == tctx->home ? AN_STAT_HOME_RUN_NS : AN_STAT_AWAY_RUN_NS, ran);
+	balance_note(p, tctx, node, ran, now);
 	if (node == tctx->home) {
 		tctx->away_ns = 0;
 		return;
@@ -1085,6 +1240,7 @@ static int rescue_fn(void *map, int *key, struct bpf_timer *timer)
 
 		/* For the daemon's stats: fresh enough at the timer's period. */
 		shared.node_queued[node] = queued > 0 ? queued : 0;
+		bal_qsum[node] += queued > 0 ? queued : 0;
 		if (queued <= 0)
 			continue;
 		if (head_wait_ns(node, now) < RESCUE_WAIT_NS)
@@ -1092,6 +1248,7 @@ static int rescue_fn(void *map, int *key, struct bpf_timer *timer)
 		__sync_fetch_and_or(&rescue_nodes, 1U << node);
 		kick_any_idle(node);
 	}
+	balance_tick(now);
 	bpf_timer_start(timer, RESCUE_PERIOD_NS, 0);
 	return 0;
 }

@@ -38,13 +38,25 @@ static size_t libbpf_tail_len;
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	static char line[16384];
+	char *big = NULL;
+	va_list aq;
 	int n;
 
+	va_copy(aq, ap);
 	n = vsnprintf(line, sizeof(line), fmt, ap);
-	if (n <= 0)
+	if (n <= 0) {
+		va_end(aq);
 		return 0;
-	if ((size_t)n >= sizeof(line))
+	}
+	if ((size_t)n >= sizeof(line)) {
+		big = malloc((size_t)n + 1);
+		if (big && vsnprintf(big, (size_t)n + 1, fmt, aq) == n)
+			memcpy(line, big + n - (sizeof(line) - 1), sizeof(line) - 1);
+		free(big);
 		n = sizeof(line) - 1;
+		line[n] = '\0';
+	}
+	va_end(aq);
 	if (libbpf_tail_len + n >= sizeof(libbpf_tail)) {
 		size_t drop = libbpf_tail_len + n - sizeof(libbpf_tail) + 1;
 

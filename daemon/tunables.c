@@ -41,6 +41,9 @@ const struct tunable tunables[] = {
 	  FIELD(warm_pick), "let a CPU take, from the first few of its node's queue, a task that last ran on it", NULL },
 	{ "handoff_ns", TUN_U64, "ns", 0, 10 * NSEC_PER_MSEC, NSEC_PER_MSEC,
 	  FIELD(handoff_ns), "run a wakeup on its waker's CPU when the waker habitually sleeps within this long of waking (0: never)", NULL },
+	{ "balance_hold_ns", TUN_U64, "ns", 0, 600 * NSEC_PER_SEC, 5 * NSEC_PER_SEC,
+	  FIELD(balance_hold_ns), "move task homes off a node that stays overloaded to nodes with spare CPU time, "
+	  "and keep each moved home at least this long (0: never move)", NULL },
 	/*
 	 * Memory follows the task. 256 MiB/s moves a 64 GiB data loader in
 	 * minutes while costing a few percent of one socket's memory
