@@ -14,15 +14,22 @@
  *
  * A node's demand over a window is the run time of the tasks whose home it
  * is, wherever they ran, plus the time tasks waited in its queue (average
- * depth x window). Beyond its capacity (online CPUs x window) by more than
- * the margin it is overloaded; below by more than the margin it has spare
- * capacity. A node overloaded for AN_BAL_STREAK windows in a row while
- * another has spare capacity sheds up to min(its excess, the machine's
- * spare) of run time per window; a node with spare capacity takes in up to
- * its spare. Hysteresis: the streak restarts at every move, so the next move
- * is decided on figures that include the last one, and a machine with no
- * spare capacity anywhere moves nothing (stealing serves it, moving homes
- * would only shuffle them).
+ * depth x window). A node is busy when its demand comes within the margin
+ * of its capacity (online CPUs x window), or beyond; it has room when its
+ * demand stays below capacity by more than the margin. The overload seen
+ * in the benchmark is bursty rather than sustained (four loaders on one
+ * CPU use about 0.8 of it on average, yet queue behind each other while
+ * the other nodes' CPUs sit idle: about 30 % of their time at 4 x 1), so a
+ * node counts as busy before it is over capacity. A node busy for
+ * AN_BAL_STREAK windows in a row while another has room may shed up to
+ * min(what brings it back to capacity - margin, the machine's room) of run
+ * time per window; a node with room may take in its room. A single move
+ * happens only if it narrows the gap (an_bal_worth()): after it the source
+ * is still at least as loaded per CPU as the destination, so moves never
+ * ping-pong. Hysteresis: the streak restarts at every move, so the next
+ * move is decided on figures that include the last one; and a machine with
+ * no room anywhere moves nothing (stealing serves it, moving homes would
+ * only shuffle them).
  */
 #ifndef SCX_AI_NUMA_BALANCE_H
 #define SCX_AI_NUMA_BALANCE_H
@@ -34,35 +41,40 @@ struct an_bal_node {
 	/* Inputs, one window. */
 	u64 cap_ns;	/* online CPUs x window */
 	u64 demand_ns;	/* run time of its tasks anywhere + queue wait */
+	u32 cpus;	/* online CPUs */
 	/* State kept across windows. */
-	u32 streak;	/* windows in a row overloaded */
-	u32 pad;
+	u32 streak;	/* windows in a row busy */
 	/* Outputs. */
 	u64 out_ns;	/* run time per window of homes to move away */
 	u64 in_ns;	/* run time per window of homes it may take in */
 };
 
+static inline int an_bal_room(const struct an_bal_node *nd, u64 margin_ns)
+{
+	return nd->demand_ns + margin_ns < nd->cap_ns;
+}
+
 /*
- * One window over @nr nodes. @margin_ns keeps noise (a quarter of a CPU's
- * window in the program) from moving anything.
+ * One window over @nr nodes. @margin_ns (a quarter of a CPU's window in the
+ * program) keeps noise from moving anything.
  */
 static inline void an_bal_step(struct an_bal_node *nd, u32 nr, u64 margin_ns)
 {
-	u64 spare = 0, excess;
+	u64 room = 0, excess;
 	u32 i;
 
 	for (i = 0; i < nr; i++)
-		if (nd[i].demand_ns + margin_ns < nd[i].cap_ns)
-			spare += nd[i].cap_ns - nd[i].demand_ns;
+		if (an_bal_room(&nd[i], margin_ns))
+			room += nd[i].cap_ns - margin_ns - nd[i].demand_ns;
 	for (i = 0; i < nr; i++) {
 		nd[i].out_ns = 0;
 		nd[i].in_ns = 0;
-		if (nd[i].demand_ns + margin_ns < nd[i].cap_ns) {
+		if (an_bal_room(&nd[i], margin_ns)) {
 			nd[i].streak = 0;
-			nd[i].in_ns = nd[i].cap_ns - nd[i].demand_ns;
+			nd[i].in_ns = nd[i].cap_ns - margin_ns - nd[i].demand_ns;
 			continue;
 		}
-		if (!spare || nd[i].demand_ns <= nd[i].cap_ns + margin_ns) {
+		if (!room) {
 			nd[i].streak = 0;
 			continue;
 		}
@@ -70,9 +82,21 @@ static inline void an_bal_step(struct an_bal_node *nd, u32 nr, u64 margin_ns)
 			nd[i].streak++;
 		if (nd[i].streak < AN_BAL_STREAK)
 			continue;
-		excess = nd[i].demand_ns - nd[i].cap_ns;
-		nd[i].out_ns = excess < spare ? excess : spare;
+		excess = nd[i].demand_ns + margin_ns - nd[i].cap_ns;
+		nd[i].out_ns = excess < room ? excess : room;
 	}
+}
+
+/*
+ * Is moving a task of @load ns per window from @src to @dst worth it: is
+ * @src still at least as loaded per CPU as @dst afterwards? (Products of
+ * run time and CPU counts: no overflow below 10^15 ns per window.)
+ */
+static inline int an_bal_worth(const struct an_bal_node *src, const struct an_bal_node *dst, u64 load)
+{
+	if (!src->cpus || !dst->cpus || src->demand_ns < load)
+		return 0;
+	return (src->demand_ns - load) * dst->cpus >= (dst->demand_ns + load) * src->cpus;
 }
 
 #endif

@@ -191,6 +191,14 @@ struct an_exit_info {
 
 #define AN_HOME_GPU	1	/* associated with the GPUs it holds open */
 #define AN_HOME_PIN	2	/* pinned by a rule */
+#define AN_HOME_BALANCE	3	/* moved off an overloaded node (map bal_homes, written by the policy) */
+
+/*
+ * Processes a thread of which the node balancer last moved, tgid -> the
+ * new home (an LRU map the policy writes and the daemon reads): memory
+ * follows a process that now lives wholly there, see memfollow.c.
+ */
+#define AN_MAX_BAL_HOMES	1024
 
 struct an_home {
 	u32 node;	/* dense node */

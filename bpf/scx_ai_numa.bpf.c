@@ -918,6 +918,14 @@ static u32 bal_ticks;
 
 /* A mask, not a comparison: the verifier keeps the bound through any register shuffle. */
 _Static_assert((AN_MAX_NODES & (AN_MAX_NODES - 1)) == 0, "bal_idx() masks");
+/* Where the balancer last moved a thread of each process: the daemon's memory mover reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, AN_MAX_BAL_HOMES);
+	__type(key, u32);		/* tgid */
+	__type(value, struct an_home);
+} bal_homes SEC(".maps");
+
 static __always_inline u32 bal_idx(u32 node)
 {
 	barrier_var(node);
@@ -933,14 +941,17 @@ static __always_inline u32 bal_idx(u32 node)
  */
 static void balance_move(struct task_struct *p, struct task_ctx *tctx, u32 node, u64 now)
 {
-	u32 home = tctx->home;
 	u64 load = tctx->load_ns > tctx->win_ns ? tctx->load_ns : tctx->win_ns;
+	struct an_home h = { .node = node, .src = AN_HOME_BALANCE };
+	u32 home = tctx->home, tgid;
 
 	if (home >= nr_nodes() || node >= nr_nodes() || home == node || !load)
 		return;
 	if (READ_ONCE(bal_out[bal_idx(home)]) < (s64)load || READ_ONCE(bal_in[bal_idx(node)]) < (s64)load)
 		return;
 	if (tctx->moved_ns && now - tctx->moved_ns < READ_ONCE(tun.balance_hold_ns))
+		return;
+	if (!an_bal_worth(&bal[bal_idx(home)], &bal[bal_idx(node)], load))
 		return;
 	if (!any_cpu(p) || placement_home(p) < nr_nodes())
 		return;
@@ -950,6 +961,8 @@ static void balance_move(struct task_struct *p, struct task_ctx *tctx, u32 node,
 	set_home(tctx, node);
 	tctx->moved_ns = now;
 	stat_add(node, AN_STAT_BALANCE_MOVE);
+	tgid = p->tgid;
+	bpf_map_update_elem(&bal_homes, &tgid, &h, BPF_ANY);
 	/* Hysteresis: the next move waits for windows that show this one's effect. */
 	WRITE_ONCE(bal[bal_idx(home)].streak, 0);
 	WRITE_ONCE(bal_out[bal_idx(home)], 0);
@@ -1012,7 +1025,8 @@ static void balance_tick(u64 now)
 		u32 node = bal_idx(i);
 		struct an_bal_node *b = &bal[node];
 
-		b->cap_ns = node_nr_online(node) * win;
+		b->cpus = node_nr_online(node);
+		b->cap_ns = b->cpus * win;
 		b->demand_ns = bal_cur_home[node] - bal_prev_home[node] +
 			       __sync_lock_test_and_set(&bal_away[node], 0) + bal_qsum[node] * win / BAL_TICKS;
 		busy = bal_cur_busy[node] - bal_prev_busy[node];

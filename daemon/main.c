@@ -64,6 +64,14 @@ static void stop(int code)
 static void on_sched_exit(void *arg, uint32_t events);
 
 /* What `systemctl status` shows, after @prefix ("READY=1\n" or ""). */
+/* For memfollow: the node balancer's homes, none while detached. */
+static size_t balanced_homes(void *arg, pid_t *pid, int *node, size_t max)
+{
+	struct daemon *d = arg;
+
+	return d->sched ? sched_balanced_homes(d->sched, pid, node, max) : 0;
+}
+
 static void notify_status(struct daemon *d, const char *prefix)
 {
 	int ret = 0;
@@ -532,7 +540,7 @@ int main(int argc, char **argv)
 	placement_set_scope(D.placement, (enum gpu_scope)D.tun.gpu_scope);
 	D.memfollow = memfollow_new(&(struct memfollow_env){
 		.loop = D.loop, .topo = &D.topo, .tun = &D.tun, .placement = &D.placement,
-		.root = D.opt.sysfs_root });
+		.root = D.opt.sysfs_root, .balanced = balanced_homes, .balanced_arg = &D });
 	if (!D.memfollow)
 		log_warn("memfollow: out of memory; memory does not follow its tasks");
 	/* A socket directory we would refuse is found before the scheduler is touched. */

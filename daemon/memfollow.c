@@ -60,6 +60,8 @@ struct memfollow {
 	struct implicit *imp;		/* IMPLICIT_MAX */
 	size_t nr_imp, imp_rr;
 	struct mem_home *homes;		/* IMPLICIT_MAX, for placement */
+	pid_t *bal_pid;			/* AN_MAX_BAL_HOMES, from the balancer */
+	int *bal_node;
 	/* The rate shown by stats: pages moved over the last full second. */
 	uint64_t rate_since_ns, rate_pages0, bytes_per_s;
 	unsigned long page;
@@ -139,10 +141,42 @@ static size_t add_cgroup(struct memfollow *mf, size_t n, const struct pin *p)
 	return n;
 }
 
+static int threads_node(const struct memfollow *mf, pid_t pid);
+
+/*
+ * Homes the scheduler's node balancer moved off an overloaded node. They
+ * are meant for good, so memory follows them like a home given from
+ * outside; and being targets, they are never turned back by "home follows
+ * memory" (implicit_homes()), which would otherwise see a process running
+ * wholly on one node with its memory on the other, make the old node its
+ * home again (a placement home, which beats the balancer) and undo the
+ * move. Only a process whose threads all run on the new home now is one:
+ * memory follows a process, not one of its threads.
+ */
+static size_t add_balanced(struct memfollow *mf, size_t n)
+{
+	size_t nr;
+
+	if (!mf->env.balanced)
+		return n;
+	nr = mf->env.balanced(mf->env.balanced_arg, mf->bal_pid, mf->bal_node, AN_MAX_BAL_HOMES);
+	for (size_t i = 0; i < nr && i < AN_MAX_BAL_HOMES; i++) {
+		uint64_t st;
+
+		if (threads_node(mf, mf->bal_pid[i]) != mf->bal_node[i])
+			continue;
+		st = live_start(mf, mf->bal_pid[i]);
+		if (st && !add(mf, &n, mf->bal_pid[i], st, mf->bal_node[i], MIG_BALANCE))
+			break;
+	}
+	return n;
+}
+
 /*
  * The homes given from outside, most certain first: the migrate module
  * keeps the first entry of a process. Affinity leads because it is where
- * the process can run at all, whatever a pin or a GPU says.
+ * the process can run at all, whatever a pin or a GPU says. The balancer's
+ * homes come last: it never moves a process that has any of the others.
  */
 static size_t gather(struct memfollow *mf)
 {
@@ -173,7 +207,7 @@ static size_t gather(struct memfollow *mf)
 		if (st)
 			add(mf, &n, gp[i].pid, st, gp[i].node, MIG_GPU);
 	}
-	return n;
+	return add_balanced(mf, n);
 }
 
 static bool is_target(const struct memfollow *mf, size_t n, pid_t pid)
@@ -390,7 +424,9 @@ struct memfollow *memfollow_new(const struct memfollow_env *env)
 	mf->cgpids = calloc(MEMFOLLOW_MAX_TARGETS, sizeof(*mf->cgpids));
 	mf->imp = calloc(IMPLICIT_MAX, sizeof(*mf->imp));
 	mf->homes = calloc(IMPLICIT_MAX, sizeof(*mf->homes));
-	if (!mf->targets || !mf->cgpids || !mf->imp || !mf->homes ||
+	mf->bal_pid = calloc(AN_MAX_BAL_HOMES, sizeof(*mf->bal_pid));
+	mf->bal_node = calloc(AN_MAX_BAL_HOMES, sizeof(*mf->bal_node));
+	if (!mf->targets || !mf->cgpids || !mf->imp || !mf->homes || !mf->bal_pid || !mf->bal_node ||
 	    migrate_new(root_of(mf), env->ops ? env->ops : &mem_sys_ops, &mf->mig) ||
 	    affscan_new(root_of(mf), NULL, &mf->aff)) {
 		memfollow_free(mf);
@@ -423,6 +459,8 @@ void memfollow_free(struct memfollow *mf)
 	free(mf->cgpids);
 	free(mf->imp);
 	free(mf->homes);
+	free(mf->bal_pid);
+	free(mf->bal_node);
 	free(mf);
 }
 

@@ -32,6 +32,13 @@ struct memfollow_env {
 	struct placement *const *placement;	/* pins and GPU homes; *placement may be NULL */
 	const char *root;			/* prefix of proc/ and sys/ paths, "" for the live system */
 	const struct mem_ops *ops;		/* NULL: the real move_pages(2) */
+	/*
+	 * The processes the scheduler's node balancer moved (a pid and the
+	 * kernel node id of its new home each, at most @max; the count
+	 * returned); NULL: none.
+	 */
+	size_t (*balanced)(void *arg, pid_t *pid, int *node, size_t max);
+	void *balanced_arg;
 };
 
 /* At most this many processes are looked after; more are left to a later pass. */

@@ -43,6 +43,7 @@ const char *mig_source_str(enum mig_source s)
 	case MIG_GPU: return "gpu";
 	case MIG_AFFINITY: return "affinity";
 	case MIG_MEMORY: return "memory";
+	case MIG_BALANCE: return "balance";
 	}
 	return "unknown";
 }

@@ -30,6 +30,7 @@ enum mig_source {
 	MIG_GPU,	/* the node of the GPU the process uses */
 	MIG_AFFINITY,	/* its CPU affinity or cpuset is confined to one node */
 	MIG_MEMORY,	/* most of its memory is on the node: the home followed it */
+	MIG_BALANCE,	/* the node balancer moved it off an overloaded node */
 };
 
 struct mig_target {

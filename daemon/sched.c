@@ -380,6 +380,25 @@ int sched_clear_cgroup_home(struct sched *s, uint64_t cgroup_id)
 	return map_result(bpf_map__delete_elem(s->skel->maps.cgroup_homes, &cgroup_id, sizeof(cgroup_id), 0));
 }
 
+size_t sched_balanced_homes(const struct sched *s, pid_t *pid, int *node, size_t max)
+{
+	struct bpf_map *map = s->skel->maps.bal_homes;
+	uint32_t key, next, *prev = NULL;
+	struct an_home h;
+	size_t n = 0;
+
+	while (n < max && !bpf_map__get_next_key(map, prev, &next, sizeof(next))) {
+		key = next;
+		prev = &key;
+		if (bpf_map__lookup_elem(map, &key, sizeof(key), &h, sizeof(h), 0) || h.node >= AN_MAX_NODES ||
+		    h.node >= s->skel->rodata->setup.topo.nr_nodes)
+			continue;
+		pid[n] = (pid_t)key;
+		node[n++] = (int)s->skel->rodata->setup.topo.node_id[h.node];
+	}
+	return n;
+}
+
 void sched_set_home_counts(struct sched *s, uint32_t nr_tgid, uint32_t nr_cgroup)
 {
 	s->skel->bss->shared.nr_tgid_homes = nr_tgid;

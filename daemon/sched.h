@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "intf.h"
 
 struct sched;
@@ -71,5 +72,11 @@ int sched_set_cgroup_home(struct sched *s, uint64_t cgroup_id, uint32_t dense_no
 int sched_clear_cgroup_home(struct sched *s, uint64_t cgroup_id);
 /* How many entries each map holds: zero lets the policy skip its lookups. */
 void sched_set_home_counts(struct sched *s, uint32_t nr_tgid, uint32_t nr_cgroup);
+
+/*
+ * The processes whose home the node balancer last moved (a thread of each),
+ * with the kernel node id of the new home: at most @max, the count returned.
+ */
+size_t sched_balanced_homes(const struct sched *s, pid_t *pid, int *node, size_t max);
 
 #endif
