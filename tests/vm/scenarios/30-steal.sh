@@ -23,6 +23,8 @@ busy_pct() {
 # Homes must not follow the steals here (a hog stolen for 100 ms moves its
 # home by design): this scenario is about node 0's memory staying node 0's.
 check home-move-off "$SCXVM_CTL" set home_move_ns 60s
+# Nor may the node balancer move them: with steal off node 1 must stay idle.
+check balance-off "$SCXVM_CTL" set balance_hold_ns 0
 spawn_hogs_on_node 0 $((cpn * 3))
 sleep 2
 

@@ -4,15 +4,19 @@
 # that fit their home nodes (one CPU a node to spare) run at home at least
 # 95 % of the time; hogs homed on node 0, three times what it can
 # run, are stolen by node 1, which then shows run time away from home and
-# migrations in. The live `metrics` output passes promtool when the guest
+# migrations in. With the node balancer on, the same overload moves some of
+# the hogs' homes to node 1, whose CPUs then run them as their home. The
+# live `metrics` output passes promtool when the guest
 # has it, and the scx_stats endpoint is up at its default path.
 . /vm/lib.sh
 
 cpn=${scxvm_cpus_per_node:-2}
 start_sched
 check_eq attached "$(sched_ops)" ai_numa
-# Homes must stay where the hogs started: a stolen hog's home must not follow it.
+# Homes must stay where the hogs started: a stolen hog's home must not follow
+# it, nor may the node balancer move it (until phase 3).
 check home-move-off "$SCXVM_CTL" set home_move_ns 60s
+check balance-off "$SCXVM_CTL" set balance_hold_ns 0
 
 # run_ns NODE KIND [JSON]: home or away run time of NODE.
 run_ns() { stat_node "$1" "$2_run_ns" "${3:-}"; }
@@ -63,6 +67,19 @@ if command -v promtool >/dev/null; then
 	check metrics-promtool sh -c "'$SCXVM_CTL' metrics | promtool check metrics"
 fi
 check metrics-away-series sh -c "'$SCXVM_CTL' metrics | grep -q '^scx_ai_numa_away_run_seconds_total{node=\"1\"} '"
+
+# Phase 3: the same overload with the node balancer on. Within a few 100 ms
+# windows it moves hogs' homes to node 1, which then runs them as its own.
+check balance-on "$SCXVM_CTL" set balance_hold_ns 5s
+s0=$(stats_json)
+sleep 4
+s1=$(stats_json)
+moves1=$(($(stat_node 1 balance_move "$s1") - $(stat_node 1 balance_move "$s0")))
+home1=$(($(run_ns 1 home "$s1") - $(run_ns 1 home "$s0")))
+info "balance_moves_to_node1=$moves1" "balance_node1_home_ns=$home1" \
+	"balance_steals=$(($(stat_total steal_in "$s1") - $(stat_total steal_in "$s0")))"
+check_ge balance-moves-homes-to-node1 "$moves1" 1
+check_ge balance-node1-runs-moved-homes "$home1" 500000000
 kill_hogs
 # The live daemon serves the scx_stats endpoint where sched_ext tools look, root only.
 check scx-stats-endpoint test -S /var/run/scx/root/stats
