@@ -4,7 +4,8 @@
  * processes with a home given from outside is gathered — processes confined
  * to one node by their CPU affinity or cpuset (where they can only run),
  * pinned processes, the processes of pinned cgroups, processes using a GPU
- * on one node, first of these wins — and handed to the mover (migrate.h),
+ * on one node, processes the scheduler's node balancer moved off an
+ * overloaded node, first of these wins — and handed to the mover (migrate.h),
  * which a timer of its own drives: every 100 ms while memory is moving,
  * every second otherwise.
  *
