@@ -18,6 +18,12 @@
  *  - launcher wake latency: from the loader's futex wake to the launcher
  *    running, also split by where the launcher ran (see enum wake_path);
  *  - throughput (batches/s) and CPU utilisation.
+ *
+ * QEMU's emulated NUMA has no remote-access penalty, so locality would be
+ * worth nothing there. --cost-model adds one (pl_chunk_cost()): work on a
+ * chunk that runs off its buffer's node is repeated to take remote-factor
+ * times as long, and a chunk that starts on another node than the
+ * thread's previous one first spins for the cache refill.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +76,7 @@ struct launcher {
 	_Atomic uint64_t wake_ts;	/* when the last waker called futex_wake */
 	_Atomic int wake_cpu;		/* the CPU it called it on */
 	int node;
+	int prev_node;			/* where its last chunk of work ran, for the cost model */
 	pthread_t thr;
 	uint64_t *buf;
 	/* Written by the launcher, read after join. */
@@ -287,6 +294,30 @@ static uint64_t crunch(uint64_t *p, size_t words, uint64_t acc)
 	return acc;
 }
 
+/*
+ * The cost model's share of one chunk [p, p+words): the extra fraction of
+ * the same transform, then the refill spent re-reading the buffer. Returns
+ * how long it took, so time-bounded work can extend its deadline.
+ */
+static uint64_t pay_cost(uint64_t *p, size_t words, struct pl_chunk_cost cc, uint64_t *acc)
+{
+	uint64_t t0, end;
+
+	if (!cc.extra_words && !cc.refill_ns)
+		return 0;
+	t0 = mono_ns();
+	for (size_t left = cc.extra_words; left; ) {
+		size_t n = left < words ? left : words;
+
+		*acc = crunch(p, n, *acc);
+		left -= n;
+	}
+	end = t0 + cc.refill_ns;
+	while (cc.refill_ns && mono_ns() < end)
+		*acc = crunch(p, words < 64 ? words : 64, *acc);
+	return mono_ns() - t0;
+}
+
 static void post_batch(struct launcher *ln)
 {
 	uint32_t one = 1;
@@ -335,6 +366,7 @@ static void *loader_main(void *arg)
 		t0 = mono_ns();
 		for (unsigned int pass = 0; pass < cfg.passes; pass++) {
 			for (size_t off = 0; off < words; off += chunk) {
+				size_t n = words - off < chunk ? words - off : chunk;
 				int node = cur_node();
 
 				if (meas) {
@@ -342,8 +374,9 @@ static void *loader_main(void *arg)
 					l->local += node == home;
 					l->xnode += prev >= 0 && node != prev;
 				}
+				pay_cost(l->buf + off, n, pl_chunk_cost(&cfg.cost, node, home, prev, n), &acc);
 				prev = node;
-				acc = crunch(l->buf + off, words - off < chunk ? words - off : chunk, acc);
+				acc = crunch(l->buf + off, n, acc);
 			}
 		}
 		post_batch(l->ln);
@@ -410,10 +443,16 @@ static void launch(struct launcher *ln, int home, bool meas)
 	uint64_t end = mono_ns() + (uint64_t)cfg.launch_us * 1000, acc = 1;
 
 	do {
+		int node = cur_node();
+
 		if (meas) {
 			ln->samples++;
-			ln->local += cur_node() == home;
+			ln->local += node == home;
 		}
+		/* The launch is timed: what the cost model adds moves its end. */
+		end += pay_cost(ln->buf + off, chunk, pl_chunk_cost(&cfg.cost, node, home, ln->prev_node, chunk),
+				&acc);
+		ln->prev_node = node;
 		acc = crunch(ln->buf + off, chunk, acc);
 		off = (off + chunk) % words;
 	} while (mono_ns() < end);
@@ -592,6 +631,9 @@ static void print_results(const struct results *r, unsigned int nr_loaders)
 	if (!cfg.json) {
 		printf("ai_pipeline %s: %d nodes, %d CPUs, %u loaders, %.1f s measured\n",
 		       cfg.label, topo.nr_nodes, topo.nr_cpus, nr_loaders, r->secs);
+		if (cfg.cost.on)
+			printf("  cost model      remote work x%.3f, %u us refill after a change of node\n",
+			       cfg.cost.remote_milli / 1000.0, cfg.cost.refill_us);
 		printf("  throughput      %.1f batches/s (%" PRIu64 " batches, %.2f ms compute each)\n",
 		       r->throughput, r->batches, r->batch_ms);
 		printf("  locality        %.1f%% of loader work on its memory's node (launchers %.1f%%)\n",
@@ -616,7 +658,7 @@ static void print_results(const struct results *r, unsigned int nr_loaders)
 	printf("{\"bench\":\"ai_pipeline\",\"label\":");
 	json_str(stdout, cfg.label);
 	printf(",\"nodes\":%d,\"cpus\":%d,\"loaders\":%u,\"imbalance\":%u,\"hogs\":%u,\"churn\":%u,"
-	       "\"spawn_local\":%s,"
+	       "\"spawn_local\":%s,\"cost_model\":%s,\"remote_factor\":%.3f,\"refill_us\":%u,"
 	       "\"duration_s\":%.3f,\"batches\":%" PRIu64 ",\"loader_batches\":%" PRIu64 ","
 	       "\"throughput_bps\":%.3f,\"batch_compute_ms\":%.3f,"
 	       "\"locality_pct\":%.3f,\"launcher_locality_pct\":%.3f,\"samples\":%" PRIu64 ","
@@ -626,7 +668,8 @@ static void print_results(const struct results *r, unsigned int nr_loaders)
 	       "\"cpu_util_pct\":%.3f,\"proc_cpu_pct\":%.3f,\"stalls\":%u,\"max_gap_ms\":%.3f,"
 	       "\"noise_ops\":%" PRIu64 ",",
 	       topo.nr_nodes, topo.nr_cpus, nr_loaders, cfg.imbalance, cfg.hogs, cfg.churn,
-	       cfg.spawn_local ? "true" : "false", r->secs, r->batches, r->loader_batches, r->throughput, r->batch_ms,
+	       cfg.spawn_local ? "true" : "false", cfg.cost.on ? "true" : "false",
+	       cfg.cost.on ? cfg.cost.remote_milli / 1000.0 : 1.0, cfg.cost.on ? cfg.cost.refill_us : 0, r->secs, r->batches, r->loader_batches, r->throughput, r->batch_ms,
 	       r->locality, r->ln_locality, r->samples, r->placement, r->home_moved,
 	       r->xnode, r->secs > 0 ? (double)r->xnode / r->secs : 0.0, r->migrations,
 	       r->lat_n, r->lat_dropped, r->p50 / 1e3, r->p99 / 1e3, r->max / 1e3,
@@ -745,6 +788,7 @@ int main(int argc, char **argv)
 		spawns[d] = (struct node_spawn){ .node = d, .ln = &lns[d], .loaders = &lds[k],
 						 .nr = r.node_loaders[d] };
 		lns[d].node = d;
+		lns[d].prev_node = -1;
 		lns[d].buf = map_buf(LAUNCH_BYTES);
 		mapped = lns[d].buf != NULL;
 		for (unsigned int i = 0; i < r.node_loaders[d]; i++, k++) {

@@ -20,6 +20,8 @@
 #                            steal=off,slice_ns=1ms+steal_min_queued=2
 #   scxbench_bpfcost=0|1     measure BPF cost per callback (default 1)
 #   scxbench_spawn_local=0|1 ai_pipeline --spawn-local: threads born on their node
+#   scxbench_cost=0|1        also run the ai workloads under the NUMA cost
+#                            model (ai_pipeline --cost-model), as WORKLOAD_cm
 . /vm/lib.sh
 
 reps=${scxbench_reps:-3}
@@ -31,8 +33,12 @@ imb_k=${scxbench_imbalance:-4}
 noise=${scxbench_noise:-0}
 variants=${scxbench_variants:-}
 bpfcost=${scxbench_bpfcost:-1}
+cost=${scxbench_cost:-0}
 ai_extra=
 [ "${scxbench_spawn_local:-0}" = 1 ] && ai_extra=--spawn-local
+# Each ai workload runs plain and, with scxbench_cost=1, again under the cost model.
+cost_sets=plain
+[ "$cost" = 1 ] && cost_sets="plain cm"
 
 cpus=$(nr_cpus_online)
 nodes=$(nr_nodes)
@@ -177,14 +183,18 @@ run_block() { # CONFIG REP
 	_lost=0
 	# What the variant really runs with, for the record.
 	[ "$_cfg" = default ] || ctl_record tunables "$_cfg" "$_rep" tunables
-	run_ai "$_cfg" "$_rep" ai_fit
-	still_attached "$_cfg" || _lost=$((_lost + 1))
-	run_ai "$_cfg" "$_rep" ai_imbalance --loaders "$imb_base" --imbalance "$imb_k"
-	still_attached "$_cfg" || _lost=$((_lost + 1))
-	if [ "$noise" = 1 ]; then
-		run_ai "$_cfg" "$_rep" ai_noise --hogs "$nodes" --churn "$nodes"
+	for _set in $cost_sets; do
+		_sfx='' _cm=''
+		[ "$_set" = cm ] && _sfx=_cm _cm=--cost-model
+		run_ai "$_cfg" "$_rep" "ai_fit$_sfx" $_cm
 		still_attached "$_cfg" || _lost=$((_lost + 1))
-	fi
+		run_ai "$_cfg" "$_rep" "ai_imbalance$_sfx" --loaders "$imb_base" --imbalance "$imb_k" $_cm
+		still_attached "$_cfg" || _lost=$((_lost + 1))
+		if [ "$noise" = 1 ]; then
+			run_ai "$_cfg" "$_rep" "ai_noise$_sfx" --hogs "$nodes" --churn "$nodes" $_cm
+			still_attached "$_cfg" || _lost=$((_lost + 1))
+		fi
+	done
 	[ "$_cfg" = default ] || ctl_record sched_stats "$_cfg" "$_rep" stats
 	run_hackbench "$_cfg" "$_rep"
 	still_attached "$_cfg" || _lost=$((_lost + 1))
@@ -220,7 +230,7 @@ run_bpfcost() {
 	echo 0 >/proc/sys/kernel/bpf_stats_enabled
 }
 
-emit meta none 0 "{\"kernel\":\"$(uname -r)\",\"nodes\":$nodes,\"cpus\":$cpus,\"reps\":$reps,\"duration_s\":$dur,\"warmup_s\":$warm,\"short_s\":$short,\"hb_loops\":$hb_loops,\"imbalance\":$imb_k,\"imbalance_loaders\":$imb_base,\"numa_balancing\":$(cat /proc/sys/kernel/numa_balancing 2>/dev/null || echo -1),\"clocksource\":\"$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)\",\"bpfcost\":$bpfcost,\"spawn_local\":${scxbench_spawn_local:-0},\"configs\":\"$configs\"}"
+emit meta none 0 "{\"kernel\":\"$(uname -r)\",\"nodes\":$nodes,\"cpus\":$cpus,\"reps\":$reps,\"duration_s\":$dur,\"warmup_s\":$warm,\"short_s\":$short,\"hb_loops\":$hb_loops,\"imbalance\":$imb_k,\"imbalance_loaders\":$imb_base,\"numa_balancing\":$(cat /proc/sys/kernel/numa_balancing 2>/dev/null || echo -1),\"clocksource\":\"$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)\",\"bpfcost\":$bpfcost,\"spawn_local\":${scxbench_spawn_local:-0},\"cost_model\":$cost,\"configs\":\"$configs\"}"
 info "configs=$configs" "reps=$reps" "nodes=$nodes" "cpus=$cpus"
 check ai_pipeline-present command -v ai_pipeline
 check bpf_progstats-present command -v bpf_progstats

@@ -28,10 +28,19 @@ struct pl_config {
 	unsigned int churn;		/* background ping-pong thread pairs */
 	unsigned int stall_ms;		/* a loader silent this long counts as a stall */
 	bool spawn_local;		/* create each node's threads from a thread on that node */
+	struct pl_cost {
+		bool on;		/* the NUMA cost model (bench/README.md) */
+		unsigned int remote_milli;	/* remote work takes this/1000 times as long */
+		unsigned int refill_us;	/* a change of node costs this much cache refill */
+	} cost;
 	bool json;
 	bool help;
 	const char *label;
 };
+
+/* Published 2-socket figures put remote DRAM at 1.5-2x local latency: the low end. */
+#define PL_COST_REMOTE_MILLI	1500
+#define PL_COST_REFILL_US	30
 
 void pl_config_defaults(struct pl_config *c);
 void pl_usage(FILE *f, const char *prog);
@@ -67,5 +76,27 @@ struct pl_cpu_times {
  * cpuN lines read, or -EINVAL when there are none.
  */
 int pl_parse_proc_stat(const char *text, struct pl_cpu_times *cpus, size_t max);
+
+/*
+ * What the cost model adds to one chunk of @words words of work that runs on
+ * @node while its buffer sits on @mem_node, the previous chunk of the same
+ * thread having run on @prev_node (-1: none yet): extra words to transform
+ * (remote work takes remote_milli/1000 times as long) and nanoseconds of
+ * refill to spin (the chunk starts on another node than the last one).
+ * Nothing when the model is off or a node is unknown (< 0).
+ */
+struct pl_chunk_cost {
+	size_t extra_words;
+	uint64_t refill_ns;
+};
+struct pl_chunk_cost pl_chunk_cost(const struct pl_cost *c, int node, int mem_node, int prev_node,
+				   size_t words);
+
+/*
+ * Parse a factor such as "1.5" (at most three decimals) into thousandths.
+ * Returns 0, -EINVAL for anything but digits[.digits], -ERANGE outside
+ * [@lo_milli, @hi_milli].
+ */
+int pl_parse_milli(const char *s, unsigned int lo_milli, unsigned int hi_milli, unsigned int *out);
 
 #endif

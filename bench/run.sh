@@ -18,6 +18,8 @@
 #   --no-bpfcost            skip the BPF cost-per-callback run
 #   --spawn-local           ai_pipeline threads are created by a thread on
 #                           their own node, not by the main thread
+#   --cost-model            also run every ai workload under the NUMA cost
+#                           model (rows WORKLOAD+cost; see bench/README.md)
 #   --kernel-args ARGS      extra guest kernel command line (default
 #                           "tsc=reliable": see bench/README.md, clocksource)
 #   --builddir DIR          meson build directory (default: build-bench at the
@@ -35,7 +37,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 
-reps=5 dur=8 warm=2 short=5 hb_loops=200 nodes=2 cpn=2 quick=0 noise=0 bpfcost=1 spawn=0
+reps=5 dur=8 warm=2 short=5 hb_loops=200 nodes=2 cpn=2 quick=0 noise=0 bpfcost=1 spawn=0 cost=0
 builddir="$top/build-bench" build=1 out='' verbose=() variants=() kargs="tsc=reliable"
 
 die() { echo "bench: error: $*" >&2; exit 2; }
@@ -56,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--noise) noise=1; shift ;;
 	--no-bpfcost) bpfcost=0; shift ;;
 	--spawn-local) spawn=1; shift ;;
+	--cost-model) cost=1; shift ;;
 	--kernel-args) [ $# -ge 2 ] || usage; kargs=$2; shift 2 ;;
 	--builddir) [ -n "${2:-}" ] || usage; builddir=$2; shift 2 ;;
 	--no-build) build=0; shift ;;
@@ -90,7 +93,7 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$here/guest.sh" "$tmp/bench.sh"
 
 nconf=$((2 + ${#variants[@]}))
-nai=$((2 + noise))
+nai=$(((2 + noise) * (1 + cost)))
 # One configuration's turn at every workload, as measured under TCG on a
 # 2-core host; the limit is generous because a busy host halves the speed.
 block_s=$((nai * (dur + warm + 2) + 2 * short + 12))
@@ -99,7 +102,7 @@ scen_timeout=$((est_s * 5 / 2 + 120))
 vlist=$(IFS=,; echo "${variants[*]}")
 append="scxbench_reps=$reps scxbench_duration=$dur scxbench_warmup=$warm scxbench_short=$short"
 append+=" scxbench_hb_loops=$hb_loops scxbench_noise=$noise scxbench_bpfcost=$bpfcost"
-append+=" scxbench_spawn_local=$spawn"
+append+=" scxbench_spawn_local=$spawn scxbench_cost=$cost"
 [ -n "$vlist" ] && append+=" scxbench_variants=$vlist"
 [ -n "$kargs" ] && append+=" $kargs"
 
