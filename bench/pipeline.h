@@ -28,6 +28,8 @@ struct pl_config {
 	unsigned int churn;		/* background ping-pong thread pairs */
 	unsigned int stall_ms;		/* a loader silent this long counts as a stall */
 	bool spawn_local;		/* create each node's threads from a thread on that node */
+	bool loader_procs;		/* loaders are forked processes, not threads */
+	bool alloc_main;		/* loader buffers first-touched by another thread on node 0 */
 	struct pl_cost {
 		bool on;		/* the NUMA cost model (bench/README.md) */
 		unsigned int remote_milli;	/* remote work takes this/1000 times as long */
@@ -91,6 +93,14 @@ struct pl_chunk_cost {
 };
 struct pl_chunk_cost pl_chunk_cost(const struct pl_cost *c, int node, int mem_node, int prev_node,
 				   size_t words);
+
+/*
+ * Was a CPU busy with another task when a wake came at @wake_ns? Its last
+ * sighting says a task ran there at @stamp_ns, still running (@running) or
+ * about to sleep. Busy when something ran there after the wake, or was
+ * running there no longer than @fresh_ns before it.
+ */
+bool pl_cpu_was_busy(uint64_t stamp_ns, bool running, uint64_t wake_ns, uint64_t fresh_ns);
 
 /*
  * Parse a factor such as "1.5" (at most three decimals) into thousandths.

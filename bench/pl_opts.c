@@ -45,6 +45,12 @@ void pl_usage(FILE *f, const char *prog)
 		"      --spawn-local      create each node's threads from a thread already running\n"
 		"                         on that node (as numactl-started processes are), not\n"
 		"                         from the main thread\n"
+		"      --loader-procs     loaders are forked processes (as DataLoader workers are),\n"
+		"                         each with a private buffer; batches reach the\n"
+		"                         launcher through a futex in shared memory\n"
+		"      --alloc-main       loader buffers are first-touched by another thread on\n"
+		"                         the first node (as a framework's main thread allocates\n"
+		"                         pinned buffers), not by the loader on its own node\n"
 		"      --cost-model       model what NUMA costs (QEMU's emulated NUMA has no\n"
 		"                         remote penalty): remote work takes --remote-factor\n"
 		"                         times as long, a change of node pays --refill-us\n"
@@ -60,7 +66,7 @@ void pl_usage(FILE *f, const char *prog)
 
 enum {
 	O_IMB_NODE = 256, O_IO, O_LAUNCH, O_HOGS, O_CHURN, O_STALL, O_LABEL, O_SPAWN,
-	O_COST, O_REMOTE, O_REFILL,
+	O_COST, O_REMOTE, O_REFILL, O_PROCS, O_ALLOC_MAIN,
 };
 
 struct range {
@@ -165,6 +171,8 @@ int pl_parse_args(int argc, char **argv, struct pl_config *c, char *err, size_t 
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "spawn-local", no_argument, NULL, O_SPAWN },
 		{ "cost-model", no_argument, NULL, O_COST },
+		{ "loader-procs", no_argument, NULL, O_PROCS },
+		{ "alloc-main", no_argument, NULL, O_ALLOC_MAIN },
 		{ "remote-factor", required_argument, NULL, O_REMOTE },
 		{ "refill-us", required_argument, NULL, O_REFILL },
 		{ "json", no_argument, NULL, 'j' },
@@ -186,6 +194,8 @@ int pl_parse_args(int argc, char **argv, struct pl_config *c, char *err, size_t 
 		case O_LABEL: c->label = optarg; continue;
 		case O_SPAWN: c->spawn_local = true; continue;
 		case O_COST: c->cost.on = true; continue;
+		case O_PROCS: c->loader_procs = true; continue;
+		case O_ALLOC_MAIN: c->alloc_main = true; continue;
 		case O_REMOTE: {
 			int ret = pl_parse_milli(optarg, 1000, 10000, &c->cost.remote_milli);
 

@@ -130,3 +130,12 @@ struct pl_chunk_cost pl_chunk_cost(const struct pl_cost *c, int node, int mem_no
 		r.refill_ns = (uint64_t)c->refill_us * 1000;
 	return r;
 }
+
+bool pl_cpu_was_busy(uint64_t stamp_ns, bool running, uint64_t wake_ns, uint64_t fresh_ns)
+{
+	if (!stamp_ns)
+		return false;
+	if (stamp_ns >= wake_ns)
+		return true;
+	return running && wake_ns - stamp_ns <= fresh_ns;
+}

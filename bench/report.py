@@ -27,6 +27,10 @@ BASE = "default"
 # (key, label, unit, better): better is "up", "down" or None (context only).
 AI_METRICS = [
     ("locality_pct", "locality", "%", "up"),
+    # The same during the warm-up and in the measured window's second half
+    # (homes and memory settled): where memory follows its task, it climbs.
+    ("locality_warmup_pct", " ..in warm-up", "%", None),
+    ("locality_late_pct", " ..settled", "%", "up"),
     ("throughput_bps", "throughput", "batch/s", "up"),
     ("wake_p50_us", "wake p50", "us", "down"),
     ("wake_p99_us", "wake p99", "us", "down"),
@@ -38,6 +42,14 @@ AI_METRICS = [
     ("wake_prev_p99_us", " ..its p99", "us", None),
     ("wake_node_pct", "on other CPU", "%", None),
     ("wake_node_p99_us", " ..its p99", "us", None),
+    # The same wakes by what the launcher found on its CPU (wake_kinds):
+    # handed off behind its waker, an idle CPU, or queued behind another task.
+    ("wake_handoff_pct", "path: hand-off", "%", None),
+    ("wake_handoff_p99_us", " ..its p99", "us", None),
+    ("wake_idle_pct", "path: idle CPU", "%", None),
+    ("wake_idle_p99_us", " ..its p99", "us", None),
+    ("wake_queue_pct", "path: queue", "%", None),
+    ("wake_queue_p99_us", " ..its p99", "us", None),
     ("xnode_per_s", "x-node migr", "/s", "down"),
     ("migr_per_s", "all migr", "/s", "down"),
     ("cpu_util_pct", "CPU busy", "%", None),
@@ -52,14 +64,17 @@ OTHER_METRICS = [
     ("cyclictest", "p99_us", "cyclictest p99", "us", "down"),
     ("cyclictest", "max_us", "cyclictest max", "us", "down"),
 ]
-# Each ai workload may also run under the NUMA cost model: WORKLOAD_cm.
+# Each ai workload may also run with loader processes (WORKLOAD_procs) and
+# under the NUMA cost model (..._cm). ai_firsttouch: loader processes whose
+# buffers another thread first-touched on node 0 (memory follows the task).
 AI_BASE = ["ai_fit", "ai_imbalance", "ai_noise"]
-AI_WORKLOADS = AI_BASE + [w + "_cm" for w in AI_BASE]
+AI_WORKLOADS = [w + p + c for p in ("", "_procs") for c in ("", "_cm") for w in AI_BASE] + \
+    ["ai_firsttouch", "ai_firsttouch_cm"]
 
 
 def wl_label(w):
-    """A workload's name in the table: the cost-model runs say so."""
-    return w[:-3] + "+cost" if w.endswith("_cm") else w
+    """A workload's name in the table: loader processes and the cost model say so."""
+    return w.replace("_procs", "+procs").replace("_cm", "+cost")
 # gnuplot refuses a plot without points: draw an empty frame with a note.
 NO_BPF_PLOT = """set label 1 "not measured" at graph 0.4,0.5
 set xrange [0:1]
@@ -126,6 +141,8 @@ def run_metrics(rec):
         lat = d.get("wake_lat_us") or {}
         m = {
             "locality_pct": d.get("locality_pct"),
+            "locality_warmup_pct": d.get("locality_warmup_pct"),
+            "locality_late_pct": d.get("locality_late_pct"),
             "throughput_bps": d.get("throughput_bps"),
             "wake_p50_us": lat.get("p50"),
             "wake_p99_us": lat.get("p99"),
@@ -138,6 +155,11 @@ def run_metrics(rec):
             "stalls": d.get("stalls"),
         }
         paths = d.get("wake_paths") or {}
+        kinds = d.get("wake_kinds") or {}
+        for kind in ("handoff", "idle", "queue"):
+            kd = kinds.get(kind) or {}
+            m["wake_%s_pct" % kind] = kd.get("pct")
+            m["wake_%s_p99_us" % kind] = kd.get("p99") if kd.get("pct") else None
         for path in ("waker", "prev", "node"):
             pd = paths.get(path) or {}
             m["wake_%s_pct" % path] = pd.get("pct")
@@ -297,6 +319,11 @@ def targets_for(cfg, medians, values, stalls, bpf, bpf_wanted=True):
     for w in AI_WORKLOADS:
         if (cfg, w, "throughput_bps") not in medians:
             continue
+        if w.startswith("ai_firsttouch"):
+            # Issue #12: memory locality at least the default's (+ NUMA balancing) after warm-up.
+            ratio_target(w, "locality_pct", "locality after warm-up", 1.0, True, "%")
+            ratio_target(w, "locality_late_pct", "locality settled", 1.0, True, "%")
+            continue
         cm = w.endswith("_cm")
         ratio_target(w, "throughput_bps", "throughput", 1.10 if cm else 1.0, True, "batch/s")
         ratio_target(w, "wake_p50_us", "wake p50", 0.8, False, "us")
@@ -310,6 +337,11 @@ def targets_for(cfg, medians, values, stalls, bpf, bpf_wanted=True):
             # Overloaded: memory locality at least the default's, CPUs used as fully.
             ratio_target(w, "locality_pct", "locality", 1.0, True, "%")
             ratio_target(w, "cpu_util_pct", "CPU busy", 0.95, True, "%")
+            if "_procs" in w:
+                # Memory can follow a process: once settled, locality >= 90 %.
+                v = m(cfg, w, "locality_late_pct")
+                add(f"{wl_label(w)}: settled locality >= 90%", v, 90.0, v is not None and v >= 90.0,
+                    "%", (w, "locality_late_pct"))
     add("zero stalls", float(stalls.get(cfg, 0)) if cfg in stalls else None, 0.0,
         stalls.get(cfg, 1) == 0)
     for w, k, what, unit in (("hackbench", "msgs_per_s", "hackbench", "msg/s"),

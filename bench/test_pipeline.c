@@ -107,6 +107,18 @@ static void test_chunk_cost(void)
 	EXPECT(cc.extra_words == 0, "rounding: 3 words x 0.001 is none, got %zu", cc.extra_words);
 }
 
+/* A wakee's CPU counts as busy only when a task ran there after the wake or was fresh on it. */
+static void test_cpu_was_busy(void)
+{
+	EXPECT(!pl_cpu_was_busy(0, false, 5000, 1000), "never seen: idle");
+	EXPECT(pl_cpu_was_busy(6000, false, 5000, 1000), "something ran there after the wake: busy");
+	EXPECT(pl_cpu_was_busy(5000, true, 5000, 1000), "seen at the wake itself: busy");
+	EXPECT(pl_cpu_was_busy(4500, true, 5000, 1000), "running 500 ns before the wake: busy");
+	EXPECT(!pl_cpu_was_busy(4500, false, 5000, 1000), "went to sleep before the wake: idle");
+	EXPECT(!pl_cpu_was_busy(3000, true, 5000, 1000), "a stale sighting (2 us old) says nothing: idle");
+	EXPECT(pl_cpu_was_busy(4000, true, 5000, 1000), "exactly the freshness limit: busy");
+}
+
 static void test_parse_milli(void)
 {
 	unsigned int v = 7;
@@ -228,6 +240,7 @@ int main(void)
 	test_proc_stat();
 	test_chunk_cost();
 	test_parse_milli();
+	test_cpu_was_busy();
 	test_args();
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
