@@ -36,16 +36,14 @@ AI_METRICS = [
     ("wake_p99_us", "wake p99", "us", "down"),
     ("wake_max_us", "wake max", "us", "down"),
     # Where the launcher ran when woken (ai_pipeline's wake_paths): context.
-    ("wake_waker_pct", "on waker CPU", "%", None),
+    ("wake_waker_pct", "on waker CPU", "%", None),   # the hand-off path
     ("wake_waker_p99_us", " ..its p99", "us", None),
     ("wake_prev_pct", "on prev CPU", "%", None),
     ("wake_prev_p99_us", " ..its p99", "us", None),
     ("wake_node_pct", "on other CPU", "%", None),
     ("wake_node_p99_us", " ..its p99", "us", None),
     # The same wakes by what the launcher found on its CPU (wake_kinds):
-    # handed off behind its waker, an idle CPU, or queued behind another task.
-    ("wake_handoff_pct", "path: hand-off", "%", None),
-    ("wake_handoff_p99_us", " ..its p99", "us", None),
+    # an idle CPU or queued behind another task (hand-off is "on waker CPU").
     ("wake_idle_pct", "path: idle CPU", "%", None),
     ("wake_idle_p99_us", " ..its p99", "us", None),
     ("wake_queue_pct", "path: queue", "%", None),
@@ -60,6 +58,10 @@ AI_METRICS = [
 OTHER_METRICS = [
     ("hackbench", "msgs_per_s", "hackbench", "msg/s", "up"),
     ("stress_ng", "bogo_ops_s", "stress-ng cpu", "bogo/s", "up"),
+    ("wakebench", "requests_per_s", "wakebench", "req/s", "up"),
+    ("wakebench", "p50_us", "wakebench p50", "us", "down"),
+    ("wakebench", "p99_us", "wakebench p99", "us", "down"),
+    ("wakebench", "max_us", "wakebench max", "us", "down"),
     ("cyclictest", "p50_us", "cyclictest p50", "us", "down"),
     ("cyclictest", "p99_us", "cyclictest p99", "us", "down"),
     ("cyclictest", "max_us", "cyclictest max", "us", "down"),
@@ -174,6 +176,10 @@ def run_metrics(rec):
         return {"time_s": t, "msgs_per_s": d["messages"] / t if t > 0 else None}
     if w == "stress_ng":
         return {"bogo_ops_s": d.get("bogo_ops_s")}
+    if w == "wakebench":
+        lat = d.get("wake_lat_us") or {}
+        return {"requests_per_s": d.get("requests_per_s"), "p50_us": lat.get("p50"),
+                "p99_us": lat.get("p99"), "max_us": lat.get("max")}
     if w == "cyclictest":
         return cyclictest_summary(d)
     if w == "health":
@@ -182,7 +188,7 @@ def run_metrics(rec):
 
 
 def collect(records):
-    meta, configs, values, stalls, bpf, daemon_records = {}, [], {}, {}, [], []
+    meta, configs, values, stalls, bpf, daemon_records, migcost = {}, [], {}, {}, [], [], []
     for rec in records:
         w, c = rec["workload"], rec.get("config", "?")
         if w == "meta":
@@ -191,6 +197,9 @@ def collect(records):
             continue
         if w == "bpf_cost":
             bpf.append(rec["data"])
+            continue
+        if w == "migcost":
+            migcost.append(migcost_summary(rec["data"]))
             continue
         if w in ("sched_stats", "tunables"):
             daemon_records.append(rec)
@@ -208,7 +217,30 @@ def collect(records):
             s = rec["data"].get("kernel_stalls", 0) + rec["data"].get("detached", 0)
         stalls[c] = stalls.get(c, 0) + s
     medians = {key: statistics.median(v) for key, v in values.items() if v}
-    return meta, configs, values, medians, stalls, bpf, daemon_records
+    return meta, configs, values, medians, stalls, bpf, daemon_records, migcost
+
+
+def migcost_summary(d):
+    """The daemon's CPU time as % of one CPU, while memory moved and at steady state."""
+    hz = d.get("hz") or 100
+
+    def pct(ticks, ms):
+        return 100.0 * ticks / hz / (ms / 1000.0) if ms and ticks is not None else None
+    return dict(d, move_pct=pct(d.get("move_ticks"), d.get("move_ms")),
+                steady_pct=pct(d.get("steady_ticks"), d.get("steady_ms")))
+
+
+def render_migcost(migcost):
+    if not migcost:
+        return "daemon CPU for memory migration: not measured"
+    out = ["daemon CPU for memory migration (scx_ai_numad's utime+stime from /proc/PID/stat,",
+           "% of one CPU; 100 processes confined to the last node, 2 MB each first-touched on node 0):"]
+    for d in migcost:
+        out.append(f"  while moving   {fmt(d.get('move_pct'))} % over {d.get('move_ms', 0) / 1000:.1f} s "
+                   f"({d.get('home_procs')} of {d.get('procs')} processes reached >= 90 % home)")
+        out.append(f"  steady state   {fmt(d.get('steady_pct'))} % over {d.get('steady_ms', 0) / 1000:.1f} s "
+                   f"({d.get('alive')} processes alive at the end)")
+    return "\n".join(out)
 
 
 def fmt(v):
@@ -290,7 +322,7 @@ def render_table(meta, configs, rows, nreps):
     return "\n".join(out)
 
 
-def targets_for(cfg, medians, values, stalls, bpf, bpf_wanted=True):
+def targets_for(cfg, medians, values, stalls, bpf, bpf_wanted=True, migcost=()):
     """The issue's targets for one scx configuration, against the default scheduler."""
     def m(c, w, k):
         return medians.get((c, w, k))
@@ -350,6 +382,20 @@ def targets_for(cfg, medians, values, stalls, bpf, bpf_wanted=True):
         lim = 0.95 * b if b is not None else None
         add(f"{what} >= 0.95x default", v, lim, v is not None and lim is not None and v >= lim,
             unit, (w, k))
+    v, b = m(cfg, "wakebench", "p99_us"), m(BASE, "wakebench", "p99_us")
+    if v is not None or b is not None:
+        # "not below 0.95x of the default": latency at most 1/0.95 of it.
+        lim = b / 0.95 if b is not None else None
+        add("wakebench p99 <= default/0.95", v, lim, v is not None and lim is not None and v <= lim,
+            "us", ("wakebench", "p99_us"))
+        v, b = m(cfg, "wakebench", "requests_per_s"), m(BASE, "wakebench", "requests_per_s")
+        lim = 0.95 * b if b is not None else None
+        add("wakebench requests >= 0.95x default", v, lim,
+            v is not None and lim is not None and v >= lim, "req/s", ("wakebench", "requests_per_s"))
+    if cfg == "scx" and migcost:
+        v = statistics.median([d["steady_pct"] for d in migcost if d.get("steady_pct") is not None] or [None]) \
+            if any(d.get("steady_pct") is not None for d in migcost) else None
+        add("daemon CPU, 100 procs, steady < 1%", v, 1.0, v is not None and v < 1.0, "% CPU")
     if cfg == "scx" and bpf_wanted:
         progs = [p for d in bpf for p in d.get("progs", []) if p.get("run_cnt", 0) > 0]
         add("BPF cost per callback reported", float(len(progs)), 1.0, len(progs) >= 1, "callbacks")
@@ -362,7 +408,7 @@ def render_targets(cfg, res):
         val = "-" if t["value"] is None else fmt(t["value"])
         lim = "-" if t["limit"] is None else fmt(t["limit"])
         note = f"  [{t['note']}]" if t.get("note") else ""
-        out.append(f"  {'PASS' if t['pass'] else 'FAIL'}  {t['target']:<44} {val:>10} "
+        out.append(f"  {'PASS' if t['pass'] else 'FAIL'}  {t['target']:<52} {val:>10} "
                    f"(limit {lim}) {t['unit']}{note}")
     return "\n".join(out)
 
@@ -457,7 +503,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
 
     records, bad = parse_log(a.log)
-    meta, configs, values, medians, stalls, bpf, daemon_records = collect(records)
+    meta, configs, values, medians, stalls, bpf, daemon_records, migcost = collect(records)
     if BASE not in configs or len(configs) < 2 or not values:
         print(f"report: no comparable results in {a.log} ({len(records)} records, {bad} unreadable)",
               file=sys.stderr)
@@ -472,9 +518,10 @@ def main(argv=None):
     for c in configs:
         if c == BASE:
             continue
-        all_targets[c] = targets_for(c, medians, values, stalls, bpf, meta.get("bpfcost", 1) != 0)
+        all_targets[c] = targets_for(c, medians, values, stalls, bpf, meta.get("bpfcost", 1) != 0, migcost)
         parts += [render_targets(c, all_targets[c]), ""]
     parts.append(render_bpf(bpf))
+    parts += ["", render_migcost(migcost)]
     if bad:
         parts.append(f"note: {bad} @@BENCH line(s) unreadable (console interleaving?)")
     text = "\n".join(parts)
@@ -500,6 +547,7 @@ def main(argv=None):
             "stalls": stalls,
             "targets": all_targets,
             "bpf_cost": bpf,
+            "migcost": migcost,
             "daemon_records": daemon_records,
             "runs": [r for r in runs if r["workload"] not in ("sched_stats", "tunables")],
         }

@@ -20,6 +20,12 @@
 #                           their own node, not by the main thread
 #   --cost-model            also run every ai workload under the NUMA cost
 #                           model (rows WORKLOAD+cost; see bench/README.md)
+#   --procs                 also run ai_fit/ai_imbalance with loader processes
+#                           (rows WORKLOAD+procs)
+#   --no-firsttouch         skip ai_firsttouch (buffers first-touched by a
+#                           thread on node 0: memory follows the task)
+#   --no-migcost            skip the daemon's CPU time with 100 processes to
+#                           look after
 #   --kernel-args ARGS      extra guest kernel command line (default
 #                           "tsc=reliable": see bench/README.md, clocksource)
 #   --builddir DIR          meson build directory (default: build-bench at the
@@ -37,7 +43,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 
-reps=5 dur=8 warm=2 short=5 hb_loops=200 nodes=2 cpn=2 quick=0 noise=0 bpfcost=1 spawn=0 cost=0
+reps=5 dur=8 warm=2 short=5 hb_loops=200 nodes=2 cpn=2 quick=0 noise=0 bpfcost=1 spawn=0 cost=0 procs=0 ftouch=1 migcost=1
 builddir="$top/build-bench" build=1 out='' verbose=() variants=() kargs="tsc=reliable"
 
 die() { echo "bench: error: $*" >&2; exit 2; }
@@ -59,6 +65,9 @@ while [ $# -gt 0 ]; do
 	--no-bpfcost) bpfcost=0; shift ;;
 	--spawn-local) spawn=1; shift ;;
 	--cost-model) cost=1; shift ;;
+	--procs) procs=1; shift ;;
+	--no-firsttouch) ftouch=0; shift ;;
+	--no-migcost) migcost=0; shift ;;
 	--kernel-args) [ $# -ge 2 ] || usage; kargs=$2; shift 2 ;;
 	--builddir) [ -n "${2:-}" ] || usage; builddir=$2; shift 2 ;;
 	--no-build) build=0; shift ;;
@@ -78,7 +87,7 @@ if [ "$build" = 1 ]; then
 	fi
 	meson compile -C "$builddir" >/dev/null || die "meson compile -C $builddir failed (run it to see why)"
 fi
-for b in scx_ai_numad bench/ai_pipeline bench/bpf_progstats; do
+for b in scx_ai_numad bench/ai_pipeline bench/bpf_progstats bench/wakebench tests/unit/mem-worker; do
 	[ -x "$builddir/$b" ] || die "$builddir/$b is missing (build first, or drop --no-build)"
 done
 
@@ -93,16 +102,17 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$here/guest.sh" "$tmp/bench.sh"
 
 nconf=$((2 + ${#variants[@]}))
-nai=$(((2 + noise) * (1 + cost)))
+nai=$(((2 + noise) * (1 + procs) * (1 + cost) + ftouch * (1 + cost)))
 # One configuration's turn at every workload, as measured under TCG on a
 # 2-core host; the limit is generous because a busy host halves the speed.
-block_s=$((nai * (dur + warm + 2) + 2 * short + 12))
-est_s=$((reps * nconf * block_s + bpfcost * (dur + 15) + 30))
+block_s=$((nai * (dur + warm + 2) + ftouch * (1 + cost) * 3 + 3 * short + 12))
+est_s=$((reps * nconf * block_s + bpfcost * (dur + 15) + migcost * 90 + 30))
 scen_timeout=$((est_s * 5 / 2 + 120))
 vlist=$(IFS=,; echo "${variants[*]}")
 append="scxbench_reps=$reps scxbench_duration=$dur scxbench_warmup=$warm scxbench_short=$short"
 append+=" scxbench_hb_loops=$hb_loops scxbench_noise=$noise scxbench_bpfcost=$bpfcost"
-append+=" scxbench_spawn_local=$spawn scxbench_cost=$cost"
+append+=" scxbench_spawn_local=$spawn scxbench_cost=$cost scxbench_procs=$procs"
+append+=" scxbench_firsttouch=$ftouch scxbench_migcost=$migcost"
 [ -n "$vlist" ] && append+=" scxbench_variants=$vlist"
 [ -n "$kargs" ] && append+=" $kargs"
 
