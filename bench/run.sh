@@ -8,7 +8,8 @@
 #   --quick                 1 repetition, short runs (development; ~2 min)
 #   --reps N                repetitions per configuration (default 5)
 #   --duration S            measured seconds per ai_pipeline run (default 8)
-#   --nodes N               NUMA nodes (default 2; 4 is the other useful shape)
+#   --nodes N               NUMA nodes (default 2; issue #14's shapes: 2x2,
+#                           4x1, 4x2, 8x1)
 #   --cpus-per-node M       CPUs per node (default 2)
 #   --variant SPEC          also run scx_ai_numa with these tunables; SPEC is
 #                           KEY=VALUE[+KEY=VALUE...] (names: scx-ai-numactl
@@ -101,6 +102,9 @@ trap 'rm -rf "$tmp"' EXIT
 # bpf_progstats in the build directory itself and puts them in the image.
 cp "$here/guest.sh" "$tmp/bench.sh"
 
+# Every node gets at least 512 MB: the migration-cost step puts 200 MB on
+# node 0 and the last node.
+mem_mb=$((nodes * 512 > 2048 ? nodes * 512 : 2048))
 nconf=$((2 + ${#variants[@]}))
 nai=$(((2 + noise) * (1 + procs) * (1 + cost) + ftouch * (1 + cost)))
 # One configuration's turn at every workload, as measured under TCG on a
@@ -119,7 +123,7 @@ append+=" scxbench_firsttouch=$ftouch scxbench_migcost=$migcost"
 echo "bench: $nodes nodes x $cpn CPUs, configs: default scx${vlist:+ $vlist}, $reps reps," \
 	"ai runs ${dur}s (estimate $((est_s / 60 + 1)) min, limit $((scen_timeout / 60)) min)" >&2
 set +e
-"$top/tests/vm/run.sh" --nodes "$nodes" --cpus-per-node "$cpn" --bindir "$builddir" \
+"$top/tests/vm/run.sh" --nodes "$nodes" --cpus-per-node "$cpn" --mem-mb "$mem_mb" --bindir "$builddir" \
 	--scenario-timeout "$scen_timeout" --keep-log "$out/console.log" --append "$append" \
 	"${verbose[@]}" "$tmp/bench.sh" >"$out/vm-verdict.txt"
 vm_rc=$?
