@@ -281,6 +281,13 @@ proc_ticks() { # PID: utime + stime in clock ticks
 	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null
 }
 
+# How many mem-workers last reported >= 90 % of their pages on node $1
+# (one process for all: under TCG a fork costs milliseconds).
+workers_home() {
+	awk -v k="pct_node$1=" '{ i = index($0, k); if (i) v[FILENAME] = substr($0, i + length(k)) + 0 }
+		END { c = 0; for (f in v) if (v[f] >= 90) c++; print c }' /tmp/mw.* 2>/dev/null
+}
+
 run_migcost() {
 	[ "$nodes" -ge 2 ] || return 0
 	_last=$((nodes - 1)) _n=100 _win=20
@@ -288,6 +295,7 @@ run_migcost() {
 	# /proc/PID/stat counts in USER_HZ, which is 100 wherever Linux runs.
 	_hz=100
 	_pids=''
+	rm -f /tmp/mw.*
 	_t0=$(now_ms)
 	_c0=$(proc_ticks "$DAEMON_PID")
 	for _i in $(seq "$_n"); do
@@ -298,15 +306,10 @@ run_migcost() {
 	# Moving 200 MB at the default 256 MiB/s after a 2 s settle takes a few
 	# seconds; the steady window starts when every worker reports >= 90 %
 	# of its pages on its node, or after 60 s.
-	_home=0 _waited=0
-	while [ "$_waited" -lt 60 ]; do
+	_home=0
+	while [ $(($(now_ms) - _t0)) -lt 60000 ]; do
 		sleep 2
-		_waited=$((_waited + 2))
-		_home=0
-		for _i in $(seq "$_n"); do
-			_p=$(tail -n 1 "/tmp/mw.$_i" 2>/dev/null | sed -n "s/.*pct_node$_last=\([0-9]*\).*/\1/p")
-			[ "${_p:-0}" -ge 90 ] && _home=$((_home + 1))
-		done
+		_home=$(workers_home "$_last")
 		[ "$_home" -ge "$_n" ] && break
 	done
 	_t1=$(now_ms)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The AI-pipeline benchmark: option parsing and the pure helpers the unit
- * test exercises (percentiles, sysfs list parsing, /proc/stat parsing).
+ * test exercises (percentiles, sysfs list parsing, /proc/stat parsing, the
+ * NUMA cost model's arithmetic, the wake-path classification).
  */
 #ifndef AI_PIPELINE_H
 #define AI_PIPELINE_H
