@@ -109,6 +109,8 @@ struct loader {
 	struct launcher *ln;
 	uint64_t *buf;
 	size_t len, pages;
+	char *ballast;			/* --ballast-mb: resident, never worked on */
+	size_t ballast_len;
 	/* Written by the loader, read after join. */
 	uint64_t placed_local, placed_total;
 	uint64_t batches, samples, local, xnode;
@@ -387,6 +389,8 @@ static void touch(struct loader *l)
 
 	for (size_t i = 0; i < words; i++)
 		l->buf[i] = i * 2654435761u;
+	for (size_t off = 0; off < l->ballast_len; off += (size_t)page_size)
+		l->ballast[off] = 1;
 }
 
 static void *toucher_main(void *arg)
@@ -759,7 +763,7 @@ static void print_results(const struct results *r, unsigned int nr_loaders)
 	printf("{\"bench\":\"ai_pipeline\",\"label\":");
 	json_str(stdout, cfg.label);
 	printf(",\"nodes\":%d,\"cpus\":%d,\"loaders\":%u,\"imbalance\":%u,\"hogs\":%u,\"churn\":%u,"
-	       "\"spawn_local\":%s,\"loader_procs\":%s,\"alloc_main\":%s,\"cost_model\":%s,\"remote_factor\":%.3f,\"refill_us\":%u,"
+	       "\"ballast_mb\":%u,\"spawn_local\":%s,\"loader_procs\":%s,\"alloc_main\":%s,\"cost_model\":%s,\"remote_factor\":%.3f,\"refill_us\":%u,"
 	       "\"duration_s\":%.3f,\"batches\":%" PRIu64 ",\"loader_batches\":%" PRIu64 ","
 	       "\"throughput_bps\":%.3f,\"batch_compute_ms\":%.3f,"
 	       "\"locality_pct\":%.3f,\"locality_warmup_pct\":%.3f,\"locality_late_pct\":%.3f,"
@@ -770,7 +774,7 @@ static void print_results(const struct results *r, unsigned int nr_loaders)
 	       "\"cpu_util_pct\":%.3f,\"proc_cpu_pct\":%.3f,\"stalls\":%u,\"max_gap_ms\":%.3f,"
 	       "\"noise_ops\":%" PRIu64 ",",
 	       topo.nr_nodes, topo.nr_cpus, nr_loaders, cfg.imbalance, cfg.hogs, cfg.churn,
-	       cfg.spawn_local ? "true" : "false", cfg.loader_procs ? "true" : "false",
+	       cfg.ballast_mb, cfg.spawn_local ? "true" : "false", cfg.loader_procs ? "true" : "false",
 	       cfg.alloc_main ? "true" : "false", cfg.cost.on ? "true" : "false",
 	       cfg.cost.on ? cfg.cost.remote_milli / 1000.0 : 1.0, cfg.cost.on ? cfg.cost.refill_us : 0, r->secs, r->batches, r->loader_batches, r->throughput, r->batch_ms,
 	       r->locality, r->warm_locality, r->late_locality, r->ln_locality, r->samples, r->placement, r->home_moved,
@@ -861,7 +865,8 @@ static pid_t start_loader_proc(struct loader *l)
 	if (sched_setaffinity(0, sizeof(cpu_set_t), &topo.node_cpus[l->node]))
 		l->err = errno;
 	l->buf = map_buf(l->len);
-	if (!l->buf) {
+	l->ballast = l->ballast_len ? map_buf(l->ballast_len) : NULL;
+	if (!l->buf || (l->ballast_len && !l->ballast)) {
 		l->err = ENOMEM;
 		pthread_barrier_wait(&sh->ready);
 		_exit(1);
@@ -972,10 +977,15 @@ int main(int argc, char **argv)
 			l->ln = &lns[d];
 			l->len = (size_t)cfg.buffer_kb * 1024;
 			l->pages = (l->len + page_size - 1) / page_size;
+			l->ballast_len = (size_t)cfg.ballast_mb << 20;
 			if (cfg.loader_procs)
 				continue;	/* its process maps its own */
 			l->buf = map_buf(l->len);
 			mapped &= l->buf != NULL;
+			if (l->ballast_len) {
+				l->ballast = map_buf(l->ballast_len);
+				mapped &= l->ballast != NULL;
+			}
 		}
 		if (!mapped) {
 			fprintf(stderr, "ai_pipeline: node %d: cannot map buffers\n", d);

@@ -51,7 +51,10 @@ firsttouch=${scxbench_firsttouch:-1}
 migcost=${scxbench_migcost:-1}
 # Memory has to move before it is local: NUMA balancing starts scanning a
 # task a second after it runs, the daemon waits migrate_settle_ns (2 s).
-ft_warm=$((warm > 4 ? warm : 4))
+ft_warm=$((warm > 5 ? warm : 5))
+# ai_firsttouch's loaders are as big as DataLoader workers: the daemon lets
+# the home of a process follow its memory only from 32 MB resident up.
+ft_ballast=40
 # The default scheduler's side of "memory follows the task".
 [ -w /proc/sys/kernel/numa_balancing ] && echo 1 >/proc/sys/kernel/numa_balancing
 
@@ -233,7 +236,8 @@ run_block() { # CONFIG REP
 		_sfx='' _a=''
 		[ "$_set" = cm ] && _sfx=_cm _a=--cost-model
 		# shellcheck disable=SC2086
-		run_ai "$_cfg" "$_rep" "ai_firsttouch$_sfx" --loader-procs --alloc-main --warmup "$ft_warm" $_a
+		run_ai "$_cfg" "$_rep" "ai_firsttouch$_sfx" --loader-procs --alloc-main --warmup "$ft_warm" \
+			--ballast-mb "$ft_ballast" $_a
 		still_attached "$_cfg" || _lost=$((_lost + 1))
 	done
 	[ "$_cfg" = default ] || ctl_record sched_stats "$_cfg" "$_rep" stats
@@ -327,7 +331,7 @@ run_migcost() {
 	check_ge migcost/workers-home "$_home" 90
 }
 
-emit meta none 0 "{\"kernel\":\"$(uname -r)\",\"nodes\":$nodes,\"cpus\":$cpus,\"reps\":$reps,\"duration_s\":$dur,\"warmup_s\":$warm,\"short_s\":$short,\"hb_loops\":$hb_loops,\"imbalance\":$imb_k,\"imbalance_loaders\":$imb_base,\"numa_balancing\":$(cat /proc/sys/kernel/numa_balancing 2>/dev/null || echo -1),\"clocksource\":\"$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)\",\"bpfcost\":$bpfcost,\"spawn_local\":${scxbench_spawn_local:-0},\"cost_model\":$cost,\"procs\":${scxbench_procs:-0},\"firsttouch\":$firsttouch,\"firsttouch_warmup_s\":$ft_warm,\"configs\":\"$configs\"}"
+emit meta none 0 "{\"kernel\":\"$(uname -r)\",\"nodes\":$nodes,\"cpus\":$cpus,\"reps\":$reps,\"duration_s\":$dur,\"warmup_s\":$warm,\"short_s\":$short,\"hb_loops\":$hb_loops,\"imbalance\":$imb_k,\"imbalance_loaders\":$imb_base,\"numa_balancing\":$(cat /proc/sys/kernel/numa_balancing 2>/dev/null || echo -1),\"clocksource\":\"$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)\",\"bpfcost\":$bpfcost,\"spawn_local\":${scxbench_spawn_local:-0},\"cost_model\":$cost,\"procs\":${scxbench_procs:-0},\"firsttouch\":$firsttouch,\"firsttouch_warmup_s\":$ft_warm,\"firsttouch_ballast_mb\":$ft_ballast,\"configs\":\"$configs\"}"
 info "configs=$configs" "reps=$reps" "nodes=$nodes" "cpus=$cpus"
 check ai_pipeline-present command -v ai_pipeline
 check bpf_progstats-present command -v bpf_progstats

@@ -22,6 +22,7 @@ struct pl_config {
 	unsigned int imbalance;		/* the overloaded node gets this many times the loaders */
 	unsigned int imbalance_node;	/* index among nodes with CPUs */
 	unsigned int buffer_kb;		/* each loader's working buffer */
+	unsigned int ballast_mb;	/* resident memory per loader beside it, never worked on */
 	unsigned int passes;		/* passes over the buffer per batch */
 	unsigned int io_us;		/* simulated storage wait before each batch */
 	unsigned int launch_us;		/* launcher CPU work per batch */

@@ -35,6 +35,9 @@ void pl_usage(FILE *f, const char *prog)
 		"  -i, --imbalance K      one node gets K times the loaders (1-64, default 1)\n"
 		"      --imbalance-node N which node (index among nodes with CPUs, default 0)\n"
 		"  -b, --buffer-kb KB     working buffer per loader (4-1048576, default 256)\n"
+		"      --ballast-mb MB    per loader, this much more memory first-touched with the\n"
+		"                         buffer and never used again (0-4096, default 0): a\n"
+		"                         DataLoader worker's resident size\n"
 		"  -p, --passes N         passes over the buffer per batch (1-10000, default 4)\n"
 		"      --io-us US         simulated storage wait per batch (0-1000000, default 2000)\n"
 		"      --launch-us US     launcher work per batch (0-100000, default 100)\n"
@@ -66,7 +69,7 @@ void pl_usage(FILE *f, const char *prog)
 
 enum {
 	O_IMB_NODE = 256, O_IO, O_LAUNCH, O_HOGS, O_CHURN, O_STALL, O_LABEL, O_SPAWN,
-	O_COST, O_REMOTE, O_REFILL, O_PROCS, O_ALLOC_MAIN,
+	O_COST, O_REMOTE, O_REFILL, O_PROCS, O_ALLOC_MAIN, O_BALLAST,
 };
 
 struct range {
@@ -91,6 +94,7 @@ static const struct range ranges[] = {
 	{ O_CHURN, 0, 512, OFF(churn) },
 	{ O_STALL, 10, 600000, OFF(stall_ms) },
 	{ O_REFILL, 0, 100000, OFF(cost.refill_us) },
+	{ O_BALLAST, 0, 4096, OFF(ballast_mb) },
 };
 
 static int parse_uint(const char *s, unsigned int lo, unsigned int hi, unsigned int *out)
@@ -173,6 +177,7 @@ int pl_parse_args(int argc, char **argv, struct pl_config *c, char *err, size_t 
 		{ "cost-model", no_argument, NULL, O_COST },
 		{ "loader-procs", no_argument, NULL, O_PROCS },
 		{ "alloc-main", no_argument, NULL, O_ALLOC_MAIN },
+		{ "ballast-mb", required_argument, NULL, O_BALLAST },
 		{ "remote-factor", required_argument, NULL, O_REMOTE },
 		{ "refill-us", required_argument, NULL, O_REFILL },
 		{ "json", no_argument, NULL, 'j' },

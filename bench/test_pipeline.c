@@ -179,6 +179,17 @@ static void test_args(void)
 		       "refill implies the model, factor keeps its default");
 	}
 	{
+		const char *argv[] = { "ai_pipeline", "--ballast-mb", "40", "--loader-procs", "--alloc-main" };
+
+		EXPECT(parse(&c, err, sizeof(err), 5, argv) == 0, "modes: %s", err);
+		EXPECT(c.ballast_mb == 40 && c.loader_procs && c.alloc_main && !c.cost.on, "modes taken");
+	}
+	{
+		const char *argv[] = { "ai_pipeline", "--ballast-mb", "4097" };
+
+		EXPECT(parse(&c, err, sizeof(err), 3, argv) == -ERANGE, "ballast past 4 GB refused");
+	}
+	{
 		const char *argv[] = { "ai_pipeline", "--remote-factor", "0.5" };
 
 		EXPECT(parse(&c, err, sizeof(err), 3, argv) == -ERANGE, "factor below 1 refused");
