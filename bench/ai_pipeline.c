@@ -117,6 +117,7 @@ struct loader {
 	uint64_t warm_samples, warm_local;	/* during the warm-up */
 	uint64_t late_samples, late_local;	/* the second half of the window: settled */
 	uint64_t home_moved, compute_ns, max_gap_ns, last_done_ns;
+	int start_mem_node;		/* where its buffer was when it started (--alloc-main: node 0) */
 	int err;
 	/* Read by main at the window's edges. */
 	long long migr_start, migr_end;
@@ -415,6 +416,9 @@ static void *loader_main(void *arg)
 	if (!cfg.alloc_main)
 		touch(l);
 	placement(l);
+	l->start_mem_node = mem_node(l->buf, l->pages, HOME_PROBES);
+	if (l->start_mem_node < 0)
+		l->start_mem_node = l->node;
 	if (sched_setaffinity(0, sizeof(topo.online), &topo.online))
 		l->err = errno;
 	pthread_barrier_wait(&sh->ready);
@@ -429,7 +433,7 @@ static void *loader_main(void *arg)
 			nanosleep(&io, NULL);
 		home = mem_node(l->buf, l->pages, HOME_PROBES);
 		if (home < 0)
-			home = l->node;
+			home = l->start_mem_node;
 		meas = atomic_load(&sh->phase) == PH_MEASURE;
 		warm = atomic_load(&sh->phase) == PH_WARMUP;
 		late = meas && atomic_load(&sh->late);
@@ -462,7 +466,7 @@ static void *loader_main(void *arg)
 		if (!meas || atomic_load(&sh->phase) != PH_MEASURE)
 			continue;
 		l->batches++;
-		l->home_moved += home != l->node;
+		l->home_moved += home != l->start_mem_node;
 		l->compute_ns += t1 - t0;
 		{
 			uint64_t since = l->last_done_ns;
