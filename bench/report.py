@@ -62,6 +62,7 @@ OTHER_METRICS = [
     ("wakebench", "p50_us", "wakebench p50", "us", "down"),
     ("wakebench", "p99_us", "wakebench p99", "us", "down"),
     ("wakebench", "max_us", "wakebench max", "us", "down"),
+    ("wakebench", "on_waker_pct", "wb on waker CPU", "%", None),
     ("cyclictest", "p50_us", "cyclictest p50", "us", "down"),
     ("cyclictest", "p99_us", "cyclictest p99", "us", "down"),
     ("cyclictest", "max_us", "cyclictest max", "us", "down"),
@@ -178,7 +179,8 @@ def run_metrics(rec):
         return {"bogo_ops_s": d.get("bogo_ops_s")}
     if w == "wakebench":
         lat = d.get("wake_lat_us") or {}
-        return {"requests_per_s": d.get("requests_per_s"), "p50_us": lat.get("p50"),
+        return {"requests_per_s": d.get("requests_per_s"), "on_waker_pct": d.get("on_waker_cpu_pct"),
+                "p50_us": lat.get("p50"),
                 "p99_us": lat.get("p99"), "max_us": lat.get("max")}
     if w == "cyclictest":
         return cyclictest_summary(d)

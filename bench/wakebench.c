@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -33,11 +34,12 @@ struct msg;
 struct worker {
 	_Atomic uint32_t go;		/* futex word: 1 once a request is posted */
 	_Atomic uint64_t wake_ns;	/* when its message thread called futex_wake */
+	_Atomic int waker_cpu;		/* ... and on which CPU */
 	struct msg *m;
 	pthread_t thr;
 	uint64_t *lat;
 	size_t nr_lat, dropped;
-	uint64_t done;
+	uint64_t done, on_waker;	/* requests, and those it ran on its waker's CPU */
 };
 
 struct msg {
@@ -96,6 +98,8 @@ static void *worker_main(void *arg)
 			w->lat[w->nr_lat++] = now - atomic_load(&w->wake_ns);
 		else
 			w->dropped++;
+		/* Did the wake queue it behind its waker? Tells hand-offs from spreading. */
+		w->on_waker += sched_getcpu() == atomic_load(&w->waker_cpu);
 		atomic_store(&w->go, 0);
 		work(work_us);
 		w->done++;
@@ -116,6 +120,7 @@ static void *msg_main(void *arg)
 		for (unsigned int i = 0; i < nr_workers; i++) {
 			struct worker *w = &m->w[i];
 
+			atomic_store(&w->waker_cpu, sched_getcpu());
 			atomic_store(&w->wake_ns, mono_ns());
 			atomic_store(&w->go, 1);
 			futex(&w->go, FUTEX_WAKE_PRIVATE, 1);
@@ -165,7 +170,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct msg *msgs;
-	uint64_t t0, t1, requests = 0, n = 0, dropped = 0, *all;
+	uint64_t t0, t1, requests = 0, n = 0, dropped = 0, done = 0, on_waker = 0, *all;
 	double secs;
 	int opt;
 
@@ -223,6 +228,8 @@ int main(int argc, char **argv)
 			pthread_join(msgs[i].w[k].thr, NULL);
 			n += msgs[i].w[k].nr_lat;
 			dropped += msgs[i].w[k].dropped;
+			done += msgs[i].w[k].done;
+			on_waker += msgs[i].w[k].on_waker;
 		}
 		requests += msgs[i].requests;
 	}
@@ -240,14 +247,17 @@ int main(int argc, char **argv)
 	if (json)
 		printf("{\"bench\":\"wakebench\",\"msg_threads\":%u,\"workers\":%u,\"work_us\":%u,"
 		       "\"duration_s\":%.3f,\"requests\":%" PRIu64 ",\"requests_per_s\":%.3f,"
+		       "\"on_waker_cpu_pct\":%.3f,"
 		       "\"wake_lat_us\":{\"count\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
-		       nr_msg, nr_workers, work_us, secs, requests, requests / secs, n, dropped,
+		       nr_msg, nr_workers, work_us, secs, requests, requests / secs,
+		       done ? 100.0 * (double)on_waker / (double)done : 0.0, n, dropped,
 		       pl_percentile(all, n, 50) / 1e3, pl_percentile(all, n, 99) / 1e3,
 		       pl_percentile(all, n, 100) / 1e3);
 	else
 		printf("wakebench: %u message threads x %u workers, %u us work: %.1f requests/s, "
-		       "wakeup p50 %.1f us, p99 %.1f us, max %.1f us (%" PRIu64 " wakes)\n",
+		       "wakeup p50 %.1f us, p99 %.1f us, max %.1f us (%" PRIu64 " wakes, %.1f%% on the waker's CPU)\n",
 		       nr_msg, nr_workers, work_us, requests / secs, pl_percentile(all, n, 50) / 1e3,
-		       pl_percentile(all, n, 99) / 1e3, pl_percentile(all, n, 100) / 1e3, n);
+		       pl_percentile(all, n, 99) / 1e3, pl_percentile(all, n, 100) / 1e3, n,
+		       done ? 100.0 * (double)on_waker / (double)done : 0.0);
 	return 0;
 }
