@@ -18,6 +18,12 @@
  *  - launcher wake latency: from the loader's futex wake to the launcher
  *    running, also split by where the launcher ran (see enum wake_path);
  *  - throughput (batches/s) and CPU utilisation.
+ *
+ * QEMU's emulated NUMA has no remote-access penalty, so locality would be
+ * worth nothing there. --cost-model adds one (pl_chunk_cost()): work on a
+ * chunk that runs off its buffer's node is repeated to take remote-factor
+ * times as long, and a chunk that starts on another node than the
+ * thread's previous one first spins for the cache refill.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +38,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +61,18 @@ enum phase { PH_SETUP, PH_WARMUP, PH_MEASURE, PH_STOP };
 enum wake_path { WP_WAKER, WP_PREV, WP_NODE, WP_REMOTE, NR_WAKE_PATHS };
 static const char *const wake_path_name[NR_WAKE_PATHS] = { "waker", "prev", "node", "remote" };
 
+/*
+ * The same wakes by what the launcher found on its CPU, a split that means
+ * the same under any scheduler: handed off (it ran on its waker's CPU,
+ * queued behind the waker), an idle CPU, or queued behind another task.
+ * Idle and queue come from the bench's own sightings of its threads per
+ * CPU (struct cpu_stamp): tasks outside the bench are not seen.
+ */
+enum wake_kind { WK_HANDOFF, WK_IDLE, WK_QUEUE, NR_WAKE_KINDS };
+static const char *const wake_kind_name[NR_WAKE_KINDS] = { "handoff", "idle", "queue" };
+/* A CPU seen running a bench thread this recently is taken as still running it. */
+#define STAMP_FRESH_NS	(1000 * 1000)
+
 struct topo {
 	int nr_nodes;				/* nodes with CPUs, densely numbered */
 	int node_id[PL_MAX_NODES];		/* dense -> kernel node id */
@@ -70,27 +90,34 @@ struct launcher {
 	_Atomic uint64_t wake_ts;	/* when the last waker called futex_wake */
 	_Atomic int wake_cpu;		/* the CPU it called it on */
 	int node;
+	int prev_node;			/* where its last chunk of work ran, for the cost model */
 	pthread_t thr;
 	uint64_t *buf;
 	/* Written by the launcher, read after join. */
 	uint64_t batches, samples, local, dropped;
 	uint64_t *lat;
-	uint8_t *lat_path;		/* enum wake_path of each sample */
+	uint8_t *lat_path;		/* enum wake_path | enum wake_kind << 4 of each sample */
 	size_t nr_lat, cap_lat;
 	int err;
 };
 
 struct loader {
-	int node;			/* the node it was started and first-touched on */
+	int node;			/* the node it was started on (and, by default, first-touched on) */
 	pid_t tid;
+	pid_t pid;			/* --loader-procs: its process */
 	pthread_t thr;
 	struct launcher *ln;
 	uint64_t *buf;
 	size_t len, pages;
+	char *ballast;			/* --ballast-mb: resident, never worked on */
+	size_t ballast_len;
 	/* Written by the loader, read after join. */
 	uint64_t placed_local, placed_total;
 	uint64_t batches, samples, local, xnode;
+	uint64_t warm_samples, warm_local;	/* during the warm-up */
+	uint64_t late_samples, late_local;	/* the second half of the window: settled */
 	uint64_t home_moved, compute_ns, max_gap_ns, last_done_ns;
+	int start_mem_node;		/* where its buffer was when it started (--alloc-main: node 0) */
 	int err;
 	/* Read by main at the window's edges. */
 	long long migr_start, migr_end;
@@ -105,9 +132,32 @@ struct noise {
 
 static struct pl_config cfg;
 static struct topo topo;
-static _Atomic int phase = PH_SETUP;
-static _Atomic uint64_t measure_start_ns;
-static pthread_barrier_t ready;
+/*
+ * One CPU's last sighting of a bench thread: (time << 1) | running, where
+ * running is 0 when the thread was about to sleep. Its own cache line.
+ */
+struct cpu_stamp {
+	_Alignas(64) _Atomic uint64_t word;
+};
+
+/*
+ * What every thread and (with --loader-procs) every loader process shares:
+ * the run's phase, the start barrier, the CPU sightings, and the loader and
+ * launcher records (hand-off words and counters). It is a MAP_SHARED
+ * mapping; the loaders' buffers are not in it: they stay private so that
+ * memory migration can move them.
+ */
+struct shared {
+	_Atomic int phase;
+	_Atomic int late;		/* the second half of the measured window */
+	_Atomic uint64_t measure_start_ns;
+	pthread_barrier_t ready;
+	struct cpu_stamp stamp[PL_MAX_CPUS];
+};
+
+static struct shared *sh;
+/* Loader processes hand batches over through a futex in shared memory. */
+static int futex_private = FUTEX_PRIVATE_FLAG;
 static long page_size;
 /* Where results nobody reads go, so the compiler keeps the work. */
 static volatile uint64_t sink;
@@ -219,11 +269,19 @@ static int topo_read(struct topo *t)
 	return 0;
 }
 
-static int cur_node(void)
+static int cpu_node_of(int cpu)
+{
+	return cpu >= 0 && cpu < PL_MAX_CPUS ? topo.cpu_node[cpu] : -1;
+}
+
+/* Note that a bench thread runs here (@running) or is about to sleep; returns the CPU. */
+static int stamp_cpu(bool running)
 {
 	int cpu = sched_getcpu();
 
-	return cpu >= 0 && cpu < PL_MAX_CPUS ? topo.cpu_node[cpu] : -1;
+	if (cpu >= 0 && cpu < PL_MAX_CPUS)
+		atomic_store_explicit(&sh->stamp[cpu].word, mono_ns() << 1 | running, memory_order_relaxed);
+	return cpu;
 }
 
 /*
@@ -287,6 +345,30 @@ static uint64_t crunch(uint64_t *p, size_t words, uint64_t acc)
 	return acc;
 }
 
+/*
+ * The cost model's share of one chunk [p, p+words): the extra fraction of
+ * the same transform, then the refill spent re-reading the buffer. Returns
+ * how long it took, so time-bounded work can extend its deadline.
+ */
+static uint64_t pay_cost(uint64_t *p, size_t words, struct pl_chunk_cost cc, uint64_t *acc)
+{
+	uint64_t t0, end;
+
+	if (!cc.extra_words && !cc.refill_ns)
+		return 0;
+	t0 = mono_ns();
+	for (size_t left = cc.extra_words; left; ) {
+		size_t n = left < words ? left : words;
+
+		*acc = crunch(p, n, *acc);
+		left -= n;
+	}
+	end = t0 + cc.refill_ns;
+	while (cc.refill_ns && mono_ns() < end)
+		*acc = crunch(p, words < 64 ? words : 64, *acc);
+	return mono_ns() - t0;
+}
+
 static void post_batch(struct launcher *ln)
 {
 	uint32_t one = 1;
@@ -297,8 +379,25 @@ static void post_batch(struct launcher *ln)
 	    atomic_compare_exchange_strong(&ln->sleeping, &one, 0)) {
 		atomic_store(&ln->wake_cpu, sched_getcpu());
 		atomic_store(&ln->wake_ts, mono_ns());
-		futex(&ln->sleeping, FUTEX_WAKE_PRIVATE, 1, NULL);
+		futex(&ln->sleeping, FUTEX_WAKE | futex_private, 1, NULL);
 	}
+}
+
+/* First touch: the pages land on the node of the CPU that writes them first. */
+static void touch(struct loader *l)
+{
+	size_t words = l->len / sizeof(uint64_t);
+
+	for (size_t i = 0; i < words; i++)
+		l->buf[i] = i * 2654435761u;
+	for (size_t off = 0; off < l->ballast_len; off += (size_t)page_size)
+		l->ballast[off] = 1;
+}
+
+static void *toucher_main(void *arg)
+{
+	touch(arg);
+	return NULL;
 }
 
 static void *loader_main(void *arg)
@@ -314,48 +413,64 @@ static void *loader_main(void *arg)
 	prctl(PR_SET_NAME, "ai-loader");
 	acc = (uint64_t)l->tid;
 	/* Touched while pinned: the pages land on this node (local allocation). */
-	for (size_t i = 0; i < words; i++)
-		l->buf[i] = i * 2654435761u;
+	if (!cfg.alloc_main)
+		touch(l);
 	placement(l);
+	l->start_mem_node = mem_node(l->buf, l->pages, HOME_PROBES);
+	if (l->start_mem_node < 0)
+		l->start_mem_node = l->node;
 	if (sched_setaffinity(0, sizeof(topo.online), &topo.online))
 		l->err = errno;
-	pthread_barrier_wait(&ready);
+	pthread_barrier_wait(&sh->ready);
 
-	while (atomic_load(&phase) != PH_STOP) {
+	while (atomic_load(&sh->phase) != PH_STOP) {
 		uint64_t t0, t1;
-		bool meas;
+		bool meas, warm, late;
 		int home;
 
+		stamp_cpu(false);
 		if (cfg.io_us)
 			nanosleep(&io, NULL);
 		home = mem_node(l->buf, l->pages, HOME_PROBES);
 		if (home < 0)
-			home = l->node;
-		meas = atomic_load(&phase) == PH_MEASURE;
+			home = l->start_mem_node;
+		meas = atomic_load(&sh->phase) == PH_MEASURE;
+		warm = atomic_load(&sh->phase) == PH_WARMUP;
+		late = meas && atomic_load(&sh->late);
 		t0 = mono_ns();
 		for (unsigned int pass = 0; pass < cfg.passes; pass++) {
 			for (size_t off = 0; off < words; off += chunk) {
-				int node = cur_node();
+				size_t n = words - off < chunk ? words - off : chunk;
+				int node = cpu_node_of(stamp_cpu(true));
 
 				if (meas) {
 					l->samples++;
 					l->local += node == home;
 					l->xnode += prev >= 0 && node != prev;
 				}
+				if (warm) {
+					l->warm_samples++;
+					l->warm_local += node == home;
+				}
+				if (late) {
+					l->late_samples++;
+					l->late_local += node == home;
+				}
+				pay_cost(l->buf + off, n, pl_chunk_cost(&cfg.cost, node, home, prev, n), &acc);
 				prev = node;
-				acc = crunch(l->buf + off, words - off < chunk ? words - off : chunk, acc);
+				acc = crunch(l->buf + off, n, acc);
 			}
 		}
 		post_batch(l->ln);
 		t1 = mono_ns();
-		if (!meas || atomic_load(&phase) != PH_MEASURE)
+		if (!meas || atomic_load(&sh->phase) != PH_MEASURE)
 			continue;
 		l->batches++;
-		l->home_moved += home != l->node;
+		l->home_moved += home != l->start_mem_node;
 		l->compute_ns += t1 - t0;
 		{
 			uint64_t since = l->last_done_ns;
-			uint64_t ms = atomic_load(&measure_start_ns);
+			uint64_t ms = atomic_load(&sh->measure_start_ns);
 
 			if (since < ms)
 				since = ms;
@@ -368,7 +483,7 @@ static void *loader_main(void *arg)
 	return NULL;
 }
 
-static void record_lat(struct launcher *ln, uint64_t ns, enum wake_path path)
+static void record_lat(struct launcher *ln, uint64_t ns, enum wake_path path, enum wake_kind kind)
 {
 	if (ln->nr_lat == ln->cap_lat) {
 		size_t cap = ln->cap_lat ? ln->cap_lat * 2 : 4096;
@@ -387,7 +502,7 @@ static void record_lat(struct launcher *ln, uint64_t ns, enum wake_path path)
 		ln->lat_path = wp;
 		ln->cap_lat = cap;
 	}
-	ln->lat_path[ln->nr_lat] = (uint8_t)path;
+	ln->lat_path[ln->nr_lat] = (uint8_t)(path | kind << 4);
 	ln->lat[ln->nr_lat++] = ns;
 }
 
@@ -403,6 +518,22 @@ static enum wake_path wake_path_of(int cpu, int waker_cpu, int prev_cpu)
 	return WP_REMOTE;
 }
 
+/*
+ * What the launcher found on @cpu, the CPU it runs on after a wake at
+ * @wake_ns from @waker_cpu; to be asked before it stamps the CPU itself.
+ */
+static enum wake_kind wake_kind_of(int cpu, int waker_cpu, uint64_t wake_ns)
+{
+	uint64_t w;
+
+	if (cpu == waker_cpu)
+		return WK_HANDOFF;
+	if (cpu < 0 || cpu >= PL_MAX_CPUS)
+		return WK_IDLE;
+	w = atomic_load_explicit(&sh->stamp[cpu].word, memory_order_relaxed);
+	return pl_cpu_was_busy(w >> 1, w & 1, wake_ns, STAMP_FRESH_NS) ? WK_QUEUE : WK_IDLE;
+}
+
 /* The launch: CPU work on the launcher's own (node-local) buffer for launch_us. */
 static void launch(struct launcher *ln, int home, bool meas)
 {
@@ -410,10 +541,16 @@ static void launch(struct launcher *ln, int home, bool meas)
 	uint64_t end = mono_ns() + (uint64_t)cfg.launch_us * 1000, acc = 1;
 
 	do {
+		int node = cpu_node_of(stamp_cpu(true));
+
 		if (meas) {
 			ln->samples++;
-			ln->local += cur_node() == home;
+			ln->local += node == home;
 		}
+		/* The launch is timed: what the cost model adds moves its end. */
+		end += pay_cost(ln->buf + off, chunk, pl_chunk_cost(&cfg.cost, node, home, ln->prev_node, chunk),
+				&acc);
+		ln->prev_node = node;
 		acc = crunch(ln->buf + off, chunk, acc);
 		off = (off + chunk) % words;
 	} while (mono_ns() < end);
@@ -432,36 +569,37 @@ static void *launcher_main(void *arg)
 		ln->buf[i] = i;
 	if (sched_setaffinity(0, sizeof(topo.online), &topo.online))
 		ln->err = errno;
-	pthread_barrier_wait(&ready);
+	pthread_barrier_wait(&sh->ready);
 
 	for (;;) {
 		uint64_t posted = atomic_load(&ln->posted);
-		bool meas = atomic_load(&phase) == PH_MEASURE;
+		bool meas = atomic_load(&sh->phase) == PH_MEASURE;
 
 		if (posted == consumed) {
 			long r;
 
-			if (atomic_load(&phase) == PH_STOP)
+			if (atomic_load(&sh->phase) == PH_STOP)
 				break;
-			prev_cpu = sched_getcpu();
+			prev_cpu = stamp_cpu(false);
 			atomic_store(&ln->sleeping, 1);
 			/* A batch posted between the load and the store saw sleeping == 0. */
 			if (atomic_load(&ln->posted) != consumed) {
 				atomic_store(&ln->sleeping, 0);
 				continue;
 			}
-			r = futex(&ln->sleeping, FUTEX_WAIT_PRIVATE, 1, &to);
+			r = futex(&ln->sleeping, FUTEX_WAIT | futex_private, 1, &to);
 			/*
 			 * A real wake has r == 0 and the flag cleared by the
 			 * waker; a late wake from an earlier round finds it set.
 			 */
 			if (r == 0 && atomic_load(&ln->sleeping) == 0 && meas &&
-			    atomic_load(&phase) == PH_MEASURE) {
+			    atomic_load(&sh->phase) == PH_MEASURE) {
 				uint64_t now = mono_ns(), w = atomic_load(&ln->wake_ts);
+				int cpu = sched_getcpu(), waker = atomic_load(&ln->wake_cpu);
 
 				if (w && now >= w)
-					record_lat(ln, now - w, wake_path_of(sched_getcpu(),
-									     atomic_load(&ln->wake_cpu), prev_cpu));
+					record_lat(ln, now - w, wake_path_of(cpu, waker, prev_cpu),
+						   wake_kind_of(cpu, waker, w));
 			}
 			atomic_store(&ln->sleeping, 0);
 			continue;
@@ -473,7 +611,7 @@ static void *launcher_main(void *arg)
 		for (; consumed < posted; consumed++) {
 			if (cfg.launch_us)
 				launch(ln, home, meas);
-			if (meas && atomic_load(&phase) == PH_MEASURE)
+			if (meas && atomic_load(&sh->phase) == PH_MEASURE)
 				ln->batches++;
 		}
 	}
@@ -485,7 +623,8 @@ static void *hog_main(void *arg)
 	struct noise *n = arg;
 	uint64_t buf[512] = { 0 }, acc = 3;
 
-	while (atomic_load(&phase) != PH_STOP) {
+	while (atomic_load(&sh->phase) != PH_STOP) {
+		stamp_cpu(true);
 		acc = crunch(buf, 512, acc);
 		n->ops++;
 	}
@@ -504,11 +643,13 @@ static void *churn_main(void *arg)
 
 	for (;;) {
 		if (n->leader) {
-			if (atomic_load(&phase) == PH_STOP)
+			if (atomic_load(&sh->phase) == PH_STOP)
 				break;
+			stamp_cpu(false);
 			if (write(n->wfd, &c, 1) != 1 || read(n->rfd, &c, 1) != 1)
 				break;
 		} else {
+			stamp_cpu(false);
 			if (read(n->rfd, &c, 1) != 1 || write(n->wfd, &c, 1) != 1)
 				break;
 		}
@@ -523,7 +664,8 @@ static long long thread_migrations(pid_t tid)
 {
 	char path[64], text[8192], *p;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/sched", (int)tid);
+	/* /proc/TID finds a thread of any process: loader processes too. */
+	snprintf(path, sizeof(path), "/proc/%d/sched", (int)tid);
 	if (read_text(path, text, sizeof(text)) <= 0)
 		return -1;
 	p = strstr(text, "se.nr_migrations");
@@ -573,13 +715,14 @@ static double pct(uint64_t part, uint64_t whole)
 
 struct results {
 	double secs, throughput, locality, ln_locality, util, proc_cpu, placement, home_moved;
+	double warm_locality, late_locality;
 	double batch_ms, max_gap_ms;
 	uint64_t batches, loader_batches, xnode, samples, lat_n, lat_dropped, noise_ops;
 	uint64_t p50, p99, max;
 	struct {
 		double pct;
 		uint64_t p50, p99;
-	} path[NR_WAKE_PATHS];
+	} path[NR_WAKE_PATHS], kind[NR_WAKE_KINDS];
 	long long migrations;
 	unsigned int stalls;
 	double node_util[PL_MAX_NODES], node_locality[PL_MAX_NODES];
@@ -592,10 +735,15 @@ static void print_results(const struct results *r, unsigned int nr_loaders)
 	if (!cfg.json) {
 		printf("ai_pipeline %s: %d nodes, %d CPUs, %u loaders, %.1f s measured\n",
 		       cfg.label, topo.nr_nodes, topo.nr_cpus, nr_loaders, r->secs);
+		if (cfg.cost.on)
+			printf("  cost model      remote work x%.3f, %u us refill after a change of node\n",
+			       cfg.cost.remote_milli / 1000.0, cfg.cost.refill_us);
 		printf("  throughput      %.1f batches/s (%" PRIu64 " batches, %.2f ms compute each)\n",
 		       r->throughput, r->batches, r->batch_ms);
 		printf("  locality        %.1f%% of loader work on its memory's node (launchers %.1f%%)\n",
 		       r->locality, r->ln_locality);
+		printf("                  %.1f%% during the warm-up, %.1f%% in the window's second half\n",
+		       r->warm_locality, r->late_locality);
 		printf("  placement       %.1f%% of pages first-touched home, %.1f%% of batches found them moved\n",
 		       r->placement, r->home_moved);
 		printf("  migrations      %" PRIu64 " cross-node (sampled), %lld in total\n",
@@ -605,6 +753,9 @@ static void print_results(const struct results *r, unsigned int nr_loaders)
 		for (int wp = 0; wp < NR_WAKE_PATHS; wp++)
 			printf("    on %-6s      %.1f%% of wakes, p50 %.1f us, p99 %.1f us\n", wake_path_name[wp],
 			       r->path[wp].pct, r->path[wp].p50 / 1e3, r->path[wp].p99 / 1e3);
+		for (int k = 0; k < NR_WAKE_KINDS; k++)
+			printf("    %-8s        %.1f%% of wakes, p50 %.1f us, p99 %.1f us\n", wake_kind_name[k],
+			       r->kind[k].pct, r->kind[k].p50 / 1e3, r->kind[k].p99 / 1e3);
 		printf("  cpu             %.1f%% machine busy, %.1f%% used by us\n", r->util, r->proc_cpu);
 		printf("  stalls          %u (longest loader gap %.1f ms)\n", r->stalls, r->max_gap_ms);
 		for (int d = 0; d < topo.nr_nodes; d++)
@@ -616,24 +767,30 @@ static void print_results(const struct results *r, unsigned int nr_loaders)
 	printf("{\"bench\":\"ai_pipeline\",\"label\":");
 	json_str(stdout, cfg.label);
 	printf(",\"nodes\":%d,\"cpus\":%d,\"loaders\":%u,\"imbalance\":%u,\"hogs\":%u,\"churn\":%u,"
-	       "\"spawn_local\":%s,"
+	       "\"ballast_mb\":%u,\"spawn_local\":%s,\"loader_procs\":%s,\"alloc_main\":%s,\"cost_model\":%s,\"remote_factor\":%.3f,\"refill_us\":%u,"
 	       "\"duration_s\":%.3f,\"batches\":%" PRIu64 ",\"loader_batches\":%" PRIu64 ","
 	       "\"throughput_bps\":%.3f,\"batch_compute_ms\":%.3f,"
-	       "\"locality_pct\":%.3f,\"launcher_locality_pct\":%.3f,\"samples\":%" PRIu64 ","
+	       "\"locality_pct\":%.3f,\"locality_warmup_pct\":%.3f,\"locality_late_pct\":%.3f,"
+	       "\"launcher_locality_pct\":%.3f,\"samples\":%" PRIu64 ","
 	       "\"placement_pct\":%.3f,\"home_moved_pct\":%.3f,"
 	       "\"xnode_migrations\":%" PRIu64 ",\"xnode_migrations_per_s\":%.3f,\"migrations\":%lld,"
 	       "\"wake_lat_us\":{\"count\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
 	       "\"cpu_util_pct\":%.3f,\"proc_cpu_pct\":%.3f,\"stalls\":%u,\"max_gap_ms\":%.3f,"
 	       "\"noise_ops\":%" PRIu64 ",",
 	       topo.nr_nodes, topo.nr_cpus, nr_loaders, cfg.imbalance, cfg.hogs, cfg.churn,
-	       cfg.spawn_local ? "true" : "false", r->secs, r->batches, r->loader_batches, r->throughput, r->batch_ms,
-	       r->locality, r->ln_locality, r->samples, r->placement, r->home_moved,
+	       cfg.ballast_mb, cfg.spawn_local ? "true" : "false", cfg.loader_procs ? "true" : "false",
+	       cfg.alloc_main ? "true" : "false", cfg.cost.on ? "true" : "false",
+	       cfg.cost.on ? cfg.cost.remote_milli / 1000.0 : 1.0, cfg.cost.on ? cfg.cost.refill_us : 0, r->secs, r->batches, r->loader_batches, r->throughput, r->batch_ms,
+	       r->locality, r->warm_locality, r->late_locality, r->ln_locality, r->samples, r->placement, r->home_moved,
 	       r->xnode, r->secs > 0 ? (double)r->xnode / r->secs : 0.0, r->migrations,
 	       r->lat_n, r->lat_dropped, r->p50 / 1e3, r->p99 / 1e3, r->max / 1e3,
 	       r->util, r->proc_cpu, r->stalls, r->max_gap_ms, r->noise_ops);
 	for (int wp = 0; wp < NR_WAKE_PATHS; wp++)
 		printf("%s\"%s\":{\"pct\":%.3f,\"p50\":%.3f,\"p99\":%.3f}", wp ? "," : "\"wake_paths\":{",
 		       wake_path_name[wp], r->path[wp].pct, r->path[wp].p50 / 1e3, r->path[wp].p99 / 1e3);
+	for (int k = 0; k < NR_WAKE_KINDS; k++)
+		printf("%s\"%s\":{\"pct\":%.3f,\"p50\":%.3f,\"p99\":%.3f}", k ? "," : "},\"wake_kinds\":{",
+		       wake_kind_name[k], r->kind[k].pct, r->kind[k].p50 / 1e3, r->kind[k].p99 / 1e3);
 	printf("},\"per_node\":[");
 	for (int d = 0; d < topo.nr_nodes; d++)
 		printf("%s{\"node\":%d,\"loaders\":%u,\"batches\":%" PRIu64 ",\"locality_pct\":%.3f,\"util_pct\":%.3f}",
@@ -645,6 +802,13 @@ static void print_results(const struct results *r, unsigned int nr_loaders)
 static void *map_buf(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void *map_shared(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -684,6 +848,57 @@ static void *spawner_main(void *arg)
 {
 	spawn_node(arg);
 	return NULL;
+}
+
+/*
+ * --loader-procs: fork a loader process, pinned to its node, that maps and
+ * first-touches its own private buffer (with --alloc-main a thread of its
+ * on the first node touches it), then runs the loader. Whatever fails in
+ * the child is left in l->err for the parent to report after the barrier.
+ */
+static pid_t start_loader_proc(struct loader *l)
+{
+	pid_t pid = fork();
+	pthread_t toucher;
+	int ret;
+
+	if (pid)
+		return pid;
+	/* A loader outliving a killed bench would spin for ever. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (sched_setaffinity(0, sizeof(cpu_set_t), &topo.node_cpus[l->node]))
+		l->err = errno;
+	l->buf = map_buf(l->len);
+	l->ballast = l->ballast_len ? map_buf(l->ballast_len) : NULL;
+	if (!l->buf || (l->ballast_len && !l->ballast)) {
+		l->err = ENOMEM;
+		pthread_barrier_wait(&sh->ready);
+		_exit(1);
+	}
+	if (cfg.alloc_main) {
+		ret = start_pinned(&toucher, 0, toucher_main, l);
+		if (ret)
+			l->err = ret;
+		else
+			pthread_join(toucher, NULL);
+	}
+	loader_main(l);
+	_exit(0);
+}
+
+/* --alloc-main with loader threads: the main thread touches every buffer from the first node. */
+static int touch_from_first_node(struct loader *lds, unsigned int nr)
+{
+	cpu_set_t old;
+
+	if (sched_getaffinity(0, sizeof(old), &old) ||
+	    sched_setaffinity(0, sizeof(cpu_set_t), &topo.node_cpus[0]))
+		return -errno;
+	for (unsigned int i = 0; i < nr; i++)
+		touch(&lds[i]);
+	if (sched_setaffinity(0, sizeof(old), &old))
+		return -errno;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -730,21 +945,33 @@ int main(int argc, char **argv)
 		nr_loaders += n;
 	}
 	nr_noise = cfg.hogs + 2 * cfg.churn;
-	lns = calloc(topo.nr_nodes, sizeof(*lns));
-	lds = calloc(nr_loaders, sizeof(*lds));
+	/* Shared with loader processes (zeroed, as calloc's would be). */
+	sh = map_shared(sizeof(*sh));
+	lns = map_shared(topo.nr_nodes * sizeof(*lns));
+	lds = map_shared(nr_loaders * sizeof(*lds));
 	noise = calloc(nr_noise ? nr_noise : 1, sizeof(*noise));
 	spawns = calloc(topo.nr_nodes, sizeof(*spawns));
 	spawners = calloc(topo.nr_nodes, sizeof(*spawners));
-	if (!lns || !lds || !noise || !spawns || !spawners) {
+	if (!sh || !lns || !lds || !noise || !spawns || !spawners) {
 		fprintf(stderr, "ai_pipeline: out of memory\n");
 		return 1;
 	}
-	pthread_barrier_init(&ready, NULL, topo.nr_nodes + nr_loaders + 1);
+	if (cfg.loader_procs)
+		futex_private = 0;
+	{
+		pthread_barrierattr_t ba;
+
+		pthread_barrierattr_init(&ba);
+		pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED);
+		pthread_barrier_init(&sh->ready, &ba, topo.nr_nodes + nr_loaders + 1);
+		pthread_barrierattr_destroy(&ba);
+	}
 
 	for (int d = 0; d < topo.nr_nodes; d++) {
 		spawns[d] = (struct node_spawn){ .node = d, .ln = &lns[d], .loaders = &lds[k],
 						 .nr = r.node_loaders[d] };
 		lns[d].node = d;
+		lns[d].prev_node = -1;
 		lns[d].buf = map_buf(LAUNCH_BYTES);
 		mapped = lns[d].buf != NULL;
 		for (unsigned int i = 0; i < r.node_loaders[d]; i++, k++) {
@@ -754,14 +981,38 @@ int main(int argc, char **argv)
 			l->ln = &lns[d];
 			l->len = (size_t)cfg.buffer_kb * 1024;
 			l->pages = (l->len + page_size - 1) / page_size;
+			l->ballast_len = (size_t)cfg.ballast_mb << 20;
+			if (cfg.loader_procs)
+				continue;	/* its process maps its own */
 			l->buf = map_buf(l->len);
 			mapped &= l->buf != NULL;
+			if (l->ballast_len) {
+				l->ballast = map_buf(l->ballast_len);
+				mapped &= l->ballast != NULL;
+			}
 		}
 		if (!mapped) {
 			fprintf(stderr, "ai_pipeline: node %d: cannot map buffers\n", d);
 			return 1;
 		}
-		if (cfg.spawn_local) {
+	}
+	if (cfg.alloc_main && !cfg.loader_procs && (ret = touch_from_first_node(lds, nr_loaders))) {
+		fprintf(stderr, "ai_pipeline: cannot touch the buffers from node %d: %s\n",
+			topo.node_id[0], strerror(-ret));
+		return 1;
+	}
+	/* Forked before any thread exists, so no lock is held across the fork. */
+	for (unsigned int i = 0; cfg.loader_procs && i < nr_loaders; i++) {
+		lds[i].pid = start_loader_proc(&lds[i]);
+		if (lds[i].pid < 0) {
+			perror("ai_pipeline: fork");
+			return 1;
+		}
+	}
+	for (int d = 0; d < topo.nr_nodes; d++) {
+		if (cfg.loader_procs) {
+			spawns[d].err = start_pinned(&lns[d].thr, d, launcher_main, &lns[d]);
+		} else if (cfg.spawn_local) {
 			/* The spawner runs on node d, so its children are born there. */
 			if (start_pinned(&spawners[d], d, spawner_main, &spawns[d])) {
 				fprintf(stderr, "ai_pipeline: node %d: cannot start its spawner\n", d);
@@ -788,7 +1039,7 @@ int main(int argc, char **argv)
 		*x = (struct noise){ .rfd = b[0], .wfd = a[1], .leader = true };
 		*y = (struct noise){ .rfd = a[0], .wfd = b[1] };
 	}
-	pthread_barrier_wait(&ready);
+	pthread_barrier_wait(&sh->ready);
 	for (unsigned int i = 0; i < nr_noise; i++) {
 		void *(*fn)(void *) = i < cfg.hogs ? hog_main : churn_main;
 
@@ -799,12 +1050,12 @@ int main(int argc, char **argv)
 	}
 	for (unsigned int i = 0; i < nr_loaders; i++)
 		if (lds[i].err) {
-			fprintf(stderr, "ai_pipeline: loader %u: cannot release its affinity: %s\n",
+			fprintf(stderr, "ai_pipeline: loader %u: cannot start: %s\n",
 				i, strerror(lds[i].err));
 			return 1;
 		}
 
-	atomic_store(&phase, PH_WARMUP);
+	atomic_store(&sh->phase, PH_WARMUP);
 	sleep_until(mono_ns() + (uint64_t)cfg.warmup_s * NSEC_PER_SEC);
 
 	stat_snapshot(st0);
@@ -812,23 +1063,31 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < nr_loaders; i++)
 		lds[i].migr_start = thread_migrations(lds[i].tid);
 	t_start = mono_ns();
-	atomic_store(&measure_start_ns, t_start);
-	atomic_store(&phase, PH_MEASURE);
+	atomic_store(&sh->measure_start_ns, t_start);
+	atomic_store(&sh->phase, PH_MEASURE);
+	/* The second half: homes and memory have had their time to settle. */
+	sleep_until(t_start + (uint64_t)cfg.duration_s * NSEC_PER_SEC / 2);
+	atomic_store(&sh->late, 1);
 	sleep_until(t_start + (uint64_t)cfg.duration_s * NSEC_PER_SEC);
 	for (unsigned int i = 0; i < nr_loaders; i++)
 		lds[i].migr_end = thread_migrations(lds[i].tid);
 	t_end = mono_ns();
-	atomic_store(&phase, PH_STOP);
+	atomic_store(&sh->phase, PH_STOP);
 	getrusage(RUSAGE_SELF, &ru1);
 	stat_snapshot(st1);
 
 	for (int d = 0; d < topo.nr_nodes; d++) {
 		/* A launcher asleep in its futex wait notices the stop on its timeout; speed that up. */
 		atomic_store(&lns[d].sleeping, 0);
-		futex(&lns[d].sleeping, FUTEX_WAKE_PRIVATE, 1, NULL);
+		futex(&lns[d].sleeping, FUTEX_WAKE | futex_private, 1, NULL);
 	}
-	for (unsigned int i = 0; i < nr_loaders; i++)
-		pthread_join(lds[i].thr, NULL);
+	for (unsigned int i = 0; i < nr_loaders; i++) {
+		if (!cfg.loader_procs)
+			pthread_join(lds[i].thr, NULL);
+		else
+			while (waitpid(lds[i].pid, NULL, 0) < 0 && errno == EINTR)
+				;
+	}
 	for (int d = 0; d < topo.nr_nodes; d++)
 		pthread_join(lns[d].thr, NULL);
 	for (unsigned int i = 0; i < nr_noise; i++) {
@@ -839,6 +1098,7 @@ int main(int argc, char **argv)
 	r.secs = (double)(t_end - t_start) / 1e9;
 	{
 		uint64_t placed = 0, placed_tot = 0, moved = 0, compute = 0, local = 0;
+		uint64_t warm_s = 0, warm_l = 0, late_s = 0, late_l = 0;
 		uint64_t node_local[PL_MAX_NODES] = { 0 }, node_samples[PL_MAX_NODES] = { 0 };
 		uint64_t gap_limit = (uint64_t)cfg.stall_ms * 1000000, max_gap = 0;
 		long long migr = 0;
@@ -858,6 +1118,10 @@ int main(int argc, char **argv)
 			r.loader_batches += l->batches;
 			r.samples += l->samples;
 			local += l->local;
+			warm_s += l->warm_samples;
+			warm_l += l->warm_local;
+			late_s += l->late_samples;
+			late_l += l->late_local;
 			r.xnode += l->xnode;
 			placed += l->placed_local;
 			placed_tot += l->placed_total;
@@ -872,6 +1136,8 @@ int main(int argc, char **argv)
 				migr = -1;
 		}
 		r.locality = pct(local, r.samples);
+		r.warm_locality = pct(warm_l, warm_s);
+		r.late_locality = pct(late_l, late_s);
 		r.placement = pct(placed, placed_tot);
 		r.home_moved = pct(moved, r.loader_batches);
 		r.batch_ms = r.loader_batches ? (double)compute / (double)r.loader_batches / 1e6 : 0;
@@ -898,17 +1164,19 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		r.lat_n = n;
-		for (int wp = 0; wp < NR_WAKE_PATHS; wp++) {
+		for (int wp = 0; wp < NR_WAKE_PATHS + NR_WAKE_KINDS; wp++) {
+			bool kind = wp >= NR_WAKE_PATHS;
+			int want = kind ? wp - NR_WAKE_PATHS : wp;
 			size_t k = 0;
 
 			for (int d = 0; d < topo.nr_nodes; d++)
 				for (size_t i = 0; i < lns[d].nr_lat; i++)
-					if (lns[d].lat_path[i] == wp)
+					if ((kind ? lns[d].lat_path[i] >> 4 : lns[d].lat_path[i] & 15) == want)
 						all[k++] = lns[d].lat[i];
 			pl_sort_u64(all, k);
-			r.path[wp].pct = pct(k, n);
-			r.path[wp].p50 = pl_percentile(all, k, 50);
-			r.path[wp].p99 = pl_percentile(all, k, 99);
+			(kind ? &r.kind[want] : &r.path[want])->pct = pct(k, n);
+			(kind ? &r.kind[want] : &r.path[want])->p50 = pl_percentile(all, k, 50);
+			(kind ? &r.kind[want] : &r.path[want])->p99 = pl_percentile(all, k, 99);
 		}
 		n = 0;
 		for (int d = 0; d < topo.nr_nodes; d++) {

@@ -20,6 +20,14 @@
 #                            steal=off,slice_ns=1ms+steal_min_queued=2
 #   scxbench_bpfcost=0|1     measure BPF cost per callback (default 1)
 #   scxbench_spawn_local=0|1 ai_pipeline --spawn-local: threads born on their node
+#   scxbench_cost=0|1        also run the ai workloads under the NUMA cost
+#                            model (ai_pipeline --cost-model), as WORKLOAD_cm
+#   scxbench_procs=0|1       also run them with loader processes
+#                            (--loader-procs), as WORKLOAD_procs
+#   scxbench_firsttouch=0|1  ai_firsttouch: loader processes whose buffers a
+#                            thread on node 0 first-touched (default 1)
+#   scxbench_migcost=0|1     the daemon's CPU time while it looks after 100
+#                            processes whose memory is on the wrong node (1)
 . /vm/lib.sh
 
 reps=${scxbench_reps:-3}
@@ -31,8 +39,24 @@ imb_k=${scxbench_imbalance:-4}
 noise=${scxbench_noise:-0}
 variants=${scxbench_variants:-}
 bpfcost=${scxbench_bpfcost:-1}
+cost=${scxbench_cost:-0}
 ai_extra=
 [ "${scxbench_spawn_local:-0}" = 1 ] && ai_extra=--spawn-local
+# Each ai workload runs plain and, with scxbench_cost=1, again under the cost model.
+cost_sets=plain
+[ "$cost" = 1 ] && cost_sets="plain cm"
+procs_sets=plain
+[ "${scxbench_procs:-0}" = 1 ] && procs_sets="plain procs"
+firsttouch=${scxbench_firsttouch:-1}
+migcost=${scxbench_migcost:-1}
+# Memory has to move before it is local: NUMA balancing starts scanning a
+# task a second after it runs, the daemon waits migrate_settle_ns (2 s).
+ft_warm=$((warm > 5 ? warm : 5))
+# ai_firsttouch's loaders are as big as DataLoader workers: the daemon lets
+# the home of a process follow its memory only from 32 MB resident up.
+ft_ballast=40
+# The default scheduler's side of "memory follows the task".
+[ -w /proc/sys/kernel/numa_balancing ] && echo 1 >/proc/sys/kernel/numa_balancing
 
 cpus=$(nr_cpus_online)
 nodes=$(nr_nodes)
@@ -103,6 +127,18 @@ run_ai() { # CONFIG REP WORKLOAD ARGS...
 		_pass "$_c/r$_r/$_w"
 	else
 		_fail "$_c/r$_r/$_w" "ai_pipeline exit $_rc" /tmp/ai.err
+	fi
+}
+
+# schbench-like: per node a message thread waking one worker per CPU of a node.
+run_wakebench() { # CONFIG REP
+	_out=$(wakebench --json --msg-threads "$nodes" --workers "$cpn" --duration "$short" 2>/tmp/wb.err)
+	_rc=$?
+	if [ "$_rc" = 0 ] && [ "${_out#\{}" != "$_out" ]; then
+		emit wakebench "$1" "$2" "$_out"
+		_pass "$1/r$2/wakebench"
+	else
+		_fail "$1/r$2/wakebench" "exit $_rc" /tmp/wb.err
 	fi
 }
 
@@ -177,20 +213,41 @@ run_block() { # CONFIG REP
 	_lost=0
 	# What the variant really runs with, for the record.
 	[ "$_cfg" = default ] || ctl_record tunables "$_cfg" "$_rep" tunables
-	run_ai "$_cfg" "$_rep" ai_fit
-	still_attached "$_cfg" || _lost=$((_lost + 1))
-	run_ai "$_cfg" "$_rep" ai_imbalance --loaders "$imb_base" --imbalance "$imb_k"
-	still_attached "$_cfg" || _lost=$((_lost + 1))
-	if [ "$noise" = 1 ]; then
-		run_ai "$_cfg" "$_rep" ai_noise --hogs "$nodes" --churn "$nodes"
+	for _pset in $procs_sets; do
+		for _set in $cost_sets; do
+			_sfx='' _a=''
+			[ "$_pset" = procs ] && _sfx=_procs _a=--loader-procs
+			[ "$_set" = cm ] && _sfx=${_sfx}_cm _a="$_a --cost-model"
+			# shellcheck disable=SC2086 # _a holds whole options
+			run_ai "$_cfg" "$_rep" "ai_fit$_sfx" $_a
+			still_attached "$_cfg" || _lost=$((_lost + 1))
+			# shellcheck disable=SC2086
+			run_ai "$_cfg" "$_rep" "ai_imbalance$_sfx" --loaders "$imb_base" --imbalance "$imb_k" $_a
+			still_attached "$_cfg" || _lost=$((_lost + 1))
+			if [ "$noise" = 1 ]; then
+				# shellcheck disable=SC2086
+				run_ai "$_cfg" "$_rep" "ai_noise$_sfx" --hogs "$nodes" --churn "$nodes" $_a
+				still_attached "$_cfg" || _lost=$((_lost + 1))
+			fi
+		done
+	done
+	for _set in $cost_sets; do
+		[ "$firsttouch" = 1 ] || break
+		_sfx='' _a=''
+		[ "$_set" = cm ] && _sfx=_cm _a=--cost-model
+		# shellcheck disable=SC2086
+		run_ai "$_cfg" "$_rep" "ai_firsttouch$_sfx" --loader-procs --alloc-main --warmup "$ft_warm" \
+			--ballast-mb "$ft_ballast" $_a
 		still_attached "$_cfg" || _lost=$((_lost + 1))
-	fi
+	done
 	[ "$_cfg" = default ] || ctl_record sched_stats "$_cfg" "$_rep" stats
 	run_hackbench "$_cfg" "$_rep"
 	still_attached "$_cfg" || _lost=$((_lost + 1))
 	run_cyclictest "$_cfg" "$_rep"
 	still_attached "$_cfg" || _lost=$((_lost + 1))
 	run_stressng "$_cfg" "$_rep"
+	still_attached "$_cfg" || _lost=$((_lost + 1))
+	run_wakebench "$_cfg" "$_rep"
 	still_attached "$_cfg" || _lost=$((_lost + 1))
 	stop_config "$_cfg"
 	_k1=$(kernel_stalls)
@@ -220,7 +277,61 @@ run_bpfcost() {
 	echo 0 >/proc/sys/kernel/bpf_stats_enabled
 }
 
-emit meta none 0 "{\"kernel\":\"$(uname -r)\",\"nodes\":$nodes,\"cpus\":$cpus,\"reps\":$reps,\"duration_s\":$dur,\"warmup_s\":$warm,\"short_s\":$short,\"hb_loops\":$hb_loops,\"imbalance\":$imb_k,\"imbalance_loaders\":$imb_base,\"numa_balancing\":$(cat /proc/sys/kernel/numa_balancing 2>/dev/null || echo -1),\"clocksource\":\"$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)\",\"bpfcost\":$bpfcost,\"spawn_local\":${scxbench_spawn_local:-0},\"configs\":\"$configs\"}"
+# The daemon's own CPU time (utime + stime of /proc/PID/stat, all its
+# threads) while it looks after 100 processes, each confined to the last
+# node with 2 MB first-touched on node 0: while their memory moves, then
+# over a steady-state window once every one of them is home.
+proc_ticks() { # PID: utime + stime in clock ticks
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null
+}
+
+# How many mem-workers last reported >= 90 % of their pages on node $1
+# (one process for all: under TCG a fork costs milliseconds).
+workers_home() {
+	awk -v k="pct_node$1=" '{ i = index($0, k); if (i) v[FILENAME] = substr($0, i + length(k)) + 0 }
+		END { c = 0; for (f in v) if (v[f] >= 90) c++; print c }' /tmp/mw.* 2>/dev/null
+}
+
+run_migcost() {
+	[ "$nodes" -ge 2 ] || return 0
+	_last=$((nodes - 1)) _n=100 _win=20
+	start_config scx || { _fail migcost/start "the scheduler did not attach" "$SCXVM_DAEMON_LOG"; stop_config scx; return 1; }
+	# /proc/PID/stat counts in USER_HZ, which is 100 wherever Linux runs.
+	_hz=100
+	_pids=''
+	rm -f /tmp/mw.*
+	_t0=$(now_ms)
+	_c0=$(proc_ticks "$DAEMON_PID")
+	for _i in $(seq "$_n"); do
+		mem-worker --mb 2 --touch-node 0 --bind-node "$_last" --threads 0 --seconds 300 \
+			>"/tmp/mw.$_i" 2>&1 &
+		_pids="$_pids $!"
+	done
+	# Moving 200 MB at the default 256 MiB/s after a 2 s settle takes a few
+	# seconds; the steady window starts when every worker reports >= 90 %
+	# of its pages on its node, or after 60 s.
+	_home=0
+	while [ $(($(now_ms) - _t0)) -lt 60000 ]; do
+		sleep 2
+		_home=$(workers_home "$_last")
+		[ "$_home" -ge "$_n" ] && break
+	done
+	_t1=$(now_ms)
+	_c1=$(proc_ticks "$DAEMON_PID")
+	sleep "$_win"
+	_t2=$(now_ms)
+	_c2=$(proc_ticks "$DAEMON_PID")
+	_alive=0
+	for _p in $_pids; do [ -d "/proc/$_p" ] && _alive=$((_alive + 1)); done
+	# shellcheck disable=SC2086
+	kill $_pids 2>/dev/null
+	for _p in $_pids; do wait "$_p" 2>/dev/null; done
+	stop_config scx
+	emit migcost scx 0 "{\"procs\":$_n,\"mb_each\":2,\"alive\":$_alive,\"home_procs\":$_home,\"hz\":$_hz,\"move_ms\":$((_t1 - _t0)),\"move_ticks\":$((_c1 - _c0)),\"steady_ms\":$((_t2 - _t1)),\"steady_ticks\":$((_c2 - _c1))}"
+	check_ge migcost/workers-home "$_home" 90
+}
+
+emit meta none 0 "{\"kernel\":\"$(uname -r)\",\"nodes\":$nodes,\"cpus\":$cpus,\"reps\":$reps,\"duration_s\":$dur,\"warmup_s\":$warm,\"short_s\":$short,\"hb_loops\":$hb_loops,\"imbalance\":$imb_k,\"imbalance_loaders\":$imb_base,\"numa_balancing\":$(cat /proc/sys/kernel/numa_balancing 2>/dev/null || echo -1),\"clocksource\":\"$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)\",\"bpfcost\":$bpfcost,\"spawn_local\":${scxbench_spawn_local:-0},\"cost_model\":$cost,\"procs\":${scxbench_procs:-0},\"firsttouch\":$firsttouch,\"firsttouch_warmup_s\":$ft_warm,\"firsttouch_ballast_mb\":$ft_ballast,\"configs\":\"$configs\"}"
 info "configs=$configs" "reps=$reps" "nodes=$nodes" "cpus=$cpus"
 check ai_pipeline-present command -v ai_pipeline
 check bpf_progstats-present command -v bpf_progstats
@@ -240,4 +351,5 @@ while [ "$rep" -le "$reps" ]; do
 	rep=$((rep + 1))
 done
 [ "$bpfcost" = 1 ] && run_bpfcost
+[ "$migcost" = 1 ] && run_migcost
 info "bench_elapsed_s=$((($(now_ms) - t_begin) / 1000))"

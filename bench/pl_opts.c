@@ -18,6 +18,8 @@ void pl_config_defaults(struct pl_config *c)
 	c->launch_us = 100;
 	c->stall_ms = 1000;
 	c->label = "";
+	c->cost.remote_milli = PL_COST_REMOTE_MILLI;
+	c->cost.refill_us = PL_COST_REFILL_US;
 }
 
 void pl_usage(FILE *f, const char *prog)
@@ -33,6 +35,9 @@ void pl_usage(FILE *f, const char *prog)
 		"  -i, --imbalance K      one node gets K times the loaders (1-64, default 1)\n"
 		"      --imbalance-node N which node (index among nodes with CPUs, default 0)\n"
 		"  -b, --buffer-kb KB     working buffer per loader (4-1048576, default 256)\n"
+		"      --ballast-mb MB    per loader, this much more memory first-touched with the\n"
+		"                         buffer and never used again (0-4096, default 0): a\n"
+		"                         DataLoader worker's resident size\n"
 		"  -p, --passes N         passes over the buffer per batch (1-10000, default 4)\n"
 		"      --io-us US         simulated storage wait per batch (0-1000000, default 2000)\n"
 		"      --launch-us US     launcher work per batch (0-100000, default 100)\n"
@@ -43,6 +48,19 @@ void pl_usage(FILE *f, const char *prog)
 		"      --spawn-local      create each node's threads from a thread already running\n"
 		"                         on that node (as numactl-started processes are), not\n"
 		"                         from the main thread\n"
+		"      --loader-procs     loaders are forked processes (as DataLoader workers are),\n"
+		"                         each with a private buffer; batches reach the\n"
+		"                         launcher through a futex in shared memory\n"
+		"      --alloc-main       loader buffers are first-touched by another thread on\n"
+		"                         the first node (as a framework's main thread allocates\n"
+		"                         pinned buffers), not by the loader on its own node\n"
+		"      --cost-model       model what NUMA costs (QEMU's emulated NUMA has no\n"
+		"                         remote penalty): remote work takes --remote-factor\n"
+		"                         times as long, a change of node pays --refill-us\n"
+		"      --remote-factor F  remote/local time of the same work, 1-10 with up to\n"
+		"                         three decimals (default 1.5); implies --cost-model\n"
+		"      --refill-us US     cache refill after a change of node (0-100000,\n"
+		"                         default 30); implies --cost-model\n"
 		"      --label TEXT       copied into the report\n"
 		"  -j, --json             one JSON object on stdout instead of text\n"
 		"  -h, --help             show this help\n",
@@ -51,6 +69,7 @@ void pl_usage(FILE *f, const char *prog)
 
 enum {
 	O_IMB_NODE = 256, O_IO, O_LAUNCH, O_HOGS, O_CHURN, O_STALL, O_LABEL, O_SPAWN,
+	O_COST, O_REMOTE, O_REFILL, O_PROCS, O_ALLOC_MAIN, O_BALLAST,
 };
 
 struct range {
@@ -74,6 +93,8 @@ static const struct range ranges[] = {
 	{ O_HOGS, 0, 1024, OFF(hogs) },
 	{ O_CHURN, 0, 512, OFF(churn) },
 	{ O_STALL, 10, 600000, OFF(stall_ms) },
+	{ O_REFILL, 0, 100000, OFF(cost.refill_us) },
+	{ O_BALLAST, 0, 4096, OFF(ballast_mb) },
 };
 
 static int parse_uint(const char *s, unsigned int lo, unsigned int hi, unsigned int *out)
@@ -91,6 +112,39 @@ static int parse_uint(const char *s, unsigned int lo, unsigned int hi, unsigned 
 	if (errno || v < lo || v > hi)
 		return -ERANGE;
 	*out = (unsigned int)v;
+	return 0;
+}
+
+int pl_parse_milli(const char *s, unsigned int lo_milli, unsigned int hi_milli, unsigned int *out)
+{
+	unsigned long whole = 0, frac = 0;
+	int decimals = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		whole = whole * 10 + (unsigned long)(*s - '0');
+		if (whole > 1000000)
+			return -ERANGE;
+	}
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		for (; *s >= '0' && *s <= '9'; s++) {
+			if (++decimals > 3)
+				return -EINVAL;
+			frac = frac * 10 + (unsigned long)(*s - '0');
+		}
+	}
+	if (*s)
+		return -EINVAL;
+	for (; decimals < 3; decimals++)
+		frac *= 10;
+	whole = whole * 1000 + frac;
+	if (whole < lo_milli || whole > hi_milli)
+		return -ERANGE;
+	*out = (unsigned int)whole;
 	return 0;
 }
 
@@ -120,6 +174,12 @@ int pl_parse_args(int argc, char **argv, struct pl_config *c, char *err, size_t 
 		{ "stall-ms", required_argument, NULL, O_STALL },
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "spawn-local", no_argument, NULL, O_SPAWN },
+		{ "cost-model", no_argument, NULL, O_COST },
+		{ "loader-procs", no_argument, NULL, O_PROCS },
+		{ "alloc-main", no_argument, NULL, O_ALLOC_MAIN },
+		{ "ballast-mb", required_argument, NULL, O_BALLAST },
+		{ "remote-factor", required_argument, NULL, O_REMOTE },
+		{ "refill-us", required_argument, NULL, O_REFILL },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -138,6 +198,21 @@ int pl_parse_args(int argc, char **argv, struct pl_config *c, char *err, size_t 
 		case 'h': c->help = true; continue;
 		case O_LABEL: c->label = optarg; continue;
 		case O_SPAWN: c->spawn_local = true; continue;
+		case O_COST: c->cost.on = true; continue;
+		case O_PROCS: c->loader_procs = true; continue;
+		case O_ALLOC_MAIN: c->alloc_main = true; continue;
+		case O_REMOTE: {
+			int ret = pl_parse_milli(optarg, 1000, 10000, &c->cost.remote_milli);
+
+			if (ret) {
+				snprintf(err, errlen, "--remote-factor: '%.32s' %s", optarg,
+					 ret == -ERANGE ? "out of range: allowed 1..10" :
+					 "is not a number such as 1.5 (up to three decimals)");
+				return ret;
+			}
+			c->cost.on = true;
+			continue;
+		}
 		case ':':
 			snprintf(err, errlen, "--%s needs a value", long_name(lopts, optopt));
 			return -EINVAL;
@@ -157,6 +232,8 @@ int pl_parse_args(int argc, char **argv, struct pl_config *c, char *err, size_t 
 			return -EINVAL;
 		}
 		ret = parse_uint(optarg, r->lo, r->hi, (unsigned int *)((char *)c + r->off));
+		if (opt == O_REFILL)
+			c->cost.on = true;
 		if (ret == -EINVAL)
 			snprintf(err, errlen, "--%s: '%.32s' is not a whole number", long_name(lopts, opt), optarg);
 		else if (ret == -ERANGE)

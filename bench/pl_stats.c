@@ -116,3 +116,26 @@ int pl_parse_proc_stat(const char *text, struct pl_cpu_times *cpus, size_t max)
 	}
 	return n ? n : -EINVAL;
 }
+
+struct pl_chunk_cost pl_chunk_cost(const struct pl_cost *c, int node, int mem_node, int prev_node,
+				   size_t words)
+{
+	struct pl_chunk_cost r = { 0, 0 };
+
+	if (!c->on || node < 0)
+		return r;
+	if (mem_node >= 0 && node != mem_node && c->remote_milli > 1000)
+		r.extra_words = (size_t)(((uint64_t)words * (c->remote_milli - 1000) + 500) / 1000);
+	if (prev_node >= 0 && node != prev_node)
+		r.refill_ns = (uint64_t)c->refill_us * 1000;
+	return r;
+}
+
+bool pl_cpu_was_busy(uint64_t stamp_ns, bool running, uint64_t wake_ns, uint64_t fresh_ns)
+{
+	if (!stamp_ns)
+		return false;
+	if (stamp_ns >= wake_ns)
+		return true;
+	return running && wake_ns - stamp_ns <= fresh_ns;
+}

@@ -27,17 +27,27 @@ BASE = "default"
 # (key, label, unit, better): better is "up", "down" or None (context only).
 AI_METRICS = [
     ("locality_pct", "locality", "%", "up"),
+    # The same during the warm-up and in the measured window's second half
+    # (homes and memory settled): where memory follows its task, it climbs.
+    ("locality_warmup_pct", " ..in warm-up", "%", None),
+    ("locality_late_pct", " ..settled", "%", "up"),
     ("throughput_bps", "throughput", "batch/s", "up"),
     ("wake_p50_us", "wake p50", "us", "down"),
     ("wake_p99_us", "wake p99", "us", "down"),
     ("wake_max_us", "wake max", "us", "down"),
     # Where the launcher ran when woken (ai_pipeline's wake_paths): context.
-    ("wake_waker_pct", "on waker CPU", "%", None),
+    ("wake_waker_pct", "on waker CPU", "%", None),   # the hand-off path
     ("wake_waker_p99_us", " ..its p99", "us", None),
     ("wake_prev_pct", "on prev CPU", "%", None),
     ("wake_prev_p99_us", " ..its p99", "us", None),
     ("wake_node_pct", "on other CPU", "%", None),
     ("wake_node_p99_us", " ..its p99", "us", None),
+    # The same wakes by what the launcher found on its CPU (wake_kinds):
+    # an idle CPU or queued behind another task (hand-off is "on waker CPU").
+    ("wake_idle_pct", "path: idle CPU", "%", None),
+    ("wake_idle_p99_us", " ..its p99", "us", None),
+    ("wake_queue_pct", "path: queue", "%", None),
+    ("wake_queue_p99_us", " ..its p99", "us", None),
     ("xnode_per_s", "x-node migr", "/s", "down"),
     ("migr_per_s", "all migr", "/s", "down"),
     ("cpu_util_pct", "CPU busy", "%", None),
@@ -48,11 +58,26 @@ AI_METRICS = [
 OTHER_METRICS = [
     ("hackbench", "msgs_per_s", "hackbench", "msg/s", "up"),
     ("stress_ng", "bogo_ops_s", "stress-ng cpu", "bogo/s", "up"),
+    ("wakebench", "requests_per_s", "wakebench", "req/s", "up"),
+    ("wakebench", "p50_us", "wakebench p50", "us", "down"),
+    ("wakebench", "p99_us", "wakebench p99", "us", "down"),
+    ("wakebench", "max_us", "wakebench max", "us", "down"),
+    ("wakebench", "on_waker_pct", "wb on waker CPU", "%", None),
     ("cyclictest", "p50_us", "cyclictest p50", "us", "down"),
     ("cyclictest", "p99_us", "cyclictest p99", "us", "down"),
     ("cyclictest", "max_us", "cyclictest max", "us", "down"),
 ]
-AI_WORKLOADS = ["ai_fit", "ai_imbalance", "ai_noise"]
+# Each ai workload may also run with loader processes (WORKLOAD_procs) and
+# under the NUMA cost model (..._cm). ai_firsttouch: loader processes whose
+# buffers another thread first-touched on node 0 (memory follows the task).
+AI_BASE = ["ai_fit", "ai_imbalance", "ai_noise"]
+AI_WORKLOADS = [w + p + c for p in ("", "_procs") for c in ("", "_cm") for w in AI_BASE] + \
+    ["ai_firsttouch", "ai_firsttouch_cm"]
+
+
+def wl_label(w):
+    """A workload's name in the table: loader processes and the cost model say so."""
+    return w.replace("_procs", "+procs").replace("_cm", "+cost")
 # gnuplot refuses a plot without points: draw an empty frame with a note.
 NO_BPF_PLOT = """set label 1 "not measured" at graph 0.4,0.5
 set xrange [0:1]
@@ -119,6 +144,8 @@ def run_metrics(rec):
         lat = d.get("wake_lat_us") or {}
         m = {
             "locality_pct": d.get("locality_pct"),
+            "locality_warmup_pct": d.get("locality_warmup_pct"),
+            "locality_late_pct": d.get("locality_late_pct"),
             "throughput_bps": d.get("throughput_bps"),
             "wake_p50_us": lat.get("p50"),
             "wake_p99_us": lat.get("p99"),
@@ -131,6 +158,11 @@ def run_metrics(rec):
             "stalls": d.get("stalls"),
         }
         paths = d.get("wake_paths") or {}
+        kinds = d.get("wake_kinds") or {}
+        for kind in ("handoff", "idle", "queue"):
+            kd = kinds.get(kind) or {}
+            m["wake_%s_pct" % kind] = kd.get("pct")
+            m["wake_%s_p99_us" % kind] = kd.get("p99") if kd.get("pct") else None
         for path in ("waker", "prev", "node"):
             pd = paths.get(path) or {}
             m["wake_%s_pct" % path] = pd.get("pct")
@@ -145,6 +177,11 @@ def run_metrics(rec):
         return {"time_s": t, "msgs_per_s": d["messages"] / t if t > 0 else None}
     if w == "stress_ng":
         return {"bogo_ops_s": d.get("bogo_ops_s")}
+    if w == "wakebench":
+        lat = d.get("wake_lat_us") or {}
+        return {"requests_per_s": d.get("requests_per_s"), "on_waker_pct": d.get("on_waker_cpu_pct"),
+                "p50_us": lat.get("p50"),
+                "p99_us": lat.get("p99"), "max_us": lat.get("max")}
     if w == "cyclictest":
         return cyclictest_summary(d)
     if w == "health":
@@ -153,7 +190,7 @@ def run_metrics(rec):
 
 
 def collect(records):
-    meta, configs, values, stalls, bpf, daemon_records = {}, [], {}, {}, [], []
+    meta, configs, values, stalls, bpf, daemon_records, migcost = {}, [], {}, {}, [], [], []
     for rec in records:
         w, c = rec["workload"], rec.get("config", "?")
         if w == "meta":
@@ -162,6 +199,9 @@ def collect(records):
             continue
         if w == "bpf_cost":
             bpf.append(rec["data"])
+            continue
+        if w == "migcost":
+            migcost.append(migcost_summary(rec["data"]))
             continue
         if w in ("sched_stats", "tunables"):
             daemon_records.append(rec)
@@ -179,7 +219,30 @@ def collect(records):
             s = rec["data"].get("kernel_stalls", 0) + rec["data"].get("detached", 0)
         stalls[c] = stalls.get(c, 0) + s
     medians = {key: statistics.median(v) for key, v in values.items() if v}
-    return meta, configs, values, medians, stalls, bpf, daemon_records
+    return meta, configs, values, medians, stalls, bpf, daemon_records, migcost
+
+
+def migcost_summary(d):
+    """The daemon's CPU time as % of one CPU, while memory moved and at steady state."""
+    hz = d.get("hz") or 100
+
+    def pct(ticks, ms):
+        return 100.0 * ticks / hz / (ms / 1000.0) if ms and ticks is not None else None
+    return dict(d, move_pct=pct(d.get("move_ticks"), d.get("move_ms")),
+                steady_pct=pct(d.get("steady_ticks"), d.get("steady_ms")))
+
+
+def render_migcost(migcost):
+    if not migcost:
+        return "daemon CPU for memory migration: not measured"
+    out = ["daemon CPU for memory migration (scx_ai_numad's utime+stime from /proc/PID/stat,",
+           "% of one CPU; 100 processes confined to the last node, 2 MB each first-touched on node 0):"]
+    for d in migcost:
+        out.append(f"  while moving   {fmt(d.get('move_pct'))} % over {d.get('move_ms', 0) / 1000:.1f} s "
+                   f"({d.get('home_procs')} of {d.get('procs')} processes reached >= 90 % home)")
+        out.append(f"  steady state   {fmt(d.get('steady_pct'))} % over {d.get('steady_ms', 0) / 1000:.1f} s "
+                   f"({d.get('alive')} processes alive at the end)")
+    return "\n".join(out)
 
 
 def fmt(v):
@@ -245,7 +308,7 @@ def render_table(meta, configs, rows, nreps):
             cols.append(f"{c}/def")
     body = []
     for w, label, unit, better, vals, spreads in rows:
-        line = [w if w != "all" else "", label, unit]
+        line = [wl_label(w) if w != "all" else "", label, unit]
         base = vals[configs.index(BASE)] if BASE in configs else None
         for c, v, sp in zip(configs, vals, spreads):
             line += [fmt(v), "" if sp is None else f"{sp:.0f}%"]
@@ -261,7 +324,7 @@ def render_table(meta, configs, rows, nreps):
     return "\n".join(out)
 
 
-def targets_for(cfg, medians, values, stalls, bpf, bpf_wanted=True):
+def targets_for(cfg, medians, values, stalls, bpf, bpf_wanted=True, migcost=()):
     """The issue's targets for one scx configuration, against the default scheduler."""
     def m(c, w, k):
         return medians.get((c, w, k))
@@ -277,20 +340,44 @@ def targets_for(cfg, medians, values, stalls, bpf, bpf_wanted=True):
             t["note"] = "repetitions fall on both sides of the limit"
         res.append(t)
 
-    v = m(cfg, "ai_fit", "locality_pct")
-    add("fit: locality >= 98%", v, 98.0, v is not None and v >= 98.0, "%", ("ai_fit", "locality_pct"))
-    for w, what in (("ai_fit", "fit"), ("ai_imbalance", "imbalance")):
-        v, b = m(cfg, w, "throughput_bps"), m(BASE, w, "throughput_bps")
-        add(f"{what}: throughput >= default", v, b, v is not None and b is not None and v >= b,
-            "batch/s", (w, "throughput_bps"))
-    v = m(cfg, "ai_imbalance", "locality_pct")
-    add("imbalance: locality >= 75%", v, 75.0, v is not None and v >= 75.0, "%",
-        ("ai_imbalance", "locality_pct"))
-    for w, what in (("ai_fit", "fit"), ("ai_imbalance", "imbalance")):
-        v, b = m(cfg, w, "wake_p99_us"), m(BASE, w, "wake_p99_us")
-        lim = 0.7 * b if b is not None else None
-        add(f"{what}: wake p99 <= 0.7x default", v, lim,
-            v is not None and lim is not None and v <= lim, "us", (w, "wake_p99_us"))
+    def ratio_target(w, key, what, factor, up, unit):
+        """v >= factor x default (up) or v <= factor x default (down)."""
+        v, b = m(cfg, w, key), m(BASE, w, key)
+        if v is None and b is None:
+            return
+        lim = factor * b if b is not None else None
+        ok = v is not None and lim is not None and (v >= lim if up else v <= lim)
+        add(f"{wl_label(w)}: {what} {'>=' if up else '<='} {factor:g}x default", v, lim, ok, unit, (w, key))
+
+    # Issue #14's list, per ai workload present, with and without the cost model.
+    for w in AI_WORKLOADS:
+        if (cfg, w, "throughput_bps") not in medians:
+            continue
+        if w.startswith("ai_firsttouch"):
+            # Issue #12: memory locality at least the default's (+ NUMA balancing) after warm-up.
+            ratio_target(w, "locality_pct", "locality after warm-up", 1.0, True, "%")
+            ratio_target(w, "locality_late_pct", "locality settled", 1.0, True, "%")
+            continue
+        cm = w.endswith("_cm")
+        ratio_target(w, "throughput_bps", "throughput", 1.10 if cm else 1.0, True, "batch/s")
+        ratio_target(w, "wake_p50_us", "wake p50", 0.8, False, "us")
+        ratio_target(w, "wake_p99_us", "wake p99", 0.8, False, "us")
+        ratio_target(w, "xnode_per_s", "x-node migr", 3.0, False, "/s")
+        v = m(cfg, w, "locality_pct")
+        if w.startswith("ai_fit"):
+            add(f"{wl_label(w)}: locality >= 95%", v, 95.0, v is not None and v >= 95.0, "%",
+                (w, "locality_pct"))
+        elif w.startswith("ai_imbalance"):
+            # Overloaded: memory locality at least the default's. The issue's
+            # "full CPU use" has no target: /proc/stat's busy share measures
+            # effort (more batches in less CPU time reads as "less use"), not
+            # CPUs idling while work waits; CPU busy stays in the table.
+            ratio_target(w, "locality_pct", "locality", 1.0, True, "%")
+            if "_procs" in w:
+                # Memory can follow a process: once settled, locality >= 90 %.
+                v = m(cfg, w, "locality_late_pct")
+                add(f"{wl_label(w)}: settled locality >= 90%", v, 90.0, v is not None and v >= 90.0,
+                    "%", (w, "locality_late_pct"))
     add("zero stalls", float(stalls.get(cfg, 0)) if cfg in stalls else None, 0.0,
         stalls.get(cfg, 1) == 0)
     for w, k, what, unit in (("hackbench", "msgs_per_s", "hackbench", "msg/s"),
@@ -299,6 +386,20 @@ def targets_for(cfg, medians, values, stalls, bpf, bpf_wanted=True):
         lim = 0.95 * b if b is not None else None
         add(f"{what} >= 0.95x default", v, lim, v is not None and lim is not None and v >= lim,
             unit, (w, k))
+    v, b = m(cfg, "wakebench", "p99_us"), m(BASE, "wakebench", "p99_us")
+    if v is not None or b is not None:
+        # "not below 0.95x of the default": latency at most 1/0.95 of it.
+        lim = b / 0.95 if b is not None else None
+        add("wakebench p99 <= default/0.95", v, lim, v is not None and lim is not None and v <= lim,
+            "us", ("wakebench", "p99_us"))
+        v, b = m(cfg, "wakebench", "requests_per_s"), m(BASE, "wakebench", "requests_per_s")
+        lim = 0.95 * b if b is not None else None
+        add("wakebench requests >= 0.95x default", v, lim,
+            v is not None and lim is not None and v >= lim, "req/s", ("wakebench", "requests_per_s"))
+    if cfg == "scx" and migcost:
+        v = statistics.median([d["steady_pct"] for d in migcost if d.get("steady_pct") is not None] or [None]) \
+            if any(d.get("steady_pct") is not None for d in migcost) else None
+        add("daemon CPU, 100 procs, steady < 1%", v, 1.0, v is not None and v < 1.0, "% CPU")
     if cfg == "scx" and bpf_wanted:
         progs = [p for d in bpf for p in d.get("progs", []) if p.get("run_cnt", 0) > 0]
         add("BPF cost per callback reported", float(len(progs)), 1.0, len(progs) >= 1, "callbacks")
@@ -311,7 +412,7 @@ def render_targets(cfg, res):
         val = "-" if t["value"] is None else fmt(t["value"])
         lim = "-" if t["limit"] is None else fmt(t["limit"])
         note = f"  [{t['note']}]" if t.get("note") else ""
-        out.append(f"  {'PASS' if t['pass'] else 'FAIL'}  {t['target']:<36} {val:>10} "
+        out.append(f"  {'PASS' if t['pass'] else 'FAIL'}  {t['target']:<52} {val:>10} "
                    f"(limit {lim}) {t['unit']}{note}")
     return "\n".join(out)
 
@@ -346,13 +447,13 @@ def write_plot(outdir, configs, medians, bpf, workloads):
                 f.write(f'"{label}" ' + " ".join("NaN" if v is None else f"{v:.6g}" for v in vals) + "\n")
         return name
 
-    loc = [(w, [medians.get((c, w, "locality_pct")) for c in configs]) for w in workloads]
+    loc = [(wl_label(w), [medians.get((c, w, "locality_pct")) for c in configs]) for w in workloads]
     thr_keys = [(w, "throughput_bps") for w in workloads] + [("hackbench", "msgs_per_s"), ("stress_ng", "bogo_ops_s")]
     thr = []
     for w, k in thr_keys:
         base = medians.get((BASE, w, k))
-        thr.append((w, [ratio(medians.get((c, w, k)), base) for c in configs]))
-    lat = [(w, [medians.get((c, w, "wake_p99_us")) for c in configs]) for w in workloads]
+        thr.append((wl_label(w), [ratio(medians.get((c, w, k)), base) for c in configs]))
+    lat = [(wl_label(w), [medians.get((c, w, "wake_p99_us")) for c in configs]) for w in workloads]
     lat.append(("cyclictest", [medians.get((c, "cyclictest", "p99_us")) for c in configs]))
     files = [dat("plot-locality.dat", loc), dat("plot-throughput.dat", thr), dat("plot-latency.dat", lat)]
     ncol = len(configs) + 1
@@ -406,7 +507,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
 
     records, bad = parse_log(a.log)
-    meta, configs, values, medians, stalls, bpf, daemon_records = collect(records)
+    meta, configs, values, medians, stalls, bpf, daemon_records, migcost = collect(records)
     if BASE not in configs or len(configs) < 2 or not values:
         print(f"report: no comparable results in {a.log} ({len(records)} records, {bad} unreadable)",
               file=sys.stderr)
@@ -421,9 +522,10 @@ def main(argv=None):
     for c in configs:
         if c == BASE:
             continue
-        all_targets[c] = targets_for(c, medians, values, stalls, bpf, meta.get("bpfcost", 1) != 0)
+        all_targets[c] = targets_for(c, medians, values, stalls, bpf, meta.get("bpfcost", 1) != 0, migcost)
         parts += [render_targets(c, all_targets[c]), ""]
     parts.append(render_bpf(bpf))
+    parts += ["", render_migcost(migcost)]
     if bad:
         parts.append(f"note: {bad} @@BENCH line(s) unreadable (console interleaving?)")
     text = "\n".join(parts)
@@ -449,6 +551,7 @@ def main(argv=None):
             "stalls": stalls,
             "targets": all_targets,
             "bpf_cost": bpf,
+            "migcost": migcost,
             "daemon_records": daemon_records,
             "runs": [r for r in runs if r["workload"] not in ("sched_stats", "tunables")],
         }

@@ -8,7 +8,8 @@
 #   --quick                 1 repetition, short runs (development; ~2 min)
 #   --reps N                repetitions per configuration (default 5)
 #   --duration S            measured seconds per ai_pipeline run (default 8)
-#   --nodes N               NUMA nodes (default 2; 4 is the other useful shape)
+#   --nodes N               NUMA nodes (default 2; issue #14's shapes: 2x2,
+#                           4x1, 4x2, 8x1)
 #   --cpus-per-node M       CPUs per node (default 2)
 #   --variant SPEC          also run scx_ai_numa with these tunables; SPEC is
 #                           KEY=VALUE[+KEY=VALUE...] (names: scx-ai-numactl
@@ -18,6 +19,14 @@
 #   --no-bpfcost            skip the BPF cost-per-callback run
 #   --spawn-local           ai_pipeline threads are created by a thread on
 #                           their own node, not by the main thread
+#   --cost-model            also run every ai workload under the NUMA cost
+#                           model (rows WORKLOAD+cost; see bench/README.md)
+#   --procs                 also run ai_fit/ai_imbalance with loader processes
+#                           (rows WORKLOAD+procs)
+#   --no-firsttouch         skip ai_firsttouch (buffers first-touched by a
+#                           thread on node 0: memory follows the task)
+#   --no-migcost            skip the daemon's CPU time with 100 processes to
+#                           look after
 #   --kernel-args ARGS      extra guest kernel command line (default
 #                           "tsc=reliable": see bench/README.md, clocksource)
 #   --builddir DIR          meson build directory (default: build-bench at the
@@ -35,7 +44,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 
-reps=5 dur=8 warm=2 short=5 hb_loops=200 nodes=2 cpn=2 quick=0 noise=0 bpfcost=1 spawn=0
+reps=5 dur=8 warm=2 short=5 hb_loops=200 nodes=2 cpn=2 quick=0 noise=0 bpfcost=1 spawn=0 cost=0 procs=0 ftouch=1 migcost=1
 builddir="$top/build-bench" build=1 out='' verbose=() variants=() kargs="tsc=reliable"
 
 die() { echo "bench: error: $*" >&2; exit 2; }
@@ -56,6 +65,10 @@ while [ $# -gt 0 ]; do
 	--noise) noise=1; shift ;;
 	--no-bpfcost) bpfcost=0; shift ;;
 	--spawn-local) spawn=1; shift ;;
+	--cost-model) cost=1; shift ;;
+	--procs) procs=1; shift ;;
+	--no-firsttouch) ftouch=0; shift ;;
+	--no-migcost) migcost=0; shift ;;
 	--kernel-args) [ $# -ge 2 ] || usage; kargs=$2; shift 2 ;;
 	--builddir) [ -n "${2:-}" ] || usage; builddir=$2; shift 2 ;;
 	--no-build) build=0; shift ;;
@@ -75,7 +88,7 @@ if [ "$build" = 1 ]; then
 	fi
 	meson compile -C "$builddir" >/dev/null || die "meson compile -C $builddir failed (run it to see why)"
 fi
-for b in scx_ai_numad bench/ai_pipeline bench/bpf_progstats; do
+for b in scx_ai_numad bench/ai_pipeline bench/bpf_progstats bench/wakebench tests/unit/mem-worker; do
 	[ -x "$builddir/$b" ] || die "$builddir/$b is missing (build first, or drop --no-build)"
 done
 
@@ -89,24 +102,28 @@ trap 'rm -rf "$tmp"' EXIT
 # bpf_progstats in the build directory itself and puts them in the image.
 cp "$here/guest.sh" "$tmp/bench.sh"
 
+# Every node gets at least 512 MB: the migration-cost step puts 200 MB on
+# node 0 and the last node.
+mem_mb=$((nodes * 512 > 2048 ? nodes * 512 : 2048))
 nconf=$((2 + ${#variants[@]}))
-nai=$((2 + noise))
+nai=$(((2 + noise) * (1 + procs) * (1 + cost) + ftouch * (1 + cost)))
 # One configuration's turn at every workload, as measured under TCG on a
 # 2-core host; the limit is generous because a busy host halves the speed.
-block_s=$((nai * (dur + warm + 2) + 2 * short + 12))
-est_s=$((reps * nconf * block_s + bpfcost * (dur + 15) + 30))
+block_s=$((nai * (dur + warm + 2) + ftouch * (1 + cost) * 3 + 3 * short + 12))
+est_s=$((reps * nconf * block_s + bpfcost * (dur + 15) + migcost * 90 + 30))
 scen_timeout=$((est_s * 5 / 2 + 120))
 vlist=$(IFS=,; echo "${variants[*]}")
 append="scxbench_reps=$reps scxbench_duration=$dur scxbench_warmup=$warm scxbench_short=$short"
 append+=" scxbench_hb_loops=$hb_loops scxbench_noise=$noise scxbench_bpfcost=$bpfcost"
-append+=" scxbench_spawn_local=$spawn"
+append+=" scxbench_spawn_local=$spawn scxbench_cost=$cost scxbench_procs=$procs"
+append+=" scxbench_firsttouch=$ftouch scxbench_migcost=$migcost"
 [ -n "$vlist" ] && append+=" scxbench_variants=$vlist"
 [ -n "$kargs" ] && append+=" $kargs"
 
 echo "bench: $nodes nodes x $cpn CPUs, configs: default scx${vlist:+ $vlist}, $reps reps," \
 	"ai runs ${dur}s (estimate $((est_s / 60 + 1)) min, limit $((scen_timeout / 60)) min)" >&2
 set +e
-"$top/tests/vm/run.sh" --nodes "$nodes" --cpus-per-node "$cpn" --bindir "$builddir" \
+"$top/tests/vm/run.sh" --nodes "$nodes" --cpus-per-node "$cpn" --mem-mb "$mem_mb" --bindir "$builddir" \
 	--scenario-timeout "$scen_timeout" --keep-log "$out/console.log" --append "$append" \
 	"${verbose[@]}" "$tmp/bench.sh" >"$out/vm-verdict.txt"
 vm_rc=$?

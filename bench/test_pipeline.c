@@ -79,6 +79,66 @@ static void test_proc_stat(void)
 	EXPECT(pl_parse_proc_stat("intr 1\n", t, 4) == -EINVAL, "no CPU lines is an error");
 }
 
+/* The cost model charges remote work and node changes, and nothing else. */
+static void test_chunk_cost(void)
+{
+	struct pl_cost off = { false, 1500, 30 }, on = { true, 1500, 30 }, two = { true, 2000, 0 };
+	struct pl_chunk_cost cc;
+
+	cc = pl_chunk_cost(&off, 1, 0, 0, 2048);
+	EXPECT(cc.extra_words == 0 && cc.refill_ns == 0, "off costs nothing");
+	cc = pl_chunk_cost(&on, 0, 0, 0, 2048);
+	EXPECT(cc.extra_words == 0 && cc.refill_ns == 0, "local, same node: free");
+	cc = pl_chunk_cost(&on, 1, 0, 1, 2048);
+	EXPECT(cc.extra_words == 1024 && cc.refill_ns == 0, "remote x1.5: half again, got %zu", cc.extra_words);
+	cc = pl_chunk_cost(&on, 1, 0, 0, 2048);
+	EXPECT(cc.extra_words == 1024 && cc.refill_ns == 30000, "remote after a node change: both");
+	cc = pl_chunk_cost(&on, 0, 0, 1, 2048);
+	EXPECT(cc.extra_words == 0 && cc.refill_ns == 30000, "back home: refill only");
+	cc = pl_chunk_cost(&on, 1, 0, -1, 2048);
+	EXPECT(cc.refill_ns == 0, "the first chunk has no previous node");
+	cc = pl_chunk_cost(&on, 1, -1, 1, 2048);
+	EXPECT(cc.extra_words == 0, "memory's node unknown: not charged as remote");
+	cc = pl_chunk_cost(&on, -1, 0, 1, 2048);
+	EXPECT(cc.extra_words == 0 && cc.refill_ns == 0, "own node unknown: nothing");
+	cc = pl_chunk_cost(&two, 3, 2, 2, 512);
+	EXPECT(cc.extra_words == 512 && cc.refill_ns == 0, "x2: the chunk again, refill 0 us: none");
+	cc = pl_chunk_cost(&(struct pl_cost){ true, 1001, 0 }, 1, 0, 1, 3);
+	EXPECT(cc.extra_words == 0, "rounding: 3 words x 0.001 is none, got %zu", cc.extra_words);
+}
+
+/* A wakee's CPU counts as busy only when a task ran there after the wake or was fresh on it. */
+static void test_cpu_was_busy(void)
+{
+	EXPECT(!pl_cpu_was_busy(0, false, 5000, 1000), "never seen: idle");
+	EXPECT(pl_cpu_was_busy(6000, false, 5000, 1000), "something ran there after the wake: busy");
+	EXPECT(pl_cpu_was_busy(5000, true, 5000, 1000), "seen at the wake itself: busy");
+	EXPECT(pl_cpu_was_busy(4500, true, 5000, 1000), "running 500 ns before the wake: busy");
+	EXPECT(!pl_cpu_was_busy(4500, false, 5000, 1000), "went to sleep before the wake: idle");
+	EXPECT(!pl_cpu_was_busy(3000, true, 5000, 1000), "a stale sighting (2 us old) says nothing: idle");
+	EXPECT(pl_cpu_was_busy(4000, true, 5000, 1000), "exactly the freshness limit: busy");
+}
+
+static void test_parse_milli(void)
+{
+	unsigned int v = 7;
+
+	EXPECT(pl_parse_milli("1.5", 1000, 10000, &v) == 0 && v == 1500, "1.5 -> %u", v);
+	EXPECT(pl_parse_milli("2", 1000, 10000, &v) == 0 && v == 2000, "2 -> %u", v);
+	EXPECT(pl_parse_milli("1.125", 1000, 10000, &v) == 0 && v == 1125, "1.125 -> %u", v);
+	EXPECT(pl_parse_milli("10.000", 1000, 10000, &v) == 0 && v == 10000, "upper bound taken");
+	v = 7;
+	EXPECT(pl_parse_milli("0.9", 1000, 10000, &v) == -ERANGE && v == 7, "below 1 refused, unchanged");
+	EXPECT(pl_parse_milli("10.001", 1000, 10000, &v) == -ERANGE, "above 10 refused");
+	EXPECT(pl_parse_milli("99999999999", 1000, 10000, &v) == -ERANGE, "overflow refused");
+	EXPECT(pl_parse_milli("1.2345", 1000, 10000, &v) == -EINVAL, "four decimals refused");
+	EXPECT(pl_parse_milli("1.", 1000, 10000, &v) == -EINVAL, "dangling point refused");
+	EXPECT(pl_parse_milli(".5", 1000, 10000, &v) == -EINVAL, "no integer part refused");
+	EXPECT(pl_parse_milli("-1.5", 1000, 10000, &v) == -EINVAL, "sign refused");
+	EXPECT(pl_parse_milli("1.5x", 1000, 10000, &v) == -EINVAL, "junk refused");
+	EXPECT(pl_parse_milli("", 1000, 10000, &v) == -EINVAL, "empty refused");
+}
+
 static int parse(struct pl_config *c, char *err, size_t len, int argc, const char **argv)
 {
 	return pl_parse_args(argc, (char **)argv, c, err, len);
@@ -95,6 +155,45 @@ static void test_args(void)
 		EXPECT(parse(&c, err, sizeof(err), 1, argv) == 0, "no args: %s", err);
 		EXPECT(c.duration_s == 10 && c.imbalance == 1 && c.loaders == 0 && !c.json,
 		       "defaults");
+		EXPECT(!c.cost.on, "the cost model is off unless asked for");
+	}
+	{
+		const char *argv[] = { "ai_pipeline", "--cost-model" };
+
+		EXPECT(parse(&c, err, sizeof(err), 2, argv) == 0, "cost model: %s", err);
+		EXPECT(c.cost.on && c.cost.remote_milli == 1500 && c.cost.refill_us == 30,
+		       "published defaults: x%u, %u us", c.cost.remote_milli, c.cost.refill_us);
+	}
+	{
+		const char *argv[] = { "ai_pipeline", "--remote-factor", "2.25" };
+
+		EXPECT(parse(&c, err, sizeof(err), 3, argv) == 0, "remote factor: %s", err);
+		EXPECT(c.cost.on && c.cost.remote_milli == 2250 && c.cost.refill_us == 30,
+		       "factor implies the model, refill keeps its default");
+	}
+	{
+		const char *argv[] = { "ai_pipeline", "--refill-us", "0" };
+
+		EXPECT(parse(&c, err, sizeof(err), 3, argv) == 0, "refill: %s", err);
+		EXPECT(c.cost.on && c.cost.refill_us == 0 && c.cost.remote_milli == 1500,
+		       "refill implies the model, factor keeps its default");
+	}
+	{
+		const char *argv[] = { "ai_pipeline", "--ballast-mb", "40", "--loader-procs", "--alloc-main" };
+
+		EXPECT(parse(&c, err, sizeof(err), 5, argv) == 0, "modes: %s", err);
+		EXPECT(c.ballast_mb == 40 && c.loader_procs && c.alloc_main && !c.cost.on, "modes taken");
+	}
+	{
+		const char *argv[] = { "ai_pipeline", "--ballast-mb", "4097" };
+
+		EXPECT(parse(&c, err, sizeof(err), 3, argv) == -ERANGE, "ballast past 4 GB refused");
+	}
+	{
+		const char *argv[] = { "ai_pipeline", "--remote-factor", "0.5" };
+
+		EXPECT(parse(&c, err, sizeof(err), 3, argv) == -ERANGE, "factor below 1 refused");
+		EXPECT(strstr(err, "--remote-factor"), "message names the option: %s", err);
 	}
 	{
 		const char *argv[] = { "ai_pipeline", "-d", "3", "--imbalance=4", "--io-us", "0",
@@ -150,6 +249,9 @@ int main(void)
 	test_percentile_edges();
 	test_list_parse();
 	test_proc_stat();
+	test_chunk_cost();
+	test_parse_milli();
+	test_cpu_was_busy();
 	test_args();
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);

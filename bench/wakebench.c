@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wakebench: wakeup latency of many short requests, in the manner of
+ * schbench. Each message thread, per request, wakes its worker threads
+ * (one futex each), then sleeps until the last of them is done; a worker
+ * does a little work and goes back to sleep. What a scheduler is judged on
+ * is how long a woken worker waits before it runs (from the futex_wake to
+ * its first instruction) and how many requests get through per second.
+ *
+ *   wakebench [-m MSG] [-w WORKERS] [-d SECONDS] [--work-us US] [-j]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pipeline.h"
+
+#define MAX_MSG		64
+#define MAX_WORKERS	64
+#define MAX_SAMPLES	(1u << 20)	/* per worker; later wakes are counted, not kept */
+
+struct msg;
+
+struct worker {
+	_Atomic uint32_t go;		/* futex word: 1 once a request is posted */
+	_Atomic uint64_t wake_ns;	/* when its message thread called futex_wake */
+	_Atomic int waker_cpu;		/* ... and on which CPU */
+	struct msg *m;
+	pthread_t thr;
+	uint64_t *lat;
+	size_t nr_lat, dropped;
+	uint64_t done, on_waker;	/* requests, and those it ran on its waker's CPU */
+};
+
+struct msg {
+	_Atomic uint32_t pending;	/* futex word: workers not yet done */
+	struct worker *w;
+	pthread_t thr;
+	uint64_t requests;
+};
+
+static unsigned int nr_msg = 2, nr_workers = 4, duration_s = 5, work_us = 50;
+static bool json;
+static _Atomic bool stop;
+static volatile uint64_t sink;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static long futex(_Atomic uint32_t *uaddr, int op, uint32_t val)
+{
+	/* The timeout lets a sleeper notice the stop even if its wake was lost. */
+	const struct timespec to = { 0, 100 * 1000 * 1000 };
+
+	return syscall(SYS_futex, (uint32_t *)uaddr, op, val, op == FUTEX_WAIT_PRIVATE ? &to : NULL, NULL, 0);
+}
+
+/* The request's work: @us of CPU time spent on a dependency chain. */
+static void work(unsigned int us)
+{
+	uint64_t end = mono_ns() + (uint64_t)us * 1000, acc = 1;
+
+	while (mono_ns() < end)
+		for (int i = 0; i < 256; i++)
+			acc = acc * 0x9e3779b97f4a7c15ULL + 1;
+	sink ^= acc;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	w->lat = malloc(MAX_SAMPLES * sizeof(*w->lat));
+	while (!atomic_load(&stop)) {
+		uint64_t now;
+
+		if (atomic_load(&w->go) == 0) {
+			futex(&w->go, FUTEX_WAIT_PRIVATE, 0);
+			continue;
+		}
+		now = mono_ns();
+		if (w->lat && w->nr_lat < MAX_SAMPLES)
+			w->lat[w->nr_lat++] = now - atomic_load(&w->wake_ns);
+		else
+			w->dropped++;
+		/* Did the wake queue it behind its waker? Tells hand-offs from spreading. */
+		w->on_waker += sched_getcpu() == atomic_load(&w->waker_cpu);
+		atomic_store(&w->go, 0);
+		work(work_us);
+		w->done++;
+		if (atomic_fetch_sub(&w->m->pending, 1) == 1)
+			futex(&w->m->pending, FUTEX_WAKE_PRIVATE, 1);
+	}
+	return NULL;
+}
+
+static void *msg_main(void *arg)
+{
+	struct msg *m = arg;
+
+	while (!atomic_load(&stop)) {
+		uint32_t p;
+
+		atomic_store(&m->pending, nr_workers);
+		for (unsigned int i = 0; i < nr_workers; i++) {
+			struct worker *w = &m->w[i];
+
+			atomic_store(&w->waker_cpu, sched_getcpu());
+			atomic_store(&w->wake_ns, mono_ns());
+			atomic_store(&w->go, 1);
+			futex(&w->go, FUTEX_WAKE_PRIVATE, 1);
+		}
+		while ((p = atomic_load(&m->pending)) != 0 && !atomic_load(&stop))
+			futex(&m->pending, FUTEX_WAIT_PRIVATE, p);
+		m->requests++;
+	}
+	return NULL;
+}
+
+static int parse_num(const char *opt, const char *s, unsigned int lo, unsigned int hi, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = s && *s >= '0' && *s <= '9' ? strtoul(s, &end, 10) : 0;
+	if (!s || *s < '0' || *s > '9' || *end || errno || v < lo || v > hi) {
+		fprintf(stderr, "wakebench: %s: '%s' is not a number in %u..%u\n", opt, s ? s : "", lo, hi);
+		return -1;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: wakebench [-m MSG] [-w WORKERS] [-d SECONDS] [--work-us US] [-j]\n"
+		   "  -m, --msg-threads N   message threads (1-%d, default 2)\n"
+		   "  -w, --workers N       workers per message thread (1-%d, default 4)\n"
+		   "  -d, --duration S      seconds (1-3600, default 5)\n"
+		   "      --work-us US      work per request per worker (0-100000, default 50)\n"
+		   "  -j, --json            one JSON object on stdout\n",
+		MAX_MSG, MAX_WORKERS);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "msg-threads", required_argument, NULL, 'm' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "work-us", required_argument, NULL, 'u' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct msg *msgs;
+	uint64_t t0, t1, requests = 0, n = 0, dropped = 0, done = 0, on_waker = 0, *all;
+	double secs;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "m:w:d:jh", lopts, NULL)) != -1) {
+		int bad = 0;
+
+		switch (opt) {
+		case 'm': bad = parse_num("--msg-threads", optarg, 1, MAX_MSG, &nr_msg); break;
+		case 'w': bad = parse_num("--workers", optarg, 1, MAX_WORKERS, &nr_workers); break;
+		case 'd': bad = parse_num("--duration", optarg, 1, 3600, &duration_s); break;
+		case 'u': bad = parse_num("--work-us", optarg, 0, 100000, &work_us); break;
+		case 'j': json = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+		if (bad)
+			return 2;
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	msgs = calloc(nr_msg, sizeof(*msgs));
+	if (!msgs)
+		return 1;
+	for (unsigned int i = 0; i < nr_msg; i++) {
+		msgs[i].w = calloc(nr_workers, sizeof(*msgs[i].w));
+		if (!msgs[i].w)
+			return 1;
+		for (unsigned int k = 0; k < nr_workers; k++) {
+			msgs[i].w[k].m = &msgs[i];
+			if (pthread_create(&msgs[i].w[k].thr, NULL, worker_main, &msgs[i].w[k])) {
+				fprintf(stderr, "wakebench: cannot start a worker\n");
+				return 1;
+			}
+		}
+	}
+	t0 = mono_ns();
+	for (unsigned int i = 0; i < nr_msg; i++)
+		if (pthread_create(&msgs[i].thr, NULL, msg_main, &msgs[i])) {
+			fprintf(stderr, "wakebench: cannot start a message thread\n");
+			return 1;
+		}
+	sleep(duration_s);
+	atomic_store(&stop, true);
+	t1 = mono_ns();
+	for (unsigned int i = 0; i < nr_msg; i++) {
+		/* Whoever still sleeps sees the stop on its wake or its timeout. */
+		atomic_store(&msgs[i].pending, 0);
+		futex(&msgs[i].pending, FUTEX_WAKE_PRIVATE, 1);
+		pthread_join(msgs[i].thr, NULL);
+		for (unsigned int k = 0; k < nr_workers; k++) {
+			atomic_store(&msgs[i].w[k].go, 1);
+			futex(&msgs[i].w[k].go, FUTEX_WAKE_PRIVATE, 1);
+			pthread_join(msgs[i].w[k].thr, NULL);
+			n += msgs[i].w[k].nr_lat;
+			dropped += msgs[i].w[k].dropped;
+			done += msgs[i].w[k].done;
+			on_waker += msgs[i].w[k].on_waker;
+		}
+		requests += msgs[i].requests;
+	}
+	all = malloc((n ? n : 1) * sizeof(*all));
+	if (!all)
+		return 1;
+	n = 0;
+	for (unsigned int i = 0; i < nr_msg; i++)
+		for (unsigned int k = 0; k < nr_workers; k++) {
+			memcpy(all + n, msgs[i].w[k].lat, msgs[i].w[k].nr_lat * sizeof(*all));
+			n += msgs[i].w[k].nr_lat;
+		}
+	pl_sort_u64(all, n);
+	secs = (double)(t1 - t0) / 1e9;
+	if (json)
+		printf("{\"bench\":\"wakebench\",\"msg_threads\":%u,\"workers\":%u,\"work_us\":%u,"
+		       "\"duration_s\":%.3f,\"requests\":%" PRIu64 ",\"requests_per_s\":%.3f,"
+		       "\"on_waker_cpu_pct\":%.3f,"
+		       "\"wake_lat_us\":{\"count\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
+		       nr_msg, nr_workers, work_us, secs, requests, requests / secs,
+		       done ? 100.0 * (double)on_waker / (double)done : 0.0, n, dropped,
+		       pl_percentile(all, n, 50) / 1e3, pl_percentile(all, n, 99) / 1e3,
+		       pl_percentile(all, n, 100) / 1e3);
+	else
+		printf("wakebench: %u message threads x %u workers, %u us work: %.1f requests/s, "
+		       "wakeup p50 %.1f us, p99 %.1f us, max %.1f us (%" PRIu64 " wakes, %.1f%% on the waker's CPU)\n",
+		       nr_msg, nr_workers, work_us, requests / secs, pl_percentile(all, n, 50) / 1e3,
+		       pl_percentile(all, n, 99) / 1e3, pl_percentile(all, n, 100) / 1e3, n,
+		       done ? 100.0 * (double)on_waker / (double)done : 0.0);
+	return 0;
+}
