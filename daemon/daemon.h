@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "intf.h"
 #include "options.h"
 #include "stats.h"
@@ -80,6 +81,8 @@ int daemon_stats(struct daemon *d, struct stats *out);
 void daemon_stats_tick(struct daemon *d);
 /* After a re-attach: counters restart at zero, so do rate baselines. */
 void daemon_stats_reset(struct daemon *d);
+/* Run time of placed process @pid on and off its home since it was placed; -ENOENT if not kept. */
+int daemon_proc_run(const struct daemon *d, pid_t pid, struct an_proc_run *out);
 
 /* Validate, store and apply live. Returns 0 or -errno with @err set; state unchanged on error. */
 int daemon_set_tunable(struct daemon *d, const struct tunable *t, uint64_t v, char *err, size_t errlen);
