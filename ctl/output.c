@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "ctl.h"
+#include "intf.h"
 
 /* ---- reading replies ------------------------------------------------------ */
 
@@ -474,17 +475,24 @@ static void tbl_pct(struct table *t, double pct)
 static const char *const lat_keys[] = { "lat_wake_p50_us", "lat_wake_p99_us" };
 static const char *const lat_rows[] = { "lat_wake p50", "lat_wake p99" };
 
-/* A time in microseconds (a number), or "-" (null: none measured). */
+/*
+ * A quantile in microseconds (a number), or "-" (null: none measured). One
+ * in the histogram's open last bucket is only known to be at least its
+ * lower bound (intf.h, AN_WAIT_BUCKETS), which the daemon reports: ">=".
+ */
 static void tbl_us(struct table *t, struct json_object *us)
 {
+	const double open_us = (double)(1ULL << (AN_WAIT_BUCKETS - 2));
+	double v;
 	char buf[32];
 
 	if (!is_num(us)) {
 		tbl_add(t, "%s", "-");
 		return;
 	}
-	fmt_ns((uint64_t)(json_object_get_double(us) * 1000), buf, sizeof(buf));
-	tbl_add(t, "%s", buf);
+	v = json_object_get_double(us);
+	fmt_ns((uint64_t)(v * 1000), buf, sizeof(buf));
+	tbl_add(t, "%s%s", v >= open_us ? ">=" : "", buf);
 }
 
 static void stats_table(FILE *f, struct json_object *p)

@@ -654,6 +654,24 @@ static void test_locality(void)
 	      line_of(out, "lat_wake", line, sizeof(line)) && strstr(line, "us") && !strstr(line, " - "),
 	      "stats shows the launcher wake latency quantiles: %s", line);
 	free(out);
+
+	/* A quantile in the open last bucket (>= 16.384 ms) is a lower bound, and says so. */
+	{
+		struct json_object *p = json_tokener_parse(
+			"{\"interval_ms\":0,\"queued\":0,\"total\":{},\"total_rates\":{},"
+			"\"lat_wake_p50_us\":5,\"lat_wake_p99_us\":16384,"
+			"\"nodes\":[{\"node\":0,\"queued\":0,\"lat_wake_p50_us\":5,\"lat_wake_p99_us\":16384}]}");
+
+		out = NULL;
+		f = open_memstream(&out, &len);
+		output_reply(f, OUT_TABLE, ACT_STATS, p);
+		fclose(f);
+		json_object_put(p);
+		CHECK(out && line_of(out, "lat_wake", line, sizeof(line)) && strstr(line, " 5us") &&
+		      !strstr(line, ">="), "a quantile below the open bucket is shown as it is: %s", line);
+		CHECK(out && strstr(out, ">=16.384ms"), "one in the open bucket is shown as a lower bound");
+		free(out);
+	}
 }
 
 int main(void)
