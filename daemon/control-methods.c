@@ -724,13 +724,13 @@ static int m_unpin(struct call *c)
 	return 0;
 }
 
-/* Where placed process @pid ran since it was placed; nulls when the scheduler keeps no count of it. */
-static void proc_run_json(struct call *c, struct json_object *o, pid_t pid)
+/* Where placed process @p ran since it was placed; nulls when the scheduler keeps no count of it. */
+static void proc_run_json(struct call *c, struct json_object *o, const struct mig_proc *p)
 {
 	struct an_proc_run r;
 	uint64_t all;
 
-	if (daemon_proc_run(c->d, pid, &r) < 0) {
+	if (daemon_proc_run(c->d, p, &r) < 0) {
 		jb_set_null(&c->jb, o, "run_home_ns");
 		jb_set_null(&c->jb, o, "run_away_ns");
 		jb_set_null(&c->jb, o, "run_locality_pct");
@@ -771,7 +771,7 @@ static struct json_object *migration_procs_json(struct call *c)
 			       jrate(100.0 * p->sample.pages[p->node] / p->sample.resident));
 		else
 			jb_set_null(&c->jb, o, "memory_locality_pct");
-		proc_run_json(c, o, p->pid);
+		proc_run_json(c, o, p);
 		jb_set(&c->jb, o, "moved_pages", juint(p->n.moved));
 		jb_set(&c->jb, o, "busy_pages", juint(p->n.busy));
 		jb_set(&c->jb, o, "shared_pages", juint(p->n.shared));

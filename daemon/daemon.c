@@ -60,6 +60,11 @@ static int cmp_tgid(const void *a, const void *b)
  * follows (pinned, in a pinned cgroup, with a GPU or memory home), not
  * those merely confined by their affinity, whose home is where they run.
  */
+static bool placed_job(const struct mig_proc *p)
+{
+	return p->src != MIG_AFFINITY && p->pid > 0;
+}
+
 static void proc_run_sync(struct daemon *d)
 {
 	static bool logged;
@@ -74,7 +79,7 @@ static void proc_run_sync(struct daemon *d)
 	if (!tgids)
 		return;
 	for (size_t i = 0; i < n; i++)
-		if (mp[i].src != MIG_AFFINITY && mp[i].pid > 0)
+		if (placed_job(&mp[i]))
 			tgids[nt++] = (uint32_t)mp[i].pid;
 	qsort(tgids, nt, sizeof(*tgids), cmp_tgid);
 	ret = sched_proc_run_sync(d->sched, tgids, nt);
@@ -90,11 +95,12 @@ void daemon_stats_tick(struct daemon *d)
 	proc_run_sync(d);
 }
 
-int daemon_proc_run(const struct daemon *d, pid_t pid, struct an_proc_run *out)
+int daemon_proc_run(const struct daemon *d, const struct mig_proc *p, struct an_proc_run *out)
 {
-	if (!d->sched || pid <= 0)
+	/* Not asked of the scheduler at all: most processes memory follows are affinity homes. */
+	if (!d->sched || !placed_job(p))
 		return -ENOENT;
-	return sched_proc_run_read(d->sched, (uint32_t)pid, out);
+	return sched_proc_run_read(d->sched, (uint32_t)p->pid, out);
 }
 
 void daemon_stats_reset(struct daemon *d)

@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 #include "intf.h"
 #include "options.h"
 #include "stats.h"
@@ -21,6 +20,7 @@
 
 struct loop;
 struct memfollow;
+struct mig_proc;
 struct placement;
 struct sched;
 
@@ -81,8 +81,12 @@ int daemon_stats(struct daemon *d, struct stats *out);
 void daemon_stats_tick(struct daemon *d);
 /* After a re-attach: counters restart at zero, so do rate baselines. */
 void daemon_stats_reset(struct daemon *d);
-/* Run time of placed process @pid on and off its home since it was placed; -ENOENT if not kept. */
-int daemon_proc_run(const struct daemon *d, pid_t pid, struct an_proc_run *out);
+/*
+ * Run time on and off its home of a process memory follows (memfollow.h),
+ * since it was placed or the scheduler attached; -ENOENT when the scheduler
+ * keeps none for it (an affinity home, or not synced yet).
+ */
+int daemon_proc_run(const struct daemon *d, const struct mig_proc *p, struct an_proc_run *out);
 
 /* Validate, store and apply live. Returns 0 or -errno with @err set; state unchanged on error. */
 int daemon_set_tunable(struct daemon *d, const struct tunable *t, uint64_t v, char *err, size_t errlen);

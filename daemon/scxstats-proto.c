@@ -170,7 +170,7 @@ static struct json_object *jobs(struct jb *b, struct daemon *d, const struct dae
 		struct an_proc_run r;
 		uint64_t all;
 
-		if (daemon_proc_run(d, p->pid, &r) < 0)
+		if (daemon_proc_run(d, p, &r) < 0)
 			continue;
 		all = r.home_ns + r.away_ns;
 		j = jb_obj(b);
