@@ -73,7 +73,10 @@ typedef __s64 s64;
 	X(AWAY_RUN_NS, "away_run_ns", "run time on this node of tasks whose home is another node") \
 	X(MIGRATE_IN, "migrate_in", "runs on this node of tasks that last ran on another node") \
 	X(BALANCE_MOVE, "balance_move", "task homes the node balancer moved to this node from an overloaded one") \
-	X(IDLE_QUEUED_NS, "idle_queued_ns", "idle CPU time on this node while another node's queue held a task waiting, on average")
+	X(IDLE_QUEUED_NS, "idle_queued_ns", "idle CPU time on this node while another node's queue held a task waiting, on average") \
+	X(MIGRATE_IN_NEAR, "migrate_in_near", "migrate_in from a node at the smallest SLIT distance from this one") \
+	X(MIGRATE_IN_FAR, "migrate_in_far", "migrate_in from a node farther than the nearest ones") \
+	X(LAT_WAKE_NS, "lat_wake_ns", "wake-to-run time of latency-critical tasks that then ran on this node")
 
 #define AN_STAT_ENUM_(id, name, help)	AN_STAT_##id,
 enum an_stat {
@@ -89,9 +92,16 @@ enum an_stat {
  */
 #define AN_WAIT_BUCKETS	16
 
+/*
+ * Wake-latency histogram of latency-critical tasks (the launcher class,
+ * lat_run_ns): time from their wakeup (select_cpu) to running, counted on
+ * the node they ran on, in the same log2-microsecond buckets; the sum is
+ * the counter LAT_WAKE_NS.
+ */
 struct an_node_stats {
 	u64 cnt[AN_NR_STATS];
 	u64 wait_hist[AN_WAIT_BUCKETS];
+	u64 lat_wake_hist[AN_WAIT_BUCKETS];
 };
 
 /*
@@ -217,6 +227,12 @@ struct an_setup {
 	struct an_topo topo;
 	u32 idle_per_node;	/* the kernel keeps an idle mask per node for us (6.15+) */
 	u32 pad;
+	/*
+	 * For each dense node, the other dense nodes at the smallest SLIT
+	 * distance from it (bit per node): a migration from one of them counts
+	 * as MIGRATE_IN_NEAR, from any other as MIGRATE_IN_FAR.
+	 */
+	u32 near_nodes[AN_MAX_NODES];
 };
 
 /* .bss, "shared": live both ways while the scheduler runs. */
@@ -229,6 +245,22 @@ struct an_shared {
 	/* Written by the scheduler. */
 	u32 node_queued[AN_MAX_NODES];	/* tasks per node queue, sampled by the rescue timer */
 	struct an_exit_info exit_info;	/* kind set last, see ops.exit */
+	/* Written by the daemon: entries in proc_run, 0 skips the lookup. */
+	u32 nr_proc_run;
+	u32 pad2;
+};
+
+/*
+ * Run time of placed processes (pinned, in a pinned cgroup, with a GPU or
+ * memory home), per CPU, keyed by tgid, split by whether the thread ran on
+ * its home then. The daemon creates and removes the entries (at most
+ * AN_MAX_PROC_RUN), the policy only adds to the ones it finds.
+ */
+#define AN_MAX_PROC_RUN	1024
+
+struct an_proc_run {
+	u64 home_ns;
+	u64 away_ns;
 };
 
 /*
@@ -245,6 +277,7 @@ _Static_assert(__builtin_offsetof(struct an_tunables, handoff_ns) % 8 == 0, "tun
 _Static_assert(sizeof(struct an_topo) % 8 == 0, "topology: no tail padding");
 _Static_assert(sizeof(struct an_exit_info) % 8 == 0, "exit record: no tail padding");
 _Static_assert(sizeof(struct an_home) == 8, "placement home: two u32");
+_Static_assert(sizeof(struct an_proc_run) == 16, "process run time: two u64");
 _Static_assert(sizeof(struct an_setup) % 8 == 0, "setup: no tail padding");
 _Static_assert(__builtin_offsetof(struct an_shared, exit_info) % 8 == 0, "shared: exit record 8-aligned");
 _Static_assert(sizeof(struct an_shared) % 8 == 0, "shared: no tail padding");

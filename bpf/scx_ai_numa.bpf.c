@@ -173,7 +173,7 @@ struct task_ctx {
 	u32 handed_node;	/* home of a wakee handed to its CPU since it last stopped, AN_NO_NODE if none */
 	u32 nr_woke;		/* tasks it woke since it last stopped */
 	u32 last_node;		/* node it last ran on, AN_NO_NODE before its first run */
-	u32 pad_bal;
+	u64 lat_woke_ns;	/* when it last woke while latency-critical, 0 once it ran */
 	u64 bal_win;		/* balancer window win_ns counts in, see balance_note() */
 	u64 win_ns;		/* run time in that window */
 	u64 load_ns;		/* run time in the window before */
@@ -422,6 +422,9 @@ static __always_inline bool lat_critical(const struct task_ctx *tctx)
 	return lat && tctx->avg_burst_ns && tctx->avg_burst_ns < lat;
 }
 
+/* Accounting for observability only: see obs.bpf.h. */
+#include "obs.bpf.h"
+
 static __always_inline void direct_dispatch(struct task_struct *p, u32 node, enum an_stat idx,
 					    u64 enq_flags)
 {
@@ -575,6 +578,7 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 		return prev_cpu;
 	first = tctx->home == AN_NO_NODE;
 	home = update_home(p, tctx, prev_cpu);
+	lat_wake_mark(tctx, wake_flags);
 
 	/*
 	 * A task that may not use all CPUs: let the kernel's default idle
@@ -1087,7 +1091,8 @@ void BPF_STRUCT_OPS(an_running, struct task_struct *p)
 		tctx->enq_ns = 0;
 	}
 	if (tctx->last_node != node && tctx->last_node != AN_NO_NODE)
-		stat_add(node, AN_STAT_MIGRATE_IN);
+		migrate_in_add(node, tctx->last_node);
+	lat_wake_ran(tctx, node, now);
 	tctx->last_node = node;
 	/* Racy max: a lost update only delays the clock by one task's run. */
 	if (tctx->vtime > READ_ONCE(vtime_now))
@@ -1129,6 +1134,7 @@ void BPF_STRUCT_OPS(an_stopping, struct task_struct *p, bool runnable)
 	/* Locality: where the run time went, against the home it had while running. */
 	stat_add_n(node, node == tctx->home ? AN_STAT_HOME_RUN_NS : AN_STAT_AWAY_RUN_NS, ran);
 	balance_note(p, tctx, node, ran, now);
+	proc_run_add(p, node == tctx->home, ran);
 	if (node == tctx->home) {
 		tctx->away_ns = 0;
 		return;

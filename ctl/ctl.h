@@ -32,7 +32,7 @@ enum action {
 	ACT_PIN,
 	ACT_UNPIN,
 	ACT_PINS,
-	ACT_METRICS,	/* Status and Stats, as metrics */
+	ACT_METRICS,	/* Status, Stats and ListPins, as metrics */
 	ACT_TOP,	/* Stats and ListPins, refreshed in place */
 };
 
@@ -91,12 +91,14 @@ void output_error(FILE *f, FILE *err, enum out_mode mode, const char *error, str
 
 /* The per-node view of top from a Stats reply: busy CPUs, locality, queues, steals, migrations. */
 void output_top_nodes(FILE *f, struct json_object *stats);
+/* top: the placed jobs of a ListPins reply, with their GPUs, home, run and memory locality. */
+void output_top_jobs(FILE *f, struct json_object *pins);
 
 /* top.c: refresh Stats and ListPins on @c every @interval_s until q, Ctrl-C or an error. */
 int top_run(struct conn *c, unsigned int interval_s);
 
-/* metrics.c: replies of Status and Stats (both checked) as the Prometheus text exposition. */
-void metrics_print(FILE *f, struct json_object *status, struct json_object *stats);
+/* metrics.c: replies of Status, Stats and ListPins (all checked) as the Prometheus text exposition. */
+void metrics_print(FILE *f, struct json_object *status, struct json_object *stats, struct json_object *pins);
 
 /* Unit formatting, shared with the tests. */
 void fmt_ns(uint64_t ns, char *buf, size_t len);

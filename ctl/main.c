@@ -63,10 +63,10 @@ static int run_once(struct conn *c, const struct request *req, enum out_mode mod
 	return EXIT_OK;
 }
 
-/* Two calls on one connection, one text: nothing is printed unless both answered. */
+/* Three calls on one connection, one text: nothing is printed unless all answered. */
 static int run_metrics(struct conn *c, const struct request *req)
 {
-	struct vl_reply status, stats;
+	struct vl_reply status, stats, pins;
 
 	if (call(c, VL_IFACE ".Status", ACT_STATUS, json_object_new_object(), OUT_TABLE, &status) != EXIT_OK)
 		return EXIT_ERR;
@@ -74,9 +74,15 @@ static int run_metrics(struct conn *c, const struct request *req)
 		vl_reply_free(&status);
 		return EXIT_ERR;
 	}
-	metrics_print(stdout, status.params, stats.params);
+	if (call(c, VL_IFACE ".ListPins", ACT_PINS, json_object_new_object(), OUT_TABLE, &pins) != EXIT_OK) {
+		vl_reply_free(&status);
+		vl_reply_free(&stats);
+		return EXIT_ERR;
+	}
+	metrics_print(stdout, status.params, stats.params, pins.params);
 	vl_reply_free(&status);
 	vl_reply_free(&stats);
+	vl_reply_free(&pins);
 	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_ERR;
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `scx-ai-numactl metrics`: the Status and Stats replies as the Prometheus
+ * `scx-ai-numactl metrics`: the Status, Stats and ListPins replies as the Prometheus
  * text exposition, for node_exporter's textfile collector (or any scraper
  * that reads a file). Conventions: one prefix (scx_ai_numa_), counters end
  * in _total, base units (seconds: nanosecond counters are converted), per-node series carry node="N" and no
@@ -19,6 +19,8 @@
 #include "intf.h"
 
 #define PREFIX	"scx_ai_numa_"
+/* The counter that is the wake-latency histogram's sum (intf.h: LAT_WAKE_NS). */
+#define LAT_WAKE_SUM	"lat_wake_ns"
 
 #define STAT_HELP_(id, name, help)	{ name, help },
 static const struct {
@@ -133,13 +135,18 @@ static const char *help_of(const char *counter)
 	return "scheduler events of this kind";
 }
 
-/* Queue waits as a histogram in seconds: bucket b of the daemon holds waits below 2^b us. */
-static void wait_histogram(FILE *f, struct json_object *nodes)
+/*
+ * A histogram in seconds from the node objects' bucket list @key (bucket b
+ * of the daemon holds times below 2^b us), with its _sum from the
+ * nanosecond counter @sum_ns when the daemon reports one.
+ */
+static void histogram(FILE *f, struct json_object *nodes, const char *name, const char *key, const char *sum_ns,
+		      const char *help)
 {
-	family(f, "queue_wait_seconds", "histogram", "time tasks waited in the node's queue before running");
+	family(f, name, "histogram", help);
 	for (size_t i = 0; i < json_object_array_length(nodes); i++) {
-		struct json_object *n = json_object_array_get_idx(nodes, i), *h = get(n, "wait_hist_us");
-		uint64_t id, cum = 0;
+		struct json_object *n = json_object_array_get_idx(nodes, i), *h = get(n, key);
+		uint64_t id, cum = 0, sum;
 
 		if (!get_u64(n, "node", &id) || !h || !json_object_is_type(h, json_type_array))
 			continue;
@@ -151,11 +158,13 @@ static void wait_histogram(FILE *f, struct json_object *nodes)
 				continue;
 			cum += count;
 			if (get_u64(bucket, "le_us", &le))
-				fprintf(f, PREFIX "queue_wait_seconds_bucket{node=\"%" PRIu64 "\",le=\"%g\"} %" PRIu64 "\n",
-					id, (double)le / 1e6, cum);
+				fprintf(f, PREFIX "%s_bucket{node=\"%" PRIu64 "\",le=\"%g\"} %" PRIu64 "\n",
+					name, id, (double)le / 1e6, cum);
 		}
-		fprintf(f, PREFIX "queue_wait_seconds_bucket{node=\"%" PRIu64 "\",le=\"+Inf\"} %" PRIu64 "\n", id, cum);
-		fprintf(f, PREFIX "queue_wait_seconds_count{node=\"%" PRIu64 "\"} %" PRIu64 "\n", id, cum);
+		fprintf(f, PREFIX "%s_bucket{node=\"%" PRIu64 "\",le=\"+Inf\"} %" PRIu64 "\n", name, id, cum);
+		if (sum_ns && get_u64(get(n, "counters"), sum_ns, &sum))
+			fprintf(f, PREFIX "%s_sum{node=\"%" PRIu64 "\"} %.9f\n", name, id, (double)sum / 1e9);
+		fprintf(f, PREFIX "%s_count{node=\"%" PRIu64 "\"} %" PRIu64 "\n", name, id, cum);
 	}
 }
 
@@ -176,7 +185,8 @@ static void stats_metrics(FILE *f, struct json_object *stats)
 			bool ns = len > 3 && !strcmp(key + len - 3, "_ns");
 
 			(void)val;
-			if (!name_ok(key))
+			/* The histogram's _sum, below. */
+			if (!name_ok(key) || !strcmp(key, LAT_WAKE_SUM))
 				continue;
 			snprintf(name, sizeof(name), "%.*s%s", (int)(ns ? len - 3 : len), key,
 				 ns ? "_seconds_total" : "_total");
@@ -194,12 +204,61 @@ static void stats_metrics(FILE *f, struct json_object *stats)
 			}
 		}
 	}
-	wait_histogram(f, nodes);
+	histogram(f, nodes, "queue_wait_seconds", "wait_hist_us", NULL,
+		  "time tasks waited in the node's queue before running");
+	histogram(f, nodes, "lat_wake_seconds", "lat_wake_hist_us", LAT_WAKE_SUM,
+		  "wake-to-run time of latency-critical (launcher-class) tasks that ran on the node");
 }
 
-void metrics_print(FILE *f, struct json_object *status, struct json_object *stats)
+/* The labels of a placed process: its pid and command. */
+static void proc_labels(FILE *f, const char *name, struct json_object *p, uint64_t pid)
+{
+	fprintf(f, PREFIX "%s{pid=\"%" PRIu64 "\",comm=\"", name, pid);
+	label_value(f, json_object_get_string(get(p, "comm")));
+	fputs("\"} ", f);
+}
+
+/*
+ * Per placed process (ListPins' migration list with a run time kept): one
+ * series each, labelled by pid and command. Bounded by the scheduler's map
+ * of kept processes (AN_MAX_PROC_RUN); a restarted job is a new series.
+ */
+static void process_metrics(FILE *f, struct json_object *pins)
+{
+	static const struct {
+		const char *name, *help;
+	} fam[] = {
+		{ "process_home_run_seconds_total", "run time of a placed process's threads on its home node since it was placed" },
+		{ "process_away_run_seconds_total", "run time of a placed process's threads off its home node since it was placed" },
+		{ "process_memory_locality_ratio", "share of a placed process's sampled resident pages on its home node, 0 to 1" },
+	};
+	struct json_object *procs = get(pins, "migration");
+	size_t np = procs && json_object_is_type(procs, json_type_array) ? json_object_array_length(procs) : 0;
+
+	for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		family(f, fam[k].name, k < 2 ? "counter" : "gauge", fam[k].help);
+		for (size_t i = 0; i < np; i++) {
+			struct json_object *p = json_object_array_get_idx(procs, i), *loc = get(p, "memory_locality_pct");
+			uint64_t pid, home, away;
+
+			if (!get_u64(p, "pid", &pid) || !get_u64(p, "run_home_ns", &home) ||
+			    !get_u64(p, "run_away_ns", &away))
+				continue;
+			if (k == 2 && !(json_object_is_type(loc, json_type_double) || json_object_is_type(loc, json_type_int)))
+				continue;
+			proc_labels(f, fam[k].name, p, pid);
+			if (k < 2)
+				fprintf(f, "%.9f\n", (double)(k ? away : home) / 1e9);
+			else
+				fprintf(f, "%.4f\n", json_object_get_double(loc) / 100);
+		}
+	}
+}
+
+void metrics_print(FILE *f, struct json_object *status, struct json_object *stats, struct json_object *pins)
 {
 	status_metrics(f, status);
 	stats_metrics(f, stats);
+	process_metrics(f, pins);
 	fputs("# EOF\n", f);
 }

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "ctl.h"
+#include "intf.h"
 
 /* ---- reading replies ------------------------------------------------------ */
 
@@ -470,6 +471,30 @@ static void tbl_pct(struct table *t, double pct)
 		tbl_add(t, "%.1f%%", pct);
 }
 
+/* Latency-critical wake latency quantiles, as the daemon names them and as the tables do. */
+static const char *const lat_keys[] = { "lat_wake_p50_us", "lat_wake_p99_us" };
+static const char *const lat_rows[] = { "lat_wake p50", "lat_wake p99" };
+
+/*
+ * A quantile in microseconds (a number), or "-" (null: none measured). One
+ * in the histogram's open last bucket is only known to be at least its
+ * lower bound (intf.h, AN_WAIT_BUCKETS), which the daemon reports: ">=".
+ */
+static void tbl_us(struct table *t, struct json_object *us)
+{
+	const double open_us = (double)(1ULL << (AN_WAIT_BUCKETS - 2));
+	double v;
+	char buf[32];
+
+	if (!is_num(us)) {
+		tbl_add(t, "%s", "-");
+		return;
+	}
+	v = json_object_get_double(us);
+	fmt_ns((uint64_t)(v * 1000), buf, sizeof(buf));
+	tbl_add(t, "%s%s", v >= open_us ? ">=" : "", buf);
+}
+
 static void stats_table(FILE *f, struct json_object *p)
 {
 	struct json_object *nodes = get(p, "nodes"), *total = get(p, "total"), *trates = get(p, "total_rates");
@@ -532,6 +557,16 @@ static void stats_table(FILE *f, struct json_object *p)
 		tbl_pct(&t, locality_pct(total));
 		tbl_pct(&t, locality_pct(trates));
 	}
+	/* Since attach; the rate columns stay empty. */
+	for (size_t q = 0; q < 2 && get(p, lat_keys[q]); q++) {
+		tbl_add(&t, "%s", lat_rows[q]);
+		for (size_t i = 0; i < nn; i++) {
+			tbl_us(&t, get(json_object_array_get_idx(nodes, i), lat_keys[q]));
+			tbl_add(&t, "%s", "");
+		}
+		tbl_us(&t, get(p, lat_keys[q]));
+		tbl_add(&t, "%s", "");
+	}
 	tbl_print(&t, f);
 	tbl_free(&t);
 }
@@ -548,7 +583,7 @@ void output_top_nodes(FILE *f, struct json_object *p)
 	char buf[32];
 	struct table t;
 
-	tbl_init(&t, "rrrrrrrr");
+	tbl_init(&t, "rrrrrrrrrr");
 	tbl_add(&t, "NODE");
 	tbl_add(&t, "CPUS");
 	tbl_add(&t, "BUSY");
@@ -557,6 +592,8 @@ void output_top_nodes(FILE *f, struct json_object *p)
 	tbl_add(&t, "STEAL IN/s");
 	tbl_add(&t, "STEAL OUT/s");
 	tbl_add(&t, "MIGR IN/s");
+	tbl_add(&t, "FAR/s");
+	tbl_add(&t, "WAKE p99");
 	for (size_t i = 0; i < arr_len(nodes); i++) {
 		struct json_object *n = json_object_array_get_idx(nodes, i);
 		/* Run time per second of wall time is how many CPUs were busy. */
@@ -576,6 +613,14 @@ void output_top_nodes(FILE *f, struct json_object *p)
 		tbl_add(&t, "%s", buf);
 		fmt_rate(rate_of(n, "migrate_in"), buf, sizeof(buf));
 		tbl_add(&t, "%s", buf);
+		/* Of those, from beyond the nearest nodes (SLIT). */
+		if (get(get(n, "rates"), "migrate_in_far")) {
+			fmt_rate(rate_of(n, "migrate_in_far"), buf, sizeof(buf));
+			tbl_add(&t, "%s", buf);
+		} else {
+			tbl_add(&t, "%s", "-");
+		}
+		tbl_us(&t, get(n, "lat_wake_p99_us"));
 	}
 	tbl_print(&t, f);
 	tbl_free(&t);
@@ -851,6 +896,15 @@ static void pins_table(FILE *f, struct json_object *p)
 	migration_table(f, get(p, "migration"));
 }
 
+/* A percentage the daemon computed, or "-" (null: nothing measured yet). */
+static void tbl_pct_of(struct table *t, struct json_object *pct)
+{
+	if (is_num(pct))
+		tbl_add(t, "%.0f%%", json_object_get_double(pct));
+	else
+		tbl_add(t, "-");
+}
+
 /* Processes whose memory follows a home given from outside. */
 static void migration_table(FILE *f, struct json_object *procs)
 {
@@ -861,13 +915,14 @@ static void migration_table(FILE *f, struct json_object *procs)
 		fprintf(f, "no process has memory to follow a home\n");
 		return;
 	}
-	tbl_init(&t, "rlrllrrr");
+	tbl_init(&t, "rlrllrrrr");
 	tbl_add(&t, "PID");
 	tbl_add(&t, "COMMAND");
 	tbl_add(&t, "HOME");
 	tbl_add(&t, "FROM");
 	tbl_add(&t, "MEMORY");
-	tbl_add(&t, "LOCAL");
+	tbl_add(&t, "MEM LOCAL");
+	tbl_add(&t, "RUN LOCAL");
 	tbl_add(&t, "MOVED");
 	tbl_add(&t, "PINNED");
 	for (size_t i = 0; i < arr_len(procs); i++) {
@@ -878,14 +933,67 @@ static void migration_table(FILE *f, struct json_object *procs)
 		tbl_add(&t, "%" PRIu64, get_u64(mp, "node"));
 		tbl_add(&t, "%s", get_str(mp, "source"));
 		tbl_add(&t, "%s", get_str(mp, "state"));
-		if (is_num(loc))
-			tbl_add(&t, "%.0f%%", json_object_get_double(loc));
-		else
-			tbl_add(&t, "-");
+		tbl_pct_of(&t, loc);
+		tbl_pct_of(&t, get(mp, "run_locality_pct"));
 		tbl_add(&t, "%" PRIu64, get_u64(mp, "moved_pages"));
 		tbl_add(&t, "%" PRIu64, get_u64(mp, "busy_pages"));
 	}
 	tbl_print(&t, f);
+	tbl_free(&t);
+}
+
+/* The GPUs (PCI addresses) of @pid in ListPins' gpu_processes, comma-separated; "-" if none. */
+static void gpus_of(struct json_object *procs, uint64_t pid, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	snprintf(buf, len, "-");
+	for (size_t i = 0; i < arr_len(procs); i++) {
+		struct json_object *gp = json_object_array_get_idx(procs, i), *gpus = get(gp, "gpus");
+
+		if (get_u64(gp, "pid") != pid)
+			continue;
+		for (size_t k = 0; k < arr_len(gpus) && o < len; k++)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", k ? "," : "",
+					      json_object_get_string(json_object_array_get_idx(gpus, k)));
+	}
+}
+
+void output_top_jobs(FILE *f, struct json_object *p)
+{
+	struct json_object *procs = get(p, "migration"), *gprocs = get(p, "gpu_processes");
+	char gpus[512];
+	struct table t;
+	size_t shown = 0;
+
+	tbl_init(&t, "rlrllrr");
+	tbl_add(&t, "PID");
+	tbl_add(&t, "COMMAND");
+	tbl_add(&t, "HOME");
+	tbl_add(&t, "SOURCE");
+	tbl_add(&t, "GPUS");
+	tbl_add(&t, "LOCALITY");
+	tbl_add(&t, "MEM LOCAL");
+	for (size_t i = 0; i < arr_len(procs); i++) {
+		struct json_object *mp = json_object_array_get_idx(procs, i);
+
+		/* Placed jobs only: an affinity home is where the process confined itself. */
+		if (!strcmp(get_str(mp, "source"), "affinity"))
+			continue;
+		gpus_of(gprocs, get_u64(mp, "pid"), gpus, sizeof(gpus));
+		tbl_add(&t, "%" PRIu64, get_u64(mp, "pid"));
+		tbl_add(&t, "%s", get_str(mp, "comm"));
+		tbl_add(&t, "%" PRIu64, get_u64(mp, "node"));
+		tbl_add(&t, "%s", get_str(mp, "source"));
+		tbl_add(&t, "%s", gpus);
+		tbl_pct_of(&t, get(mp, "run_locality_pct"));
+		tbl_pct_of(&t, get(mp, "memory_locality_pct"));
+		shown++;
+	}
+	if (shown)
+		tbl_print(&t, f);
+	else
+		fprintf(f, "no placed jobs (pins, pinned cgroups, GPU or memory homes)\n");
 	tbl_free(&t);
 }
 

@@ -122,7 +122,7 @@ static int frame(struct conn *c, unsigned int interval_s, bool tty)
 		tty ? "; q to leave" : "");
 	output_top_nodes(f, stats.params);
 	fputc('\n', f);
-	output_reply(f, OUT_TABLE, ACT_PINS, pins.params);
+	output_top_jobs(f, pins.params);
 	fclose(f);
 	vl_reply_free(&stats);
 	vl_reply_free(&pins);

@@ -274,10 +274,11 @@ static struct json_object *rates_json(struct jb *b, const double *rate)
 }
 
 /*
- * Queue waits since attach as [{"le_us": upper bound, "count": n}, ...];
- * the last bucket has no upper bound ("le_us": null). See AN_WAIT_BUCKETS.
+ * A histogram since attach (queue waits, latency-critical wakeups) as
+ * [{"le_us": upper bound, "count": n}, ...]; the last bucket has no upper
+ * bound ("le_us": null). See AN_WAIT_BUCKETS.
  */
-static struct json_object *wait_hist_json(struct jb *b, const uint64_t *hist)
+static struct json_object *hist_us_json(struct jb *b, const uint64_t *hist)
 {
 	struct json_object *a = jb_arr(b);
 
@@ -292,6 +293,24 @@ static struct json_object *wait_hist_json(struct jb *b, const uint64_t *hist)
 		jb_push(b, a, o);
 	}
 	return a;
+}
+
+/* p50 and p99 of the latency-critical wakeups in @hist, null while there were none. */
+static void quantiles_json(struct jb *b, struct json_object *o, const uint64_t *hist)
+{
+	static const struct {
+		const char *key;
+		double q;
+	} qs[] = { { "lat_wake_p50_us", 0.5 }, { "lat_wake_p99_us", 0.99 } };
+
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		double v = stats_hist_quantile(hist, qs[i].q);
+
+		if (v < 0)
+			jb_set_null(b, o, qs[i].key);
+		else
+			jb_set(b, o, qs[i].key, jrate(v));
+	}
 }
 
 static struct json_object *migration_stats_json(struct jb *b, const struct memfollow *mf)
@@ -352,7 +371,9 @@ static struct json_object *stats_json(struct jb *b, struct daemon *d, char *err,
 		jb_set(b, n, "queued", juint(sn->queued));
 		jb_set(b, n, "counters", counters_json(b, sn->cnt));
 		jb_set(b, n, "rates", rates_json(b, sn->rate));
-		jb_set(b, n, "wait_hist_us", wait_hist_json(b, sn->wait_hist));
+		jb_set(b, n, "wait_hist_us", hist_us_json(b, sn->wait_hist));
+		jb_set(b, n, "lat_wake_hist_us", hist_us_json(b, sn->lat_wake_hist));
+		quantiles_json(b, n, sn->lat_wake_hist);
 		jb_push(b, nodes, n);
 		queued += sn->queued;
 	}
@@ -361,6 +382,7 @@ static struct json_object *stats_json(struct jb *b, struct daemon *d, char *err,
 	jb_set(b, o, "total", counters_json(b, st.total));
 	jb_set(b, o, "total_rates", rates_json(b, st.total_rate));
 	jb_set(b, o, "queued", juint(queued));
+	quantiles_json(b, o, st.total_lat_wake_hist);
 	{
 		struct daemon_view v;
 
@@ -702,6 +724,27 @@ static int m_unpin(struct call *c)
 	return 0;
 }
 
+/* Where placed process @p ran since it was placed; nulls when the scheduler keeps no count of it. */
+static void proc_run_json(struct call *c, struct json_object *o, const struct mig_proc *p)
+{
+	struct an_proc_run r;
+	uint64_t all;
+
+	if (daemon_proc_run(c->d, p, &r) < 0) {
+		jb_set_null(&c->jb, o, "run_home_ns");
+		jb_set_null(&c->jb, o, "run_away_ns");
+		jb_set_null(&c->jb, o, "run_locality_pct");
+		return;
+	}
+	all = r.home_ns + r.away_ns;
+	jb_set(&c->jb, o, "run_home_ns", juint(r.home_ns));
+	jb_set(&c->jb, o, "run_away_ns", juint(r.away_ns));
+	if (all)
+		jb_set(&c->jb, o, "run_locality_pct", jrate(100.0 * (double)r.home_ns / (double)all));
+	else
+		jb_set_null(&c->jb, o, "run_locality_pct");
+}
+
 static struct json_object *migration_procs_json(struct call *c)
 {
 	struct json_object *a = jb_arr(&c->jb);
@@ -728,6 +771,7 @@ static struct json_object *migration_procs_json(struct call *c)
 			       jrate(100.0 * p->sample.pages[p->node] / p->sample.resident));
 		else
 			jb_set_null(&c->jb, o, "memory_locality_pct");
+		proc_run_json(c, o, p);
 		jb_set(&c->jb, o, "moved_pages", juint(p->n.moved));
 		jb_set(&c->jb, o, "busy_pages", juint(p->n.busy));
 		jb_set(&c->jb, o, "shared_pages", juint(p->n.shared));

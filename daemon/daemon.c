@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
 #include "log.h"
+#include "memfollow.h"
 #include "placement.h"
 #include "sched.h"
 
@@ -46,9 +48,59 @@ int daemon_stats(struct daemon *d, struct stats *out)
 	return stats_read(&d->stats, d->sched, &d->topo, out);
 }
 
+static int cmp_tgid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The processes whose run time the scheduler keeps: the placed ones memory
+ * follows (pinned, in a pinned cgroup, with a GPU or memory home), not
+ * those merely confined by their affinity, whose home is where they run.
+ */
+static bool placed_job(const struct mig_proc *p)
+{
+	return p->src != MIG_AFFINITY && p->pid > 0;
+}
+
+static void proc_run_sync(struct daemon *d)
+{
+	static bool logged;
+	const struct mig_proc *mp;
+	size_t n = memfollow_procs(d->memfollow, &mp), nt = 0;
+	uint32_t *tgids;
+	int ret;
+
+	if (!d->sched)
+		return;
+	tgids = calloc(n ? n : 1, sizeof(*tgids));
+	if (!tgids)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (placed_job(&mp[i]))
+			tgids[nt++] = (uint32_t)mp[i].pid;
+	qsort(tgids, nt, sizeof(*tgids), cmp_tgid);
+	ret = sched_proc_run_sync(d->sched, tgids, nt);
+	if (ret < 0 && !logged)
+		log_warn("stats: process run time map: %s", strerror(-ret));
+	logged = ret < 0;
+	free(tgids);
+}
+
 void daemon_stats_tick(struct daemon *d)
 {
 	stats_tick(&d->stats, d->sched, &d->topo);
+	proc_run_sync(d);
+}
+
+int daemon_proc_run(const struct daemon *d, const struct mig_proc *p, struct an_proc_run *out)
+{
+	/* Not asked of the scheduler at all: most processes memory follows are affinity homes. */
+	if (!d->sched || !placed_job(p))
+		return -ENOENT;
+	return sched_proc_run_read(d->sched, (uint32_t)p->pid, out);
 }
 
 void daemon_stats_reset(struct daemon *d)

@@ -20,6 +20,7 @@
 
 struct loop;
 struct memfollow;
+struct mig_proc;
 struct placement;
 struct sched;
 
@@ -80,6 +81,12 @@ int daemon_stats(struct daemon *d, struct stats *out);
 void daemon_stats_tick(struct daemon *d);
 /* After a re-attach: counters restart at zero, so do rate baselines. */
 void daemon_stats_reset(struct daemon *d);
+/*
+ * Run time on and off its home of a process memory follows (memfollow.h),
+ * since it was placed or the scheduler attached; -ENOENT when the scheduler
+ * keeps none for it (an affinity home, or not synced yet).
+ */
+int daemon_proc_run(const struct daemon *d, const struct mig_proc *p, struct an_proc_run *out);
 
 /* Validate, store and apply live. Returns 0 or -errno with @err set; state unchanged on error. */
 int daemon_set_tunable(struct daemon *d, const struct tunable *t, uint64_t v, char *err, size_t errlen);

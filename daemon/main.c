@@ -140,6 +140,7 @@ static int attach(struct daemon *d, int fail_level)
 	if (d->attach_count)
 		log_topology_change(&d->topo, &topo);
 	d->topo = topo;
+	stats_near_nodes(&topo, so.near_nodes);
 
 	ret = sched_attach(&bpf_topo, &d->tun, &so, &d->sched, err, sizeof(err));
 	if (ret) {

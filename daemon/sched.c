@@ -225,6 +225,7 @@ int sched_attach(const struct an_topo *topo, const struct an_tunables *tun, cons
 		goto fail;
 	}
 	memcpy((void *)&s->skel->rodata->setup.topo, topo, sizeof(*topo));
+	memcpy((void *)s->skel->rodata->setup.near_nodes, o->near_nodes, sizeof(o->near_nodes));
 	s->skel->data->tun = *tun;
 	s->skel->struct_ops.ai_numa_ops->hotplug_seq = o->hotplug_seq;
 #ifdef AN_FAULT_INJECTION
@@ -335,8 +336,10 @@ int sched_read_counters(const struct sched *s, struct an_node_stats *out, uint32
 		for (int c = 0; c < s->nr_cpus; c++) {
 			for (int i = 0; i < AN_NR_STATS; i++)
 				out[n].cnt[i] += per_cpu[c].cnt[i];
-			for (int b = 0; b < AN_WAIT_BUCKETS; b++)
+			for (int b = 0; b < AN_WAIT_BUCKETS; b++) {
 				out[n].wait_hist[b] += per_cpu[c].wait_hist[b];
+				out[n].lat_wake_hist[b] += per_cpu[c].lat_wake_hist[b];
+			}
 		}
 	}
 	free(per_cpu);
@@ -403,4 +406,63 @@ void sched_set_home_counts(struct sched *s, uint32_t nr_tgid, uint32_t nr_cgroup
 {
 	s->skel->bss->shared.nr_tgid_homes = nr_tgid;
 	s->skel->bss->shared.nr_cgroup_homes = nr_cgroup;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int sched_proc_run_sync(struct sched *s, const uint32_t *tgids, size_t n)
+{
+	int fd = bpf_map__fd(s->skel->maps.proc_run), ret = 0, held = 0;
+	uint32_t key, next, *prev = NULL;
+	struct an_proc_run *zero;
+
+	/* Drop the processes no longer placed; a deleted key is not a place to continue from. */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (bsearch(&next, tgids, n, sizeof(*tgids), cmp_u32)) {
+			key = next;
+			prev = &key;
+			continue;
+		}
+		if (bpf_map_delete_elem(fd, &next) && errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+	}
+	zero = calloc(s->nr_cpus, sizeof(*zero));
+	if (!zero)
+		ret = -ENOMEM;
+	for (size_t i = 0; !ret && i < n; i++) {
+		if (!bpf_map_update_elem(fd, &tgids[i], zero, BPF_NOEXIST) || errno == EEXIST)
+			held++;
+		else if (errno != E2BIG)
+			ret = -errno;
+		else
+			break;
+	}
+	free(zero);
+	s->skel->bss->shared.nr_proc_run = (uint32_t)held;
+	return ret ? ret : held;
+}
+
+int sched_proc_run_read(const struct sched *s, uint32_t tgid, struct an_proc_run *out)
+{
+	struct an_proc_run *per_cpu = calloc(s->nr_cpus, sizeof(*per_cpu));
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!per_cpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.proc_run), &tgid, per_cpu))
+		ret = -errno;
+	for (int c = 0; !ret && c < s->nr_cpus; c++) {
+		out->home_ns += per_cpu[c].home_ns;
+		out->away_ns += per_cpu[c].away_ns;
+	}
+	free(per_cpu);
+	return ret;
 }

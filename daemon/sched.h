@@ -27,6 +27,8 @@ struct sched_opts {
 	uint64_t hotplug_seq;	/* read before the topology: see sched_hotplug_seq() */
 	bool hotplug_restart;	/* no in-place hotplug: the kernel ejects us on every event */
 	bool global_idle;	/* the global idle mask even where the kernel keeps one per node */
+	/* See an_setup.near_nodes (stats_near_nodes()); all zero: every migration counts as far. */
+	uint32_t near_nodes[AN_MAX_NODES];
 };
 
 /*
@@ -78,5 +80,15 @@ void sched_set_home_counts(struct sched *s, uint32_t nr_tgid, uint32_t nr_cgroup
  * with the kernel node id of the new home: at most @max, the count returned.
  */
 size_t sched_balanced_homes(const struct sched *s, pid_t *pid, int *node, size_t max);
+
+/*
+ * Placed processes whose run time the policy keeps (struct an_proc_run):
+ * make the map hold exactly @tgids (sorted ascending; beyond
+ * AN_MAX_PROC_RUN the rest are left out), keeping what those already there
+ * counted. Returns how many it holds, or -errno.
+ */
+int sched_proc_run_sync(struct sched *s, const uint32_t *tgids, size_t n);
+/* Run time of @tgid, summed over CPUs. Returns 0, or -ENOENT when it is not kept. */
+int sched_proc_run_read(const struct sched *s, uint32_t tgid, struct an_proc_run *out);
 
 #endif

@@ -7,7 +7,11 @@
  * "datum": {"struct": NAME}}}, "desc"}}. The per-node dict carries the
  * OpenMetrics hints _om_prefix (metric name prefix) and _om_label (the
  * label its keys become), so upstream's exporter makes one gauge a field
- * and node. Errors are errno values with a message as "resp".
+ * and node; the dict of placed jobs likewise, labelled by pid (bounded by
+ * the scheduler's table of placed processes, AN_MAX_PROC_RUN). A figure
+ * not measured yet (a quantile without wakeups, a job's memory before its
+ * first sample) is left out of the reply rather than sent as a made-up
+ * number. Errors are errno values with a message as "resp".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,11 +22,13 @@
 #include "control-json.h"
 #include "daemon.h"
 #include "json-strict.h"
+#include "memfollow.h"
 #include "scxstats.h"
 #include "varlink.h"
 
 #define TOP_STRUCT	"scx_ai_numa"
 #define NODE_STRUCT	"scx_ai_numa_node"
+#define JOB_STRUCT	"scx_ai_numa_job"
 
 /* One field of a struct: a u64 or float datum with its help text. */
 static void field(struct jb *b, struct json_object *fields, const char *name, const char *type, const char *desc)
@@ -54,11 +60,47 @@ static void counter_fields(struct jb *b, struct json_object *fields)
 		field(b, fields, stats_name(i), "u64", stats_help(i));
 }
 
+/* A field holding a dict keyed by u64 of struct @sname. */
+static void dict_field(struct jb *b, struct json_object *fields, const char *name, const char *sname,
+		       const char *desc)
+{
+	struct json_object *f = jb_obj(b), *dict = jb_obj(b), *datum = jb_obj(b);
+
+	jb_set(b, datum, "struct", jstr(sname));
+	jb_set(b, dict, "key", jstr("u64"));
+	jb_set(b, dict, "datum", datum);
+	jb_set(b, f, "dict", dict);
+	jb_set(b, f, "desc", jstr(desc));
+	jb_set(b, fields, name, f);
+}
+
+static void lat_wake_fields(struct jb *b, struct json_object *fields)
+{
+	field(b, fields, "lat_wake_p50_us", "float",
+	      "median wake-to-run time of latency-critical tasks since attach, microseconds");
+	field(b, fields, "lat_wake_p99_us", "float",
+	      "99th percentile wake-to-run time of latency-critical tasks since attach, microseconds");
+}
+
+static struct json_object *job_meta(struct jb *b)
+{
+	struct json_object *f = jb_obj(b), *user = jb_obj(b);
+
+	field(b, f, "home_node", "u64", "kernel node id of the job's home");
+	field(b, f, "home_run_ns", "u64", "run time of its threads on their home node since it was placed");
+	field(b, f, "away_run_ns", "u64", "run time of its threads off their home node since it was placed");
+	field(b, f, "locality", "float", "share of its run time spent on its home node, 0 to 1");
+	field(b, f, "memory_locality", "float", "share of its sampled resident pages on its home node, 0 to 1");
+	jb_set(b, user, "_om_prefix", jstr("scx_ai_numa_job_"));
+	jb_set(b, user, "_om_label", jstr("pid"));
+	return struct_meta(b, JOB_STRUCT, "a placed job: pinned, in a pinned cgroup, with a GPU or memory home",
+			   false, user, f);
+}
+
 static struct json_object *meta_json(struct jb *b)
 {
 	struct json_object *all = jb_obj(b), *top = jb_obj(b), *node = jb_obj(b);
-	struct json_object *tuser = jb_obj(b), *nuser = jb_obj(b), *dict = jb_obj(b), *nodes = jb_obj(b);
-	struct json_object *datum = jb_obj(b);
+	struct json_object *tuser = jb_obj(b), *nuser = jb_obj(b);
 
 	field(b, top, "attached", "u64", "1 while the scheduler is attached, else 0");
 	field(b, top, "attach_count", "u64", "successful attaches since the daemon started");
@@ -67,12 +109,9 @@ static struct json_object *meta_json(struct jb *b)
 	field(b, top, "uptime_seconds", "float", "seconds since the daemon started");
 	field(b, top, "queued", "u64", "tasks waiting in the node queues");
 	counter_fields(b, top);
-	jb_set(b, datum, "struct", jstr(NODE_STRUCT));
-	jb_set(b, dict, "key", jstr("u64"));
-	jb_set(b, dict, "datum", datum);
-	jb_set(b, nodes, "dict", dict);
-	jb_set(b, nodes, "desc", jstr("per NUMA node with CPUs, by kernel node id"));
-	jb_set(b, top, "nodes", nodes);
+	lat_wake_fields(b, top);
+	dict_field(b, top, "jobs", JOB_STRUCT, "placed jobs, by pid");
+	dict_field(b, top, "nodes", NODE_STRUCT, "per NUMA node with CPUs, by kernel node id");
 	jb_set(b, tuser, "_om_prefix", jstr("scx_ai_numa_"));
 	jb_set(b, all, TOP_STRUCT, struct_meta(b, TOP_STRUCT, "scx_ai_numa scheduler, counters since attach",
 					       true, tuser, top));
@@ -83,10 +122,12 @@ static struct json_object *meta_json(struct jb *b)
 	field(b, node, "locality", "float",
 	      "share of the run time on this node since attach spent by tasks whose home it is, 0 to 1");
 	counter_fields(b, node);
+	lat_wake_fields(b, node);
 	jb_set(b, nuser, "_om_prefix", jstr("scx_ai_numa_node_"));
 	jb_set(b, nuser, "_om_label", jstr("node"));
 	jb_set(b, all, NODE_STRUCT, struct_meta(b, NODE_STRUCT, "one NUMA node, counters since attach",
 						false, nuser, node));
+	jb_set(b, all, JOB_STRUCT, job_meta(b));
 	return all;
 }
 
@@ -102,6 +143,48 @@ static double locality(const uint64_t *cnt)
 	double home = (double)cnt[AN_STAT_HOME_RUN_NS], away = (double)cnt[AN_STAT_AWAY_RUN_NS];
 
 	return home + away > 0 ? home / (home + away) : 1.0;
+}
+
+/* The wake-latency quantiles of @hist, left out while there were no wakeups. */
+static void lat_wake(struct jb *b, struct json_object *o, const uint64_t *hist)
+{
+	double p50 = stats_hist_quantile(hist, 0.5), p99 = stats_hist_quantile(hist, 0.99);
+
+	if (p50 >= 0)
+		jb_set(b, o, "lat_wake_p50_us", json_object_new_double(p50));
+	if (p99 >= 0)
+		jb_set(b, o, "lat_wake_p99_us", json_object_new_double(p99));
+}
+
+/* The placed jobs whose run time the scheduler keeps, by pid. */
+static struct json_object *jobs(struct jb *b, struct daemon *d, const struct daemon_view *v)
+{
+	struct json_object *o = jb_obj(b);
+	const struct mig_proc *mp;
+	size_t n = memfollow_procs(v->memfollow, &mp);
+	char key[16];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mig_proc *p = &mp[i];
+		struct json_object *j;
+		struct an_proc_run r;
+		uint64_t all;
+
+		if (daemon_proc_run(d, p, &r) < 0)
+			continue;
+		all = r.home_ns + r.away_ns;
+		j = jb_obj(b);
+		jb_set(b, j, "home_node", juint(p->node >= 0 ? (uint64_t)p->node : 0));
+		jb_set(b, j, "home_run_ns", juint(r.home_ns));
+		jb_set(b, j, "away_run_ns", juint(r.away_ns));
+		jb_set(b, j, "locality", json_object_new_double(all ? (double)r.home_ns / (double)all : 1.0));
+		if (p->sampled_ns && p->sample.resident && p->node >= 0 && p->node < AN_MAX_NODE_ID)
+			jb_set(b, j, "memory_locality",
+			       json_object_new_double((double)p->sample.pages[p->node] / (double)p->sample.resident));
+		snprintf(key, sizeof(key), "%d", (int)p->pid);
+		jb_set(b, o, key, j);
+	}
+	return o;
 }
 
 /* The top struct's values; NULL with *errp set when there is no sample. */
@@ -130,6 +213,7 @@ static struct json_object *stats_resp(struct jb *b, struct daemon *d, int *errp)
 		jb_set(b, n, "queued", juint(sn->queued));
 		jb_set(b, n, "locality", json_object_new_double(locality(sn->cnt)));
 		counters(b, n, sn->cnt);
+		lat_wake(b, n, sn->lat_wake_hist);
 		snprintf(key, sizeof(key), "%u", sn->node_id);
 		jb_set(b, nodes, key, n);
 		queued += sn->queued;
@@ -141,6 +225,8 @@ static struct json_object *stats_resp(struct jb *b, struct daemon *d, int *errp)
 	jb_set(b, o, "uptime_seconds", json_object_new_double((double)(mono_ns() - v.started_ns) / 1e9));
 	jb_set(b, o, "queued", juint(queued));
 	counters(b, o, st.total);
+	lat_wake(b, o, st.total_lat_wake_hist);
+	jb_set(b, o, "jobs", jobs(b, d, &v));
 	jb_set(b, o, "nodes", nodes);
 	return o;
 }

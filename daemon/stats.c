@@ -114,6 +114,9 @@ int stats_read(const struct stats_sampler *sm, const struct sched *sched, const 
 		sn->nr_online = tn->nr_online;
 		sn->queued = queued[k];
 		memcpy(sn->wait_hist, cur[k].wait_hist, sizeof(sn->wait_hist));
+		memcpy(sn->lat_wake_hist, cur[k].lat_wake_hist, sizeof(sn->lat_wake_hist));
+		for (int b = 0; b < AN_WAIT_BUCKETS; b++)
+			out->total_lat_wake_hist[b] += sn->lat_wake_hist[b];
 		for (int s = 0; s < AN_NR_STATS; s++) {
 			sn->cnt[s] = cur[k].cnt[s];
 			sn->rate[s] = sm->last.node[k].rate[s];
@@ -123,4 +126,49 @@ int stats_read(const struct stats_sampler *sm, const struct sched *sched, const 
 		k++;
 	}
 	return 0;
+}
+
+double stats_hist_quantile(const uint64_t *hist, double q)
+{
+	uint64_t total = 0, below = 0;
+	double rank;
+
+	for (int b = 0; b < AN_WAIT_BUCKETS; b++)
+		total += hist[b];
+	if (!total)
+		return -1;
+	rank = q * (double)total;
+	for (int b = 0; b < AN_WAIT_BUCKETS; b++) {
+		double lo = b ? (double)(1ULL << (b - 1)) : 0, hi = (double)(1ULL << b);
+
+		if (!hist[b] || (double)(below + hist[b]) < rank) {
+			below += hist[b];
+			continue;
+		}
+		if (b == AN_WAIT_BUCKETS - 1)
+			return lo;
+		return lo + (hi - lo) * (rank - (double)below) / (double)hist[b];
+	}
+	return (double)(1ULL << (AN_WAIT_BUCKETS - 2));
+}
+
+void stats_near_nodes(const struct topology *t, uint32_t out[AN_MAX_NODES])
+{
+	int idx[AN_MAX_NODES], nr = 0;
+
+	memset(out, 0, sizeof(uint32_t) * AN_MAX_NODES);
+	/* Dense node k is the k-th node with CPUs, as in stats_read(). */
+	for (int i = 0; i < t->nr_nodes && i < AN_MAX_NODE_ID && nr < AN_MAX_NODES; i++)
+		if (t->nodes[i].nr_cpus)
+			idx[nr++] = i;
+	for (int a = 0; a < nr; a++) {
+		int best = -1;
+
+		for (int b = 0; b < nr; b++)
+			if (b != a && (best < 0 || t->distance[idx[a]][idx[b]] < best))
+				best = t->distance[idx[a]][idx[b]];
+		for (int b = 0; b < nr; b++)
+			if (b != a && t->distance[idx[a]][idx[b]] == best)
+				out[a] |= 1U << b;
+	}
 }

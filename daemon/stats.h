@@ -18,6 +18,7 @@ struct stats_node {
 	uint64_t cnt[AN_NR_STATS];	/* since attach */
 	double rate[AN_NR_STATS];	/* per second over the last interval */
 	uint64_t wait_hist[AN_WAIT_BUCKETS];	/* queue waits since attach, see intf.h */
+	uint64_t lat_wake_hist[AN_WAIT_BUCKETS];	/* latency-critical wakeups, see intf.h */
 };
 
 struct stats {
@@ -26,6 +27,7 @@ struct stats {
 	struct stats_node node[AN_MAX_NODES];
 	uint64_t total[AN_NR_STATS];
 	double total_rate[AN_NR_STATS];
+	uint64_t total_lat_wake_hist[AN_WAIT_BUCKETS];	/* all nodes together */
 };
 
 struct sched;
@@ -45,6 +47,19 @@ void stats_reset(struct stats_sampler *sm);
 /* Current counters and the rates of the last tick, per node of @t with CPUs. Returns 0 or -errno. */
 int stats_read(const struct stats_sampler *sm, const struct sched *sched, const struct topology *t,
 	       struct stats *out);
+
+/*
+ * The @q quantile (0 < q < 1) of a log2-microsecond histogram (intf.h,
+ * AN_WAIT_BUCKETS), in microseconds, interpolated within its bucket; the
+ * open last bucket answers its lower bound. Negative when it is empty.
+ */
+double stats_hist_quantile(const uint64_t *hist, double q);
+
+/*
+ * For each dense node of @t, the other dense nodes at the smallest SLIT
+ * distance from it, a bit each (an_setup.near_nodes).
+ */
+void stats_near_nodes(const struct topology *t, uint32_t out[AN_MAX_NODES]);
 
 /* Short stable names ("direct", "steal_in", ...) used in JSON and tables. */
 const char *stats_name(enum an_stat i);

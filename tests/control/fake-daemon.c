@@ -3,7 +3,7 @@
  * The control socket of a daemon without a kernel, for the CLI tests:
  * fake-daemon SOCKET [GROUP] [--stats-socket PATH]. Serves the fixture (two nodes, a fake
  * scheduler whose counters move) until SIGTERM or SIGINT, sampling stats
- * every 200 ms. Prints "ready" once the socket is listening. With
+ * and looking after pinned processes (memfollow) every 200 ms. Prints "ready" once the socket is listening. With
  * --stats-socket it also serves the scx_stats endpoint there, and
  * SCX_STATS_IDLE_MS shortens that endpoint's idle timeout.
  *
@@ -22,8 +22,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "clock.h"
 #include "control.h"
 #include "fixture.h"
+#include "memfollow.h"
 #include "log.h"
 #include "loop.h"
 #include "scxstats.h"
@@ -37,6 +39,8 @@ static void on_tick(void *arg, uint32_t events)
 	(void)arg;
 	(void)events;
 	loop_timer_drain(tick_fd);
+	/* Pinned processes become placed jobs, whose run time the fake scheduler "keeps". */
+	memfollow_tick(D.memfollow, mono_ns());
 	daemon_stats_tick(&D);
 	control_stats_tick(&D);
 	scxstats_tick(&D);

@@ -47,6 +47,9 @@ int sched_read_counters(const struct sched *s, struct an_node_stats *out, uint32
 			out[n].cnt[i] = (uint64_t)log_.reads * 1000 * (n + 1) + (uint64_t)i;
 		/* Run time mostly at home (locality about 0.8), so home and away cannot be mistaken for each other. */
 		out[n].cnt[AN_STAT_AWAY_RUN_NS] /= 4;
+		/* Latency-critical wakeups: a few in each bucket but the last, most in bucket 3 (4..8us). */
+		for (int b = 0; b < AN_WAIT_BUCKETS - 1; b++)
+			out[n].lat_wake_hist[b] = b == 3 ? 100 * (n + 1) : (uint64_t)b % 2;
 	}
 	return 0;
 }
@@ -99,4 +102,26 @@ void sched_set_home_counts(struct sched *s, uint32_t nr_tgid, uint32_t nr_cgroup
 	(void)s;
 	log_.nr_tgid_homes = nr_tgid;
 	log_.nr_cgroup_homes = nr_cgroup;
+}
+
+/* Kept processes: what the last sync asked for; each ran 3/4 of its time at home. */
+int sched_proc_run_sync(struct sched *s, const uint32_t *tgids, size_t n)
+{
+	(void)s;
+	log_.nr_proc_run = n < FAKE_MAX_PROC_RUN ? n : FAKE_MAX_PROC_RUN;
+	memcpy(log_.proc_run, tgids, log_.nr_proc_run * sizeof(*tgids));
+	return (int)log_.nr_proc_run;
+}
+
+int sched_proc_run_read(const struct sched *s, uint32_t tgid, struct an_proc_run *out)
+{
+	(void)s;
+	for (size_t i = 0; i < log_.nr_proc_run; i++) {
+		if (log_.proc_run[i] != tgid)
+			continue;
+		out->home_ns = 3000000ULL * tgid;
+		out->away_ns = 1000000ULL * tgid;
+		return 0;
+	}
+	return -ENOENT;
 }

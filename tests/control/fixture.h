@@ -12,6 +12,8 @@
 #include "daemon.h"
 
 /* What the fake scheduler saw. */
+#define FAKE_MAX_PROC_RUN	64
+
 struct fake_sched_log {
 	unsigned int applied;		/* sched_apply_tunables calls */
 	struct an_tunables last;	/* tunables of the last call */
@@ -20,6 +22,8 @@ struct fake_sched_log {
 	unsigned int homes_set;		/* placement map entries written ... */
 	unsigned int homes_cleared;	/* ... and deleted */
 	uint32_t nr_tgid_homes, nr_cgroup_homes;	/* the last counts set */
+	uint32_t proc_run[FAKE_MAX_PROC_RUN];	/* processes whose run time is kept, the last sync */
+	size_t nr_proc_run;
 };
 
 /*

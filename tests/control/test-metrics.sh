@@ -25,6 +25,13 @@ cleanup() {
 trap cleanup EXIT
 
 start_fake "$FAKE" "$sock"
+# A placed job: the fake daemon itself, pinned; its run time is kept, its memory sampled, from
+# the next gathering on.
+"$CTL" -s "$sock" pin "$FAKE_PID" 0 >/dev/null || bail "pin failed"
+for _ in $(seq 80); do
+	"$CTL" -s "$sock" metrics | grep -q "^scx_ai_numa_process_memory_locality_ratio{pid=\"$FAKE_PID\"" && break
+	sleep 0.1
+done
 
 "$CTL" -s "$sock" --json stats >"$dir/stats.json" || bail "scx-ai-numactl stats failed"
 "$CTL" -s "$sock" metrics >"$dir/metrics" 2>"$dir/err"
@@ -65,8 +72,8 @@ while read -r _ node queued direct; do
 		grep -qx "scx_ai_numa_queued_tasks{node=\"$node\"} $queued" "$dir/metrics"
 	missing=
 	for c in $counters; do
-		# Nanosecond counters are exported in seconds.
-		case $c in *_ns) m=${c%_ns}_seconds_total ;; *) m=${c}_total ;; esac
+		# Nanosecond counters are exported in seconds; lat_wake_ns is its histogram's sum.
+		case $c in lat_wake_ns) m=lat_wake_seconds_sum ;; *_ns) m=${c%_ns}_seconds_total ;; *) m=${c}_total ;; esac
 		grep -q "^scx_ai_numa_$m{node=\"$node\"} [0-9]" "$dir/metrics" || missing="$missing $c"
 	done
 	check "node $node: a counter series for each of the reply's counters${missing:+ (missing:$missing)}" \
@@ -75,5 +82,21 @@ while read -r _ node queued direct; do
 	got=$(sed -n "s/^scx_ai_numa_direct_total{node=\"$node\"} //p" "$dir/metrics")
 	check "node $node: scx_ai_numa_direct_total ($got) is at least the earlier reply's $direct" \
 		test "${got:-0}" -ge "$direct"
+	# The launcher wake-latency histogram: cumulative buckets ending in +Inf, which is the count.
+	inf=$(sed -n "s/^scx_ai_numa_lat_wake_seconds_bucket{node=\"$node\",le=\"+Inf\"} //p" "$dir/metrics")
+	cnt=$(sed -n "s/^scx_ai_numa_lat_wake_seconds_count{node=\"$node\"} //p" "$dir/metrics")
+	mono=$(grep "^scx_ai_numa_lat_wake_seconds_bucket{node=\"$node\"," "$dir/metrics" |
+		awk '{ if ($2 < last) bad = 1; last = $2 } END { print bad ? "no" : "yes" }')
+	check "node $node: lat_wake_seconds is a histogram: cumulative buckets, +Inf = count ($inf = $cnt), a sum" \
+		test -n "$inf" -a "$inf" = "$cnt" -a "$mono" = yes -a "$inf" -gt 0
 done < <(grep '^node ' "$dir/want")
+check "the lat_wake_ns counter is not exported twice (it is the histogram's _sum)" \
+	bash -c "! grep -q '^scx_ai_numa_lat_wake_seconds_total' '$dir/metrics'"
+check "the pinned process has its run time at home and away, labelled by pid and command" \
+	bash -c "grep -q '^scx_ai_numa_process_home_run_seconds_total{pid=\"$FAKE_PID\",comm=\"fake-daemon\"} [0-9]' '$dir/metrics' &&
+		 grep -q '^scx_ai_numa_process_away_run_seconds_total{pid=\"$FAKE_PID\",comm=\"fake-daemon\"} [0-9]' '$dir/metrics'"
+check "and its memory locality as a ratio" \
+	grep -q "^scx_ai_numa_process_memory_locality_ratio{pid=\"$FAKE_PID\",comm=\"fake-daemon\"} [01]" "$dir/metrics"
+check "processes not placed by us (affinity homes) have no series" \
+	test "$(grep -c '^scx_ai_numa_process_home_run_seconds_total' "$dir/metrics")" -eq 1
 tap_end

@@ -8,7 +8,7 @@
 # it understands and that it prints, for every node the Stats reply lists,
 # one gauge per node field with the value of that reply (the queue depths,
 # which the fake scheduler holds still, and each node's locality), plus the
-# top-level gauges.
+# top-level gauges, and the gauges of a pinned job labelled by its pid.
 #
 # usage: test-scxstats-interop.sh CTL FAKE_DAEMON SCRIPT     (TAP on stdout)
 set -u
@@ -35,6 +35,12 @@ trap cleanup EXIT
 
 start_fake "$FAKE" "$sock" --stats-socket "$stats"
 check "the endpoint's socket exists" test -S "$stats"
+# A placed job, the fake daemon itself: the fake scheduler kept 3/4 of its run time at home.
+"$CTL" -s "$sock" pin "$FAKE_PID" 0 >/dev/null || bail "pin failed"
+for _ in $(seq 60); do
+	"$CTL" -s "$sock" --json pins | grep -q '"run_home_ns":[0-9]' && break
+	sleep 0.1
+done
 
 # What the control socket says, as "NODE QUEUED" lines and the counter names.
 "$CTL" -s "$sock" --json stats >"$dir/stats.json" || bail "scx-ai-numactl stats failed"
@@ -58,7 +64,7 @@ check "the exporter printed gauges (stderr: $(head -c 300 "$dir/om.err" | tr '\n
 check "it found no field it could not translate" bash -c "! grep -q 'unsupported type' '$dir/om.err'"
 check "the top-level gauge scx_ai_numa_attached is 1" grep -qx 'scx_ai_numa_attached 1.0' "$dir/om"
 
-fields="cpus online_cpus queued locality $(awk '$1 == "counter" { print $2 }' "$dir/want")"
+fields="cpus online_cpus queued locality lat_wake_p50_us lat_wake_p99_us $(awk '$1 == "counter" { print $2 }' "$dir/want")"
 for node in $nodes; do
 	missing=
 	for f in $fields; do
@@ -78,4 +84,12 @@ for node in $nodes; do
 	check "node $node: scx_ai_numa_node_locality ($got) is home / (home + away) run time ($want)" \
 		awk -v g="${got:-x}" -v w="$want" 'BEGIN { exit !(g != "x" && g - w < 0.01 && w - g < 0.01) }'
 done
+check "the pinned job's locality, labelled by its pid, is 3/4" \
+	grep -qx "scx_ai_numa_job_locality{pid=\"$FAKE_PID\"} 0.75" "$dir/om"
+check "with its run time at home and away" bash -c \
+	"grep -q '^scx_ai_numa_job_home_run_ns{pid=\"$FAKE_PID\"} [1-9]' '$dir/om' &&
+	 grep -q '^scx_ai_numa_job_away_run_ns{pid=\"$FAKE_PID\"} [1-9]' '$dir/om'"
+# It printed several times: count the distinct series.
+check "and only placed jobs (affinity homes are not)" \
+	test "$(grep '^scx_ai_numa_job_locality{' "$dir/om" | sed 's/}.*//' | sort -u | wc -l)" -eq 1
 tap_end

@@ -81,8 +81,8 @@ try:
     last = out.rsplit(CLEAR, 1)[-1].decode(errors='replace')
     rows = [nd for nd in nodes if re.search(rf'^\s*{nd}\s+\d+/\d+\s', last, re.M)]
     ok(rows == nodes, f'a row for each node of the Stats reply ({nodes})', last)
-    ok('LOCALITY' in last and 'no process uses a GPU' in last,
-       'with the locality column and the placed jobs', last)
+    ok('LOCALITY' in last and 'FAR/s' in last and 'WAKE p99' in last and 'no placed jobs' in last,
+       'with the locality, far-migration and wake-latency columns and the placed jobs', last)
     ok(status == 0 and took < 1.5, f'q leaves at once with status 0 (status {status}, {took:.2f} s)')
     ok(lflag & termios.ICANON and lflag & termios.ECHO, 'and the terminal is back in canonical mode with echo')
 

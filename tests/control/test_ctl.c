@@ -13,10 +13,13 @@
 #include <json-c/json.h>
 
 #include "check.h"
+#include "clock.h"
 #include "control-internal.h"
 #include "ctl.h"
 #include "fixture.h"
 #include "log.h"
+#include "memfollow.h"
+#include "stats.h"
 #include "varlink.h"
 
 /* ---- parser ----------------------------------------------------------------- */
@@ -581,6 +584,96 @@ static void test_reply_check(void)
 	}
 }
 
+/* The figures computed from the scheduler's histograms and distances, on known inputs. */
+static void test_figures(void)
+{
+	uint64_t hist[AN_WAIT_BUCKETS] = { 0 };
+	uint32_t near[AN_MAX_NODES];
+	struct topology t = { .nr_nodes = 4 };
+	static const uint8_t dist[4][4] = {
+		{ 10, 12, 20, 20 }, { 12, 10, 20, 20 }, { 20, 20, 10, 20 }, { 20, 20, 20, 10 },
+	};
+
+	CHECK(stats_hist_quantile(hist, 0.5) < 0, "an empty histogram has no median");
+	hist[3] = 100;	/* 4..8 us */
+	hist[10] = 1;	/* 512..1024 us */
+	CHECK(fabs(stats_hist_quantile(hist, 0.5) - 6.0) < 0.1 && stats_hist_quantile(hist, 0.99) <= 8.0,
+	      "p50 interpolates inside its bucket (%.2f us), p99 stays in it (%.2f us)",
+	      stats_hist_quantile(hist, 0.5), stats_hist_quantile(hist, 0.99));
+	hist[10] = 10;
+	CHECK(stats_hist_quantile(hist, 0.99) > 512, "the tail moves p99 into its bucket (%.1f us)",
+	      stats_hist_quantile(hist, 0.99));
+	for (int i = 0; i < 4; i++) {
+		t.nodes[i] = (struct topo_node){ .id = i, .nr_cpus = i == 3 ? 0 : 2 };
+		for (int j = 0; j < 4; j++)
+			t.distance[i][j] = dist[i][j];
+	}
+	stats_near_nodes(&t, near);
+	CHECK(near[0] == 0x2 && near[1] == 0x1 && near[2] == 0x3,
+	      "near nodes: the others at the smallest distance, ties all in, memory-only nodes out (%x %x %x)",
+	      near[0], near[1], near[2]);
+}
+
+/* A placed process's run and memory locality in pins and top, wake-latency quantiles in stats. */
+static void test_locality(void)
+{
+	char msg[256], pid[16], line[512], *out = NULL;
+	struct vl_reply r;
+	size_t len = 0;
+	FILE *f;
+
+	test_figures();
+	snprintf(msg, sizeof(msg), "{\"method\":\"" VL_IFACE ".Pin\",\"parameters\":{\"pid\":%d,\"node\":0}}",
+		 (int)getpid());
+	free(render(OUT_TABLE, ACT_PIN, msg));
+	/* Memory follows the pin, and the next stats tick has the scheduler keep its run time. */
+	memfollow_tick(D.memfollow, mono_ns());
+	daemon_stats_tick(&D);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	out = render(OUT_TABLE, ACT_PINS, "{\"method\":\"" VL_IFACE ".ListPins\"}");
+	/* The fake scheduler: every kept process ran 3/4 of its time at home. */
+	CHECK(out && strstr(out, "RUN LOCAL") && line_of(out, pid, line, sizeof(line)) && strstr(line, " pin ") &&
+	      strstr(line, "75%"), "pins shows the pinned process's run locality: %s", line);
+	free(out);
+	out = NULL;
+	f = open_memstream(&out, &len);
+	output_top_jobs(f, reply("{\"method\":\"" VL_IFACE ".ListPins\"}", &r));
+	fclose(f);
+	vl_reply_free(&r);
+	CHECK(out && strstr(out, "LOCALITY") && strstr(out, "MEM LOCAL") && line_of(out, pid, line, sizeof(line)) &&
+	      strstr(line, "pin") && strstr(line, "75%"), "top's placed jobs show it with its locality: %s", line);
+	CHECK(out && !strstr(out, "affinity"), "and only placed jobs, not processes confined by their affinity");
+	free(out);
+	snprintf(msg, sizeof(msg), "{\"method\":\"" VL_IFACE ".Unpin\",\"parameters\":{\"pid\":%d}}", (int)getpid());
+	free(render(OUT_TABLE, ACT_UNPIN, msg));
+
+	out = render(OUT_TABLE, ACT_STATS, "{\"method\":\"" VL_IFACE ".Stats\"}");
+	CHECK(out && line_of(out, "migrate_in_far", line, sizeof(line)), "stats counts migrations by distance");
+	/* The fake histogram: 100 wakes in 4..8 us per node and a few slower. */
+	CHECK(out && strstr(out, "lat_wake p50 ") && strstr(out, "lat_wake p99 ") &&
+	      line_of(out, "lat_wake", line, sizeof(line)) && strstr(line, "us") && !strstr(line, " - "),
+	      "stats shows the launcher wake latency quantiles: %s", line);
+	free(out);
+
+	/* A quantile in the open last bucket (>= 16.384 ms) is a lower bound, and says so. */
+	{
+		struct json_object *p = json_tokener_parse(
+			"{\"interval_ms\":0,\"queued\":0,\"total\":{},\"total_rates\":{},"
+			"\"lat_wake_p50_us\":5,\"lat_wake_p99_us\":16384,"
+			"\"nodes\":[{\"node\":0,\"queued\":0,\"lat_wake_p50_us\":5,\"lat_wake_p99_us\":16384}]}");
+
+		out = NULL;
+		f = open_memstream(&out, &len);
+		output_reply(f, OUT_TABLE, ACT_STATS, p);
+		fclose(f);
+		json_object_put(p);
+		CHECK(out && line_of(out, "lat_wake", line, sizeof(line)) && strstr(line, " 5us") &&
+		      !strstr(line, ">="), "a quantile below the open bucket is shown as it is: %s", line);
+		CHECK(out && strstr(out, ">=16.384ms"), "one in the open bucket is shown as a lower bound");
+		free(out);
+	}
+}
+
 int main(void)
 {
 	log_init(LOG_CRIT);
@@ -591,6 +684,7 @@ int main(void)
 	test_json();
 	test_errors();
 	test_pins();
+	test_locality();
 	test_reply_check();
 	return check_done();
 }

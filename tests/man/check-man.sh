@@ -51,6 +51,10 @@ entry() { # entry FILE NAME
 }
 has_entry() { grep -q "^\*$2\*\( \|\$\|,\)" "$1"; }
 contains() { [[ "$1" == *"$2"* ]]; }
+# An entry line of scx-ai-numactl(8)'s COUNTERS section names counter $1 ("*a*, *b*" names both).
+counter_documented() {
+	sed -n '/^# COUNTERS/,/^# EXIT STATUS/p' "$ctl_man" | grep -q "^\(\*[a-z_]*\*, \)*\*$1\*\(,\|\$\)"
+}
 
 # ---- configuration keys and tunables ---------------------------------------
 while read -r kind name type unit min max def; do
@@ -81,6 +85,9 @@ while read -r kind name type unit min max def; do
 			check "scx-ai-numa.conf(5): $name default is $def" contains "$e" "Default: $def"
 		fi
 		check "scx-ai-numactl(8) lists tunable $name" has_entry "$ctl_man" "$name"
+		;;
+	counter)
+		check "scx-ai-numactl(8) describes counter $name under COUNTERS" counter_documented "$name"
 		;;
 	esac
 done <<<"$keys"

@@ -6,11 +6,13 @@
  *   setting NAME OPTION MIN MAX DEFAULT      (numeric settings of the daemon)
  *   tunable NAME TYPE UNIT MIN MAX DEFAULT     (UNIT "-" when there is none)
  *   tunable NAME enum - V1,V2,... - DEFAULT    (values by name)
+ *   counter NAME                               (the scheduler's counters, intf.h)
  */
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "config.h"
+#include "intf.h"
 #include "settings.h"
 #include "tunables.h"
 
@@ -38,5 +40,8 @@ int main(void)
 		printf("tunable %s %s %s %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", t->name, tunable_type_name(t->type),
 		       *t->unit ? t->unit : "-", t->min, t->max, t->def);
 	}
+#define COUNTER_(id, name, help)	printf("counter %s\n", name);
+	AN_STATS(COUNTER_)
+#undef COUNTER_
 	return 0;
 }

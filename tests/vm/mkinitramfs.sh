@@ -15,7 +15,7 @@
 # SCENARIO scenario scripts, run in the order given (names must be unique)
 #
 # Also included: busybox (static) as the userland, stress-ng, hackbench and
-# cyclictest with their libraries, tests/vm/lib.sh at /vm/lib.sh and
+# cyclictest with their libraries, promtool when the host has it, tests/vm/lib.sh at /vm/lib.sh and
 # tests/vm/init.sh as /init.
 set -euo pipefail
 
@@ -84,6 +84,14 @@ for tool in stress-ng hackbench cyclictest jq; do
 	p=$(command -v "$tool") || die "$tool not found (see scripts/deps.sh)"
 	add_bin "$p" "/usr/bin/$tool"
 done
+# Optional: promtool (Debian: prometheus) checks the live daemon's metrics
+# in 70-locality. A Go binary that needs only libc; without it the check is
+# skipped.
+if p=$(command -v promtool); then
+	add_bin "$p" /usr/bin/promtool
+else
+	log "no promtool: the guest cannot check the metrics output"
+fi
 
 nbin=0
 while IFS= read -r -d '' f; do
