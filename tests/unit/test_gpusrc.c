@@ -25,23 +25,15 @@ static struct gpu_list gl;
 
 static void put(const char *rel, const char *text)
 {
-	fixture_put(root, rel, text, strlen(text));
+	fixture_puts(root, rel, text);
 }
 
 static void fd_link(int pid, int fd, const char *target)
 {
-	char p[PATH_MAX + 64];
+	char rel[64];
 
-	snprintf(p, sizeof(p), "%s/proc", root);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/proc/%d", root, pid);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/proc/%d/fd", root, pid);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/proc/%d/fd/%d", root, pid, fd);
-	unlink(p);
-	if (symlink(target, p) < 0)
-		check_bail("symlink %s: %s", p, strerror(errno));
+	snprintf(rel, sizeof(rel), "proc/%d/fd/%d", pid, fd);
+	fixture_link(root, rel, target);
 }
 
 static void proc(int pid)
