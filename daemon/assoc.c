@@ -18,15 +18,22 @@
 #include "assoc.h"
 #include "fileio.h"
 #include "gpuenv.h"
+#include "log.h"
 #include "proc.h"
 
 #define TREE_MAX	4096	/* descendants homed per pass, all GPU processes together */
 #define TREE_DEPTH	8
+#define SAID_MAX	32	/* unmatched UUIDs remembered as logged; past them, none is */
 
-/* The environment's hints of a process, read when it was first seen. */
+/*
+ * The environment's hints of a process, read when it was first seen, and
+ * again when it named a GPU we could not map and the vendors' UUIDs have
+ * changed since (NVML came up, a MIG instance was created).
+ */
 struct env_entry {
 	pid_t pid;
 	uint64_t start_time;
+	uint64_t ids_sum;		/* the vendors' UUIDs it was read against */
 	struct gpu_env env;
 };
 
@@ -34,6 +41,10 @@ struct assoc {
 	struct env_entry *env;		/* sorted by pid */
 	size_t nr_env;
 	struct fdinfo_state *fdi;	/* engine times of the last pass */
+	struct gpu_uuids ids;		/* the vendors' UUIDs of our GPUs, this pass */
+	uint64_t ids_sum;		/* a hash of them */
+	char said[SAID_MAX][GPU_UUID_LEN];	/* UUIDs that matched nothing, already logged */
+	unsigned int nr_said;
 };
 
 /* A process some source names, and what it says. */
@@ -85,6 +96,7 @@ void assoc_free(struct assoc *a)
 	if (!a)
 		return;
 	fdinfo_state_free(a->fdi);
+	gpu_uuids_free(&a->ids);
 	free(a->env);
 	free(a);
 }
@@ -108,8 +120,11 @@ static int cmp_use(const void *x, const void *y)
 	return (a->gpu > b->gpu) - (a->gpu < b->gpu);
 }
 
-/* NVML's answer against our GPUs: PCI addresses mapped to indices, unknown ones dropped. */
-static int map_nvml(const struct assoc_in *in, struct use_list *out, uint64_t *covered)
+/*
+ * NVML's answer against our GPUs: PCI addresses mapped to indices, unknown
+ * ones dropped; each GPU's UUID and its MIG instances' go to @ids.
+ */
+static int map_nvml(const struct assoc_in *in, struct use_list *out, uint64_t *covered, struct gpu_uuids *ids)
 {
 	const struct nv_snapshot *s = in->nv;
 	int idx[GPU_MAX];
@@ -118,8 +133,18 @@ static int map_nvml(const struct assoc_in *in, struct use_list *out, uint64_t *c
 		return 0;
 	for (int i = 0; i < s->nr_gpus && i < GPU_MAX; i++) {
 		idx[i] = gpu_by_pci(in->gpus, s->pci[i]);
-		if (idx[i] >= 0)
-			*covered |= 1ULL << idx[i];
+		if (idx[i] < 0)
+			continue;
+		*covered |= 1ULL << idx[i];
+		if (s->uuid[i][0] && gpu_uuids_add(ids, s->uuid[i], idx[i]) == -ENOMEM)
+			return -ENOMEM;
+	}
+	for (int i = 0; i < s->nr_migs && i < NV_MIG_MAX; i++) {
+		const struct nv_mig *m = &s->mig[i];
+
+		if (m->gpu >= 0 && m->gpu < s->nr_gpus && m->gpu < GPU_MAX && idx[m->gpu] >= 0 &&
+		    gpu_uuids_add(ids, m->uuid, idx[m->gpu]) == -ENOMEM)
+			return -ENOMEM;
 	}
 	for (size_t i = 0; i < s->nr_uses; i++) {
 		const struct nv_use *u = &s->use[i];
@@ -158,7 +183,37 @@ static int kernel_sources(struct assoc *a, const struct assoc_in *in, pid_t pid,
 	return 0;
 }
 
-/* The environment of @pid: from the cache when it is the same process, read otherwise. */
+/* FNV-1a over the UUIDs and their GPUs: equal tables, equal sums. */
+static uint64_t uuids_hash(const struct gpu_uuids *ids)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < ids->n; i++) {
+		for (const char *p = ids->v[i].uuid; *p; p++)
+			h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+		h = (h ^ (uint64_t)(unsigned int)ids->v[i].gpu) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* A UUID in an environment that names no GPU here: said once per UUID, however many processes carry it. */
+static void say_unmatched(struct assoc *a, const struct assoc_in *in, pid_t pid, const char *uuid)
+{
+	for (unsigned int i = 0; i < a->nr_said; i++)
+		if (!strcmp(a->said[i], uuid))
+			return;
+	if (a->nr_said == SAID_MAX)
+		return;
+	snprintf(a->said[a->nr_said++], sizeof(a->said[0]), "%s", uuid);
+	log_info("assoc: pid %d names GPU %s in its environment, which matches no GPU here%s; ignored%s", (int)pid,
+		 uuid, in->nv ? "" : " (NVML is not answering)",
+		 a->nr_said == SAID_MAX ? " (further unmatched UUIDs are not logged)" : "");
+}
+
+/*
+ * The environment of @pid: from the cache when it is the same process (and
+ * nothing it named in vain could be mapped now), read otherwise.
+ */
 static const struct gpu_env *env_of(struct assoc *a, const struct assoc_in *in, pid_t pid, struct env_entry *next,
 				    size_t *nr_next)
 {
@@ -168,16 +223,19 @@ static const struct gpu_env *env_of(struct assoc *a, const struct assoc_in *in, 
 	if (proc_stat_read(in->root, pid, &ps) || !proc_stat_live(&ps))
 		return NULL;	/* gone or a zombie: nothing to read, nothing to place */
 	old = a->nr_env ? bsearch(&key, a->env, a->nr_env, sizeof(key), cmp_pid) : NULL;
-	if (old && old->start_time == ps.start_time) {
+	if (old && old->start_time == ps.start_time && (!old->env.unresolved || old->ids_sum == a->ids_sum)) {
 		*e = *old;
 	} else {
 		e->pid = pid;
 		e->start_time = ps.start_time;
+		e->ids_sum = a->ids_sum;
 		/* Not ours to read, or gone meanwhile: no hint. */
-		if (gpuenv_read(in->root, pid, in->gpus, &e->env) < 0) {
+		if (gpuenv_read(in->root, pid, in->gpus, &a->ids, &e->env) < 0) {
 			memset(&e->env, 0, sizeof(e->env));
 			e->env.rank_gpu = -1;
 		}
+		if (e->env.unmatched[0])
+			say_unmatched(a, in, pid, e->env.unmatched);
 	}
 	(*nr_next)++;
 	return &e->env;
@@ -400,16 +458,18 @@ ssize_t assoc_run(struct assoc *a, const struct assoc_in *in, struct gpu_proc **
 
 	*out = NULL;
 	hit_cov = calloc(in->nr_hits + 1, sizeof(*hit_cov));
-	if (!hit_cov || map_nvml(in, &uses, &covered) < 0)
+	a->ids.n = 0;
+	if (!hit_cov || map_nvml(in, &uses, &covered, &a->ids) < 0)
 		goto out;
 	if (in->kernel_sources) {
 		fdinfo_pass_begin(a->fdi);
-		if (kfd_read(in->root, in->gpus, &uses, &covered) < 0)
+		if (kfd_read(in->root, in->gpus, &uses, &covered, &a->ids) < 0)
 			goto out;
 		for (i = 0; i < in->nr_hits; i++)
 			if (kernel_sources(a, in, in->hits[i].pid, in->hits[i].gpus, &uses, &hit_cov[i]) < 0)
 				goto out;
 	}
+	a->ids_sum = uuids_hash(&a->ids);
 	if (uses.n)
 		qsort(uses.v, uses.n, sizeof(*uses.v), cmp_use);
 	/* Candidates: the scan's hits and the sources' processes, merged in pid order. */

@@ -16,7 +16,7 @@
 #define GPU_MAX_DEVS	4	/* device nodes per GPU */
 #define GPU_DEV_LEN	32	/* "/dev/accel/accel1234" fits */
 #define GPU_PCI_LEN	24	/* "10000:00:00.0" (a VMD domain) fits */
-#define GPU_UUID_LEN	48	/* "GPU-" and a 36-character UUID fit */
+#define GPU_UUID_LEN	64	/* "GPU-" and a 36-character UUID fit, and the older "MIG-GPU-<uuid>/GI/CI" */
 
 struct gpu {
 	char pci[GPU_PCI_LEN];		/* PCI address, as sysfs names it */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
 #include <unistd.h>
 
 #include "gpuenv.h"
@@ -75,21 +76,93 @@ static int small_index(const char *t, size_t n)
 	return v;
 }
 
-/* The one GPU whose UUID starts with @t (CUDA takes a unique prefix), -1 if none or several. */
-static int by_uuid(const struct gpu_list *g, const char *t, size_t n)
+/* What a list is read against, and what it could not map. */
+struct ctx {
+	const struct gpu_list *g;
+	const struct gpu_uuids *ids;
+	bool unresolved;
+	char unmatched[GPU_UUID_LEN];
+};
+
+int gpu_uuids_add(struct gpu_uuids *u, const char *uuid, int gpu)
+{
+	size_t n = strlen(uuid);
+
+	if (!n || n >= GPU_UUID_LEN)
+		return -EINVAL;
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 16;
+		struct gpu_uuid *v = realloc(u->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		u->v = v;
+		u->cap = cap;
+	}
+	memcpy(u->v[u->n].uuid, uuid, n + 1);
+	u->v[u->n++].gpu = gpu;
+	return 0;
+}
+
+void gpu_uuids_free(struct gpu_uuids *u)
+{
+	free(u->v);
+	*u = (struct gpu_uuids){ 0 };
+}
+
+/* Does @uuid start with the @n bytes of @t? Then GPU @gpu is named: -2 when another already was. */
+static int match(const char *uuid, int gpu, const char *t, size_t n, int found)
+{
+	if (!uuid[0] || strncasecmp(uuid, t, n))
+		return found;
+	return found >= 0 && found != gpu ? -2 : gpu;
+}
+
+/*
+ * The one GPU a UUID starting with @t names (CUDA takes a unique prefix):
+ * -1 if none, -2 if several. The vendors' UUIDs count with the list's own;
+ * one GPU named by both is one GPU.
+ */
+static int by_uuid(const struct ctx *x, const char *t, size_t n)
 {
 	int found = -1;
 
 	if (n < 5 || n >= GPU_UUID_LEN)
 		return -1;
-	for (int i = 0; i < g->nr && i < GPU_MAX; i++) {
-		if (!g->gpu[i].uuid[0] || strncasecmp(g->gpu[i].uuid, t, n))
-			continue;
-		if (found >= 0)
-			return -1;
-		found = i;
-	}
+	for (int i = 0; i < x->g->nr && i < GPU_MAX && found != -2; i++)
+		found = match(x->g->gpu[i].uuid, i, t, n, found);
+	for (size_t i = 0; x->ids && i < x->ids->n && found != -2; i++)
+		if (x->ids->v[i].gpu >= 0 && x->ids->v[i].gpu < x->g->nr && x->ids->v[i].gpu < GPU_MAX)
+			found = match(x->ids->v[i].uuid, x->ids->v[i].gpu, t, n, found);
 	return found;
+}
+
+/* The GPU a GPU-... or MIG-... entry names, -1 when it names none we know (said in @x), -2 if several. */
+static int uuid_entry(struct ctx *x, const char *t, size_t n)
+{
+	size_t k = n;
+	int gpu;
+
+	/* The older MIG form, MIG-GPU-<uuid>/GI/CI, names its GPU. */
+	if (!strncasecmp(t, "MIG-GPU-", 8)) {
+		t += 4;
+		n -= 4;
+		k = strcspn(t, "/");
+		if (k > n)
+			k = n;
+	}
+	gpu = by_uuid(x, t, k);
+	if (gpu < 0)
+		x->unresolved = true;
+	if (gpu == -1 && !x->unmatched[0]) {
+		/* Logged later: printable UUID characters only, bounded. */
+		size_t i;
+
+		for (i = 0; i < k && i + 1 < sizeof(x->unmatched); i++)
+			x->unmatched[i] = (isalnum((unsigned char)t[i]) || t[i] == '-') ? t[i] : '?';
+		x->unmatched[i] = '\0';
+	}
+	return gpu;
 }
 
 static void add(struct vis *v, int gpu)
@@ -103,13 +176,14 @@ static void add(struct vis *v, int gpu)
 
 /*
  * The GPUs list @val names, in its order: indices count in @base (when
- * @idx_ok; otherwise they cannot be mapped), UUIDs are looked up, and
- * @minors makes indices device minors instead. Returns 1 for "all" (no
- * restriction), 0 otherwise.
+ * @idx_ok; otherwise they cannot be mapped), UUIDs are looked up (one that
+ * names no GPU is skipped), and @minors makes indices device minors
+ * instead. Returns 1 for "all" (no restriction), 0 otherwise.
  */
-static int parse_list(const char *val, const struct gpu_list *g, const struct vis *base, bool idx_ok, bool minors,
-		      struct vis *out, bool *unresolved)
+static int parse_list(const char *val, struct ctx *x, const struct vis *base, bool idx_ok, bool minors,
+		      struct vis *out)
 {
+	const struct gpu_list *g = x->g;
 	const char *p = val;
 
 	out->n = 0;
@@ -136,24 +210,18 @@ static int parse_list(const char *val, const struct gpu_list *g, const struct vi
 			add(out, base->idx[k]);
 		} else if (i >= 0) {
 			if (!idx_ok) {
-				*unresolved = true;
+				x->unresolved = true;
 				break;
 			}
 			/* CUDA ignores the rest of a list after an index it does not have. */
 			if (i >= base->n)
 				break;
 			add(out, base->idx[i]);
-		} else if (n > 4 && !strncasecmp(p, "GPU-", 4)) {
-			int k = by_uuid(g, p, n);
+		} else if (n > 4 && (!strncasecmp(p, "GPU-", 4) || !strncasecmp(p, "MIG-", 4))) {
+			int k = uuid_entry(x, p, n);
 
-			if (k < 0) {
-				*unresolved = true;
-				break;
-			}
-			add(out, k);
-		} else if (n > 4 && !strncasecmp(p, "MIG-", 4)) {
-			/* A MIG instance's UUID names no PCI device we know: its GPU is unknown. */
-			*unresolved = true;
+			if (k >= 0)
+				add(out, k);
 		} else {
 			break;
 		}
@@ -173,8 +241,10 @@ static uint64_t mask_of(const struct vis *v)
 	return m;
 }
 
-void gpuenv_parse(const char *env, size_t len, const struct gpu_list *g, struct gpu_env *out)
+void gpuenv_parse(const char *env, size_t len, const struct gpu_list *g, const struct gpu_uuids *ids,
+		  struct gpu_env *out)
 {
+	struct ctx x = { .g = g, .ids = ids };
 	struct vis nv, amd, all, outer, slurm, res, visible;
 	const char *cvd = getv(env, len, "CUDA_VISIBLE_DEVICES");
 	const char *nvd = getv(env, len, "NVIDIA_VISIBLE_DEVICES");
@@ -183,7 +253,7 @@ void gpuenv_parse(const char *env, size_t len, const struct gpu_list *g, struct 
 	const char *sl = getv(env, len, "SLURM_STEP_GPUS");
 	const char *order = getv(env, len, "CUDA_DEVICE_ORDER");
 	const char *rank = getv(env, len, "LOCAL_RANK");
-	bool has_outer = false, has_slurm = false, unres = false;
+	bool has_outer = false, has_slurm = false;
 	const char *slname = "SLURM_STEP_GPUS";
 	int r;
 
@@ -197,11 +267,11 @@ void gpuenv_parse(const char *env, size_t len, const struct gpu_list *g, struct 
 		sl = getv(env, len, "SLURM_JOB_GPUS");
 		slname = "SLURM_JOB_GPUS";
 	}
-	if (nvd && !parse_list(nvd, g, &nv, true, false, &outer, &unres))
+	if (nvd && !parse_list(nvd, &x, &nv, true, false, &outer))
 		has_outer = true;
 	if (sl) {
 		/* Slurm counts NVIDIA GPUs by /dev/nvidiaN; other vendors by their order. */
-		parse_list(sl, g, nv.n ? &nv : &all, true, nv.n > 0, &slurm, &unres);
+		parse_list(sl, &x, nv.n ? &nv : &all, true, nv.n > 0, &slurm);
 		has_slurm = true;
 	}
 	if (cvd) {
@@ -213,7 +283,7 @@ void gpuenv_parse(const char *env, size_t len, const struct gpu_list *g, struct 
 			base = &outer;
 		else if (has_slurm && strcmp(cvd, sl))
 			base = &slurm;
-		parse_list(cvd, g, base, pci || same_model(g, base), false, &res, &unres);
+		parse_list(cvd, &x, base, pci || same_model(g, base), false, &res);
 		out->var = "CUDA_VISIBLE_DEVICES";
 	} else if (has_outer) {
 		res = outer;
@@ -222,13 +292,13 @@ void gpuenv_parse(const char *env, size_t len, const struct gpu_list *g, struct 
 		struct vis rv = amd;
 
 		if (rocr) {
-			parse_list(rocr, g, &amd, true, false, &rv, &unres);
+			parse_list(rocr, &x, &amd, true, false, &rv);
 			out->var = "ROCR_VISIBLE_DEVICES";
 		}
 		res = rv;
 		/* HIP's indices count within what ROCr left visible. */
 		if (hip) {
-			parse_list(hip, g, &rv, true, false, &res, &unres);
+			parse_list(hip, &x, &rv, true, false, &res);
 			out->var = "HIP_VISIBLE_DEVICES";
 		}
 	} else if (has_slurm) {
@@ -236,15 +306,17 @@ void gpuenv_parse(const char *env, size_t len, const struct gpu_list *g, struct 
 		out->var = slname;
 	}
 	out->gpus = mask_of(&res);
-	out->unresolved = unres;
-	if (out->var && !out->gpus && unres)
+	out->unresolved = x.unresolved;
+	memcpy(out->unmatched, x.unmatched, sizeof(out->unmatched));
+	if (out->var && !out->gpus && x.unresolved)
 		out->var = NULL;	/* named GPUs, none of them ours to map: no hint at all */
 	visible = out->var ? res : nv.n ? nv : amd.n ? amd : all;
 	if (rank && (r = small_index(rank, strlen(rank))) >= 0 && r < visible.n)
 		out->rank_gpu = visible.idx[r];
 }
 
-int gpuenv_read(const char *root, pid_t pid, const struct gpu_list *g, struct gpu_env *out)
+int gpuenv_read(const char *root, pid_t pid, const struct gpu_list *g, const struct gpu_uuids *ids,
+		struct gpu_env *out)
 {
 	char path[PATH_MAX], *buf;
 	size_t len = 0;
@@ -272,7 +344,7 @@ int gpuenv_read(const char *root, pid_t pid, const struct gpu_list *g, struct gp
 	}
 	close(fd);
 	if (!ret)
-		gpuenv_parse(buf, len, g, out);
+		gpuenv_parse(buf, len, g, ids, out);
 	free(buf);
 	return ret;
 }

@@ -2,7 +2,9 @@
 /*
  * KFD, AMD's compute driver (see gpusrc.h). Its sysfs names GPUs by KFD's
  * own gpu_id; the topology node of each gives the PCI address as
- * location_id (bus << 8 | devfn) and domain. A process's directory holds
+ * location_id (bus << 8 | devfn) and domain, and unique_id, which ROCm
+ * prints as the GPU's UUID ("GPU-" and 16 hex digits; 0: none) and
+ * ROCR_VISIBLE_DEVICES may name it by. A process's directory holds
  * vram_<gpu_id> (bytes of VRAM it allocated) and queues/<q>/gpuid (the GPU
  * of each compute queue it created). ROCm's runtime opens every GPU at
  * start, whatever ROCR_VISIBLE_DEVICES says; queues and VRAM are what a
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "gpuenv.h"
 #include "gpusrc.h"
 
 #define KFD		"sys/class/kfd/kfd"
@@ -23,6 +26,7 @@
 
 struct kfd_gpu {
 	unsigned long id;	/* KFD's gpu_id */
+	unsigned long uid;	/* unique_id; 0: none (older kernels, older GPUs) */
 	int gpu;		/* index into the GPU list */
 };
 
@@ -64,7 +68,7 @@ static int kfd_gpus(const char *root, const struct gpu_list *g, struct kfd_gpu *
 	int n = 0;
 
 	for (int node = 0; node < KFD_NODES_MAX && n < max; node++) {
-		unsigned long id, loc, dom = 0;
+		unsigned long id, loc, dom = 0, uid = 0;
 		char pci[64];	/* room for any unsigned long, though the checks keep it to 12 bytes */
 		int gi;
 
@@ -81,8 +85,11 @@ static int kfd_gpus(const char *root, const struct gpu_list *g, struct kfd_gpu *
 			continue;
 		snprintf(pci, sizeof(pci), "%04lx:%02lx:%02lx.%lx", dom, loc >> 8, (loc >> 3) & 0x1f, loc & 7);
 		gi = gpu_by_pci(g, pci);
+		/* Without a (readable) unique_id the GPU still counts; it has no UUID. */
+		if (prop(buf, "unique_id", &uid) < 0)
+			uid = 0;
 		if (gi >= 0)
-			out[n++] = (struct kfd_gpu){ .id = id, .gpu = gi };
+			out[n++] = (struct kfd_gpu){ .id = id, .uid = uid, .gpu = gi };
 	}
 	return n;
 }
@@ -147,7 +154,8 @@ static int kfd_proc(const char *root, const char *pid_name, pid_t pid, const str
 	return 0;
 }
 
-int kfd_read(const char *root, const struct gpu_list *g, struct use_list *out, uint64_t *covered)
+int kfd_read(const char *root, const struct gpu_list *g, struct use_list *out, uint64_t *covered,
+	     struct gpu_uuids *uuids)
 {
 	struct kfd_gpu k[GPU_MAX];
 	char path[PATH_MAX];
@@ -160,8 +168,19 @@ int kfd_read(const char *root, const struct gpu_list *g, struct use_list *out, u
 	if (!d)
 		return 0;
 	nk = kfd_gpus(root, g, k, GPU_MAX);
-	for (int i = 0; i < nk; i++)
+	for (int i = 0; i < nk; i++) {
+		char uuid[GPU_UUID_LEN];
+
 		*covered |= 1ULL << k[i].gpu;
+		if (!uuids || !k[i].uid)
+			continue;
+		/* As ROCm prints it: zero-padded to 16 digits. */
+		snprintf(uuid, sizeof(uuid), "GPU-%016lx", k[i].uid);
+		if (gpu_uuids_add(uuids, uuid, k[i].gpu) < 0) {
+			closedir(d);
+			return -ENOMEM;
+		}
+	}
 	while (nk && (e = readdir(d))) {
 		unsigned long pid;
 

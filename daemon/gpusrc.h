@@ -47,14 +47,18 @@ int use_add(struct use_list *l, pid_t pid, int gpu, uint64_t bytes, enum gpu_sou
 /* The GPU whose PCI address is @pci ("0000:03:00.0"), -1 if none. */
 int gpu_by_pci(const struct gpu_list *g, const char *pci);
 
+struct gpu_uuids;
+
 /*
  * KFD: every process with compute queues on a GPU or VRAM allocated there
  * (ROOT/sys/class/kfd/kfd/proc/PID/{queues/Q/gpuid,vram_GPUID}), KFD's GPU
  * ids mapped to PCI through its topology (nodes/N/{gpu_id,properties}).
- * Adds to @out; @covered gets the GPUs KFD knows. Returns the number of
- * processes read, 0 when there is no KFD.
+ * Adds to @out; @covered gets the GPUs KFD knows, and @uuids (unless NULL)
+ * their UUIDs as ROCm names them. Returns the number of processes read, 0
+ * when there is no KFD, -ENOMEM.
  */
-int kfd_read(const char *root, const struct gpu_list *g, struct use_list *out, uint64_t *covered);
+int kfd_read(const char *root, const struct gpu_list *g, struct use_list *out, uint64_t *covered,
+	     struct gpu_uuids *uuids);
 
 /* One DRM client, from one /proc/PID/fdinfo/FD file. */
 struct drm_client {

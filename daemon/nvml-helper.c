@@ -4,7 +4,9 @@
  * parts of NVML's public C ABI this needs, written from its API reference:
  * every call returns an int (0: success, 7: the buffer is too small), a
  * device is an opaque pointer, and a compute process entry is a pid and the
- * bytes it holds (newer entries add two MIG instance ids).
+ * bytes it holds (newer entries add two MIG instance ids). A MIG instance
+ * is a device handle of its own under its GPU's, found by index; a UUID
+ * fits in 96 bytes (NVML_DEVICE_UUID_V2_BUFFER_SIZE).
  *
  * Newer libraries export versioned symbols next to the old ones; the
  * newest present is used, so the helper works with drivers of any age.
@@ -22,6 +24,7 @@
 
 #define NV_SUCCESS		0
 #define NV_INSUFFICIENT_SIZE	7
+#define NV_UUID_SIZE		96
 
 typedef void *nv_device;
 
@@ -49,6 +52,10 @@ struct nv_api {
 	int (*pci)(nv_device, struct nv_pci *);
 	int (*procs_v2)(nv_device, unsigned int *, struct nv_proc_v2 *);	/* _v3 or _v2 */
 	int (*procs_v1)(nv_device, unsigned int *, struct nv_proc_v1 *);
+	/* Optional: UUIDs, and a GPU's MIG instances (drivers before MIG lack them). */
+	int (*uuid)(nv_device, char *, unsigned int);
+	int (*mig_count)(nv_device, unsigned int *);
+	int (*mig_handle)(nv_device, unsigned int, nv_device *);
 };
 
 struct out {
@@ -180,6 +187,35 @@ static void query_procs(const struct nv_api *a, nv_device dev, unsigned int idx,
 	}
 }
 
+/* "@what IDX UUID" for device @dev, when the library says. */
+static void put_uuid(const struct nv_api *a, nv_device dev, const char *what, unsigned int idx, struct out *o)
+{
+	char raw[NV_UUID_SIZE], uuid[64];
+
+	memset(raw, 0, sizeof(raw));
+	if (!a->uuid || a->uuid(dev, raw, sizeof(raw)) != NV_SUCCESS)
+		return;
+	token(raw, sizeof(raw), uuid, sizeof(uuid), false);
+	put(o, "%s %u %s", what, idx, uuid);
+}
+
+/* GPU @idx's MIG instances: CUDA_VISIBLE_DEVICES may name one by its UUID. */
+static void query_migs(const struct nv_api *a, nv_device dev, unsigned int idx, struct out *o)
+{
+	unsigned int count = 0;
+
+	/* Not supported (no MIG on this GPU or driver) is no MIG instance. */
+	if (!a->mig_count || !a->mig_handle || a->mig_count(dev, &count) != NV_SUCCESS)
+		return;
+	for (unsigned int i = 0; i < count && i < NVML_MIGS_MAX; i++) {
+		nv_device mig;
+
+		/* An index without an instance (not created) answers an error. */
+		if (a->mig_handle(dev, i, &mig) == NV_SUCCESS)
+			put_uuid(a, mig, "mig", idx, o);
+	}
+}
+
 static void query(const struct nv_api *a, struct out *o)
 {
 	unsigned int count = 0;
@@ -203,6 +239,8 @@ static void query(const struct nv_api *a, struct out *o)
 		}
 		token(pci.bus_id, sizeof(pci.bus_id), bus, sizeof(bus), false);
 		put(o, "gpu %u %s", i, bus);
+		put_uuid(a, dev, "uuid", i, o);
+		query_migs(a, dev, i, o);
 		query_procs(a, dev, i, o);
 	}
 	put(o, "end");
@@ -218,6 +256,9 @@ int nvml_helper_main(int fd, const char *lib)
 	static const char *const procs_v2[] = { "nvmlDeviceGetComputeRunningProcesses_v3",
 						"nvmlDeviceGetComputeRunningProcesses_v2", NULL };
 	static const char *const procs_v1[] = { "nvmlDeviceGetComputeRunningProcesses", NULL };
+	static const char *const uuid[] = { "nvmlDeviceGetUUID", NULL };
+	static const char *const mig_count[] = { "nvmlDeviceGetMaxMigDeviceCount", NULL };
+	static const char *const mig_handle[] = { "nvmlDeviceGetMigDeviceHandleByIndex", NULL };
 	struct out o = { 0 };
 	struct nv_api a;
 	char why[NVML_LINE_MAX - 8];
@@ -233,7 +274,7 @@ int nvml_helper_main(int fd, const char *lib)
 		goto out;
 	}
 	a = (struct nv_api){ sym(h, init), sym(h, count), sym(h, handle), sym(h, pci), sym(h, procs_v2),
-			     sym(h, procs_v1) };
+			     sym(h, procs_v1), sym(h, uuid), sym(h, mig_count), sym(h, mig_handle) };
 	if (!a.init || !a.count || !a.handle || !a.pci || (!a.procs_v2 && !a.procs_v1)) {
 		put(&o, "fail missing-symbols");
 		goto out;

@@ -9,6 +9,9 @@
  * answers with text lines, each at most NVML_LINE_MAX bytes:
  *
  *   gpu IDX BUSID            a GPU, as NVML names its PCI address
+ *   uuid IDX UUID            GPU IDX's UUID ("GPU-..."), when NVML says
+ *   mig IDX UUID             a MIG instance on GPU IDX, by its UUID
+ *                            ("MIG-..."), at most NVML_MIGS_MAX per GPU
  *   proc IDX PID BYTES       a compute process on GPU IDX and the memory it
  *                            holds there (18446744073709551615: unknown)
  *   bad IDX WHAT             GPU IDX could not be read (WHAT: a reason)
@@ -21,6 +24,7 @@
 
 #define NVML_LINE_MAX		128
 #define NVML_PROCS_MAX		4096	/* per GPU: more is a garbage count */
+#define NVML_MIGS_MAX		16	/* MIG instances looked at per GPU; 7 is the most any offers */
 #define NVML_BYTES_UNKNOWN	18446744073709551615ULL
 
 /*

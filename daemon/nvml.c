@@ -258,6 +258,18 @@ int nvml_bus_to_sysfs(const char *bus, char *out, size_t len)
 	return 0;
 }
 
+bool nvml_uuid_ok(const char *s)
+{
+	size_t n = strlen(s);
+	const char *p = s + 4;
+
+	if (n >= GPU_UUID_LEN || (strncmp(s, "GPU-", 4) && strncmp(s, "MIG-", 4)))
+		return false;
+	if (!strncmp(s, "MIG-GPU-", 8))
+		p += 4;
+	return *p && strspn(p, "0123456789abcdefABCDEF-/") == strlen(p);
+}
+
 static int add_use(struct nvsrc *nv, struct nv_snapshot *s, const struct nv_use *u)
 {
 	if (s->nr_uses == nv->cap_use) {
@@ -285,6 +297,7 @@ static int parse_answer(struct nvsrc *nv, char *bad, size_t badlen, unsigned int
 	*nbad = 0;
 	s->nr_gpus = 0;
 	s->nr_uses = 0;
+	s->nr_migs = 0;
 	for (line = strtok_r(nv->buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *tok[5], *tsave = NULL;
 		uint64_t idx, pid, bytes;
@@ -301,7 +314,25 @@ static int parse_answer(struct nvsrc *nv, char *bad, size_t badlen, unsigned int
 			/* An id we cannot read names no GPU of ours: its processes count for nothing. */
 			if (nvml_bus_to_sysfs(tok[2], s->pci[idx], sizeof(s->pci[idx])) < 0)
 				s->pci[idx][0] = '\0';
+			s->uuid[idx][0] = '\0';
 			s->nr_gpus++;
+			continue;
+		}
+		if (nt == 3 && (!strcmp(tok[0], "uuid") || !strcmp(tok[0], "mig"))) {
+			bool mig = tok[0][0] == 'm';
+
+			if (parse_u64(tok[1], GPU_MAX - 1, &idx) || (int)idx != s->nr_gpus - 1)
+				return -EINVAL;
+			/* A UUID we would not print names nothing: it is dropped, the answer stands. */
+			if (!nvml_uuid_ok(tok[2]) || strncmp(tok[2], mig ? "MIG-" : "GPU-", 4))
+				continue;
+			if (!mig) {
+				snprintf(s->uuid[idx], sizeof(s->uuid[idx]), "%s", tok[2]);
+			} else if (s->nr_migs < NV_MIG_MAX) {
+				s->mig[s->nr_migs].gpu = (int)idx;
+				snprintf(s->mig[s->nr_migs].uuid, sizeof(s->mig[0].uuid), "%s", tok[2]);
+				s->nr_migs++;
+			}
 			continue;
 		}
 		if (nt == 3 && !strcmp(tok[0], "bad")) {

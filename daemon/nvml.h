@@ -36,9 +36,21 @@ struct nv_use {
 	uint64_t bytes;		/* NV_BYTES_UNKNOWN when the driver does not say */
 };
 
+/* MIG instances kept from one answer: 7 per GPU is the most any GPU offers yet. */
+#define NV_MIG_MAX		256
+
+/* A MIG instance: its UUID, as CUDA_VISIBLE_DEVICES names it, and its GPU. */
+struct nv_mig {
+	int gpu;		/* index into nv_snapshot.pci */
+	char uuid[GPU_UUID_LEN];
+};
+
 struct nv_snapshot {
 	int nr_gpus;
 	char pci[GPU_MAX][GPU_PCI_LEN];	/* each GPU's PCI address as sysfs names it; "" if unparsable */
+	char uuid[GPU_MAX][GPU_UUID_LEN];	/* each GPU's "GPU-..." UUID; "" if NVML did not say */
+	int nr_migs;
+	struct nv_mig mig[NV_MIG_MAX];
 	size_t nr_uses;
 	struct nv_use *use;		/* in GPU order */
 	uint64_t seq;			/* counts answers: a new one is a new number */
@@ -84,5 +96,12 @@ void nvsrc_describe(const struct nvsrc *nv, char *buf, size_t len);
  * as sysfs names the device ("0000:21:00.0"). Returns 0 or -EINVAL.
  */
 int nvml_bus_to_sysfs(const char *bus, char *out, size_t len);
+
+/*
+ * Is @s a UUID as NVML prints one: "GPU-" or "MIG-" (or the older
+ * "MIG-GPU-.../GI/CI"), then hex digits and dashes, shorter than
+ * GPU_UUID_LEN?
+ */
+bool nvml_uuid_ok(const char *s);
 
 #endif

@@ -5,9 +5,9 @@
  * one too. One JSON object a line over a Unix socket (root only, read-only):
  *   {"req":"stats","args":{"target":"top"}}  -> {"errno":0,"args":{"resp":{...}}}
  *   {"req":"stats_meta","args":{}}           -> the structs' description
- * Anything else gets {"errno":EINVAL,...}. The transport has control.c's
- * protections: non-blocking, capped requests and output, a client cap,
- * idle and unfinished-request timeouts.
+ * Anything else gets {"errno":EINVAL,...}. The transport is the control
+ * socket's (conn.h): non-blocking, capped requests and output, a client
+ * cap, idle and unfinished-request timeouts.
  */
 #ifndef SCX_AI_NUMA_SCXSTATS_H
 #define SCX_AI_NUMA_SCXSTATS_H
@@ -42,7 +42,6 @@ unsigned int scxstats_nr_clients(void);
 #define SXS_OUT_MAX		(256 * 1024)		/* output queued per client */
 #define SXS_OUT_HIGH		(32 * 1024)		/* stop taking requests above this */
 #define SXS_BATCH		16			/* requests per wakeup of one client */
-#define SXS_WARN_NS		(60ULL * 1000000000ULL)	/* "too many clients" at most this often */
 
 /* Like the control socket's: variables so tests need not wait 30 s. */
 extern uint64_t sxs_idle_timeout_ns;

@@ -208,13 +208,13 @@ fail:
 	return ret;
 }
 
-bool sockfile_accept(const char *what, int lfd, int (*add)(int fd))
+bool sockfile_accept(const char *what, int lfd, int (*add)(void *arg, int fd), void *arg)
 {
 	for (int i = 0; i < 16; i++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd >= 0) {
-			add(fd);
+			add(arg, fd);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)

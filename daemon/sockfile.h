@@ -33,11 +33,11 @@ int sockfile_listen(const char *what, const char *path, mode_t umask_bits, gid_t
 
 /*
  * Accept what is pending on listening @lfd, at most a batch so a connect
- * storm cannot hold the loop, handing each non-blocking fd to @add. Returns
- * true when out of file descriptors (logged): the caller takes the
- * level-triggered listener off the loop until a client leaves, or it
- * would spin.
+ * storm cannot hold the loop, handing each non-blocking fd to @add with
+ * @arg. Returns true when out of file descriptors (logged): the caller
+ * takes the level-triggered listener off the loop until a client leaves,
+ * or it would spin.
  */
-bool sockfile_accept(const char *what, int lfd, int (*add)(int fd));
+bool sockfile_accept(const char *what, int lfd, int (*add)(void *arg, int fd), void *arg);
 
 #endif

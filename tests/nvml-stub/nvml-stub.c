@@ -8,12 +8,18 @@
  *   mode ok|hang|crash|garbage|initfail
  *   gpu BUSID                  the next GPU, e.g. 00000000:21:00.0
  *   proc GPU PID BYTES         a compute process on GPU number GPU
+ *   uuid GPU UUID              GPU number GPU's UUID (none: it has none to give)
+ *   mig GPU UUID               a MIG instance on GPU number GPU
  *
  * Built twice: the current ABI (versioned symbols, MIG fields in process
- * entries) and, with STUB_LEGACY, the oldest (plain symbols, short entries),
- * so the helper's fallback is proved against the layout it reads.
+ * entries, MIG instances) and, with STUB_LEGACY, the oldest (plain
+ * symbols, short entries, no MIG calls), so the helper's fallbacks are
+ * proved against the layout it reads and the calls it may not find. MIG
+ * instances sit at every other index of a GPU's seven, as on a GPU where
+ * some were destroyed: the indices between answer "not found".
  */
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +27,13 @@
 
 #define OK		0
 #define E_INVALID	2
+#define E_NOT_FOUND	6
 #define E_SIZE		7
 #define E_NO_DRIVER	9
 
 #define MAX_GPUS	8
 #define MAX_PROCS	64
+#define MIG_SLOTS	7	/* MIG instances a GPU may have, as an A100's or H100's */
 
 struct pci {
 	char legacy[16];
@@ -50,9 +58,14 @@ static struct {
 	char bus[MAX_GPUS][32];
 	int nr_procs;
 	struct { int gpu; unsigned int pid; unsigned long long bytes; } proc[MAX_PROCS];
+	char uuid[MAX_GPUS][96];
+	int nr_migs[MAX_GPUS];
+	char mig[MAX_GPUS][MIG_SLOTS][96];
 } cfg;
 
+/* Device handles: GPU i is &gpu_ids[i], its MIG instance at slot j is &mig_ids[i * MIG_SLOTS + j]. */
 static int gpu_ids[MAX_GPUS];
+static int mig_ids[MAX_GPUS * MIG_SLOTS];
 
 static void load(void)
 {
@@ -66,7 +79,7 @@ static void load(void)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		char word[16], arg[32];
+		char word[16], arg[32], id[96];
 		unsigned long long b;
 		unsigned int pid;
 		int g;
@@ -79,6 +92,12 @@ static void load(void)
 			cfg.proc[cfg.nr_procs].gpu = g;
 			cfg.proc[cfg.nr_procs].pid = pid;
 			cfg.proc[cfg.nr_procs++].bytes = b;
+		} else if (sscanf(line, "uuid %d %95s", &g, id) == 2 && g >= 0 && g < MAX_GPUS) {
+			snprintf(cfg.uuid[g], sizeof(cfg.uuid[g]), "%s", id);
+		} else if (sscanf(line, "mig %d %95s", &g, id) == 2 && g >= 0 && g < MAX_GPUS &&
+			   cfg.nr_migs[g] * 2 < MIG_SLOTS) {
+			snprintf(cfg.mig[g][cfg.nr_migs[g] * 2], sizeof(cfg.mig[g][0]), "%s", id);
+			cfg.nr_migs[g]++;
 		}
 	}
 	fclose(f);
@@ -114,6 +133,48 @@ static int pci(void *dev, struct pci *p)
 	snprintf(p->bus_id, sizeof(p->bus_id), "%s", cfg.bus[i]);
 	return OK;
 }
+
+static int uuid(void *dev, char *out, unsigned int len)
+{
+	uintptr_t off = (uintptr_t)dev - (uintptr_t)mig_ids;
+	const char *u;
+
+	if ((uintptr_t)dev >= (uintptr_t)mig_ids && off < sizeof(mig_ids))
+		u = cfg.mig[off / sizeof(int) / MIG_SLOTS][off / sizeof(int) % MIG_SLOTS];
+	else
+		u = cfg.uuid[*(int *)dev];
+	if (!*u)
+		return E_NOT_FOUND;
+	if (strlen(u) >= len)
+		return E_SIZE;
+	snprintf(out, len, "%s", u);
+	return OK;
+}
+
+#ifndef STUB_LEGACY
+/* In mode garbage, a count no GPU has: the helper must look at no more than its cap. */
+static int mig_count(void *dev, unsigned int *n)
+{
+	int g = *(int *)dev;
+
+	*n = cfg.nr_migs[g] ? MIG_SLOTS : 0;
+	if (!strcmp(cfg.mode, "garbage") && cfg.nr_migs[g])
+		*n = 1000000;
+	return OK;
+}
+
+static int mig_handle(void *dev, unsigned int i, void **mig)
+{
+	int g = *(int *)dev;
+
+	if (i >= MIG_SLOTS)
+		return E_INVALID;
+	if (!cfg.mig[g][i][0])
+		return E_NOT_FOUND;
+	*mig = &mig_ids[g * MIG_SLOTS + (int)i];
+	return OK;
+}
+#endif
 
 /* Fill @out (entries of @size bytes) the way NVML does: the count first, then the entries if they fit. */
 static int procs(void *dev, unsigned int *n, void *out, size_t size)
@@ -155,6 +216,7 @@ static int procs(void *dev, unsigned int *n, void *out, size_t size)
 	return OK;
 }
 
+int nvmlDeviceGetUUID(void *d, char *out, unsigned int len) { return uuid(d, out, len); }
 #ifdef STUB_LEGACY
 int nvmlInit(void) { return init(); }
 int nvmlDeviceGetCount(unsigned int *n) { return count(n); }
@@ -173,5 +235,7 @@ int nvmlDeviceGetComputeRunningProcesses_v3(void *d, unsigned int *n, struct pro
 {
 	return procs(d, n, o, sizeof(*o));
 }
+int nvmlDeviceGetMaxMigDeviceCount(void *d, unsigned int *n) { return mig_count(d, n); }
+int nvmlDeviceGetMigDeviceHandleByIndex(void *d, unsigned int i, void **m) { return mig_handle(d, i, m); }
 #endif
 int nvmlShutdown(void) { return OK; }

@@ -17,6 +17,7 @@
 
 #include "affinity.h"
 #include "check.h"
+#include "fixture.h"
 
 /* 4 CPUs: 0-1 on node 0, 2-3 on node 2 (sparse ids), CPU 4 in no node. */
 static const int cpu_node[] = { 0, 0, 2, 2, -1 };
@@ -38,17 +39,11 @@ static int fake_get(pid_t pid, uint8_t *mask, int nr_cpus)
 
 static void proc(int pid, char state, unsigned long flags, unsigned long long start)
 {
-	char path[160];
-	FILE *f;
+	char rel[64];
 
-	snprintf(path, sizeof(path), "%s/proc/%d", root, pid);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/proc/%d/stat", root, pid);
-	f = fopen(path, "w");
-	if (!f)
-		check_bail("fixture %s", path);
-	fprintf(f, "%d (a (b) c) %c 1 1 1 0 -1 %lu 0 0 0 0 0 0 0 0 20 0 1 0 %llu 0 0\n", pid, state, flags, start);
-	fclose(f);
+	snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
+	fixture_printf(root, rel, "%d (a (b) c) %c 1 1 1 0 -1 %lu 0 0 0 0 0 0 0 0 20 0 1 0 %llu 0 0\n", pid, state,
+		       flags, start);
 }
 
 /* The real sched_getaffinity(2): a child bound to CPU 0, with CPU 0 made "node 0" and the rest "node 1". */
@@ -95,10 +90,7 @@ int main(void)
 	snprintf(root, sizeof(root), "/tmp/test-affinity-XXXXXX");
 	if (!mkdtemp(root))
 		check_bail("mkdtemp");
-	snprintf(path, sizeof(path), "%s/proc", root);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/proc/self", root);
-	mkdir(path, 0755);
+	fixture_mkdir(root, "proc/self");
 	proc(10, 'S', 0, 1000);		/* CPUs 2-3: node 2 */
 	proc(11, 'R', 0, 1001);		/* CPUs 0-3: two nodes */
 	proc(12, 'S', 0x00200000, 5);	/* a kernel thread bound to CPU 0 */

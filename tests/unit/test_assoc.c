@@ -6,9 +6,11 @@
  * silent; LOCAL_RANK breaking ties; whole jobs (forked workers inherit
  * their rank's home, unless they have evidence of their own); processes
  * confined to one node left alone; processes that exit mid-pass; the
- * environment read once per process.
+ * environment read once per process (and again for MIG instances NVML
+ * names later); a UUID that matches nothing logged once.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +103,83 @@ static bool placed(pid_t pid, int node, enum gpu_source src, pid_t via)
 }
 
 #define BOTH	3ULL
+#define MIG_A	"MIG-aaaa0000-1111-2222-3333-444444444444"
+#define MIG_B	"MIG-bbbb0000-1111-2222-3333-444444444444"
+
+/* Run @fn with stderr (the log) going to a file; return how often @needle is in what it wrote. */
+static int log_count(void (*fn)(struct assoc *), struct assoc *a, const char *needle)
+{
+	char path[PATH_MAX + 16], buf[8192];
+	int fd, saved, n = 0;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "%s/log", root);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || saved < 0 || dup2(fd, STDERR_FILENO) < 0)
+		check_bail("redirecting stderr: %s", strerror(errno));
+	fn(a);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	len = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+	fputs(buf, stderr);
+	for (const char *p = buf; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* Two processes and two passes with one UUID that names no GPU here. */
+static void unmatched_passes(struct assoc *a)
+{
+	const struct scan_hit hits[] = { { 700, BOTH }, { 701, BOTH } };
+
+	run(a, hits, 2, true, GPU_SCOPE_TREE);
+	run(a, hits, 2, true, GPU_SCOPE_TREE);
+}
+
+/*
+ * MIG: a rank names its MIG instances in CUDA_VISIBLE_DEVICES; only NVML
+ * knows which GPU each sits on. Its memory is on both GPUs evenly, so
+ * LOCAL_RANK decides: the second instance, on GPU 0.
+ */
+static void test_mig(struct assoc *a)
+{
+	const struct scan_hit hits[] = { { 600, BOTH } };
+	const struct gpu_proc *p;
+
+	proc(600, 1, 6000, "CUDA_VISIBLE_DEVICES=" MIG_A "," MIG_B "|LOCAL_RANK=1", "");
+	snap.nr_uses = 0;
+	nv_use(600, 0, 1 << 30);
+	nv_use(600, 1, 1 << 30);
+	snap.nr_migs = 0;
+	/* NVML has not named the instances yet: LOCAL_RANK counts every NVIDIA GPU. */
+	run(a, hits, 1, true, GPU_SCOPE_TREE);
+	p = of(600);
+	CHECK(p && p->node == 1, "MIG instances NVML has not named: LOCAL_RANK=1 counts all GPUs, GPU 1's node");
+	snap.mig[0] = (struct nv_mig){ .gpu = 1, .uuid = MIG_A };
+	snap.mig[1] = (struct nv_mig){ .gpu = 0, .uuid = MIG_B };
+	snap.nr_migs = 2;
+	run(a, hits, 1, true, GPU_SCOPE_TREE);
+	CHECK(placed(600, 0, GSRC_NVML, 0),
+	      "once NVML names them, the environment is read again and LOCAL_RANK=1 is the second MIG instance: "
+	      "GPU 0's node");
+
+	/* A UUID no vendor knows: ignored, and said once however many processes carry it, pass after pass. */
+	proc(700, 1, 7000, "CUDA_VISIBLE_DEVICES=MIG-dead0000-1111-2222-3333-444444444444|LOCAL_RANK=0", "");
+	proc(701, 1, 7001, "CUDA_VISIBLE_DEVICES=MIG-dead0000-1111-2222-3333-444444444444|LOCAL_RANK=0", "");
+	nv_use(700, 1, 1 << 20);
+	nv_use(701, 1, 1 << 20);
+	CHECK_INT(log_count(unmatched_passes, a, "MIG-dead0000-1111-2222-3333-444444444444"), 1,
+		  "a UUID that matches no GPU is logged once for two processes and two passes");
+	CHECK(placed(700, 1, GSRC_NVML, 0) && placed(701, 1, GSRC_NVML, 0),
+	      "and is ignored: NVML's evidence places them");
+	snap.nr_migs = 0;
+	snap.nr_uses = 0;
+}
 
 int main(void)
 {
@@ -216,6 +295,8 @@ int main(void)
 		CHECK(p && nr_got == 1 && p->source == GSRC_FDSCAN && p->node == -1,
 		      "malformed environ and children lists: the open GPUs decide, no child is invented");
 	}
+
+	test_mig(a);
 
 	/* A GPU on no known node. */
 	gl.gpu[1].node = -1;

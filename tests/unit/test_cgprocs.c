@@ -7,28 +7,9 @@
 
 #include "cgprocs.h"
 #include "check.h"
+#include "fixture.h"
 
 static char root[64];
-
-static void put(const char *rel, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f))
-		check_bail("fixture %s", path);
-}
-
-static void dir(const char *rel)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	if (mkdir(path, 0755))
-		check_bail("mkdir %s", path);
-}
 
 int main(void)
 {
@@ -39,15 +20,11 @@ int main(void)
 	snprintf(root, sizeof(root), "/tmp/test-cgprocs-XXXXXX");
 	if (!mkdtemp(root))
 		check_bail("mkdtemp");
-	dir("job");
-	dir("job/rank0");
-	dir("job/rank0/loader");
-	dir("job/rank1");
-	put("job/cgroup.procs", "");
-	put("job/rank0/cgroup.procs", "100\n101\n");
-	put("job/rank0/loader/cgroup.procs", "102\n");
-	put("job/rank1/cgroup.procs", "200");
-	put("job/rank1/cgroup.controllers", "cpu");
+	fixture_puts(root, "job/cgroup.procs", "");
+	fixture_puts(root, "job/rank0/cgroup.procs", "100\n101\n");
+	fixture_puts(root, "job/rank0/loader/cgroup.procs", "102\n");
+	fixture_puts(root, "job/rank1/cgroup.procs", "200");
+	fixture_puts(root, "job/rank1/cgroup.controllers", "cpu");
 	snprintf(path, sizeof(path), "%s/job", root);
 	n = cgprocs_list(path, pids, 16);
 	for (int i = 0; i < n; i++)

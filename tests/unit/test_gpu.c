@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fixture.h"
 #include "topology.h"
 #include "gpu.h"
 #include "gpuscan.h"
@@ -109,58 +110,6 @@ void sched_set_home_counts(struct sched *s, uint32_t nr_tgid, uint32_t nr_cgroup
 
 static char root[PATH_MAX];
 
-static void mkdirs(const char *rel)
-{
-	char p[PATH_MAX + 256];
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	for (char *s = p + strlen(root) + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	mkdir(p, 0755);
-}
-
-__attribute__((format(printf, 2, 3)))
-static void put(const char *rel, const char *fmt, ...)
-{
-	char p[PATH_MAX + 256], dir[PATH_MAX], *slash;
-	va_list ap;
-	FILE *f;
-
-	snprintf(dir, sizeof(dir), "%s", rel);
-	slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		mkdirs(dir);
-	}
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	f = fopen(p, "w");
-	if (!f)
-		check_bail("cannot write %s", p);
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fclose(f);
-}
-
-static void link_to(const char *rel, const char *target)
-{
-	char p[PATH_MAX + 256], dir[PATH_MAX], *slash;
-
-	snprintf(dir, sizeof(dir), "%s", rel);
-	slash = strrchr(dir, '/');
-	*slash = '\0';
-	mkdirs(dir);
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	unlink(p);
-	if (symlink(target, p) < 0)
-		check_bail("symlink %s: %s", p, strerror(errno));
-}
-
 static void rm_rf(const char *rel)
 {
 	char cmd[PATH_MAX + 16];
@@ -176,14 +125,14 @@ static void pci(const char *addr, unsigned int class, unsigned int vendor, unsig
 	char rel[256];
 
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/class", addr);
-	put(rel, "0x%06x\n", class);
+	fixture_printf(root, rel, "0x%06x\n", class);
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/vendor", addr);
-	put(rel, "0x%04x\n", vendor);
+	fixture_printf(root, rel, "0x%04x\n", vendor);
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/device", addr);
-	put(rel, "0x%04x\n", device);
+	fixture_printf(root, rel, "0x%04x\n", device);
 	if (node) {
 		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/numa_node", addr);
-		put(rel, "%s\n", node);
+		fixture_printf(root, rel, "%s\n", node);
 	}
 }
 
@@ -192,7 +141,7 @@ static void class_dev(const char *addr, const char *sub, const char *name)
 	char rel[256];
 
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/%s/%s/dev", addr, sub, name);
-	put(rel, "226:0\n");
+	fixture_printf(root, rel, "226:0\n");
 }
 
 static void nvidia_info(const char *addr, int minor)
@@ -200,7 +149,7 @@ static void nvidia_info(const char *addr, int minor)
 	char rel[256];
 
 	snprintf(rel, sizeof(rel), "proc/driver/nvidia/gpus/%s/information", addr);
-	put(rel, "Model: \t\t NVIDIA H100 80GB HBM3\nIRQ:   \t\t 150\nGPU UUID: \t GPU-x\n"
+	fixture_printf(root, rel, "Model: \t\t NVIDIA H100 80GB HBM3\nIRQ:   \t\t 150\nGPU UUID: \t GPU-x\n"
 		 "Video BIOS: \t 96.00.99.00.01\nBus Type: \t PCIe\nDMA Size: \t 52 bits\n"
 		 "Bus Location: \t %s\nDevice Minor: \t %d\nGPU Excluded:\t No\n", addr, minor);
 }
@@ -212,15 +161,17 @@ static void proc(int pid, int tgid, const char *comm, unsigned long flags, unsig
 	char rel[256];
 
 	snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
-	put(rel, "%d (%s) S 1 1 1 0 -1 %lu 0 0 0 0 0 0 0 0 20 0 1 0 %llu 0 0 0\n", pid, comm, flags, start);
+	fixture_printf(root, rel, "%d (%s) S 1 1 1 0 -1 %lu 0 0 0 0 0 0 0 0 20 0 1 0 %llu 0 0 0\n", pid, comm, flags,
+		       start);
 	snprintf(rel, sizeof(rel), "proc/%d/status", pid);
-	put(rel, "Name:\t%s\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n", comm, tgid, pid);
+	fixture_printf(root, rel, "Name:\t%s\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n",
+		       comm, tgid, pid);
 	snprintf(rel, sizeof(rel), "proc/%d/comm", pid);
-	put(rel, "%s\n", comm);
+	fixture_printf(root, rel, "%s\n", comm);
 	snprintf(rel, sizeof(rel), "proc/%d/cgroup", pid);
-	put(rel, "0::%s\n", cgroup);
+	fixture_printf(root, rel, "0::%s\n", cgroup);
 	snprintf(rel, sizeof(rel), "proc/%d/fd", pid);
-	mkdirs(rel);
+	fixture_mkdir(root, rel);
 }
 
 /* The process exits but is not reaped yet: /proc still shows it, in state Z. */
@@ -229,7 +180,7 @@ static void zombie(int pid, const char *comm, unsigned long long start)
 	char rel[256];
 
 	snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
-	put(rel, "%d (%s) Z 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 %llu 0 0 0\n", pid, comm, start);
+	fixture_printf(root, rel, "%d (%s) Z 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 %llu 0 0 0\n", pid, comm, start);
 }
 
 static void fd(int pid, int n, const char *target)
@@ -237,7 +188,7 @@ static void fd(int pid, int n, const char *target)
 	char rel[256];
 
 	snprintf(rel, sizeof(rel), "proc/%d/fd/%d", pid, n);
-	link_to(rel, target);
+	fixture_link(root, rel, target);
 }
 
 /*
@@ -269,7 +220,7 @@ static void build_host(void)
 	class_dev("0000:c2:00.0", "drm", "card2");
 	pci("0000:d0:00.0", 0x120000, 0x1da3, 0x1020, "0");		/* Gaudi 2 */
 	class_dev("0000:d0:00.0", "accel", "accel0");
-	link_to("sys/bus/pci/devices/0000:c2:00.0/driver", "../../../bus/pci/drivers/amdgpu");
+	fixture_link(root, "sys/bus/pci/devices/0000:c2:00.0/driver", "../../../bus/pci/drivers/amdgpu");
 }
 
 static const struct gpu *by_pci(const struct gpu_list *l, const char *addr)
@@ -379,7 +330,7 @@ static void build_procs(void)
 	/* 2: a kernel thread. */
 	proc(2, 2, "kthreadd", PF_KTHREAD_TEST, 1, "/");
 	/* Not a process. */
-	put("proc/self-not-a-pid/stat", "x\n");
+	fixture_printf(root, "proc/self-not-a-pid/stat", "x\n");
 }
 
 static void test_scan(const struct gpu_list *l)
@@ -593,10 +544,10 @@ static void test_placement(void)
 	      "and nothing changed after the refusals");
 
 	/* Pins of cgroups. */
-	put("sys/fs/cgroup/cgroup.controllers", "cpu memory\n");
-	put("sys/fs/cgroup/train.slice/cgroup.controllers", "cpu memory\n");
-	put("sys/fs/cgroup/train.slice/job1/cgroup.controllers", "cpu\n");
-	mkdirs("sys/fs/cgroup/v1-style");
+	fixture_printf(root, "sys/fs/cgroup/cgroup.controllers", "cpu memory\n");
+	fixture_printf(root, "sys/fs/cgroup/train.slice/cgroup.controllers", "cpu memory\n");
+	fixture_printf(root, "sys/fs/cgroup/train.slice/job1/cgroup.controllers", "cpu\n");
+	fixture_mkdir(root, "sys/fs/cgroup/v1-style");
 	t = (struct pin_target){ .kind = PIN_CGROUP, .cgroup = "/sys/fs/cgroup/train.slice/" };
 	CHECK_INT(placement_pin(P, &t, 0, PIN_FROM_CONTROL, &p, &param, err, sizeof(err)), 0,
 		  "cgroup /sys/fs/cgroup/train.slice/ pinned to node 0 %s", err);
@@ -628,7 +579,7 @@ static void test_placement(void)
 	placement_scan_now(P);
 	CHECK_INT(nr_cg_map, 1, "a removed cgroup leaves the scheduler's map");
 	CHECK_INT(placement_pins(P, &(const struct pin *){ NULL }), 3, "but its rule stays");
-	put("sys/fs/cgroup/train.slice/job1/cgroup.controllers", "cpu\n");
+	fixture_printf(root, "sys/fs/cgroup/train.slice/job1/cgroup.controllers", "cpu\n");
 	placement_scan_now(P);
 	r = rec_find(cg_map, nr_cg_map, ino_of("sys/fs/cgroup/train.slice/job1"));
 	CHECK(r && r->node == 1, "created again, it is back in the map under its new id");
@@ -646,9 +597,9 @@ static void test_placement(void)
 	placement_scan_now(P);
 	CHECK(!rec_find(cg_map, nr_cg_map, ino_of("sys/fs/cgroup/user.slice")),
 	      "scope cgroup: /user.slice holds GPU processes of nodes 0 and 2: no home for it");
-	put("sys/fs/cgroup/user.slice/cgroup.controllers", "cpu\n");
-	put("sys/fs/cgroup/other.slice/cgroup.controllers", "cpu\n");
-	put("proc/106/cgroup", "0::/other.slice\n");
+	fixture_printf(root, "sys/fs/cgroup/user.slice/cgroup.controllers", "cpu\n");
+	fixture_printf(root, "sys/fs/cgroup/other.slice/cgroup.controllers", "cpu\n");
+	fixture_printf(root, "proc/106/cgroup", "0::/other.slice\n");
 	placement_scan_now(P);
 	r = rec_find(cg_map, nr_cg_map, ino_of("sys/fs/cgroup/user.slice"));
 	CHECK(r && r->node == 1 && rec_find(cg_map, nr_cg_map, ino_of("sys/fs/cgroup/other.slice")) &&
@@ -661,7 +612,7 @@ static void test_placement(void)
 	CHECK(!rec_find(cg_map, nr_cg_map, ino_of("sys/fs/cgroup/user.slice")) &&
 	      !rec_find(cg_map, nr_cg_map, ino_of("sys/fs/cgroup/other.slice")),
 	      "scope tree: the cgroup homes go");
-	put("proc/106/cgroup", "0::/user.slice\n");
+	fixture_printf(root, "proc/106/cgroup", "0::/user.slice\n");
 
 	/* A pinned process that exits takes its rule along, and its GPU home. */
 	rm_rf("proc/100");

@@ -13,6 +13,7 @@
 #include "gpuenv.h"
 
 static struct gpu_list nvl, amdl;
+static struct gpu_uuids *ids;	/* the vendors' UUIDs env() reads against; NULL: none */
 
 static void mk(struct gpu_list *l, uint16_t vendor, uint16_t device, int node, const char *uuid, int minor)
 {
@@ -38,11 +39,71 @@ static struct gpu_env env(const struct gpu_list *l, const char *spec)
 	for (size_t i = 0; i < n; i++)
 		if (block[i] == '|')
 			block[i] = '\0';
-	gpuenv_parse(block, n + 1, l, &e);
+	gpuenv_parse(block, n + 1, l, ids, &e);
 	return e;
 }
 
 #define B(i)	(1ULL << (i))
+#define MIG_A	"MIG-0f0f0f0f-0000-0000-0000-000000000000"
+#define MIG_B	"MIG-1e1e1e1e-0000-0000-0000-000000000000"
+
+static void add_id(struct gpu_uuids *u, const char *uuid, int gpu)
+{
+	if (gpu_uuids_add(u, uuid, gpu) < 0)
+		check_bail("gpu_uuids_add %s", uuid);
+}
+
+/* UUIDs the vendors give (NVML's GPUs and MIG instances, KFD's unique_id) name their GPUs too. */
+static void test_vendor_uuids(void)
+{
+	struct gpu_uuids u = { 0 };
+	char saved[GPU_UUID_LEN];
+	struct gpu_env e;
+
+	/* GPU 4's /proc entry has no UUID; NVML knows it, and two MIG instances on GPUs 3 and 1. */
+	memcpy(saved, nvl.gpu[4].uuid, sizeof(saved));
+	nvl.gpu[4].uuid[0] = '\0';
+	add_id(&u, "GPU-cccc4444-0000-0000-0000-000000000000", 4);
+	add_id(&u, "GPU-bbbb2222-0000-0000-0000-000000000000", 2);	/* the same as /proc says */
+	add_id(&u, MIG_A, 3);
+	add_id(&u, MIG_B, 1);
+	add_id(&u, "GPU-00000000deadbeef", 7);	/* a GPU index past the list: ignored */
+	ids = &u;
+	e = env(&nvl, "CUDA_VISIBLE_DEVICES=" MIG_A);
+	CHECK(e.var && e.gpus == B(3) && !e.unresolved && !e.unmatched[0],
+	      "a MIG instance's UUID names the GPU NVML puts it under");
+	e = env(&nvl, "CUDA_VISIBLE_DEVICES=MIG-1e1e");
+	CHECK(e.gpus == B(1), "a unique prefix of a MIG UUID, as CUDA accepts");
+	e = env(&nvl, "CUDA_VISIBLE_DEVICES=GPU-cccc4444-0000-0000-0000-000000000000");
+	CHECK(e.gpus == B(4), "a GPU UUID only NVML knows names its GPU");
+	e = env(&nvl, "NVIDIA_VISIBLE_DEVICES=" MIG_B "," MIG_A);
+	CHECK(e.var && !strcmp(e.var, "NVIDIA_VISIBLE_DEVICES") && e.gpus == (B(1) | B(3)),
+	      "a container's MIG instances by UUID");
+	e = env(&nvl, "CUDA_VISIBLE_DEVICES=GPU-bbbb");
+	CHECK(e.gpus == B(2) && !e.unresolved, "one GPU named by both /proc and NVML is one GPU, not an ambiguity");
+	e = env(&nvl, "CUDA_VISIBLE_DEVICES=GPU-ffff9999-0000-0000-0000-000000000000," MIG_B);
+	CHECK(e.gpus == B(1) && e.unresolved && !strcmp(e.unmatched, "GPU-ffff9999-0000-0000-0000-000000000000"),
+	      "a UUID that matches nothing is skipped (and kept for the log); the rest of the list counts");
+	e = env(&nvl, "CUDA_VISIBLE_DEVICES=" MIG_A "," MIG_B "|LOCAL_RANK=1");
+	CHECK(e.rank_gpu == 1, "LOCAL_RANK picks among MIG instances in the list's order: the second one's GPU");
+	e = env(&nvl, "CUDA_VISIBLE_DEVICES=GPU-00000000deadbeef");
+	CHECK(!e.var && e.unresolved, "a vendor UUID for a GPU index we do not have names nothing");
+	memcpy(nvl.gpu[4].uuid, saved, sizeof(saved));
+
+	/* KFD's unique_id as ROCm prints it, for the AMD GPUs. */
+	u.n = 0;
+	add_id(&u, "GPU-00000000deadbeef", 2);
+	add_id(&u, "GPU-0123456789abcdef", 0);
+	e = env(&amdl, "ROCR_VISIBLE_DEVICES=GPU-00000000deadbeef");
+	CHECK(e.var && !strcmp(e.var, "ROCR_VISIBLE_DEVICES") && e.gpus == B(2), "ROCR_VISIBLE_DEVICES by KFD UUID");
+	e = env(&amdl, "HIP_VISIBLE_DEVICES=GPU-0123456789ABCDEF,1");
+	CHECK(e.gpus == (B(0) | B(1)), "HIP_VISIBLE_DEVICES by UUID (any case) and by index");
+	ids = NULL;
+	e = env(&amdl, "ROCR_VISIBLE_DEVICES=GPU-00000000deadbeef");
+	CHECK(!e.var && e.unresolved && !strcmp(e.unmatched, "GPU-00000000deadbeef"),
+	      "without KFD's UUIDs an AMD UUID names nothing, and says which");
+	gpu_uuids_free(&u);
+}
 
 int main(void)
 {
@@ -78,8 +139,12 @@ int main(void)
 	CHECK(e.gpus == B(4), "a unique UUID prefix names its GPU, as CUDA accepts");
 	e = env(&nvl, "CUDA_VISIBLE_DEVICES=GPU-aaaa");
 	CHECK(!e.var && e.unresolved, "an ambiguous UUID prefix names nothing (and says so)");
-	e = env(&nvl, "CUDA_VISIBLE_DEVICES=MIG-0f0f0f0f-0000-0000-0000-000000000000");
-	CHECK(!e.var && e.unresolved, "a MIG instance's UUID cannot be mapped to a PCI GPU: no hint, unresolved");
+	e = env(&nvl, "CUDA_VISIBLE_DEVICES=" MIG_A);
+	CHECK(!e.var && e.unresolved && !strcmp(e.unmatched, MIG_A),
+	      "a MIG instance's UUID with no vendor to map it: no hint, unresolved, and the UUID kept for the log");
+	e = env(&nvl, "CUDA_VISIBLE_DEVICES=MIG-GPU-bbbb2222-0000-0000-0000-000000000000/1/0");
+	CHECK(e.gpus == B(2), "the older MIG-GPU-<uuid>/GI/CI form names its GPU by the GPU's UUID");
+	test_vendor_uuids();
 
 	/* Different models: CUDA's default order is fastest first, which we cannot know. */
 	nvl.gpu[4].device = 0x2331;
@@ -130,7 +195,7 @@ int main(void)
 		static const char block[] = { 'C', 'U', 'D', 'A', '_', 'V', 'I', 'S', 'I', 'B', 'L', 'E', '_', 'D',
 					      'E', 'V', 'I', 'C', 'E', 'S', '=', '1' };
 
-		gpuenv_parse(block, sizeof(block), &nvl, &e);
+		gpuenv_parse(block, sizeof(block), &nvl, NULL, &e);
 		CHECK(!e.var, "an environment block cut off mid-string: the cut string is ignored");
 	}
 	e = env(&nvl, "CUDA_VISIBLE_DEVICES=1;rm -rf|X");

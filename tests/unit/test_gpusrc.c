@@ -18,6 +18,7 @@
 #include "assoc.h"
 #include "check.h"
 #include "fixture.h"
+#include "gpuenv.h"
 #include "gpusrc.h"
 
 static char root[PATH_MAX];
@@ -25,23 +26,15 @@ static struct gpu_list gl;
 
 static void put(const char *rel, const char *text)
 {
-	fixture_put(root, rel, text, strlen(text));
+	fixture_puts(root, rel, text);
 }
 
 static void fd_link(int pid, int fd, const char *target)
 {
-	char p[PATH_MAX + 64];
+	char rel[64];
 
-	snprintf(p, sizeof(p), "%s/proc", root);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/proc/%d", root, pid);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/proc/%d/fd", root, pid);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/proc/%d/fd/%d", root, pid, fd);
-	unlink(p);
-	if (symlink(target, p) < 0)
-		check_bail("symlink %s: %s", p, strerror(errno));
+	snprintf(rel, sizeof(rel), "proc/%d/fd/%d", pid, fd);
+	fixture_link(root, rel, target);
 }
 
 static void proc(int pid)
@@ -153,16 +146,18 @@ static void test_fdinfo(void)
 static void test_kfd(void)
 {
 	struct use_list l = { 0 };
+	struct gpu_uuids ids = { 0 };
 	uint64_t cov = 0, bytes;
 
 	put("sys/class/kfd/kfd/topology/nodes/0/gpu_id", "0\n");
 	put("sys/class/kfd/kfd/topology/nodes/0/properties", "cpu_cores_count 4\nsimd_count 0\n");
 	put("sys/class/kfd/kfd/topology/nodes/1/gpu_id", "12345\n");
-	put("sys/class/kfd/kfd/topology/nodes/1/properties", "simd_count 304\nlocation_id 768\ndomain 0\n");
+	put("sys/class/kfd/kfd/topology/nodes/1/properties",
+	    "simd_count 304\nlocation_id 768\ndomain 0\nunique_id 3735928559\n");
 	put("sys/class/kfd/kfd/topology/nodes/2/gpu_id", "222\n");
-	put("sys/class/kfd/kfd/topology/nodes/2/properties", "simd_count 304\nlocation_id 49408\n");
+	put("sys/class/kfd/kfd/topology/nodes/2/properties", "simd_count 304\nlocation_id 49408\nunique_id x1\n");
 	put("sys/class/kfd/kfd/topology/nodes/3/gpu_id", "333\n");
-	put("sys/class/kfd/kfd/topology/nodes/3/properties", "location_id 99999999\n");
+	put("sys/class/kfd/kfd/topology/nodes/3/properties", "location_id 99999999\nunique_id 42\n");
 	put("sys/class/kfd/kfd/proc/500/vram_12345", "1048576\n");
 	put("sys/class/kfd/kfd/proc/500/vram_222", "0\n");
 	put("sys/class/kfd/kfd/proc/600/vram_222", "0\n");
@@ -171,13 +166,17 @@ static void test_kfd(void)
 	put("sys/class/kfd/kfd/proc/700/vram_555", "4096\n");
 	put("sys/class/kfd/kfd/proc/700/queues/1/gpuid", "9\n");
 	put("sys/class/kfd/kfd/proc/notapid/vram_222", "4096\n");
-	CHECK(kfd_read(root, &gl, &l, &cov) == 3 && cov == 3, "KFD: its processes read, its two GPUs mapped to PCI");
+	CHECK(kfd_read(root, &gl, &l, &cov, &ids) == 3 && cov == 3, "KFD: its processes read, its two GPUs mapped to PCI");
+	CHECK(ids.n == 1 && !strcmp(ids.v[0].uuid, "GPU-00000000deadbeef") && ids.v[0].gpu == 0,
+	      "KFD's unique_id is the GPU's UUID as ROCm prints it (16 hex digits); a garbage one, none, and a GPU "
+	      "not ours gives none");
 	CHECK(uses_of(&l, 500, GSRC_KFD, &bytes) == 1 && bytes == 1048576,
 	      "VRAM on GPU 0000:03:00.0 (location_id 768 = bus 3): used, with its bytes; 0 bytes elsewhere: not");
 	CHECK(uses_of(&l, 600, GSRC_KFD, &bytes) == 2 && !bytes,
 	      "a compute queue on 0000:c1:00.0 (no domain property: domain 0) is use without VRAM");
 	CHECK(!uses_of(&l, 700, GSRC_KFD, &bytes), "garbage VRAM, unknown GPU ids and a bad location: nothing");
 	free(l.v);
+	gpu_uuids_free(&ids);
 }
 
 static void test_assoc_rocm(void)

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "fixture.h"
 #include "memory.h"
 
 /* ---- a fake address space ---------------------------------------------------- */
@@ -240,14 +241,6 @@ static void test_sample(void)
 
 /* ---- the maps reader ---------------------------------------------------------- */
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f || fputs(text, f) < 0 || fclose(f))
-		check_bail("writing %s", path);
-}
-
 static void test_maps_fixture(void)
 {
 	char root[] = "/tmp/test-memory-XXXXXX", path[256];
@@ -256,32 +249,27 @@ static void test_maps_fixture(void)
 
 	if (!mkdtemp(root))
 		check_bail("mkdtemp");
-	snprintf(path, sizeof(path), "%s/proc", root);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/proc/77", root);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/proc/77/smaps", root);
-	write_file(path,
-		   "55d0c0000000-55d0c0021000 r-xp 00000000 08:01 131 /usr/bin/python3\n"
-		   "Size:                132 kB\n"
-		   "Rss:                 132 kB\n"
-		   "55d0c2000000-55d0c2400000 rw-p 00000000 00:00 0 [heap]\n"
-		   "7f0000000000-7f0000100000 rw-p 00000000 00:00 0 \n"
-		   "7f0000100000-7f0000200000 rw-s 00000000 00:01 9 /dev/zero (deleted)\n"
-		   "7f0000200000-7f0000300000 rw-p 00000000 08:01 77 /data/shard.bin\n"
-		   "7f0000300000-7f0000301000 ---p 00000000 00:00 0 \n"
-		   "7f0000400000-7f0000500000 rw-p 00000000 00:00 0 [anon:pinned pool]\n"
-		   "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]\n"
-		   "Rss:                  12 kB\n"
-		   "7e0000000000-7f0000000000 rw-p 00000000 00:00 0 \n"
-		   "Size:          1073741824 kB\n"
-		   "Rss:               65536 kB\n"
-		   "7d0000000000-7d0000400000 rw-p 00000000 00:00 0 \n"
-		   "Rss:                   0 kB\n"
-		   "7ffd00100000-7ffd00102000 r--p 00000000 00:00 0 [vvar]\n"
-		   "7ffd00102000-7ffd00104000 r-xp 00000000 00:00 0 [vdso]\n"
-		   "garbage line\n"
-		   "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 [vsyscall]");
+	fixture_puts(root, "proc/77/smaps",
+		     "55d0c0000000-55d0c0021000 r-xp 00000000 08:01 131 /usr/bin/python3\n"
+		     "Size:                132 kB\n"
+		     "Rss:                 132 kB\n"
+		     "55d0c2000000-55d0c2400000 rw-p 00000000 00:00 0 [heap]\n"
+		     "7f0000000000-7f0000100000 rw-p 00000000 00:00 0 \n"
+		     "7f0000100000-7f0000200000 rw-s 00000000 00:01 9 /dev/zero (deleted)\n"
+		     "7f0000200000-7f0000300000 rw-p 00000000 08:01 77 /data/shard.bin\n"
+		     "7f0000300000-7f0000301000 ---p 00000000 00:00 0 \n"
+		     "7f0000400000-7f0000500000 rw-p 00000000 00:00 0 [anon:pinned pool]\n"
+		     "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]\n"
+		     "Rss:                  12 kB\n"
+		     "7e0000000000-7f0000000000 rw-p 00000000 00:00 0 \n"
+		     "Size:          1073741824 kB\n"
+		     "Rss:               65536 kB\n"
+		     "7d0000000000-7d0000400000 rw-p 00000000 00:00 0 \n"
+		     "Rss:                   0 kB\n"
+		     "7ffd00100000-7ffd00102000 r--p 00000000 00:00 0 [vvar]\n"
+		     "7ffd00102000-7ffd00104000 r-xp 00000000 00:00 0 [vdso]\n"
+		     "garbage line\n"
+		     "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 [vsyscall]");
 	n = mem_read_ranges(root, 77, &r);
 	CHECK_INT(n, 4, "smaps: heap, anonymous, named anonymous and stack are taken; files, shared, guard "
 		  "pages, the kernel's mappings, a range with nothing resident and a sparse terabyte "

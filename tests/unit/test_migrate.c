@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "fixture.h"
 #include "migrate.h"
 
 #define BASE	0x200000000UL
@@ -53,32 +54,17 @@ static long fake_move_pages(pid_t pid, unsigned long count, void **pages, const 
 
 static const struct mem_ops ops = { .move_pages = fake_move_pages };
 
-static void put(const char *rel, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f))
-		check_bail("writing %s", path);
-}
-
 /* A process in the fake /proc: its stat line (state, start time) and one 16 MB anonymous range. */
 static void fake_proc(int pid, char state, unsigned long long start)
 {
-	char rel[160], text[512];
+	char rel[64];
 
-	snprintf(rel, sizeof(rel), "%s/proc/%d", root, pid);
-	mkdir(rel, 0755);
 	snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
-	snprintf(text, sizeof(text), "%d (py thon) %c 1 %d %d 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 4 0 %llu "
-		 "1000000 200 18446744073709551615\n", pid, state, pid, pid, start);
-	put(rel, text);
+	fixture_printf(root, rel, "%d (py thon) %c 1 %d %d 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 4 0 %llu "
+		       "1000000 200 18446744073709551615\n", pid, state, pid, pid, start);
 	snprintf(rel, sizeof(rel), "proc/%d/smaps", pid);
-	snprintf(text, sizeof(text), "%lx-%lx rw-p 00000000 00:00 0 \nRss: %lu kB\n", BASE, BASE + PAGES * 4096UL,
-		 PAGES * 4UL);
-	put(rel, text);
+	fixture_printf(root, rel, "%lx-%lx rw-p 00000000 00:00 0 \nRss: %lu kB\n", BASE, BASE + PAGES * 4096UL,
+		       PAGES * 4UL);
 }
 
 static void reset(int node)
@@ -259,8 +245,7 @@ int main(void)
 	snprintf(root, sizeof(root), "/tmp/test-migrate-XXXXXX");
 	if (!mkdtemp(root))
 		check_bail("mkdtemp");
-	snprintf(cmd, sizeof(cmd), "%s/proc", root);
-	mkdir(cmd, 0755);
+	fixture_mkdir(root, "proc");
 	test_settle_then_move();
 	test_rate();
 	test_off();

@@ -9,6 +9,7 @@
  * Arguments: the current stub's path, the legacy stub's path.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,49 @@ static void test_answers(const char *lib, const char *abi)
 	write_cfg("mode ok\ngpu 00000000:21:00.0\nproc 0 300 4096\n");
 	CHECK(nvsrc_sync(nv, 5000) == 1 && (s = nvsrc_snapshot(nv)) && s->nr_gpus == 1 && s->nr_uses == 1 &&
 	      find_use(s, 300, 0), "%s ABI: a later query sees a new process and the old ones gone", abi);
+	nvsrc_free(nv);
+}
+
+#define UUID0	"GPU-11111111-2222-3333-4444-555555555555"
+#define UUID1	"GPU-66666666-7777-8888-9999-aaaaaaaaaaaa"
+#define MIG0A	"MIG-0a0a0a0a-0000-4000-8000-000000000001"
+#define MIG0B	"MIG-0b0b0b0b-0000-4000-8000-000000000002"
+#define MIG1	"MIG-GPU-66666666-7777-8888-9999-aaaaaaaaaaaa/1/0"
+
+/* Each GPU's UUID and its MIG instances', as CUDA_VISIBLE_DEVICES names them. */
+static void test_uuids(const char *lib, const char *abi, bool migs)
+{
+	struct nvsrc *nv = src(lib, 2000, 100);
+	const struct nv_snapshot *s;
+	int on0 = 0, on1 = 0;
+
+	write_cfg("mode ok\n"
+		  "gpu 00000000:21:00.0\nuuid 0 " UUID0 "\nmig 0 " MIG0A "\nmig 0 " MIG0B "\n"
+		  "gpu 00000000:C1:00.0\nuuid 1 " UUID1 "\nmig 1 " MIG1 "\nmig 1 MIG-zz;rm\n"
+		  "gpu 00000000:E1:00.0\n");
+	CHECK(nvsrc_sync(nv, 5000) == 1 && (s = nvsrc_snapshot(nv)) && s->nr_gpus == 3,
+	      "%s ABI: an answer with UUIDs and MIG instances is a good answer", abi);
+	s = nvsrc_snapshot(nv);
+	CHECK(s && !strcmp(s->uuid[0], UUID0) && !strcmp(s->uuid[1], UUID1) && !s->uuid[2][0],
+	      "%s ABI: each GPU's UUID (nvmlDeviceGetUUID), none for one that has none to give", abi);
+	for (int i = 0; s && i < s->nr_migs; i++) {
+		on0 += s->mig[i].gpu == 0 && (!strcmp(s->mig[i].uuid, MIG0A) || !strcmp(s->mig[i].uuid, MIG0B));
+		on1 += s->mig[i].gpu == 1 && !strcmp(s->mig[i].uuid, MIG1);
+	}
+	if (migs)
+		CHECK(s && s->nr_migs == 3 && on0 == 2 && on1 == 1,
+		      "%s ABI: MIG instances under their GPU, found by index past the empty slots; the older "
+		      "MIG-GPU-.../GI/CI form kept, a UUID that is no UUID dropped (%d)", abi, s ? s->nr_migs : -1);
+	else
+		CHECK(s && s->nr_migs == 0, "%s ABI: a library without MIG calls has no MIG instances, and answers",
+		      abi);
+	if (migs) {
+		/* A garbage MIG count: the helper looks at its cap of slots, no more, and the answer stands. */
+		write_cfg("mode garbage\ngpu 00000000:21:00.0\nuuid 0 " UUID0 "\nmig 0 " MIG0A "\n");
+		CHECK(nvsrc_sync(nv, 5000) == 1 && (s = nvsrc_snapshot(nv)) && s->nr_migs == 1 &&
+		      !strcmp(s->mig[0].uuid, MIG0A),
+		      "%s ABI: a garbage MIG count costs nothing but the slots looked at", abi);
+	}
 	nvsrc_free(nv);
 }
 
@@ -195,6 +239,8 @@ int main(int argc, char **argv)
 	test_bus_ids();
 	test_answers(argv[1], "current");
 	test_answers(argv[2], "legacy");
+	test_uuids(argv[1], "current", true);
+	test_uuids(argv[2], "legacy", false);
 	test_absent();
 	test_hang(argv[1]);
 	test_failures(argv[1]);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fixture.h"
 #include "topology.h"
 
 /* ---- fake sysfs -------------------------------------------------------- */
@@ -37,56 +38,6 @@ static void fk_path(char *buf, size_t len, const char *rel)
 		check_bail("path too long: %s/%s", root, rel);
 }
 
-/* mkdir -p of an absolute path. */
-static void mkdirs(const char *path)
-{
-	char tmp[PATH_MAX];
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			check_bail("mkdir %s: %s", tmp, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		check_bail("mkdir %s: %s", tmp, strerror(errno));
-}
-
-static void fk_mkdir(const char *rel)
-{
-	char path[PATH_MAX];
-
-	fk_path(path, sizeof(path), rel);
-	mkdirs(path);
-}
-
-/* Write @rel (relative to the tree) with a formatted body, creating parents. */
-__attribute__((format(printf, 2, 3)))
-static void fk_write(const char *rel, const char *fmt, ...)
-{
-	char path[PATH_MAX];
-	va_list ap;
-	FILE *f;
-	char *slash;
-
-	fk_path(path, sizeof(path), rel);
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	mkdirs(path);
-	*slash = '/';
-	f = fopen(path, "w");
-	if (!f)
-		check_bail("fopen %s: %s", path, strerror(errno));
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	if (fclose(f))
-		check_bail("fclose %s: %s", path, strerror(errno));
-}
-
 static void fk_unlink(const char *rel)
 {
 	char path[PATH_MAX];
@@ -99,17 +50,13 @@ static void fk_unlink(const char *rel)
 /* nodeN/cpuM -> ../../cpu/cpuM, as sysfs has it. */
 static void fk_cpu_link(int node, int cpu)
 {
-	char rel[128], path[PATH_MAX], target[64];
+	char rel[128], target[64];
 
 	snprintf(rel, sizeof(rel), "sys/devices/system/cpu/cpu%d", cpu);
-	fk_mkdir(rel);
-	snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d", node);
-	fk_mkdir(rel);
+	fixture_mkdir(root, rel);
 	snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/cpu%d", node, cpu);
-	fk_path(path, sizeof(path), rel);
 	snprintf(target, sizeof(target), "../../cpu/cpu%d", cpu);
-	if (symlink(target, path) < 0)
-		check_bail("symlink %s: %s", path, strerror(errno));
+	fixture_link(root, rel, target);
 }
 
 static void fk_cpu_unlink(int node, int cpu)
@@ -178,17 +125,17 @@ static void fk_machine(const struct machine *m)
 
 		snprintf(online + len, sizeof(online) - len, "%s%d", i ? "," : "", m->ids[i]);
 	}
-	fk_write("sys/devices/system/node/online", "%s\n", online);
+	fixture_printf(root, "sys/devices/system/node/online", "%s\n", online);
 	for (int i = 0; i < m->nr_nodes; i++) {
 		int id = m->ids[i];
 		char row[512] = "";
 
 		snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d", id);
-		fk_mkdir(rel);
+		fixture_mkdir(root, rel);
 		for (int c = cpu; c < cpu + m->cpus[i]; c++)
 			fk_cpu_link(id, c);
 		snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/cpulist", id);
-		fk_write(rel, "%s\n", range(r, sizeof(r), cpu, cpu + m->cpus[i] - 1));
+		fixture_printf(root, rel, "%s\n", range(r, sizeof(r), cpu, cpu + m->cpus[i] - 1));
 		cpu += m->cpus[i];
 		for (int j = 0; j < m->nr_nodes; j++) {
 			size_t len = strlen(row);
@@ -196,13 +143,13 @@ static void fk_machine(const struct machine *m)
 			snprintf(row + len, sizeof(row) - len, "%s%d", j ? " " : "", m->dist(i, j));
 		}
 		snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/distance", id);
-		fk_write(rel, "%s\n", row);
+		fixture_printf(root, rel, "%s\n", row);
 		snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/meminfo", id);
-		fk_write(rel, "Node %d MemTotal:       %llu kB\nNode %d MemFree:        %llu kB\n",
+		fixture_printf(root, rel, "Node %d MemTotal:       %llu kB\nNode %d MemFree:        %llu kB\n",
 			 id, (unsigned long long)mem_of(id), id, (unsigned long long)mem_of(id) / 2);
 	}
-	fk_write("sys/devices/system/cpu/possible", "%s\n", range(r, sizeof(r), 0, cpu - 1));
-	fk_write("sys/devices/system/cpu/online", "%s\n", range(r, sizeof(r), 0, cpu - 1));
+	fixture_printf(root, "sys/devices/system/cpu/possible", "%s\n", range(r, sizeof(r), 0, cpu - 1));
+	fixture_printf(root, "sys/devices/system/cpu/online", "%s\n", range(r, sizeof(r), 0, cpu - 1));
 }
 
 static void uniform(struct machine *m, int nodes, int cpus)
@@ -457,8 +404,8 @@ static void test_offline(void)
 	fk_new();
 	fk_machine(&m);
 	/* x86: offline CPU 3 leaves node0/cpulist but keeps node0/cpu3. */
-	fk_write("sys/devices/system/cpu/online", "0-2,4-7\n");
-	fk_write("sys/devices/system/node/node0/cpulist", "0-2\n");
+	fixture_printf(root, "sys/devices/system/cpu/online", "0-2,4-7\n");
+	fixture_printf(root, "sys/devices/system/node/node0/cpulist", "0-2\n");
 	/* CPU 7 is listed in the cpulist but has no link: the union counts it. */
 	fk_cpu_unlink(1, 7);
 	ret = read_tree(&topo);
@@ -483,7 +430,7 @@ static void test_offline(void)
 	      "node without cpulist: CPUs come from its links (%s)", err);
 
 	/* A CPU with no node at all (possible, not present). */
-	fk_write("sys/devices/system/cpu/possible", "0-8\n");
+	fixture_printf(root, "sys/devices/system/cpu/possible", "0-8\n");
 	ret = read_tree(&topo);
 	CHECK(ret == 0 && topo.nr_cpus == 9 && topo.cpu_node[8] == -1 && topo.cpu_online[8] == 0,
 	      "possible-only CPU 8: in no node, cpu_node -1 (%s)", err);
@@ -516,7 +463,7 @@ static void test_dense_node(void)
 	CHECK(topology_dense_node(&topo, 9) == 2 && topology_dense_node(&topo, 0) == AN_NO_NODE,
 	      "dense map: id 9 is dense 2, id 0 is no node");
 	CHECK_INT(topology_refresh_online(root, &topo), 0, "dense map: a refresh with nothing new ...");
-	fk_write("sys/devices/system/cpu/online", "0\n");
+	fixture_printf(root, "sys/devices/system/cpu/online", "0\n");
 	CHECK(topology_refresh_online(root, &topo) == 1 && topology_dense_node(&topo, 9) == 2,
 	      "dense map: ... or with CPUs gone offline keeps the map");
 	topo2 = topo;
@@ -538,7 +485,7 @@ static void test_refresh_online(void)
 	CHECK_INT(topology_refresh_online(root, &topo), 0, "refresh: nothing changed, nothing to do");
 	CHECK(!memcmp(&topo, &before, sizeof(topo)), "refresh: the topology is as read");
 
-	fk_write("sys/devices/system/cpu/online", "0-2,4-5\n");
+	fixture_printf(root, "sys/devices/system/cpu/online", "0-2,4-5\n");
 	CHECK_INT(topology_refresh_online(root, &topo), 1, "refresh: CPUs 3, 6 and 7 went offline");
 	CHECK(topo.nr_online == 5 && topo.nodes[0].nr_online == 3 && topo.nodes[1].nr_online == 2 &&
 	      !topo.cpu_online[3] && topo.cpu_online[4] && !topo.cpu_online[7],
@@ -546,10 +493,10 @@ static void test_refresh_online(void)
 	CHECK(topo.nr_cpus == 8 && topo.nodes[0].nr_cpus == 4 && topo.cpu_node[7] == 1,
 	      "refresh: membership untouched");
 	topo2 = topo;
-	fk_write("sys/devices/system/cpu/online", "0-8\n");
+	fixture_printf(root, "sys/devices/system/cpu/online", "0-8\n");
 	CHECK_INT(topology_refresh_online(root, &topo), 0, "refresh: CPU 8 belongs to no node: left to a re-attach");
 	CHECK(!memcmp(&topo, &topo2, sizeof(topo)), "refresh: ... and nothing taken over");
-	fk_write("sys/devices/system/cpu/online", "0-a\n");
+	fixture_printf(root, "sys/devices/system/cpu/online", "0-a\n");
 	CHECK(topology_refresh_online(root, &topo) < 0 && !memcmp(&topo, &topo2, sizeof(topo)),
 	      "refresh: a malformed online file is an error and changes nothing");
 	fk_free();
@@ -560,8 +507,8 @@ static void test_no_numa(void)
 	int ret;
 
 	fk_new();
-	fk_write("sys/devices/system/cpu/possible", "0-3\n");
-	fk_write("sys/devices/system/cpu/online", "0-2\n");
+	fixture_printf(root, "sys/devices/system/cpu/possible", "0-3\n");
+	fixture_printf(root, "sys/devices/system/cpu/online", "0-2\n");
 	ret = read_tree(&topo);
 	CHECK_INT(ret, 0, "no node dir: read succeeds (%s)", err);
 	CHECK(topo.nr_nodes == 1 && topo.nodes[0].id == 0 && topo.nodes[0].nr_cpus == 4 &&
@@ -584,7 +531,7 @@ static void test_defaults(void)
 	fk_machine(&m);
 	fk_unlink("sys/devices/system/node/node1/distance");
 	fk_unlink("sys/devices/system/node/node0/meminfo");
-	fk_write("sys/devices/system/node/node1/meminfo", "Node 1 MemTotal: lots\n");
+	fixture_printf(root, "sys/devices/system/node/node1/meminfo", "Node 1 MemTotal: lots\n");
 	ret = read_tree(&topo);
 	CHECK_INT(ret, 0, "missing distance and meminfo: read succeeds (%s)", err);
 	CHECK(topo.distance[1][0] == 20 && topo.distance[1][1] == 10 && topo.distance[0][1] == 20,
@@ -611,25 +558,25 @@ static void expect_err(const char *what, void (*breakit)(void), int want, const 
 	fk_free();
 }
 
-static void br_cpu_online(void) { fk_write("sys/devices/system/cpu/online", "0-a\n"); }
-static void br_node_cpulist(void) { fk_write("sys/devices/system/node/node1/cpulist", "3-1\n"); }
-static void br_dist_count(void) { fk_write("sys/devices/system/node/node0/distance", "10 20 30\n"); }
-static void br_dist_short(void) { fk_write("sys/devices/system/node/node1/distance", "20\n"); }
-static void br_dist_zero(void) { fk_write("sys/devices/system/node/node1/distance", "0 10\n"); }
-static void br_dist_big(void) { fk_write("sys/devices/system/node/node1/distance", "300 10\n"); }
-static void br_dist_word(void) { fk_write("sys/devices/system/node/node1/distance", "20 ten\n"); }
+static void br_cpu_online(void) { fixture_printf(root, "sys/devices/system/cpu/online", "0-a\n"); }
+static void br_node_cpulist(void) { fixture_printf(root, "sys/devices/system/node/node1/cpulist", "3-1\n"); }
+static void br_dist_count(void) { fixture_printf(root, "sys/devices/system/node/node0/distance", "10 20 30\n"); }
+static void br_dist_short(void) { fixture_printf(root, "sys/devices/system/node/node1/distance", "20\n"); }
+static void br_dist_zero(void) { fixture_printf(root, "sys/devices/system/node/node1/distance", "0 10\n"); }
+static void br_dist_big(void) { fixture_printf(root, "sys/devices/system/node/node1/distance", "300 10\n"); }
+static void br_dist_word(void) { fixture_printf(root, "sys/devices/system/node/node1/distance", "20 ten\n"); }
 static void br_node_id(void)
 {
-	fk_write("sys/devices/system/node/online", "0,100\n");
+	fixture_printf(root, "sys/devices/system/node/online", "0,100\n");
 }
-static void br_cpu_cap(void) { fk_write("sys/devices/system/cpu/possible", "0-2047\n"); }
+static void br_cpu_cap(void) { fixture_printf(root, "sys/devices/system/cpu/possible", "0-2047\n"); }
 static void br_no_possible(void) { fk_unlink("sys/devices/system/cpu/possible"); }
 static void br_no_node_online(void) { fk_unlink("sys/devices/system/node/online"); }
-static void br_node_dir(void) { fk_write("sys/devices/system/node/online", "0-2\n"); }
-static void br_two_nodes(void) { fk_write("sys/devices/system/node/node1/cpulist", "1-3\n"); }
+static void br_node_dir(void) { fixture_printf(root, "sys/devices/system/node/online", "0-2\n"); }
+static void br_two_nodes(void) { fixture_printf(root, "sys/devices/system/node/node1/cpulist", "1-3\n"); }
 static void br_not_possible(void) { fk_cpu_link(1, 9); }
-static void br_online_impossible(void) { fk_write("sys/devices/system/cpu/online", "0-4\n"); }
-static void br_empty_online(void) { fk_write("sys/devices/system/node/online", "\n"); }
+static void br_online_impossible(void) { fixture_printf(root, "sys/devices/system/cpu/online", "0-4\n"); }
+static void br_empty_online(void) { fixture_printf(root, "sys/devices/system/node/online", "\n"); }
 static void br_link_cap(void) { fk_cpu_link(0, 5000); }
 
 static void br_huge(void)
@@ -741,11 +688,11 @@ static void test_equal(void)
 	topo2.cpu_node[3] = 0;
 	CHECK(!topology_equal(&topo, &topo2), "equal: a CPU in another node differs");
 
-	fk_write("sys/devices/system/cpu/online", "0-2\n");
+	fixture_printf(root, "sys/devices/system/cpu/online", "0-2\n");
 	ret = read_tree(&topo2);
 	CHECK(ret == 0 && !topology_equal(&topo, &topo2), "equal: a CPU going offline differs");
 
-	fk_write("sys/devices/system/cpu/online", "0-3\n");
+	fixture_printf(root, "sys/devices/system/cpu/online", "0-3\n");
 	ret = read_tree(&topo2);
 	CHECK(ret == 0 && topology_equal(&topo, &topo2), "equal: back online is equal again");
 	fk_free();

@@ -347,3 +347,14 @@ proc_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 all_cpus_mask() {
 	printf '%x' $(((1 << $(nproc --all)) - 1))
 }
+
+# mem_pct OUT NODE: the last share (%) of a mem-worker's buffer pages on
+# NODE, from the report lines it writes to OUT.
+mem_pct() {
+	awk -v n="node$2" '/^t=/ { t = 0; r = 0; for (i = 2; i <= NF; i++) { split($i, kv, "=");
+		if (kv[1] ~ /^node[0-9]+$/) { t += kv[2]; if (kv[1] == n) r = kv[2] } }
+		last = t ? int(r * 100 / t) : 0 } END { print last + 0 }' "$1"
+}
+
+# mem_at_least OUT NODE PCT: the last report has at least PCT % of the pages on NODE (for wait_for).
+mem_at_least() { [ "$(mem_pct "$1" "$2")" -ge "$3" ]; }

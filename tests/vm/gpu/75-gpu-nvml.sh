@@ -9,7 +9,9 @@
 # CUDA process does, start on the CPUs of the node that is not their GPU's,
 # and fork a worker (a DataLoader) that inherits the open nodes. NVML lists
 # each rank on its own GPU and with 0 bytes on the other: each rank and its
-# worker must run >= 90 % of the time on its GPU's node. Then NVML turns
+# worker must run >= 90 % of the time on its GPU's node. Two more ranks
+# (mem-worker) first-touch 64 MB on the node that is not their GPU's: at
+# least 90 % of each one's pages must end on its GPU's node. Then NVML turns
 # hostile (hangs, then answers garbage): the control socket answers within
 # 1 s, the source is reported off, nothing is placed on a wrong node, and
 # the daemon keeps running.
@@ -106,6 +108,30 @@ for x in "r0 $r0 0 /tmp/r0.out" "w0 $w0 0 /tmp/r0.out" "r1 $r1 1 /tmp/r1.out" "w
 	check_ge "$1-runs-on-its-gpu-node" "${s:-0}" 90
 done
 
+# Memory follows the GPU home: ranks whose memory was first touched on the other GPU's node.
+mem-worker --mb 64 --touch-node 1 --seconds 90 >/tmp/m0.out 2>&1 &
+m0=$!
+mem-worker --mb 64 --touch-node 0 --seconds 90 >/tmp/m1.out 2>&1 &
+m1=$!
+wait_for 30 mem_at_least /tmp/m0.out 1 90
+wait_for 30 mem_at_least /tmp/m1.out 0 90
+info "mem_rank0=$m0 mem_rank1=$m1"
+check mem-rank0-starts-on-the-wrong-node mem_at_least /tmp/m0.out 1 90
+check mem-rank1-starts-on-the-wrong-node mem_at_least /tmp/m1.out 0 90
+printf 'mode ok\ngpu %s\ngpu %s\nproc 0 %s 1073741824\nproc 1 %s 0\nproc 1 %s 1073741824\nproc 0 %s 0\n' \
+	"$(nvbus "$pci0")" "$(nvbus "$pci1")" "$m0" "$m0" "$m1" "$m1" >"$cfg"
+wait_for 15 placed "$m1" 1 nvml
+check mem-rank0-placed-by-nvml placed "$m0" 0 nvml
+check mem-rank1-placed-by-nvml placed "$m1" 1 nvml
+for x in "0 /tmp/m0.out" "1 /tmp/m1.out"; do
+	set -- $x
+	wait_for 30 mem_at_least "$2" "$1" 90
+	info "mem_rank${1}_pct_on_gpu_node=$(mem_pct "$2" "$1")"
+	check_ge "mem-rank$1-memory-on-its-gpu-node" "$(mem_pct "$2" "$1")" 90
+done
+kill "$m0" "$m1" 2>/dev/null
+wait "$m0" "$m1" 2>/dev/null
+
 # Hostile NVML. Ranks that hold both GPUs open for a while yet.
 rank /tmp/h0.out "$cpus1" || dump_daemon_log
 set -- $(pids /tmp/h0.out)
@@ -141,9 +167,9 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 info "ctl_ms_while_nvml_hangs=$times"
 check_eq ctl-answers-within-1s-while-nvml-hangs "$slow" 0
-wait_for 15 sh -c "$ctl --json status | jq -e '.placement.nvml | contains(\"hung\")'"
+# Between the retries the status says "starting": the hang must be reported, not stay reported.
+check nvml-hang-reported wait_for 15 sh -c "$ctl --json status | jq -e '.placement.nvml | contains(\"hung\")'"
 "$ctl" status
-check nvml-hang-reported sh -c "$ctl --json status | jq -e '.placement.nvml | contains(\"hung\")'"
 check nvml-hang-logged-once sh -c "[ \$(grep -c 'nvml: a request got no answer' '$SCXVM_DAEMON_LOG') -eq 1 ]"
 # Without NVML both nodes' GPUs are open evenly: left to the policy, never on the wrong node.
 wait_for 10 sh -c "! $ctl --json pins | jq -e '.gpu_processes | any(.pid == $h0 and .source == \"nvml\")'"

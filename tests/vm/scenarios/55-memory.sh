@@ -29,22 +29,12 @@ worker() {
 	wait_for 30 grep -q '^ready' "$_out" || { cat "$_out"; return 1; }
 }
 
-# pct OUT NODE: the last reported share (%) of the buffer's pages on NODE.
-pct() {
-	awk -v n="node$2" '/^t=/ { t = 0; r = 0; for (i = 2; i <= NF; i++) { split($i, kv, "=");
-		if (kv[1] ~ /^node[0-9]+$/) { t += kv[2]; if (kv[1] == n) r = kv[2] } }
-		last = t ? int(r * 100 / t) : 0 } END { print last + 0 }' "$1"
-}
-
-# at_least OUT NODE PCT: the last report has at least PCT % of the pages on NODE (for wait_for).
-at_least() { [ "$(pct "$1" "$2")" -ge "$3" ]; }
-
 # followed NAME OUT: within 20 s, >= 90 % of the pages on node 1.
 followed() {
 	_t0=$(now_ms)
-	wait_for 20 at_least "$2" 1 90
-	info "$1_ms=$(($(now_ms) - _t0)) $1_pct_node1=$(pct "$2" 1)"
-	check_ge "$1-memory-followed" "$(pct "$2" 1)" 90
+	wait_for 20 mem_at_least "$2" 1 90
+	info "$1_ms=$(($(now_ms) - _t0)) $1_pct_node1=$(mem_pct "$2" 1)"
+	check_ge "$1-memory-followed" "$(mem_pct "$2" 1)" 90
 }
 
 finish() {
@@ -64,7 +54,7 @@ finish
 # (b) pinned with the ctl; its threads may run anywhere
 worker /tmp/b.out --mb 64 --touch-node 0 --seconds 40
 sleep 2
-check_eq not-moved-before-pin "$(pct /tmp/b.out 1)" 0
+check_eq not-moved-before-pin "$(mem_pct /tmp/b.out 1)" 0
 check pin-b "$ctl" pin "$WPID" 1
 followed pin /tmp/b.out
 # The daemon samples a process's pages again after a pass, within seconds.
@@ -118,8 +108,8 @@ done
 info "threads_all_on_node0_samples=$on of $all"
 check_ge threads-moved-to-memory "$((on * 100 / all))" 75
 m1=$(moved_total)
-info "home_follows_memory_moved_pages=$((m1 - m0)) pct_node0=$(pct /tmp/f.out 0)"
-check_ge memory-stayed-on-node0 "$(pct /tmp/f.out 0)" 95
+info "home_follows_memory_moved_pages=$((m1 - m0)) pct_node0=$(mem_pct /tmp/f.out 0)"
+check_ge memory-stayed-on-node0 "$(mem_pct /tmp/f.out 0)" 95
 finish
 
 # Memory already home: nothing moves.
@@ -139,7 +129,7 @@ check migration-off-visible sh -c "$ctl --json status | jq -e '.migration.state 
 worker /tmp/e.out --mb 32 --touch-node 0 --seconds 20
 "$ctl" pin "$WPID" 1 >/dev/null
 sleep 8
-check_eq off-nothing-moved "$(pct /tmp/e.out 1)" 0
+check_eq off-nothing-moved "$(mem_pct /tmp/e.out 1)" 0
 "$ctl" unpin "$WPID" >/dev/null
 finish
 
@@ -147,9 +137,9 @@ finish
 check rate-8 "$ctl" set migrate_mbps 8
 worker /tmp/r.out --mb 64 --touch-node 0 --seconds 40
 "$ctl" pin "$WPID" 1 >/dev/null
-wait_for 30 at_least /tmp/r.out 1 10
+wait_for 30 mem_at_least /tmp/r.out 1 10
 t10=$(now_ms)
-wait_for 30 at_least /tmp/r.out 1 90
+wait_for 30 mem_at_least /tmp/r.out 1 90
 t90=$(now_ms)
 # 80 % of 64 MB at 8 MB/s: 6.4 s; the worker reports once a second, so allow its granularity.
 info "rate_10_to_90_ms=$((t90 - t10)) expected_ms=6400"
@@ -182,7 +172,7 @@ finish
 "$ctl" set migrate_mbps 2 >/dev/null
 worker /tmp/k.out --mb 64 --touch-node 0 --seconds 30
 "$ctl" pin "$WPID" 1 >/dev/null
-wait_for 20 at_least /tmp/k.out 1 5
+wait_for 20 mem_at_least /tmp/k.out 1 5
 kill -9 "$WPID"
 wait "$WPID" 2>/dev/null
 sleep 2
