@@ -21,12 +21,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounded.h"
 #include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
 #include "exitinfo.h"
 #include "explain.h"
+#include "faults.h"
+#include "fileio.h"
 #include "log.h"
 #include "loop.h"
 #include "memfollow.h"
@@ -45,6 +48,12 @@
 #define RESTART_RETRY_MS	50
 #define BACKOFF_MAX_MS		30000
 #define MAX_FAILURES_TRACKED	1000
+/*
+ * How long detaching may take before the daemon goes on without it: well
+ * inside the unit's TimeoutStopSec (30 s), so the reason is in the journal
+ * before systemd's SIGKILL. A normal detach takes milliseconds to a second.
+ */
+#define DETACH_TIMEOUT_MS	15000
 /* LSB's "program is not configured": the unit does not restart on it. */
 #define EXIT_CONFIG		6
 
@@ -88,14 +97,65 @@ static void notify_status(struct daemon *d, const char *prefix)
 		log_warn("sd_notify: $NOTIFY_SOCKET: %s", strerror(-ret));
 }
 
-static void detach(struct daemon *d)
+static void destroy_sched(void *s)
+{
+	unsigned int ms = faults_detach_delay_ms();
+
+	if (ms) {
+		struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	sched_destroy(s);
+}
+
+/*
+ * Closing the link returns once the kernel has disabled the scheduler, and
+ * waits for that uninterruptibly. A disable that does not finish must not
+ * hold the daemon (and whoever stops it) forever: past the bound, say so
+ * and go on without it. The kernel keeps the scheduler's programs and maps
+ * for as long as its disable needs them, whatever this process does, and
+ * the disable puts sched_ext in bypass mode before anything that can wait,
+ * so every task keeps running meanwhile; what the kernel cannot do until
+ * the disable ends is take another sched_ext scheduler. Returns true
+ * when the bound ran out.
+ */
+static bool detach(struct daemon *d)
 {
 	int fd = sched_exit_fd(d->sched);
+	char path[4096], state[32];
+	uint64_t t0 = mono_ns(), ms;
+	int ret;
 
+	if (!d->sched)
+		return false;
 	if (fd >= 0)
 		loop_del(d->loop, fd);
-	sched_destroy(d->sched);
+	ret = run_bounded(destroy_sched, d->sched, DETACH_TIMEOUT_MS);
+	if (ret && ret != -ETIMEDOUT) {
+		log_warn("detach: no thread to bound the wait with (%s); waiting for the kernel", strerror(-ret));
+		destroy_sched(d->sched);
+	}
 	d->sched = NULL;
+	ms = (mono_ns() - t0) / 1000000ULL;
+	if (ret != -ETIMEDOUT) {
+		if (ms >= 1000)
+			log_info("detach: the kernel took %llu ms to disable the scheduler", (unsigned long long)ms);
+		return false;
+	}
+	snprintf(path, sizeof(path), "%s/sys/kernel/sched_ext/state", d->opt.sysfs_root);
+	if (read_small_file(path, state, sizeof(state), true) < 0)
+		snprintf(state, sizeof(state), "unknown");
+	log_err("detach: the kernel has not finished disabling the scheduler after %u s (sched_ext state %s); "
+		"going on without it. Tasks keep running (sched_ext's bypass mode, then the default scheduler); "
+		"no sched_ext scheduler can attach until the disable ends, and this process cannot be reaped "
+		"until then",
+		DETACH_TIMEOUT_MS / 1000, state);
+	ret = notify_printf("STATUS=detach stuck in the kernel (sched_ext %s)", state);
+	if (ret < 0)
+		log_warn("sd_notify: $NOTIFY_SOCKET: %s", strerror(-ret));
+	return true;
 }
 
 static void log_topology_change(const struct topology *old, const struct topology *new)
@@ -532,7 +592,7 @@ int main(int argc, char **argv)
 	placement_set_scope(D.placement, (enum gpu_scope)D.tun.gpu_scope);
 	D.memfollow = memfollow_new(&(struct memfollow_env){
 		.loop = D.loop, .topo = &D.topo, .tun = &D.tun, .placement = &D.placement,
-		.root = D.opt.sysfs_root });
+		.root = D.opt.sysfs_root, .ops = faults_mem_ops() });
 	if (!D.memfollow)
 		log_warn("memfollow: out of memory; memory does not follow its tasks");
 	/* A socket directory we would refuse is found before the scheduler is touched. */
@@ -575,7 +635,9 @@ int main(int argc, char **argv)
 	control_close(&D);
 	memfollow_free(D.memfollow);
 	placement_free(D.placement);
-	detach(&D);
+	/* A stop that could not finish is not a clean one, whatever asked for it. */
+	if (detach(&D) && !exit_code)
+		exit_code = 1;
 	loop_free(D.loop);
 	return exit_code;
 }
