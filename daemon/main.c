@@ -54,6 +54,12 @@
  * before systemd's SIGKILL. A normal detach takes milliseconds to a second.
  */
 #define DETACH_TIMEOUT_MS	15000
+/*
+ * Before the final detach, CPU hotplug must have been quiet this long (the
+ * kernel's hotplug_seq unchanged); waited for at most HOTPLUG_SETTLE_MS.
+ */
+#define HOTPLUG_QUIET_MS	300
+#define HOTPLUG_SETTLE_MS	3000
 /* LSB's "program is not configured": the unit does not restart on it. */
 #define EXIT_CONFIG		6
 
@@ -156,6 +162,42 @@ static bool detach(struct daemon *d)
 	if (ret < 0)
 		log_warn("sd_notify: $NOTIFY_SOCKET: %s", strerror(-ret));
 	return true;
+}
+
+/*
+ * The kernel's disable waits for CPU hotplug (it takes the hotplug lock),
+ * and the stops that hung in it came within a second of CPUs going on or
+ * off: a stop does not start the disable in the middle of a burst of
+ * hotplug if a short, bounded wait avoids that.
+ */
+static void wait_hotplug_quiet(const struct daemon *d)
+{
+	uint64_t seq = sched_hotplug_seq(d->opt.sysfs_root), t0 = mono_ns(), quiet = t0, now;
+	unsigned int changes = 0;
+	struct timespec step = { .tv_nsec = 50 * 1000000L };
+
+	for (;;) {
+		uint64_t s;
+
+		nanosleep(&step, NULL);
+		now = mono_ns();
+		s = sched_hotplug_seq(d->opt.sysfs_root);
+		if (s != seq) {
+			seq = s;
+			quiet = now;
+			changes++;
+		}
+		if (now - quiet >= HOTPLUG_QUIET_MS * 1000000ULL)
+			break;
+		if (now - t0 >= HOTPLUG_SETTLE_MS * 1000000ULL) {
+			log_warn("detach: CPU hotplug still going after %u ms (%u changes); detaching anyway",
+				 HOTPLUG_SETTLE_MS, changes);
+			return;
+		}
+	}
+	if (changes)
+		log_info("detach: waited %llu ms for CPU hotplug to settle (%u changes)",
+			 (unsigned long long)((now - t0) / 1000000ULL), changes);
 }
 
 static void log_topology_change(const struct topology *old, const struct topology *new)
@@ -635,6 +677,8 @@ int main(int argc, char **argv)
 	control_close(&D);
 	memfollow_free(D.memfollow);
 	placement_free(D.placement);
+	if (D.sched)
+		wait_hotplug_quiet(&D);
 	/* A stop that could not finish is not a clean one, whatever asked for it. */
 	if (detach(&D) && !exit_code)
 		exit_code = 1;
