@@ -301,6 +301,23 @@ static void log_dump(const char *dump)
 	}
 }
 
+/*
+ * A SIGTERM or SIGINT not read yet: the signalfd leaves it pending until
+ * the loop gets to it. A re-attach (seconds of BPF loading on a slow or busy
+ * machine, and under hotplug churn one after another) must not hold up a
+ * stop that has already been asked for.
+ */
+static bool stop_pending(void)
+{
+	sigset_t set;
+
+	if (done)
+		return true;
+	if (sigpending(&set) < 0)
+		return false;
+	return sigismember(&set, SIGTERM) == 1 || sigismember(&set, SIGINT) == 1;
+}
+
 static void handle_exit(struct daemon *d)
 {
 	struct an_exit_info ei;
@@ -322,6 +339,10 @@ static void handle_exit(struct daemon *d)
 	case EXIT_ACT_RESTART:
 		d->restarts++;
 		consecutive_failures = 0;
+		if (stop_pending()) {
+			log_info("stopping: not re-attaching");
+			return;
+		}
 		if (attach(d, LOG_WARNING))
 			schedule_retry(d, RESTART_RETRY_MS);
 		return;
@@ -368,7 +389,7 @@ static void on_retry(void *arg, uint32_t events)
 
 	(void)events;
 	loop_timer_drain(retry_fd);
-	if (d->sched || done)
+	if (d->sched || stop_pending())
 		return;
 	if (attach(d, LOG_WARNING) == 0)
 		return;
