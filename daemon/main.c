@@ -21,12 +21,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounded.h"
 #include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
 #include "exitinfo.h"
 #include "explain.h"
+#include "faults.h"
+#include "fileio.h"
 #include "log.h"
 #include "loop.h"
 #include "memfollow.h"
@@ -45,6 +48,18 @@
 #define RESTART_RETRY_MS	50
 #define BACKOFF_MAX_MS		30000
 #define MAX_FAILURES_TRACKED	1000
+/*
+ * How long detaching may take before the daemon goes on without it: well
+ * inside the unit's TimeoutStopSec (30 s), so the reason is in the journal
+ * before systemd's SIGKILL. A normal detach takes milliseconds to a second.
+ */
+#define DETACH_TIMEOUT_MS	15000
+/*
+ * Before the final detach, CPU hotplug must have been quiet this long (the
+ * kernel's hotplug_seq unchanged); waited for at most HOTPLUG_SETTLE_MS.
+ */
+#define HOTPLUG_QUIET_MS	300
+#define HOTPLUG_SETTLE_MS	3000
 /* LSB's "program is not configured": the unit does not restart on it. */
 #define EXIT_CONFIG		6
 
@@ -96,14 +111,101 @@ static void notify_status(struct daemon *d, const char *prefix)
 		log_warn("sd_notify: $NOTIFY_SOCKET: %s", strerror(-ret));
 }
 
-static void detach(struct daemon *d)
+static void destroy_sched(void *s)
+{
+	unsigned int ms = faults_detach_delay_ms();
+
+	if (ms) {
+		struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	sched_destroy(s);
+}
+
+/*
+ * Closing the link returns once the kernel has disabled the scheduler, and
+ * waits for that uninterruptibly. A disable that does not finish must not
+ * hold the daemon (and whoever stops it) forever: past the bound, say so
+ * and go on without it. The kernel keeps the scheduler's programs and maps
+ * for as long as its disable needs them, whatever this process does, and
+ * the disable puts sched_ext in bypass mode before anything that can wait,
+ * so every task keeps running meanwhile; what the kernel cannot do until
+ * the disable ends is take another sched_ext scheduler. Returns true
+ * when the bound ran out.
+ */
+static bool detach(struct daemon *d)
 {
 	int fd = sched_exit_fd(d->sched);
+	char path[4096], state[32];
+	uint64_t t0 = mono_ns(), ms;
+	int ret;
 
+	if (!d->sched)
+		return false;
 	if (fd >= 0)
 		loop_del(d->loop, fd);
-	sched_destroy(d->sched);
+	ret = run_bounded(destroy_sched, d->sched, DETACH_TIMEOUT_MS);
+	if (ret && ret != -ETIMEDOUT) {
+		log_warn("detach: no thread to bound the wait with (%s); waiting for the kernel", strerror(-ret));
+		destroy_sched(d->sched);
+	}
 	d->sched = NULL;
+	ms = (mono_ns() - t0) / 1000000ULL;
+	if (ret != -ETIMEDOUT) {
+		if (ms >= 1000)
+			log_info("detach: the kernel took %llu ms to disable the scheduler", (unsigned long long)ms);
+		return false;
+	}
+	snprintf(path, sizeof(path), "%s/sys/kernel/sched_ext/state", d->opt.sysfs_root);
+	if (read_small_file(path, state, sizeof(state), true) < 0)
+		snprintf(state, sizeof(state), "unknown");
+	log_err("detach: the kernel has not finished disabling the scheduler after %u s (sched_ext state %s); "
+		"going on without it. Tasks keep running (sched_ext's bypass mode, then the default scheduler); "
+		"no sched_ext scheduler can attach until the disable ends, and this process cannot be reaped "
+		"until then",
+		DETACH_TIMEOUT_MS / 1000, state);
+	ret = notify_printf("STATUS=detach stuck in the kernel (sched_ext %s)", state);
+	if (ret < 0)
+		log_warn("sd_notify: $NOTIFY_SOCKET: %s", strerror(-ret));
+	return true;
+}
+
+/*
+ * The kernel's disable waits for CPU hotplug (it takes the hotplug lock),
+ * and the stops that hung in it came within a second of CPUs going on or
+ * off: a stop does not start the disable in the middle of a burst of
+ * hotplug if a short, bounded wait avoids that.
+ */
+static void wait_hotplug_quiet(const struct daemon *d)
+{
+	uint64_t seq = sched_hotplug_seq(d->opt.sysfs_root), t0 = mono_ns(), quiet = t0, now;
+	unsigned int changes = 0;
+	struct timespec step = { .tv_nsec = 50 * 1000000L };
+
+	for (;;) {
+		uint64_t s;
+
+		nanosleep(&step, NULL);
+		now = mono_ns();
+		s = sched_hotplug_seq(d->opt.sysfs_root);
+		if (s != seq) {
+			seq = s;
+			quiet = now;
+			changes++;
+		}
+		if (now - quiet >= HOTPLUG_QUIET_MS * 1000000ULL)
+			break;
+		if (now - t0 >= HOTPLUG_SETTLE_MS * 1000000ULL) {
+			log_warn("detach: CPU hotplug still going after %u ms (%u changes); detaching anyway",
+				 HOTPLUG_SETTLE_MS, changes);
+			return;
+		}
+	}
+	if (changes)
+		log_info("detach: waited %llu ms for CPU hotplug to settle (%u changes)",
+			 (unsigned long long)((now - t0) / 1000000ULL), changes);
 }
 
 static void log_topology_change(const struct topology *old, const struct topology *new)
@@ -208,6 +310,23 @@ static void log_dump(const char *dump)
 	}
 }
 
+/*
+ * A SIGTERM or SIGINT not read yet: the signalfd leaves it pending until
+ * the loop gets to it. A re-attach (seconds of BPF loading on a slow or busy
+ * machine, and under hotplug churn one after another) must not hold up a
+ * stop that has already been asked for.
+ */
+static bool stop_pending(void)
+{
+	sigset_t set;
+
+	if (done)
+		return true;
+	if (sigpending(&set) < 0)
+		return false;
+	return sigismember(&set, SIGTERM) == 1 || sigismember(&set, SIGINT) == 1;
+}
+
 static void handle_exit(struct daemon *d)
 {
 	struct an_exit_info ei;
@@ -229,6 +348,10 @@ static void handle_exit(struct daemon *d)
 	case EXIT_ACT_RESTART:
 		d->restarts++;
 		consecutive_failures = 0;
+		if (stop_pending()) {
+			log_info("stopping: not re-attaching");
+			return;
+		}
 		if (attach(d, LOG_WARNING))
 			schedule_retry(d, RESTART_RETRY_MS);
 		return;
@@ -275,7 +398,7 @@ static void on_retry(void *arg, uint32_t events)
 
 	(void)events;
 	loop_timer_drain(retry_fd);
-	if (d->sched || done)
+	if (d->sched || stop_pending())
 		return;
 	if (attach(d, LOG_WARNING) == 0)
 		return;
@@ -541,7 +664,8 @@ int main(int argc, char **argv)
 	placement_set_scope(D.placement, (enum gpu_scope)D.tun.gpu_scope);
 	D.memfollow = memfollow_new(&(struct memfollow_env){
 		.loop = D.loop, .topo = &D.topo, .tun = &D.tun, .placement = &D.placement,
-		.root = D.opt.sysfs_root, .balanced = balanced_homes, .balanced_arg = &D });
+		.root = D.opt.sysfs_root, .balanced = balanced_homes, .balanced_arg = &D,
+		.ops = faults_mem_ops() });
 	if (!D.memfollow)
 		log_warn("memfollow: out of memory; memory does not follow its tasks");
 	/* A socket directory we would refuse is found before the scheduler is touched. */
@@ -584,7 +708,11 @@ int main(int argc, char **argv)
 	control_close(&D);
 	memfollow_free(D.memfollow);
 	placement_free(D.placement);
-	detach(&D);
+	if (D.sched)
+		wait_hotplug_quiet(&D);
+	/* A stop that could not finish is not a clean one, whatever asked for it. */
+	if (detach(&D) && !exit_code)
+		exit_code = 1;
 	loop_free(D.loop);
 	return exit_code;
 }

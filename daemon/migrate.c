@@ -19,8 +19,14 @@
 #define REPASS_NS		(30ULL * 1000000000ULL)
 /* A burst the bucket may save up: a fifth of a second's worth. */
 #define BURST_DIV		5
-/* Permission problems are said at most this often. */
+/* Permission problems, failed passes and pages left behind are each said at most this often. */
 #define DENIED_LOG_NS		(60ULL * 1000000000ULL)
+
+/* One kind of trouble's log line: when it was last said, and how many times it went unsaid since. */
+struct said {
+	uint64_t at_ns;
+	unsigned long held;
+};
 
 struct migrate {
 	char root[256];
@@ -31,6 +37,7 @@ struct migrate {
 	uint64_t tokens;		/* bytes that may move now */
 	uint64_t last_ns;		/* last tick */
 	uint64_t denied_logged_ns;
+	struct said failed_said, left_said;
 	unsigned long page;
 	struct mig_stats st;
 };
@@ -179,6 +186,48 @@ static void said_denied(struct migrate *m, const struct mig_proc *p, int err, ui
 		 "other users' processes); said once a minute", (int)p->pid, strerror(-err));
 }
 
+/* Say it now, or count it for the next line? At most one line a DENIED_LOG_NS. */
+static bool say_now(struct said *s, uint64_t now_ns)
+{
+	if (s->at_ns && now_ns - s->at_ns < DENIED_LOG_NS) {
+		s->held++;
+		return false;
+	}
+	s->at_ns = now_ns;
+	return true;
+}
+
+/* A pass that ended on a failed call, or left pages behind, said once a minute at most. */
+static void said_trouble(struct migrate *m, const struct mig_proc *p, uint64_t now_ns)
+{
+	const struct mem_job_counts *n = &p->job.n;
+	struct said *s;
+
+	if (p->job.state == MEM_JOB_FAILED) {
+		s = &m->failed_said;
+		if (say_now(s, now_ns))
+			log_warn("migrate: moving pages of process %d to node %d: %s; tried again in %llu s "
+				 "(%lu more such failures since the last line; said once a minute)", (int)p->pid,
+				 p->node, strerror(-p->job.err), REPASS_NS / 1000000000ULL, s->held);
+		else
+			return;
+	} else if (n->busy + n->nomem + n->failed) {
+		s = &m->left_said;
+		if (say_now(s, now_ns))
+			log_info("migrate: process %d: %llu pages stayed off node %d (%llu in use by the kernel, "
+				 "%llu for lack of memory there, %llu for other reasons) of %llu moved "
+				 "(%lu more such passes since the last line; said once a minute)", (int)p->pid,
+				 (unsigned long long)(n->busy + n->nomem + n->failed), p->node,
+				 (unsigned long long)n->busy, (unsigned long long)n->nomem,
+				 (unsigned long long)n->failed, (unsigned long long)n->moved, s->held);
+		else
+			return;
+	} else {
+		return;
+	}
+	s->held = 0;
+}
+
 static int sample(struct migrate *m, struct mig_proc *p, uint64_t now_ns)
 {
 	struct mem_range *r = NULL;
@@ -207,6 +256,9 @@ static bool pass_due(struct migrate *m, struct mig_proc *p, const struct mig_par
 	if (p->pass_end_ns && now_ns - p->pass_end_ns < REPASS_NS && p->moved_to == p->node)
 		return false;
 	if (p->pass_end_ns && now_ns - p->pass_end_ns < REPASS_NS && m->st.no_permission)
+		return false;
+	/* A failed call (the kernel out of memory, say) is not retried every tick either. */
+	if (p->pass_end_ns && now_ns - p->pass_end_ns < REPASS_NS && p->job.state == MEM_JOB_FAILED)
 		return false;
 	if (!still_there(m, p)) {
 		/* Gone or reused: the owner's next list drops it; until then, look now and then. */
@@ -260,6 +312,7 @@ static void pass_over(struct migrate *m, struct mig_proc *p, uint64_t now_ns)
 		m->st.passes++;
 		m->st.no_permission = false;
 		p->moved_to = p->node;
+		said_trouble(m, p, now_ns);
 		break;
 	case MEM_JOB_GONE:
 		m->st.gone++;
@@ -268,7 +321,8 @@ static void pass_over(struct migrate *m, struct mig_proc *p, uint64_t now_ns)
 		said_denied(m, p, p->job.err, now_ns);
 		break;
 	case MEM_JOB_FAILED:
-		log_debug("migrate: process %d: move_pages: %s", (int)p->pid, strerror(-p->job.err));
+		m->st.failed_passes++;
+		said_trouble(m, p, now_ns);
 		break;
 	}
 	p->pass_end_ns = now_ns;

@@ -66,6 +66,7 @@ struct mig_stats {
 	uint64_t moved_total;
 	uint64_t busy, shared, nomem, failed;	/* pages that could not move, by reason */
 	uint64_t passes, denied, gone;		/* passes completed, refused, cut short by an exit */
+	uint64_t failed_passes;			/* passes ended by a failed move_pages(2) call */
 	uint64_t cpu_ns;			/* CPU time spent in ticks */
 	bool no_permission;			/* the last refusal was for permission: said by `status` */
 };

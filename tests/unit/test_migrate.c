@@ -24,9 +24,12 @@
 static char root[64];
 static struct {
 	int node[PAGES];
-	long call_err;
+	long call_err;		/* every call fails with it */
+	long move_err;		/* every move call fails with it (queries answer) */
+	int page_status;	/* non-zero: every page a move asks for stays, with this status */
 	unsigned long calls, moves;
 } fk;
+static char log_path[96];
 
 static long fake_move_pages(pid_t pid, unsigned long count, void **pages, const int *nodes, int *status,
 			    int flags)
@@ -38,11 +41,17 @@ static long fake_move_pages(pid_t pid, unsigned long count, void **pages, const 
 		return fk.call_err;
 	if (nodes)
 		fk.moves++;
+	if (nodes && fk.move_err)
+		return fk.move_err;
 	for (unsigned long i = 0; i < count; i++) {
 		unsigned long p = ((unsigned long)pages[i] - BASE) / 4096;
 
 		if (p >= PAGES) {
 			status[i] = -EFAULT;
+			continue;
+		}
+		if (nodes && fk.page_status) {
+			status[i] = fk.page_status;
 			continue;
 		}
 		if (nodes)
@@ -221,6 +230,97 @@ static void test_no_ping_pong(void)
 	migrate_free(m);
 }
 
+/* Lines the daemon's log (stderr, kept in a file) has had so far that contain @needle. */
+static int log_lines(const char *needle)
+{
+	char line[1024];
+	int n = 0;
+	FILE *f;
+
+	fflush(stderr);
+	f = fopen(log_path, "r");
+	if (!f)
+		check_bail("reading %s", log_path);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/*
+ * move_pages(2) itself failing (the kernel out of memory, EBUSY on the
+ * whole call): the pass ends, is tried again after the re-pass time and
+ * not every tick, and the failure is logged once a minute at most, with
+ * the errno. The process is still looked after afterwards.
+ */
+static void test_call_fails(void)
+{
+	static const long errs[] = { -ENOMEM, -EBUSY };
+	struct mig_params p = { .rate_bps = 64ULL << 20, .settle_ns = 0 };
+
+	for (size_t e = 0; e < sizeof(errs) / sizeof(errs[0]); e++) {
+		struct mig_target t = { .pid = 110 + (int)e, .start_time = 21, .node = 1, .src = MIG_PIN };
+		struct migrate *m = fresh();
+		uint64_t now = 100 * SEC;
+		int lines0 = log_lines("migrate: moving pages of process");
+		const struct mig_proc *procs;
+
+		reset(0);
+		fk.move_err = errs[e];
+		fake_proc(t.pid, 'S', 21);
+		migrate_set_targets(m, &t, 1, now);
+		now = run(m, &p, now, 70000);
+		CHECK(fk.moves >= 2 && fk.moves <= 3,
+		      "move_pages failing with %s: tried again every 30 s, not every tick (%lu move calls in 70 s)",
+		      strerror((int)-errs[e]), fk.moves);
+		CHECK_INT(log_lines("migrate: moving pages of process") - lines0, 2,
+			  "... logged once a minute: 2 lines in 70 s (%s)", strerror((int)-errs[e]));
+		CHECK(log_lines(strerror((int)-errs[e])) >= 1, "... the line names the error (%s)",
+		      strerror((int)-errs[e]));
+		CHECK(migrate_stats(m)->failed_passes == fk.moves, "... each failed pass counted (%llu)",
+		      (unsigned long long)migrate_stats(m)->failed_passes);
+		fk.move_err = 0;
+		run(m, &p, now, 31000);
+		CHECK_INT(on(1), PAGES, "... and once the call works again, the memory moves");
+		CHECK(migrate_procs(m, &procs) == 1 && procs[0].pid == t.pid, "... the process was never dropped");
+		migrate_free(m);
+	}
+}
+
+/*
+ * Every page a move asks for stays (EBUSY: pinned by the kernel; ENOMEM:
+ * the node is full): the pass completes, the pages are counted by reason,
+ * and one line says so, however many passes find the same.
+ */
+static void test_pages_stay(void)
+{
+	static const int errs[] = { -EBUSY, -ENOMEM };
+	struct mig_params p = { .rate_bps = 256ULL << 20, .settle_ns = 0 };
+
+	for (size_t e = 0; e < sizeof(errs) / sizeof(errs[0]); e++) {
+		struct mig_target t = { .pid = 120 + (int)e, .start_time = 23, .node = 1, .src = MIG_GPU };
+		struct migrate *m = fresh();
+		uint64_t now = 100 * SEC;
+		int lines0 = log_lines("pages stayed off node");
+		const struct mig_stats *st;
+
+		reset(0);
+		fk.page_status = errs[e];
+		fake_proc(t.pid, 'S', 23);
+		migrate_set_targets(m, &t, 1, now);
+		run(m, &p, now, 50000);
+		st = migrate_stats(m);
+		CHECK(on(1) == 0 && (errs[e] == -EBUSY ? st->busy : st->nomem) >= PAGES,
+		      "every page refused with %s: none moved, all counted under it (busy %llu, nomem %llu)",
+		      strerror(-errs[e]), (unsigned long long)st->busy, (unsigned long long)st->nomem);
+		CHECK_INT(log_lines("pages stayed off node") - lines0, 1,
+			  "... said in one line for %llu passes within a minute (%s)",
+			  (unsigned long long)st->passes, strerror(-errs[e]));
+		fk.page_status = 0;
+		migrate_free(m);
+	}
+}
+
 static void test_denied(void)
 {
 	struct mig_params p = { .rate_bps = 64ULL << 20, .settle_ns = 0 };
@@ -235,6 +335,7 @@ static void test_denied(void)
 	run(m, &p, now, 10000);
 	CHECK(migrate_stats(m)->no_permission, "no permission is visible in the stats");
 	CHECK(fk.calls <= 4, "no permission: not retried every tick (%lu calls in 10 s)", fk.calls);
+	CHECK_INT(log_lines("needs ptrace read access"), 1, "no permission: said once in 10 s");
 	migrate_free(m);
 }
 
@@ -246,12 +347,18 @@ int main(void)
 	if (!mkdtemp(root))
 		check_bail("mkdtemp");
 	fixture_mkdir(root, "proc");
+	/* The log goes to a file the tests count lines in. */
+	snprintf(log_path, sizeof(log_path), "%s/log", root);
+	if (!freopen(log_path, "w", stderr))
+		check_bail("redirecting stderr to %s", log_path);
 	test_settle_then_move();
 	test_rate();
 	test_off();
 	test_reuse_and_zombie();
 	test_no_ping_pong();
 	test_denied();
+	test_call_fails();
+	test_pages_stay();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	if (system(cmd))
 		check_bail("cleanup");

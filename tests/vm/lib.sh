@@ -201,8 +201,17 @@ stuck_report() {
 			sed 's/^/stuck:   /' "$_d/stack" 2>/dev/null ;;
 		esac
 	done
+	# Whatever else sleeps uninterruptibly (a hotplug writer, cpuhp threads,
+	# kworkers) is what the disable may be waiting for.
+	for _s in /proc/[0-9]*/stat; do
+		_d=${_s%/stat}
+		[ "$(awk '{ sub(/.*\) /, ""); print $1 }' "$_s" 2>/dev/null)" = D ] || continue
+		[ "${_d#/proc/}" = "$1" ] && continue
+		echo "stuck: D task ${_d#/proc/} $(cat "$_d/comm" 2>/dev/null):"
+		sed 's/^/stuck:   /' "$_d/stack" 2>/dev/null
+	done
 	echo w >/proc/sysrq-trigger 2>/dev/null
-	dmesg | tail -n 80 | sed 's/^/stuck| /'
+	dmesg | tail -n 150 | sed 's/^/stuck| /'
 }
 
 dump_daemon_log() {

@@ -13,10 +13,17 @@
 #
 # Knobs (kernel command line, --append): scxvm_soak_secs, scxvm_soak_hotplug_ms
 # (0: no churn), scxvm_soak_clients (hostile clients at once, 0: only the
-# probe and the monitor), scxvm_soak_max_latency_ms (slowest probe reply).
+# probe and the monitor), scxvm_soak_max_latency_ms (slowest probe reply),
+# scxvm_soak_all=1 (tests/vm/soak.sh --all): also memory migration (one
+# mem-worker after another, first-touching one node and pinned to the
+# other), scx_stats traffic (stats-client every second, and a client that
+# asks and never reads), `scx-ai-numactl metrics` every second and pins
+# made and dropped; then the scheduler must have been attached in at least
+# 99 % of the once-a-second samples and the pipeline must see no stall.
 . /vm/lib.sh
 
 secs=${scxvm_soak_secs:-60}
+all=${scxvm_soak_all:-0}
 churn_ms=${scxvm_soak_hotplug_ms:-300}
 hostile=${scxvm_soak_clients:-4}
 ncpus=${scxvm_cpus:-4}
@@ -96,12 +103,57 @@ if check control-hammer-present command -v ctl-abuse; then
 	ab=$!
 fi
 
+# --all: memory migration, scx_stats, metrics and pins traffic, each loop
+# leaving its counts in /tmp/*.res.
+extra=
+if [ "$all" = 1 ]; then
+	(
+		k=0 reached=0
+		while [ "$(_now)" -lt $((end - 30)) ]; do
+			from=$((k % 2)) to=$(((k + 1) % 2))
+			mem-worker --mb 32 --threads 1 --touch-node "$from" --seconds 25 >/tmp/mw.out 2>&1 &
+			w=$!
+			wait_for 30 grep -q '^ready' /tmp/mw.out
+			"$ctl" pin "$w" "$to" >/dev/null 2>&1
+			wait "$w"
+			last=$(grep '^t=' /tmp/mw.out | tail -n 1)
+			case " $last " in *" node$to="*) ;; *) last= ;; esac
+			n_to=$(echo "$last" | tr ' ' '\n' | sed -n "s/^node$to=//p")
+			n_all=$(echo "$last" | tr ' ' '\n' | sed -n 's/^node[0-9]*=//p' | awk '{ s += $1 } END { print s + 0 }')
+			[ "${n_all:-0}" -gt 0 ] && [ $((n_to * 100 / n_all)) -ge 90 ] && reached=$((reached + 1))
+			k=$((k + 1))
+		done
+		echo "$k $reached" >/tmp/memory.res
+	) &
+	extra="$extra $!"
+	stats-client /var/run/scx/root/stats --every-ms 1000 --seconds "$secs" >/tmp/scxstats.res 2>&1 &
+	extra="$extra $!"
+	(
+		while [ "$(_now)" -lt "$end" ]; do
+			stats-client /var/run/scx/root/stats --no-read --seconds 20
+		done >/tmp/noread.res 2>&1
+	) &
+	extra="$extra $!"
+	(
+		n=0 bad=0
+		while [ "$(_now)" -lt "$end" ]; do
+			"$ctl" metrics >/tmp/metrics.txt 2>&1 && grep -q '^scx_ai_numa_' /tmp/metrics.txt || bad=$((bad + 1))
+			n=$((n + 1))
+			sleep 1
+		done
+		echo "$n $bad" >/tmp/metrics.res
+	) &
+	extra="$extra $!"
+fi
+
 # Once a second: the daemon's memory and descriptors, and its state (R
 # running or runnable, S sleeping, D blocked in the kernel) with its wait
 # channel, which says where it was should anything go wrong.
-rss_q= rss_peak=0 fds_peak=0
+rss_q= rss_peak=0 fds_peak=0 on=0 samples=0
 quarter=$((t0 + secs / 4))
 while [ "$(_now)" -lt "$end" ]; do
+	samples=$((samples + 1))
+	sched_enabled_ai_numa && on=$((on + 1))
 	r=$(rss_kb "$DAEMON_PID")
 	f=$(nr_fds "$DAEMON_PID")
 	[ -n "$r" ] && [ "$r" -gt "$rss_peak" ] && rss_peak=$r
@@ -123,6 +175,8 @@ sn_rc=$?
 ap_rc=0
 [ -n "$ap" ] && { wait "$ap"; ap_rc=$?; }
 wait "$hp"
+# shellcheck disable=SC2086 # a list of pids
+[ -n "$extra" ] && wait $extra
 ab_rc=0
 [ -n "$ab" ] && { wait "$ab"; ab_rc=$?; }
 for c in $(seq 1 $((ncpus - 1))); do cpu_online "$c" 2>/dev/null; done
@@ -165,6 +219,23 @@ check daemon-alive daemon_alive
 check_eq still-attached "$(sched_ops)" ai_numa
 # Flat: after the first quarter (every buffer has grown to what the load
 # needs), memory must not keep growing; descriptors back where they started.
+if [ "$all" = 1 ]; then
+	read -r mem_runs mem_reached </tmp/memory.res
+	read -r met_runs met_bad </tmp/metrics.res
+	sc=$(sed -n 's/^stats-client: requests=//p' /tmp/scxstats.res)
+	info "attached_samples=$samples" "attached_on=$on" "attached_pct=$((on * 100 / (samples ? samples : 1)))" \
+		"memory_workers=$mem_runs" "memory_workers_moved_90pct=$mem_reached" \
+		"moved_pages_total=$("$ctl" --json stats | jq -r '.migration.moved_pages_total')" \
+		"metrics_calls=$met_runs" "metrics_failed=$met_bad" "scxstats_requests=${sc%% *}" \
+		"noread_clients=$(grep -c 'no-read' /tmp/noread.res)" \
+		"noread_closed_by_daemon=$(grep -c 'closed_by_daemon=1' /tmp/noread.res)"
+	sed 's/^/  scx_stats| /' /tmp/scxstats.res
+	check scxstats-all-answered grep -q 'failed=0 ' /tmp/scxstats.res
+	check_eq metrics-all-answered "$met_bad" 0
+	check_ge attached-99pct $((on * 1000 / (samples ? samples : 1))) 990
+	check_ge memory-followed "$mem_reached" 1
+	[ -n "$ap" ] && check_eq ai-pipeline-no-stall "$(jq -r .stalls /tmp/ai.json 2>/dev/null)" 0
+fi
 check_le daemon-rss-flat "$rss1" $((rss_q + 1024 + rss_q / 50))
 check_le daemon-fds-flat "$fds1" $((fds0 + 2))
 stop_daemon TERM 30
