@@ -35,9 +35,20 @@ typedef __s64 s64;
 #define AN_MAX_CPUS	1024
 #define AN_MAX_NODES	16
 #define AN_MAX_NODE_ID	64
+/*
+ * Last-level caches (L3): AN_MAX_LLCS in all, at most AN_MAX_NODE_LLCS in
+ * one node (EPYC NPS1 has 8 to 16 L3s per node). A machine beyond these is
+ * not refused: the daemon then gives each node one LLC, which is how the
+ * scheduler works without cache information.
+ */
+#define AN_MAX_LLCS		64
+#define AN_MAX_NODE_LLCS	16
 
 /* Dispatch queue id of dense node index @n: one user DSQ per CPU node. */
 #define AN_NODE_DSQ(n)	((u64)(n))
+
+/* Dispatch queue id of LLC @l, after the node queues' ids. */
+#define AN_LLC_DSQ(l)	((u64)AN_MAX_NODES + (u64)(l))
 
 /* Home node not decided yet (first wakeup decides it). */
 #define AN_NO_NODE	0xffffffffu
@@ -139,6 +150,17 @@ struct an_topo {
 	u32 node_nr_online[AN_MAX_NODES];	/* online CPUs per dense node */
 	/* For each dense node, all dense nodes ordered by SLIT distance (self first). */
 	u32 node_order[AN_MAX_NODES][AN_MAX_NODES];
+	/*
+	 * Last-level caches, numbered 0..nr_llcs-1 node by node; an LLC never
+	 * spans nodes (with SNC the socket's L3 is split by node). Without
+	 * cache information each node is one LLC.
+	 */
+	u32 nr_llcs;
+	u32 llc_pad;
+	u32 cpu_llc[AN_MAX_CPUS];		/* cpu -> LLC (0 for a CPU in no node) */
+	u32 llc_node[AN_MAX_LLCS];		/* LLC -> dense node */
+	u32 node_nr_llcs[AN_MAX_NODES];		/* LLCs per dense node, at least 1 */
+	u32 node_llcs[AN_MAX_NODES][AN_MAX_NODE_LLCS];	/* each dense node's LLCs */
 };
 
 /* Last exit of the scheduler as the kernel reported it (see ops.exit). */
@@ -227,6 +249,7 @@ struct an_shared {
  */
 _Static_assert(AN_MAX_NODES <= AN_MAX_NODE_ID, "every dense node has a kernel node id below the cap");
 _Static_assert(AN_MAX_NODES <= 32, "sets of nodes are u32 bit masks");
+_Static_assert(AN_MAX_NODES <= AN_MAX_LLCS && AN_MAX_NODE_LLCS <= AN_MAX_LLCS, "one LLC per node always fits");
 _Static_assert(AN_MAX_PINS <= AN_MAX_TGID_HOMES, "pinned processes fit the tgid map beside GPU processes");
 _Static_assert(AN_NR_STATS > 0 && sizeof(struct an_node_stats) % 8 == 0, "counters are u64");
 _Static_assert(sizeof(struct an_tunables) % 8 == 0, "tunables: no tail padding");
