@@ -44,11 +44,11 @@ typedef __s64 s64;
 #define AN_MAX_LLCS		64
 #define AN_MAX_NODE_LLCS	16
 
-/* Dispatch queue id of dense node index @n: one user DSQ per CPU node. */
-#define AN_NODE_DSQ(n)	((u64)(n))
-
-/* Dispatch queue id of LLC @l, after the node queues' ids. */
-#define AN_LLC_DSQ(l)	((u64)AN_MAX_NODES + (u64)(l))
+/*
+ * Dispatch queue id of LLC @l: one user DSQ per last-level cache; a node's
+ * queue is the set of its LLCs' (no DSQ per node).
+ */
+#define AN_LLC_DSQ(l)	((u64)(l))
 
 /* Home node not decided yet (first wakeup decides it). */
 #define AN_NO_NODE	0xffffffffu
@@ -82,7 +82,9 @@ typedef __s64 s64;
 	X(HANDOFF_MISS, "handoff_miss", "hand-offs whose waker kept running after all: the wakee waited for it") \
 	X(HOME_RUN_NS, "home_run_ns", "run time on this node of tasks whose home it is") \
 	X(AWAY_RUN_NS, "away_run_ns", "run time on this node of tasks whose home is another node") \
-	X(MIGRATE_IN, "migrate_in", "runs on this node of tasks that last ran on another node")
+	X(MIGRATE_IN, "migrate_in", "runs on this node of tasks that last ran on another node") \
+	X(LLC_PULL, "llc_pull", "taken by a CPU of this node from another LLC's queue of the node") \
+	X(MIGRATE_LLC, "migrate_llc", "runs on this node of tasks that last ran in another LLC of it")
 
 #define AN_STAT_ENUM_(id, name, help)	AN_STAT_##id,
 enum an_stat {

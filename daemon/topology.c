@@ -851,6 +851,14 @@ bool topology_equal(const struct topology *a, const struct topology *b)
 	return true;
 }
 
+void topology_drop_llcs(struct topology *t)
+{
+	t->nr_llcs = 0;
+	t->llc_capped = false;
+	for (int c = 0; c < AN_MAX_CPUS; c++)
+		t->cpu_llc[c] = -1;
+}
+
 int topology_nr_cpu_nodes(const struct topology *t)
 {
 	int n = 0;

@@ -72,6 +72,9 @@ int topology_refresh_online(const char *root, struct topology *t);
 /* Same CPUs, nodes, online state, distances and LLCs. */
 bool topology_equal(const struct topology *a, const struct topology *b);
 
+/* Forget the LLCs: each node becomes one, as without cache information. */
+void topology_drop_llcs(struct topology *t);
+
 /* Number of nodes that have at least one CPU (each gets a dispatch queue). */
 int topology_nr_cpu_nodes(const struct topology *t);
 

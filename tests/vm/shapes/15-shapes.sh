@@ -5,7 +5,8 @@
 # On any shape: the scheduler attaches on the nodes with CPUs; the topology
 # it reports has, for each CPU, the LLC sysfs names (cut to the node) and
 # a memory-only node served by a node with CPUs; hackbench and stress-ng
-# complete with every stress-ng worker running; a CPU going offline and
+# complete with every stress-ng worker running, with migrations across LLCs
+# counted apart from those across nodes; a CPU going offline and
 # online, and a whole LLC going offline under load, leave it attached.
 . /vm/lib.sh
 
@@ -70,6 +71,14 @@ wait "$spid"
 check_eq stress-ng-exit "$?" 0
 check stress-ng-all-workers-ran grep -Eq "cpu +[1-9][0-9]* " /tmp/stress.out
 check_eq still-attached "$(sched_ops)" ai_numa
+
+# Migrations across LLCs of a node are counted apart from those across nodes;
+# a CPU pulling from another LLC's queue of its node is a dispatch of the node.
+s=$(stats_json)
+info "migrate_in=$(stat_total migrate_in "$s")" "migrate_llc=$(stat_total migrate_llc "$s")" \
+	"llc_pull=$(stat_total llc_pull "$s")" "node_dispatch=$(stat_total node_dispatch "$s")"
+check_ge migrate-llc-counted "$(stat_total migrate_llc "$s")" 0
+check_le llc-pulls-are-node-dispatches "$(stat_total llc_pull "$s")" "$(stat_total node_dispatch "$s")"
 
 # Hotplug in place: one CPU, then under load the whole LLC of the last CPU.
 cpu_offline "$last"
