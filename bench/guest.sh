@@ -97,10 +97,16 @@ start_config() { # CONFIG
 	scx) start_sched ;;
 	scx:*)
 		: >/tmp/bench-variant.conf
+		_flags=""
 		for kv in $(echo "${1#scx:}" | tr '+' ' '); do
-			echo "${kv%%=*} = ${kv#*=}" >>/tmp/bench-variant.conf
+			# node_queues=on is the daemon's --node-queues, not a tunable.
+			case "$kv" in
+			node_queues=on) _flags="$_flags --node-queues" ;;
+			*) echo "${kv%%=*} = ${kv#*=}" >>/tmp/bench-variant.conf ;;
+			esac
 		done
-		start_sched -c /tmp/bench-variant.conf
+		# shellcheck disable=SC2086 # flags are words
+		start_sched -c /tmp/bench-variant.conf $_flags
 		;;
 	esac
 }

@@ -11,9 +11,11 @@
 #   --nodes N               NUMA nodes (default 2; issue #14's shapes: 2x2,
 #                           4x1, 4x2, 8x1)
 #   --cpus-per-node M       CPUs per node (default 2)
+#   --sockets-per-node S    sockets per node, each its own L3 (default 1)
 #   --variant SPEC          also run scx_ai_numa with these tunables; SPEC is
 #                           KEY=VALUE[+KEY=VALUE...] (names: scx-ai-numactl
 #                           tunables), e.g. steal=off or slice_ns=1ms;
+#                           node_queues=on runs the daemon with --node-queues;
 #                           repeatable
 #   --noise                 add the ai_noise workload (CPU hogs + churn)
 #   --no-bpfcost            skip the BPF cost-per-callback run
@@ -44,7 +46,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 
-reps=5 dur=8 warm=2 short=5 hb_loops=200 nodes=2 cpn=2 quick=0 noise=0 bpfcost=1 spawn=0 cost=0 procs=0 ftouch=1 migcost=1
+reps=5 dur=8 warm=2 short=5 hb_loops=200 nodes=2 cpn=2 spn=1 quick=0 noise=0 bpfcost=1 spawn=0 cost=0 procs=0 ftouch=1 migcost=1
 builddir="$top/build-bench" build=1 out='' verbose=() variants=() kargs="tsc=reliable"
 
 die() { echo "bench: error: $*" >&2; exit 2; }
@@ -58,6 +60,7 @@ while [ $# -gt 0 ]; do
 	--duration) need_int "$1" "${2:-}"; dur=$2; shift 2 ;;
 	--nodes) need_int "$1" "${2:-}"; nodes=$2; shift 2 ;;
 	--cpus-per-node) need_int "$1" "${2:-}"; cpn=$2; shift 2 ;;
+	--sockets-per-node) need_int "$1" "${2:-}"; spn=$2; shift 2 ;;
 	--variant)
 		[[ "${2:-}" =~ ^[A-Za-z0-9_]+=[A-Za-z0-9_.]+(\+[A-Za-z0-9_]+=[A-Za-z0-9_.]+)*$ ]] ||
 			die "--variant needs KEY=VALUE[+KEY=VALUE...], got '${2:-}'"
@@ -124,7 +127,7 @@ echo "bench: $nodes nodes x $cpn CPUs, configs: default scx${vlist:+ $vlist}, $r
 	"ai runs ${dur}s (estimate $((est_s / 60 + 1)) min, limit $((scen_timeout / 60)) min)" >&2
 set +e
 "$top/tests/vm/run.sh" --nodes "$nodes" --cpus-per-node "$cpn" --mem-mb "$mem_mb" --bindir "$builddir" \
-	--scenario-timeout "$scen_timeout" --keep-log "$out/console.log" --append "$append" \
+	--sockets-per-node "$spn" --scenario-timeout "$scen_timeout" --keep-log "$out/console.log" --append "$append" \
 	"${verbose[@]}" "$tmp/bench.sh" >"$out/vm-verdict.txt"
 vm_rc=$?
 set -e

@@ -35,9 +35,20 @@ typedef __s64 s64;
 #define AN_MAX_CPUS	1024
 #define AN_MAX_NODES	16
 #define AN_MAX_NODE_ID	64
+/*
+ * Last-level caches (L3): AN_MAX_LLCS in all, at most AN_MAX_NODE_LLCS in
+ * one node (EPYC NPS1 has 8 to 16 L3s per node). A machine beyond these is
+ * not refused: the daemon then gives each node one LLC, which is how the
+ * scheduler works without cache information.
+ */
+#define AN_MAX_LLCS		64
+#define AN_MAX_NODE_LLCS	16
 
-/* Dispatch queue id of dense node index @n: one user DSQ per CPU node. */
-#define AN_NODE_DSQ(n)	((u64)(n))
+/*
+ * Dispatch queue id of LLC @l: one user DSQ per last-level cache; a node's
+ * queue is the set of its LLCs' (no DSQ per node).
+ */
+#define AN_LLC_DSQ(l)	((u64)(l))
 
 /* Home node not decided yet (first wakeup decides it). */
 #define AN_NO_NODE	0xffffffffu
@@ -76,7 +87,9 @@ typedef __s64 s64;
 	X(IDLE_QUEUED_NS, "idle_queued_ns", "idle CPU time on this node while another node's queue held a task waiting, on average") \
 	X(MIGRATE_IN_NEAR, "migrate_in_near", "migrate_in from a node at the smallest SLIT distance from this one") \
 	X(MIGRATE_IN_FAR, "migrate_in_far", "migrate_in from a node farther than the nearest ones") \
-	X(LAT_WAKE_NS, "lat_wake_ns", "wake-to-run time of latency-critical tasks that then ran on this node")
+	X(LAT_WAKE_NS, "lat_wake_ns", "wake-to-run time of latency-critical tasks that then ran on this node") \
+	X(LLC_PULL, "llc_pull", "taken by a CPU of this node from another LLC's queue of the node") \
+	X(MIGRATE_LLC, "migrate_llc", "runs on this node of tasks that last ran in another LLC of it")
 
 #define AN_STAT_ENUM_(id, name, help)	AN_STAT_##id,
 enum an_stat {
@@ -152,6 +165,17 @@ struct an_topo {
 	u32 node_nr_online[AN_MAX_NODES];	/* online CPUs per dense node */
 	/* For each dense node, all dense nodes ordered by SLIT distance (self first). */
 	u32 node_order[AN_MAX_NODES][AN_MAX_NODES];
+	/*
+	 * Last-level caches, numbered 0..nr_llcs-1 node by node; an LLC never
+	 * spans nodes (with SNC the socket's L3 is split by node). Without
+	 * cache information each node is one LLC.
+	 */
+	u32 nr_llcs;
+	u32 llc_pad;
+	u32 cpu_llc[AN_MAX_CPUS];		/* cpu -> LLC (0 for a CPU in no node) */
+	u32 llc_node[AN_MAX_LLCS];		/* LLC -> dense node */
+	u32 node_nr_llcs[AN_MAX_NODES];		/* LLCs per dense node, at least 1 */
+	u32 node_llcs[AN_MAX_NODES][AN_MAX_NODE_LLCS];	/* each dense node's LLCs */
 };
 
 /* Last exit of the scheduler as the kernel reported it (see ops.exit). */
@@ -270,6 +294,7 @@ struct an_proc_run {
  */
 _Static_assert(AN_MAX_NODES <= AN_MAX_NODE_ID, "every dense node has a kernel node id below the cap");
 _Static_assert(AN_MAX_NODES <= 32, "sets of nodes are u32 bit masks");
+_Static_assert(AN_MAX_NODES <= AN_MAX_LLCS && AN_MAX_NODE_LLCS <= AN_MAX_LLCS, "one LLC per node always fits");
 _Static_assert(AN_MAX_PINS <= AN_MAX_TGID_HOMES, "pinned processes fit the tgid map beside GPU processes");
 _Static_assert(AN_NR_STATS > 0 && sizeof(struct an_node_stats) % 8 == 0, "counters are u64");
 _Static_assert(sizeof(struct an_tunables) % 8 == 0, "tunables: no tail padding");

@@ -4,10 +4,11 @@
  *
  * Five mechanisms:
  *
- * 1. One dispatch queue (DSQ) per node with CPUs, allocated on that node.
- *    A CPU serves its own node's queue first, so queued work runs where its
- *    memory is; among the first few queued it prefers one that last ran on
- *    it (see take_own()).
+ * 1. One dispatch queue (DSQ) per last-level cache, allocated on its node;
+ *    a node's queue is the set of its LLC queues (llc.bpf.h). A CPU serves
+ *    its own LLC's queue first, then its node's other LLCs, so queued work
+ *    runs where its memory is and, if it can, where its cache is; among the
+ *    first few queued it prefers one that last ran on it (see take_own()).
  *
  * 2. Idle fast path. A waking task whose home node has an idle CPU goes
  *    straight to that CPU's local queue (its previous CPU first, for a warm
@@ -370,6 +371,8 @@ static __always_inline s32 kernel_node(u32 node)
 	return (s32)setup.topo.node_id[node];
 }
 
+#include "llc.bpf.h"
+
 /*
  * Claim an idle CPU of @node for @p, -1 if none; @p NULL: a CPU woken to
  * look for work, for no task in particular.
@@ -611,6 +614,12 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 		direct_dispatch(p, home, AN_STAT_DIRECT, 0);
 		return prev_cpu;
 	}
+	/* Then its LLC, which shares that cache. */
+	cpu = pick_idle_in_prev_llc(p, prev_cpu, home);
+	if (cpu >= 0) {
+		direct_dispatch(p, home, AN_STAT_DIRECT, 0);
+		return cpu;
+	}
 	cpu = pick_idle_in_node(p, home);
 	if (cpu >= 0) {
 		direct_dispatch(p, home, AN_STAT_DIRECT, 0);
@@ -715,7 +724,7 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	u64 slice = READ_ONCE(tun.slice_ns), now_v, vtime;
 	struct task_ctx *tctx;
-	u32 node, i, victim;
+	u32 node, i, victim, llc;
 	s32 task_cpu;
 
 	task_cpu = scx_bpf_task_cpu(p);
@@ -738,7 +747,7 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 		/* No context (allocation failed): FIFO on the CPU's node is always safe. */
 		node = cpu_node(task_cpu);
 		stat_add(node, AN_STAT_NODE_ENQ);
-		an_dsq_insert_vtime(p, AN_NODE_DSQ(node), slice, READ_ONCE(vtime_now), enq_flags);
+		an_dsq_insert_vtime(p, AN_LLC_DSQ(enq_llc(node, task_cpu)), slice, READ_ONCE(vtime_now), enq_flags);
 		kick_idle_in_node(p, node);
 		return;
 	}
@@ -753,9 +762,10 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 	tctx->enq_ns = bpf_ktime_get_ns();
 
 	stat_add(node, AN_STAT_NODE_ENQ);
-	an_dsq_insert_vtime(p, AN_NODE_DSQ(node), slice, vtime, enq_flags);
+	llc = enq_llc(node, task_cpu);
+	an_dsq_insert_vtime(p, AN_LLC_DSQ(llc), slice, vtime, enq_flags);
 
-	if (kick_idle_in_node(p, node))
+	if (kick_idle_in_llc(p, llc, node) || kick_idle_in_node(p, node))
 		return;
 	/*
 	 * Home is busy. With stealing on, wake an idle CPU of the nearest node
@@ -763,7 +773,7 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 	 * sleeping while work waits.
 	 */
 	if (!READ_ONCE(tun.steal) ||
-	    scx_bpf_dsq_nr_queued(AN_NODE_DSQ(node)) < (s32)READ_ONCE(tun.steal_min_queued))
+	    node_queued(node) < (s32)READ_ONCE(tun.steal_min_queued))
 		return;
 	for_each_nearest(i, victim, node, 1) {
 		if (kick_idle_in_node(p, victim))
@@ -771,29 +781,16 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 }
 
-/* How long the oldest task of @victim's queue has waited, 0 if empty. */
+/* How long the oldest task of @victim's queues has waited, 0 if empty. */
 static u64 head_wait_ns(u32 victim, u64 now)
 {
-	struct task_struct *p;
-	struct task_ctx *tctx;
-	u64 oldest = 0;
-	int seen = 0;
-
-	/* The queue is ordered by vtime, not age: look at its first few. */
-	bpf_for_each(scx_dsq, p, AN_NODE_DSQ(victim), 0) {
-		tctx = task_ctx(p);
-		if (tctx && tctx->enq_ns && (!oldest || tctx->enq_ns < oldest))
-			oldest = tctx->enq_ns;
-		if (++seen >= 4)
-			break;
-	}
-	return oldest && now > oldest ? now - oldest : 0;
+	return node_head_wait_ns(victim, now);
 }
 
 /* Is @victim's queue deep enough, or waited on long enough, to steal from? */
 static bool worth_stealing(u32 victim, u64 now)
 {
-	s32 queued = scx_bpf_dsq_nr_queued(AN_NODE_DSQ(victim));
+	s32 queued = node_queued(victim);
 	u64 delay = READ_ONCE(tun.steal_delay_ns);
 
 	if (queued <= 0)
@@ -806,7 +803,7 @@ static bool worth_stealing(u32 victim, u64 now)
 /* Take one task from another node's queue, counting it on both sides. */
 static bool steal_from(u32 node, u32 victim)
 {
-	if (!an_dsq_move_to_local(AN_NODE_DSQ(victim)))
+	if (!node_move_to_local(victim))
 		return false;
 	stat_add(node, AN_STAT_STEAL_IN);
 	stat_add(victim, AN_STAT_STEAL_OUT);
@@ -826,7 +823,7 @@ static bool steal_from(u32 node, u32 victim)
  */
 static bool take_own(u32 node, s32 cpu)
 {
-	u64 dsq = AN_NODE_DSQ(node), head = 0, slice = READ_ONCE(tun.slice_ns);
+	u64 dsq = AN_LLC_DSQ(cpu_llc(cpu)), head = 0, slice = READ_ONCE(tun.slice_ns);
 	struct task_struct *p;
 	s32 queued = scx_bpf_dsq_nr_queued(dsq);
 	int seen = 0;
@@ -863,7 +860,7 @@ static bool serve_orphans(u32 node)
 		return false;
 	for_each_nearest(i, victim, node, 0) {
 		if (rescue & (1U << victim)) {
-			if (an_dsq_move_to_local(AN_NODE_DSQ(victim))) {
+			if (node_move_oldest(victim)) {
 				__sync_fetch_and_and(&rescue_nodes, ~(1U << victim));
 				stat_add(node, AN_STAT_RESCUE);
 				return true;
@@ -890,7 +887,7 @@ void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
 #endif
 	if (serve_orphans(node))
 		return;
-	if (take_own(node, cpu)) {
+	if (take_llc_orphan(node, cpu) || take_own(node, cpu) || take_llc_sibling(node, cpu)) {
 		stat_add(node, AN_STAT_NODE_DISPATCH);
 		return;
 	}
@@ -1078,6 +1075,7 @@ void BPF_STRUCT_OPS(an_running, struct task_struct *p)
 	if (!tctx)
 		return;
 	tctx->started_ns = now;
+	llc_note_run(p, cpu, cpu_node(cpu));
 	/*
 	 * Home is decided where the task first runs: its first allocations land
 	 * there. And while its affinity keeps it off its home node, home follows
@@ -1190,6 +1188,7 @@ void BPF_STRUCT_OPS(an_cpu_online, s32 cpu)
 		hotplug_restart(cpu);
 		return;
 	}
+	llc_hotplug(cpu, true);
 	barrier_var(node);
 	if (node < AN_MAX_NODES && !__sync_fetch_and_add(&node_online[node], 1))
 		__sync_fetch_and_and(&nodes_down, ~(1U << node));
@@ -1203,6 +1202,7 @@ void BPF_STRUCT_OPS(an_cpu_offline, s32 cpu)
 		hotplug_restart(cpu);
 		return;
 	}
+	llc_hotplug(cpu, false);
 	barrier_var(node);
 	if (node >= AN_MAX_NODES)
 		return;
@@ -1210,7 +1210,7 @@ void BPF_STRUCT_OPS(an_cpu_offline, s32 cpu)
 		return;
 	__sync_fetch_and_or(&nodes_down, 1U << node);
 	/* Its last CPU left with tasks queued: wake another node to drain them. */
-	if (scx_bpf_dsq_nr_queued(AN_NODE_DSQ(node)) > 0)
+	if (node_queued(node) > 0)
 		kick_any_idle(node);
 }
 
@@ -1269,7 +1269,7 @@ static int rescue_fn(void *map, int *key, struct bpf_timer *timer)
 	u32 node, n = nr_nodes();
 
 	for (node = 0; node < AN_MAX_NODES && node < n && node < 32; node++) {
-		s32 queued = scx_bpf_dsq_nr_queued(AN_NODE_DSQ(node));
+		s32 queued = node_queued(node);
 
 		/* For the daemon's stats: fresh enough at the timer's period. */
 		shared.node_queued[node] = queued > 0 ? queued : 0;
@@ -1343,10 +1343,10 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(an_init)
 		node_online[node] = setup.topo.node_nr_online[node];
 		if (!node_online[node])
 			nodes_down |= 1U << node;
-		/* Allocate the queue on its own node: its CPUs are the ones touching it. */
-		ret = scx_bpf_create_dsq(AN_NODE_DSQ(node), setup.topo.node_id[node]);
+		/* Allocate the queues on their own node: its CPUs are the ones touching them. */
+		ret = create_llc_dsqs(node);
 		if (ret) {
-			an_error("creating the queue of node %u failed: %d", setup.topo.node_id[node], ret);
+			an_error("creating the queues of node %u failed: %d", setup.topo.node_id[node], ret);
 			return ret;
 		}
 		ret = build_node_mask(node);

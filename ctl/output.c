@@ -681,6 +681,41 @@ static void gpus_table(FILE *f, struct json_object *gpus)
 	tbl_free(&t);
 }
 
+/*
+ * Below the node table: each node's last-level caches as CPU lists, and
+ * which node serves the memory of a node without CPUs.
+ */
+static void llcs_lines(FILE *f, struct json_object *nodes)
+{
+	bool head = false;
+
+	for (size_t i = 0; i < arr_len(nodes); i++) {
+		struct json_object *n = json_object_array_get_idx(nodes, i), *llcs = get(n, "llcs");
+		struct json_object *home = get(n, "cpu_home");
+		char cpus[1024];
+
+		if (!head && (llcs || home))
+			fprintf(f, "\n");
+		head = head || llcs || home;
+		if (!arr_len(get(n, "cpus"))) {
+			if (home && json_object_get_int64(home) >= 0)
+				fprintf(f, "node %" PRIu64 ": memory only, its tasks run on node %" PRId64 "\n",
+					get_u64(n, "id"), json_object_get_int64(home));
+			else if (home)
+				fprintf(f, "node %" PRIu64 ": memory only, no node with CPUs serves it\n", get_u64(n, "id"));
+			continue;
+		}
+		if (!llcs)
+			continue;
+		fprintf(f, "node %" PRIu64 " LLCs:", get_u64(n, "id"));
+		for (size_t k = 0; k < arr_len(llcs); k++) {
+			fmt_cpulist(get(json_object_array_get_idx(llcs, k), "cpus"), cpus, sizeof(cpus));
+			fprintf(f, " %s%s", k ? "| " : "", cpus);
+		}
+		fprintf(f, "\n");
+	}
+}
+
 static void topology_table(FILE *f, struct json_object *p)
 {
 	struct json_object *nodes = get(p, "nodes");
@@ -689,10 +724,11 @@ static void topology_table(FILE *f, struct json_object *p)
 
 	fprintf(f, "%zu nodes, %" PRIu64 " CPUs (%" PRIu64 " online)\n\n", nn, get_u64(p, "cpus"),
 		get_u64(p, "online_cpus"));
-	tbl_init(&t, "rllrl");
+	tbl_init(&t, "rllrrl");
 	tbl_add(&t, "NODE");
 	tbl_add(&t, "CPUS");
 	tbl_add(&t, "ONLINE");
+	tbl_add(&t, "LLCS");
 	tbl_add(&t, "MEMORY");
 	tbl_add(&t, "DISTANCES");
 	for (size_t i = 0; i < nn; i++) {
@@ -710,11 +746,13 @@ static void topology_table(FILE *f, struct json_object *p)
 		tbl_add(&t, "%" PRIu64, get_u64(n, "id"));
 		tbl_add(&t, "%s", cpus);
 		tbl_add(&t, "%s", online);
+		tbl_add(&t, "%zu", arr_len(get(n, "llcs")));
 		tbl_add(&t, "%s", mem);
 		tbl_add(&t, "%s", d);
 	}
 	tbl_print(&t, f);
 	tbl_free(&t);
+	llcs_lines(f, nodes);
 	gpus_table(f, get(p, "gpus"));
 }
 

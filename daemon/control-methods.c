@@ -447,6 +447,40 @@ static struct json_object *gpus_json(struct jb *b, struct placement *pl)
 	return a;
 }
 
+/* CPUs of @t in LLC @k, or of node @id when @k is -1 (a topology without LLCs has one per node). */
+static struct json_object *llc_cpus_json(struct jb *b, const struct topology *t, int nr_cpus, int id, int k)
+{
+	struct json_object *cpus = jb_arr(b);
+
+	for (int cpu = 0; cpu < nr_cpus; cpu++)
+		if (t->cpu_node[cpu] == id && (k < 0 || t->cpu_llc[cpu] == k))
+			jb_push(b, cpus, jint(cpu));
+	return cpus;
+}
+
+/* Node @id's last-level caches, each an object listing its CPUs. */
+static struct json_object *llcs_json(struct jb *b, const struct topology *t, int nr_cpus, const struct topo_node *tn)
+{
+	struct json_object *llcs = jb_arr(b);
+
+	if (!t->nr_llcs && tn->nr_cpus > 0) {
+		struct json_object *o = jb_obj(b);
+
+		jb_set(b, o, "cpus", llc_cpus_json(b, t, nr_cpus, tn->id, -1));
+		jb_push(b, llcs, o);
+	}
+	for (int k = 0; k < t->nr_llcs && k < AN_MAX_LLCS; k++) {
+		struct json_object *o;
+
+		if (t->llcs[k].node != tn->id)
+			continue;
+		o = jb_obj(b);
+		jb_set(b, o, "cpus", llc_cpus_json(b, t, nr_cpus, tn->id, k));
+		jb_push(b, llcs, o);
+	}
+	return llcs;
+}
+
 static int m_topology(struct call *c)
 {
 	struct daemon_view v;
@@ -477,6 +511,8 @@ static int m_topology(struct call *c)
 		jb_set(b, n, "online_cpus", online);
 		jb_set(b, n, "memory_kb", juint(tn->mem_kb));
 		jb_set(b, n, "distances", dist);
+		jb_set(b, n, "llcs", llcs_json(b, t, nr_cpus, tn));
+		jb_set(b, n, "cpu_home", jint(topology_cpu_home(t, tn->id)));
 		jb_push(b, nodes, n);
 	}
 	c->reply = jb_obj(b);

@@ -233,6 +233,9 @@ static int attach(struct daemon *d, int fail_level)
 	int ret, fd;
 
 	ret = topology_read(d->opt.sysfs_root, &topo, err, sizeof(err));
+	/* Without LLCs the view has one per node: the per-node queues. */
+	if (!ret && d->opt.node_queues)
+		topology_drop_llcs(&topo);
 	if (!ret)
 		ret = topology_to_bpf(&topo, &bpf_topo, err, sizeof(err));
 	if (ret) {
@@ -260,8 +263,9 @@ static int attach(struct daemon *d, int fail_level)
 	daemon_stats_reset(d);
 	/* A new scheduler has empty placement maps: install the GPU homes and pins again. */
 	placement_attached(d->placement);
-	log_info("attached: scheduling on %d nodes, %d of %d CPUs online, %s idle tracking (attach #%u)",
-		 topology_nr_cpu_nodes(&d->topo), d->topo.nr_online, d->topo.nr_cpus,
+	log_info("attached: scheduling on %d nodes (%d LLC queues), %d of %d CPUs online, %s idle tracking (attach #%u)",
+		 topology_nr_cpu_nodes(&d->topo), d->topo.nr_llcs ? d->topo.nr_llcs : topology_nr_cpu_nodes(&d->topo),
+		 d->topo.nr_online, d->topo.nr_cpus,
 		 d->idle_per_node ? "per-node" : "global", d->attach_count);
 	notify_status(d, "");
 	return 0;

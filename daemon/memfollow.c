@@ -45,6 +45,7 @@ struct implicit {
 	int node;		/* the node its memory is on, -1: none yet */
 	uint64_t since_ns;	/* ... since then */
 	bool home;		/* the node is its home now (installed) */
+	bool memory_stays;	/* its memory is on a node without CPUs, near this one */
 };
 
 struct memfollow {
@@ -305,12 +306,18 @@ static size_t implicit_homes(struct memfollow *mf, size_t n, uint64_t now_ns)
 	for (size_t k = 0; k < IMPLICIT_PER_GATHER && nr_big; k++) {
 		const struct aff_hit *b = &big[mf->imp_rr++ % nr_big];
 		struct implicit *im;
-		int run, mem;
+		int run, mem, raw;
 
 		if (is_target(mf, n, b->pid))
 			continue;
 		im = implicit_find(mf, b->pid, b->start_time);
-		mem = memory_node(mf, b->pid, tun->mem_home_permille);
+		/*
+		 * Memory on a node without CPUs (GPU HBM, CXL) was put there on
+		 * purpose and no CPU is local to it: home is its nearest CPU node,
+		 * and the memory stays.
+		 */
+		raw = memory_node(mf, b->pid, tun->mem_home_permille);
+		mem = topology_cpu_home(mf->env.topo, raw);
 		if (mem < 0)
 			continue;
 		if (im && im->home && mem == im->node)
@@ -325,6 +332,7 @@ static size_t implicit_homes(struct memfollow *mf, size_t n, uint64_t now_ns)
 			im = &mf->imp[mf->nr_imp++];
 			*im = (struct implicit){ .pid = b->pid, .start_time = b->start_time, .node = -1 };
 		}
+		im->memory_stays = raw != mem;
 		if (im->node != mem) {
 			im->node = mem;
 			im->since_ns = now_ns;
@@ -343,7 +351,8 @@ static size_t implicit_homes(struct memfollow *mf, size_t n, uint64_t now_ns)
 			continue;
 		mf->homes[nh++] = (struct mem_home){ .pid = im->pid, .node = im->node };
 		/* The rest of its memory follows the home like any other. */
-		add(mf, &n, im->pid, im->start_time, im->node, MIG_MEMORY);
+		if (!im->memory_stays)
+			add(mf, &n, im->pid, im->start_time, im->node, MIG_MEMORY);
 	}
 	if (placement_set_memory_homes(*mf->env.placement, mf->homes, nh))
 		log_warn("memfollow: out of memory for %zu memory homes", nh);

@@ -14,7 +14,7 @@
 #include "options.h"
 
 /* getopt values of settings without a short option: O_SETTING + id. */
-enum { O_SYSFS = 256, O_CHECK, O_HOTPLUG, O_GLOBAL_IDLE, O_EXPLAIN, O_SETTING = 512 };
+enum { O_SYSFS = 256, O_CHECK, O_HOTPLUG, O_GLOBAL_IDLE, O_EXPLAIN, O_NODE_QUEUES, O_SETTING = 512 };
 
 static const struct option flag_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
@@ -24,6 +24,7 @@ static const struct option flag_opts[] = {
 	{ "explain", no_argument, NULL, O_EXPLAIN },
 	{ "hotplug-restart", no_argument, NULL, O_HOTPLUG },
 	{ "global-idle", no_argument, NULL, O_GLOBAL_IDLE },
+	{ "node-queues", no_argument, NULL, O_NODE_QUEUES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 };
@@ -94,6 +95,8 @@ void options_usage(FILE *f, const char *prog)
 		"                           scheduler and re-attaching (default: in place)\n"
 		"      --global-idle        search idle CPUs in the kernel's single global idle\n"
 		"                           mask even where it keeps one per node (comparison)\n"
+		"      --node-queues        one dispatch queue per node, not per last-level\n"
+		"                           cache (comparison)\n"
 		"      --sysfs-root DIR     read topology below DIR instead of / (testing)\n"
 		"  -h, --help               show this help\n"
 		"  -V, --version            show the version\n");
@@ -186,6 +189,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 		case O_EXPLAIN: o->explain = true; continue;
 		case O_HOTPLUG: o->hotplug_restart = true; continue;
 		case O_GLOBAL_IDLE: o->global_idle = true; continue;
+		case O_NODE_QUEUES: o->node_queues = true; continue;
 		case O_SYSFS: o->sysfs_root = optarg; continue;
 		case 'h': o->help = true; continue;
 		case 'V': o->version = true; continue;

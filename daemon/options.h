@@ -42,6 +42,7 @@ struct options {
 	unsigned int given;		/* OPT_GIVEN() bits of settings the command line gave */
 	bool hotplug_restart;		/* let the kernel eject us on hotplug; re-attach */
 	bool global_idle;		/* the global idle mask even where per-node ones exist */
+	bool node_queues;		/* one queue per node: the LLCs left out (comparison) */
 	bool help, version;
 };
 

@@ -33,10 +33,19 @@
 #define DIST_LOCAL	10
 #define DIST_REMOTE	20
 
+/* An LLC while they are found: any number, in the order found. */
+struct llc_found {
+	int node, nr_cpus, first_cpu, idx;
+};
+
 struct reader {
 	char base[PATH_MAX];	/* root prefix without the trailing '/' */
 	char path[PATH_MAX];	/* file being read, for messages */
 	char buf[READ_MAX + 1];
+	/* For rd_llcs(): each LLC has a CPU, so there are at most AN_MAX_CPUS. */
+	struct llc_found llc[AN_MAX_CPUS];
+	int llc_of[AN_MAX_CPUS];
+	int llc_rank[AN_MAX_CPUS];
 	char *err;
 	size_t errlen;
 };
@@ -537,6 +546,129 @@ static int rd_cpus(struct reader *r, struct topology *t, uint8_t *possible)
 	return 0;
 }
 
+/* The LLC of @node with the fewest CPUs, -1 if the node has none yet. */
+static int smallest_llc(const struct llc_found *l, int n, int node)
+{
+	int best = -1;
+
+	for (int k = 0; k < n; k++)
+		if (l[k].node == node && (best < 0 || l[k].nr_cpus < l[best].nr_cpus))
+			best = k;
+	return best;
+}
+
+static int cmp_llc(const void *a, const void *b)
+{
+	const struct llc_found *x = a, *y = b;
+
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	return x->first_cpu < y->first_cpu ? -1 : x->first_cpu > y->first_cpu;
+}
+
+_Static_assert(AN_MAX_NODE_ID <= AN_MAX_LLCS, "one LLC per node id always fits the topology's LLCs");
+
+/* Does some node have more LLCs than the BPF view holds? */
+static bool llcs_beyond_caps(const struct llc_found *l, int n)
+{
+	int run = 0;
+
+	if (n > AN_MAX_LLCS)
+		return true;
+	/* Sorted by node: count each node's run. */
+	for (int k = 0; k < n; k++) {
+		run = k && l[k].node == l[k - 1].node ? run + 1 : 1;
+		if (run > AN_MAX_NODE_LLCS)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The last-level caches. Each CPU with a node and an L3 index names the
+ * CPUs sharing it; an LLC is that list cut to the CPU's node, as firmware
+ * with sub-NUMA clustering reports the whole socket's L3 while its memory
+ * traffic, and so what the cache holds, stays in the node. Cache files are
+ * hints, not membership: a missing or unreadable one leaves the CPU without
+ * information, and such a CPU (offline CPUs have no cache directory on x86)
+ * joins its node's smallest LLC, or forms the node's one LLC.
+ */
+static void rd_llcs(struct reader *r, struct topology *t)
+{
+	uint8_t shared[AN_MAX_CPUS];
+	struct llc_found *l = r->llc;
+	int *of = r->llc_of, n = 0;
+
+	for (int c = 0; c < AN_MAX_CPUS; c++)
+		of[c] = t->cpu_llc[c] = -1;
+	for (int c = 0; c < t->nr_cpus; c++) {
+		int node = t->cpu_node[c];
+
+		if (node < 0 || of[c] >= 0)
+			continue;
+		if (rd_path(r, SYS_CPU "/cpu%d/cache/index3/shared_cpu_list", c) < 0 ||
+		    rd_cpulist(r, shared, AN_MAX_CPUS, "cpu", "AN_MAX_CPUS", true) < 0)
+			continue;
+		shared[c] = 1;
+		l[n] = (struct llc_found){ .node = node, .first_cpu = c };
+		for (int d = 0; d < t->nr_cpus; d++) {
+			if (!shared[d] || of[d] >= 0 || t->cpu_node[d] != node)
+				continue;
+			of[d] = n;
+			l[n].nr_cpus++;
+			if (d < l[n].first_cpu)
+				l[n].first_cpu = d;
+		}
+		n++;
+	}
+	for (int c = 0; c < t->nr_cpus; c++) {
+		int k;
+
+		if (t->cpu_node[c] < 0 || of[c] >= 0)
+			continue;
+		k = smallest_llc(l, n, t->cpu_node[c]);
+		if (k < 0) {
+			k = n++;
+			l[k] = (struct llc_found){ .node = t->cpu_node[c], .first_cpu = c };
+		}
+		of[c] = k;
+		l[k].nr_cpus++;
+		if (c < l[k].first_cpu)
+			l[k].first_cpu = c;
+	}
+
+	for (int k = 0; k < n; k++)
+		l[k].idx = k;
+	qsort(l, (size_t)n, sizeof(*l), cmp_llc);
+	t->llc_capped = llcs_beyond_caps(l, n);
+	if (t->llc_capped) {
+		/* One per node: the nodes with CPUs fit, AN_MAX_NODES <= AN_MAX_LLCS. */
+		int m = 0;
+
+		for (int k = 0; k < n; k++) {
+			struct llc_found cur = l[k];	/* l[m] may be l[k]: merged in place */
+
+			if (!m || cur.node != l[m - 1].node)
+				l[m++] = (struct llc_found){ .node = cur.node, .first_cpu = cur.first_cpu };
+			else if (cur.first_cpu < l[m - 1].first_cpu)
+				l[m - 1].first_cpu = cur.first_cpu;
+			l[m - 1].nr_cpus += cur.nr_cpus;
+			r->llc_rank[cur.idx] = m - 1;
+		}
+		n = m;
+	} else {
+		for (int k = 0; k < n; k++)
+			r->llc_rank[l[k].idx] = k;
+	}
+	t->nr_llcs = n;
+	for (int k = 0; k < n; k++)
+		t->llcs[k] = (struct topo_llc){ .node = l[k].node, .nr_cpus = l[k].nr_cpus,
+					       .first_cpu = l[k].first_cpu };
+	for (int c = 0; c < t->nr_cpus && n; c++)
+		if (of[c] >= 0)
+			t->cpu_llc[c] = r->llc_rank[of[c]];
+}
+
 static int topology_read_into(struct reader *r, struct topology *t)
 {
 	uint8_t possible[AN_MAX_CPUS];
@@ -564,6 +696,7 @@ static int topology_read_into(struct reader *r, struct topology *t)
 		if (t->cpu_online[c])
 			t->nodes[i].nr_online++;
 	}
+	rd_llcs(r, t);
 	return 0;
 }
 
@@ -706,9 +839,24 @@ bool topology_equal(const struct topology *a, const struct topology *b)
 			return false;
 	}
 	for (int c = 0; c < nc; c++)
-		if (a->cpu_node[c] != b->cpu_node[c] || a->cpu_online[c] != b->cpu_online[c])
+		if (a->cpu_node[c] != b->cpu_node[c] || a->cpu_online[c] != b->cpu_online[c] ||
+		    a->cpu_llc[c] != b->cpu_llc[c])
+			return false;
+	if (a->nr_llcs != b->nr_llcs)
+		return false;
+	for (int k = 0; k < clamp(a->nr_llcs, AN_MAX_LLCS); k++)
+		if (a->llcs[k].node != b->llcs[k].node || a->llcs[k].nr_cpus != b->llcs[k].nr_cpus ||
+		    a->llcs[k].first_cpu != b->llcs[k].first_cpu)
 			return false;
 	return true;
+}
+
+void topology_drop_llcs(struct topology *t)
+{
+	t->nr_llcs = 0;
+	t->llc_capped = false;
+	for (int c = 0; c < AN_MAX_CPUS; c++)
+		t->cpu_llc[c] = -1;
 }
 
 int topology_nr_cpu_nodes(const struct topology *t)
@@ -721,11 +869,75 @@ int topology_nr_cpu_nodes(const struct topology *t)
 	return n;
 }
 
+/*
+ * The LLC part of the BPF view. A topology without LLCs (made by hand, or a
+ * kernel without cache information) gets one per node, which makes the
+ * per-LLC queues the per-node queues of old.
+ */
+static int llcs_to_bpf(const struct topology *t, const int *dense_of, struct an_topo *out, char *err,
+		       size_t errlen)
+{
+	int nl = t->nr_llcs;
+
+	if (nl < 0 || nl > AN_MAX_LLCS) {
+		seterr(err, errlen, "topology_to_bpf: %d LLCs, at most %d supported", nl, AN_MAX_LLCS);
+		return -EINVAL;
+	}
+	if (!nl) {
+		out->nr_llcs = out->nr_nodes;
+		for (u32 d = 0; d < out->nr_nodes; d++) {
+			out->llc_node[d] = d;
+			out->node_nr_llcs[d] = 1;
+			out->node_llcs[d][0] = d;
+		}
+		for (int c = 0; c < t->nr_cpus; c++)
+			out->cpu_llc[c] = out->cpu_node[c];
+		return 0;
+	}
+	for (int k = 0; k < nl; k++) {
+		int i = node_index(t, t->llcs[k].node);
+		u32 d;
+
+		if (i < 0 || dense_of[i] < 0) {
+			seterr(err, errlen, "topology_to_bpf: LLC %d is in node %d, which has no CPUs", k,
+			       t->llcs[k].node);
+			return -EINVAL;
+		}
+		d = (u32)dense_of[i];
+		if (out->node_nr_llcs[d] >= AN_MAX_NODE_LLCS) {
+			seterr(err, errlen, "topology_to_bpf: node %d has more than %d LLCs", t->llcs[k].node,
+			       AN_MAX_NODE_LLCS);
+			return -EINVAL;
+		}
+		out->llc_node[k] = d;
+		out->node_llcs[d][out->node_nr_llcs[d]++] = (u32)k;
+	}
+	for (u32 d = 0; d < out->nr_nodes; d++) {
+		if (!out->node_nr_llcs[d]) {
+			seterr(err, errlen, "topology_to_bpf: node %u has CPUs but no LLC", out->node_id[d]);
+			return -EINVAL;
+		}
+	}
+	for (int c = 0; c < t->nr_cpus; c++) {
+		int k = t->cpu_llc[c];
+
+		if (!out->cpu_known[c])
+			continue;
+		if (k < 0 || k >= nl || out->llc_node[k] != out->cpu_node[c]) {
+			seterr(err, errlen, "topology_to_bpf: cpu %d has LLC %d, not one of its node", c, k);
+			return -EINVAL;
+		}
+		out->cpu_llc[c] = (u32)k;
+	}
+	out->nr_llcs = (u32)nl;
+	return 0;
+}
+
 int topology_to_bpf(const struct topology *t, struct an_topo *out, char *err, size_t errlen)
 {
 	int dense_of[AN_MAX_NODE_ID];	/* node index -> dense index, -1 if CPU-less */
 	int idx_of[AN_MAX_NODES];	/* dense index -> node index */
-	int nd = 0;
+	int nd = 0, ret;
 
 	memset(out, 0, sizeof(*out));
 	if (t->nr_nodes < 1 || t->nr_nodes > AN_MAX_NODE_ID || t->nr_cpus < 1 || t->nr_cpus > AN_MAX_CPUS) {
@@ -818,5 +1030,24 @@ int topology_to_bpf(const struct topology *t, struct an_topo *out, char *err, si
 		out->cpu_node[c] = (u32)dense_of[i];
 		out->cpu_known[c] = 1;
 	}
-	return 0;
+	ret = llcs_to_bpf(t, dense_of, out, err, errlen);
+	if (ret)
+		memset(out, 0, sizeof(*out));
+	return ret;
+}
+
+int topology_cpu_home(const struct topology *t, int id)
+{
+	uint32_t dense = topology_dense_node(t, id);
+	uint32_t d = 0;
+
+	if (dense == AN_NO_NODE)
+		return -1;
+	for (int i = 0; i < clamp(t->nr_nodes, AN_MAX_NODE_ID); i++) {
+		if (t->nodes[i].nr_cpus <= 0)
+			continue;
+		if (d++ == dense)
+			return t->nodes[i].id;
+	}
+	return -1;
 }

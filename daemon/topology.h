@@ -20,6 +20,13 @@ struct topo_node {
 	uint64_t mem_kb;	/* MemTotal of the node, 0 if unknown */
 };
 
+/* A last-level cache (L3) as the scheduler sees it: its CPUs within one node. */
+struct topo_llc {
+	int node;		/* kernel node id */
+	int nr_cpus;		/* CPUs in it, online or not */
+	int first_cpu;		/* its lowest CPU, which names it */
+};
+
 struct topology {
 	int nr_nodes;				/* online nodes, memory-only included */
 	struct topo_node nodes[AN_MAX_NODE_ID];	/* sorted by id */
@@ -29,6 +36,16 @@ struct topology {
 	uint8_t cpu_online[AN_MAX_CPUS];
 	/* SLIT distance between nodes[i] and nodes[j] (10 = local). */
 	uint8_t distance[AN_MAX_NODE_ID][AN_MAX_NODE_ID];
+	/*
+	 * Last-level caches, sorted by node then first CPU. An LLC is a CPU's
+	 * cache/index3/shared_cpu_list cut to its node; a CPU sysfs says
+	 * nothing about (offline, or no L3) joins its node's smallest LLC, or
+	 * makes one. More LLCs than the BPF caps: one per node (llc_capped).
+	 */
+	int nr_llcs;
+	struct topo_llc llcs[AN_MAX_LLCS];
+	int cpu_llc[AN_MAX_CPUS];		/* index into llcs, -1 for a CPU in no node */
+	bool llc_capped;			/* the caches were beyond AN_MAX_*LLCS */
 	/* Kernel node id -> dense index, as the BPF view numbers nodes; see topology_index(). */
 	bool indexed;
 	uint32_t dense_of_id[AN_MAX_NODE_ID];
@@ -52,15 +69,19 @@ int topology_read(const char *root, struct topology *t, char *err, size_t errlen
  */
 int topology_refresh_online(const char *root, struct topology *t);
 
-/* Same CPUs, nodes, online state and distances. */
+/* Same CPUs, nodes, online state, distances and LLCs. */
 bool topology_equal(const struct topology *a, const struct topology *b);
+
+/* Forget the LLCs: each node becomes one, as without cache information. */
+void topology_drop_llcs(struct topology *t);
 
 /* Number of nodes that have at least one CPU (each gets a dispatch queue). */
 int topology_nr_cpu_nodes(const struct topology *t);
 
 /*
  * Fill the BPF view: dense indices for nodes with CPUs, memory-only node ids
- * mapped to their nearest CPU node, per-node steal order by distance.
+ * mapped to their nearest CPU node, per-node steal order by distance, and
+ * the LLCs of each node (one per node if @t has none).
  * Returns 0 or -E2BIG/-EINVAL with a reason in @err.
  */
 int topology_to_bpf(const struct topology *t, struct an_topo *out, char *err, size_t errlen);
@@ -79,6 +100,13 @@ int topology_index(struct topology *t, char *err, size_t errlen);
  * with CPUs), or AN_NO_NODE when @id is no node the scheduler knows.
  */
 uint32_t topology_dense_node(const struct topology *t, int id);
+
+/*
+ * The kernel id of the node a task whose memory is on node @id should call
+ * home: @id itself if it has CPUs, else its nearest node with CPUs; -1 if
+ * @id is no node the scheduler knows.
+ */
+int topology_cpu_home(const struct topology *t, int id);
 
 /*
  * Parse a kernel cpulist ("0-3,8,10-11") into @mask of @max entries.

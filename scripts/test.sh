@@ -2,7 +2,8 @@
 # Run the whole test suite: install dependencies, build, unit tests on the
 # host, the Debian package (tests/package), then every VM scenario in one
 # QEMU boot of a sched_ext kernel, then the GPU placement scenarios
-# (tests/vm/gpu/) in a second boot.
+# (tests/vm/gpu/) in a second boot, then the machine shapes (tests/vm/shapes/)
+# in two short boots.
 #   scripts/test.sh [--unit-only] [--vm-only] [--no-gpu] [SCENARIO...]
 # A skipped VM test counts as a failure: the scheduler is only proven in the VM.
 set -euo pipefail
@@ -80,12 +81,12 @@ if [ "$vm" = 1 ]; then
 	[ "$vm_fail" -eq 0 ] || rc=1
 	[ "$vm_pass" -gt 0 ] || { echo "test: the VM ran no check" >&2; rc=1; vm_fail=$((vm_fail + 1)); }
 
-	# GPU placement needs a GPU on a NUMA node and its driver: a VM of its
-	# own, with the generic kernel and an emulated GPU on node 1.
-	if [ "$vm_all" = 1 ] && [ "$gpu" = 1 ]; then
+	# vm_boot ARGS...: one more boot of tests/vm/run.sh, its counts added.
+	vm_boot() {
+		local log vrc line
 		log=$(mktemp)
 		set +e
-		tests/vm/run.sh --bindir "$builddir" --flavour generic --gpu-node 1 --gpu-node 0 tests/vm/gpu/*.sh 2>&1 | tee "$log"
+		tests/vm/run.sh --bindir "$builddir" "$@" 2>&1 | tee "$log"
 		vrc=${PIPESTATUS[0]}
 		set -e
 		[ "$vrc" -eq 0 ] || rc=1
@@ -98,6 +99,18 @@ if [ "$vm" = 1 ]; then
 			vm_fail=$((vm_fail + 1))
 		fi
 		[ "$vm_fail" -eq 0 ] || rc=1
+	}
+
+	# GPU placement needs a GPU on a NUMA node and its driver: a VM of its
+	# own, with the generic kernel and an emulated GPU on node 1.
+	if [ "$vm_all" = 1 ] && [ "$gpu" = 1 ]; then
+		vm_boot --flavour generic --gpu-node 1 --gpu-node 0 tests/vm/gpu/*.sh
+	fi
+	# Other machine shapes, a short boot each: two L3s per node and a node
+	# without CPUs; then eight nodes of one CPU.
+	if [ "$vm_all" = 1 ]; then
+		vm_boot --nodes 2 --cpus-per-node 4 --sockets-per-node 2 --mem-node tests/vm/shapes/*.sh
+		vm_boot --nodes 8 --cpus-per-node 1 tests/vm/shapes/*.sh
 	fi
 fi
 

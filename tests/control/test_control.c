@@ -163,6 +163,77 @@ static void test_status(void)
 	D.state = ST_RUNNING;
 }
 
+/* The CPUs of LLC object @llc, as a bit per CPU; false if one is out of range. */
+static bool llc_cpus(struct json_object *llc, uint8_t *seen, int *count)
+{
+	struct json_object *cpus = rget(llc, "cpus");
+
+	for (size_t k = 0; k < json_object_array_length(cpus); k++) {
+		int cpu = json_object_get_int(json_object_array_get_idx(cpus, k));
+
+		if (cpu < 0 || cpu >= AN_MAX_CPUS || seen[cpu])
+			return false;
+		seen[cpu] = 1;
+		(*count)++;
+	}
+	return true;
+}
+
+/*
+ * Each node's LLCs in the reply are the topology's, and a memory-only node
+ * names the node serving it. The fixture has no LLCs: first one per node,
+ * then each node's CPUs split in two.
+ */
+static void test_topology_llcs(void)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		struct json_object *nodes;
+		bool ok = true;
+
+		if (pass) {
+			for (int i = 0; i < D.topo.nr_nodes; i++) {
+				int seen = 0, half = (D.topo.nodes[i].nr_cpus + 1) / 2;
+
+				if (!D.topo.nodes[i].nr_cpus)
+					continue;
+				for (int cpu = 0; cpu < D.topo.nr_cpus; cpu++) {
+					if (D.topo.cpu_node[cpu] != D.topo.nodes[i].id)
+						continue;
+					if (seen == 0 || seen == half)
+						D.topo.llcs[D.topo.nr_llcs++] = (struct topo_llc){
+							.node = D.topo.nodes[i].id, .first_cpu = cpu };
+					D.topo.cpu_llc[cpu] = D.topo.nr_llcs - 1;
+					D.topo.llcs[D.topo.nr_llcs - 1].nr_cpus++;
+					seen++;
+				}
+			}
+		}
+		call(&USER, "{\"method\":\"%s.Topology\"}", VL_IFACE);
+		nodes = rget(R.params, "nodes");
+		for (int i = 0; !R.error && i < D.topo.nr_nodes; i++) {
+			struct json_object *n = json_object_array_get_idx(nodes, (size_t)i), *llcs = rget(n, "llcs");
+			const struct topo_node *tn = &D.topo.nodes[i];
+			uint8_t seen[AN_MAX_CPUS] = { 0 };
+			int want = !tn->nr_cpus ? 0 : pass ? (tn->nr_cpus > 1 ? 2 : 1) : 1, count = 0;
+
+			ok &= (int)json_object_array_length(llcs) == want;
+			for (int k = 0; k < want; k++) {
+				struct json_object *l = json_object_array_get_idx(llcs, (size_t)k);
+				int before = count;
+
+				ok &= llc_cpus(l, seen, &count) && count > before;
+			}
+			for (int cpu = 0; cpu < D.topo.nr_cpus; cpu++)
+				ok &= seen[cpu] == (D.topo.cpu_node[cpu] == tn->id);
+			ok &= rnum(n, "cpu_home") == topology_cpu_home(&D.topo, tn->id) &&
+			      (tn->nr_cpus ? rnum(n, "cpu_home") == tn->id : rnum(n, "cpu_home") != tn->id);
+		}
+		CHECK(!R.error && ok, "%s: each node's llcs partition its CPUs; cpu_home is itself or, memory only, another node",
+		      pass ? "two LLCs per node" : "no LLCs in the topology");
+	}
+	D.topo.nr_llcs = 0;
+}
+
 static void test_topology(void)
 {
 	struct json_object *nodes;
@@ -190,6 +261,7 @@ static void test_topology(void)
 			ok &= json_object_get_int(json_object_array_get_idx(dist, (size_t)j)) == D.topo.distance[i][j];
 	}
 	CHECK(ok, "each node's id, CPUs, online CPUs, memory and distances match d->topo");
+	test_topology_llcs();
 }
 
 static void test_stats(void)

@@ -295,6 +295,11 @@ static void test_tables(void)
 	CHECK(line_of(s, want, line, sizeof(line)) && strstr(line, " -  "),
 	      "a memory-only node shows no CPUs: %s", line);
 	CHECK(aligned(s, "NODE", "MEMORY", true) && aligned(s, "NODE", "CPUS", false), "topology columns line up");
+	CHECK(line_of(s, "node 0 LLCs:", line, sizeof(line)) && strstr(line, " 0-3"),
+	      "a node without cache information is one LLC of all its CPUs: %s", line);
+	snprintf(want, sizeof(want), "node %d: memory only, its tasks run on node %d", D.topo.nodes[D.topo.nr_nodes - 1].id,
+		 topology_cpu_home(&D.topo, D.topo.nodes[D.topo.nr_nodes - 1].id));
+	CHECK(line_of(s, want, line, sizeof(line)), "the memory-only node names the node serving it: %s", want);
 	free(s);
 
 	s = render(OUT_TABLE, ACT_STATUS, "{\"method\":\"" VL_IFACE ".Status\"}");

@@ -72,6 +72,8 @@ int main(void)
 	CHECK(o.global_idle && !o.hotplug_restart, "--global-idle stored, nothing else");
 	CHECK_INT(parse(&o, err, sizeof(err), ARGS("--global-idle=yes")), -EINVAL, "--global-idle takes no value");
 	CHECK(strstr(err, "takes no value") != NULL, "... and says so: %s", err);
+	CHECK_INT(parse(&o, err, sizeof(err), ARGS("--node-queues")), OPT_OK, "--node-queues accepted");
+	CHECK(o.node_queues && !o.global_idle, "--node-queues stored, nothing else");
 	CHECK_INT(parse(&o, err, sizeof(err), ARGS(NULL)), OPT_OK, "defaults once more");
 	CHECK_INT(o.given, 0, "no setting marked as given on an empty command line");
 

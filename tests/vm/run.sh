@@ -9,6 +9,11 @@
 # Options:
 #   --nodes N               NUMA nodes, one socket each (default 2)
 #   --cpus-per-node M       CPUs (cores) per node (default 2)
+#   --sockets-per-node S    sockets per node (default 1), M/S cores each:
+#                           QEMU shares an L3 per socket, so S last-level
+#                           caches per node
+#   --mem-node              one more node, with memory and no CPUs, after
+#                           the others (scenarios see scxvm_mem_nodes=1)
 #   --mem-mb MB             guest memory, split evenly over nodes (default 2048)
 #   --timeout S             wall-clock limit for each boot of the VM
 #                           (default 120 + per scenario its timeout + 30)
@@ -51,7 +56,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
-nodes=2 cpn=2 mem_mb=2048 total_timeout='' scen_timeout=300
+nodes=2 cpn=2 spn=1 mem_nodes=0 mem_mb=2048 total_timeout='' scen_timeout=300
 bindir="$top/build" keep_log='' extra_append='' verbose=0
 flavour=cloud modules='' gpu_node='' gpu_nodes=() tcg_threads=multi
 need_node() { [[ "$2" =~ ^(0|[1-9][0-9]*)$ ]] || die "$1 needs a node number, got '$2'"; }
@@ -66,6 +71,8 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--nodes) need_int "$1" "${2:-}"; nodes=$2; shift 2 ;;
 	--cpus-per-node) need_int "$1" "${2:-}"; cpn=$2; shift 2 ;;
+	--sockets-per-node) need_int "$1" "${2:-}"; spn=$2; shift 2 ;;
+	--mem-node) mem_nodes=1; shift ;;
 	--mem-mb) need_int "$1" "${2:-}"; mem_mb=$2; shift 2 ;;
 	--timeout) need_int "$1" "${2:-}"; total_timeout=$2; shift 2 ;;
 	--scenario-timeout) need_int "$1" "${2:-}"; scen_timeout=$2; shift 2 ;;
@@ -105,7 +112,8 @@ fi
 names=()
 for s in "${scenarios[@]}"; do names+=("$(basename "$s" .sh)"); done
 
-mem_per_node=$((mem_mb / nodes))
+[ $((cpn % spn)) -eq 0 ] || die "--sockets-per-node $spn does not divide --cpus-per-node $cpn"
+mem_per_node=$((mem_mb / (nodes + mem_nodes)))
 [ "$mem_per_node" -ge 128 ] || die "--mem-mb $mem_mb leaves less than 128 MB per node"
 ncpus=$((nodes * cpn))
 : "${total_timeout:=$((120 + ${#scenarios[@]} * (scen_timeout + 30)))}"
@@ -151,8 +159,8 @@ qargs=(
 	-accel "tcg,thread=$tcg_threads" -cpu max
 	# One socket per node: QEMU shares the last-level cache per socket, and
 	# a node boundary inside a socket makes the kernel warn at boot.
-	-smp "$ncpus,sockets=$nodes,cores=$cpn,threads=1"
-	-m "$((mem_per_node * nodes))M"
+	-smp "$ncpus,sockets=$((nodes * spn)),cores=$((cpn / spn)),threads=1"
+	-m "$((mem_per_node * (nodes + mem_nodes)))M"
 )
 for ((n = 0; n < nodes; n++)); do
 	first=$((n * cpn)) last=$((n * cpn + cpn - 1))
@@ -161,6 +169,9 @@ for ((n = 0; n < nodes; n++)); do
 	qargs+=(-object "memory-backend-ram,id=m$n,size=${mem_per_node}M"
 		-numa "node,nodeid=$n,cpus=$cpus,memdev=m$n")
 done
+if [ "$mem_nodes" = 1 ]; then
+	qargs+=(-object "memory-backend-ram,id=m$nodes,size=${mem_per_node}M" -numa "node,nodeid=$nodes,memdev=m$nodes")
+fi
 # A GPU on node N: PCI devices take their node from the host bridge they sit
 # behind, and an expander bridge (pxb-pcie) is a host bridge of its own
 # with a NUMA node (ACPI _PXM), as a socket's root complex is on real
@@ -178,6 +189,7 @@ fi
 # scxvm_* reach /init's environment and so every scenario's.
 append="console=ttyS0 panic=-1 loglevel=4 printk.time=1 scxvm_timeout=$scen_timeout"
 append+=" scxvm_nodes=$nodes scxvm_cpus_per_node=$cpn scxvm_cpus=$ncpus"
+append+=" scxvm_sockets_per_node=$spn scxvm_mem_nodes=$mem_nodes"
 if [ -n "$gpu_node" ]; then
 	append+=" scxvm_gpu_node=$gpu_node"
 	append+=" scxvm_gpu_nodes=$(IFS=,; echo "${gpu_nodes[*]}")"
@@ -187,7 +199,10 @@ qargs+=(-nodefaults -display none -serial stdio -no-reboot
 	-kernel "$kdir/vmlinuz" -initrd "$tmp/initramfs.cpio.gz")
 
 log="$tmp/console.log"
-echo "vm: kernel $(cat "$kdir/version")${gpu_node:+ ($flavour, GPUs on nodes $(IFS=,; echo "${gpu_nodes[*]}"))}, $nodes nodes x $cpn CPUs, $((mem_per_node * nodes)) MB," \
+shape="$nodes nodes x $cpn CPUs"
+[ "$spn" = 1 ] || shape+=" in $spn sockets"
+[ "$mem_nodes" = 0 ] || shape+=" + a memory-only node"
+echo "vm: kernel $(cat "$kdir/version")${gpu_node:+ ($flavour, GPUs on nodes $(IFS=,; echo "${gpu_nodes[*]}"))}, $shape, $((mem_per_node * (nodes + mem_nodes))) MB," \
 	"scenarios: ${names[*]} (limit ${total_timeout}s)" >&2
 
 # Console lines arrive with CRLF; keep the log clean and echo progress.
