@@ -441,9 +441,10 @@ static __always_inline void direct_dispatch(struct task_struct *p, u32 node, enu
  * for pipes and sockets (WF_SYNC), not futexes, so the habit is learnt:
  * a task scores whether it slept within handoff_ns of each wake it made
  * (an_stopping() judges: +1 for a hit, -HANDOFF_MISS_COST for a miss), and
- * the wakees of a task scoring at least HANDOFF_SCORE_MIN are queued on its
- * own CPU. A waker that keeps running after waking (a hackbench sender
- * writing to many receivers) never gets there, and one that stops doing
+ * a wakee of a task scoring at least HANDOFF_SCORE_MIN is queued on its
+ * own CPU, one per stop of the waker (handoff.h says why). A waker that
+ * keeps running after waking (a hackbench sender writing to many
+ * receivers) never gets there, and one that stops doing
  * so loses it within two wakes; a wrong guess costs the wakee the waker's
  * run until it next stops (counted as handoff_miss).
  *
