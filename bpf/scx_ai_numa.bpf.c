@@ -179,6 +179,8 @@ struct task_ctx {
 	u64 win_ns;		/* run time in that window */
 	u64 load_ns;		/* run time in the window before */
 	u64 moved_ns;		/* when the balancer last moved its home, 0: never */
+	u32 handed_lat;		/* a wakee handed off since handed_node was set was latency-critical */
+	u32 pad_wake;
 };
 
 struct {
@@ -445,9 +447,10 @@ static __always_inline void direct_dispatch(struct task_struct *p, u32 node, enu
  * for pipes and sockets (WF_SYNC), not futexes, so the habit is learnt:
  * a task scores whether it slept within handoff_ns of each wake it made
  * (an_stopping() judges: +1 for a hit, -HANDOFF_MISS_COST for a miss), and
- * the wakees of a task scoring at least HANDOFF_SCORE_MIN are queued on its
- * own CPU. A waker that keeps running after waking (a hackbench sender
- * writing to many receivers) never gets there, and one that stops doing
+ * a wakee of a task scoring at least HANDOFF_SCORE_MIN is queued on its
+ * own CPU, one per stop of the waker (handoff.h says why). A waker that
+ * keeps running after waking (a hackbench sender writing to many
+ * receivers) never gets there, and one that stops doing
  * so loses it within two wakes; a wrong guess costs the wakee the waker's
  * run until it next stops (counted as handoff_miss).
  *
@@ -464,10 +467,7 @@ static __always_inline void direct_dispatch(struct task_struct *p, u32 node, enu
  * (Without these, one launcher wake in ten on the overloaded node missed
  * the hand-off.)
  */
-#define HANDOFF_SCORE_MAX	8
-#define HANDOFF_SCORE_MIN	4
-#define HANDOFF_MISS_COST	2
-#define HANDOFF_MAX_WAKES	2
+#include "handoff.h"	/* the decision: an_handoff_ok(), and why one hand-off per stop */
 
 /*
  * Who is waking @p: select_cpu runs on the waking CPU, and current is the
@@ -530,20 +530,24 @@ static __always_inline void note_wake(struct task_ctx *wctx)
 }
 
 /*
- * The waker's CPU (this one) if its wakee, whose home is @home, should run
- * there after the waker sleeps, else -1.
+ * The waker's CPU (this one) if its wakee, whose home is @home and which is
+ * latency-critical if @wakee_lat, should run there after the waker sleeps,
+ * else -1.
  */
-static s32 handoff_cpu(const struct task_ctx *wctx, u32 home)
+static s32 handoff_cpu(const struct task_ctx *wctx, u32 home, bool wakee_lat)
 {
-	s32 cpu;
+	s32 cpu = bpf_get_smp_processor_id();
+	struct an_handoff h = {
+		.score = wctx->handoff_score,
+		.nr_woke = wctx->nr_woke,
+		.nr_queued = scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL),
+		.handed = wctx->handed_node != AN_NO_NODE,
+		.handed_lat = wctx->handed_lat,
+		.at_home = cpu_node(cpu) == home,
+		.wakee_lat = wakee_lat,
+	};
 
-	if (!READ_ONCE(tun.handoff_ns))
-		return -1;
-	if (wctx->handoff_score < HANDOFF_SCORE_MIN || wctx->nr_woke > HANDOFF_MAX_WAKES)
-		return -1;
-	cpu = bpf_get_smp_processor_id();
-	/* Only at home, and never more than two deep. */
-	if (cpu_node(cpu) != home || scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL) > 1)
+	if (!READ_ONCE(tun.handoff_ns) || !an_handoff_ok(&h))
 		return -1;
 	return cpu;
 }
@@ -559,6 +563,7 @@ static __always_inline void handoff_judge(struct task_ctx *tctx, bool runnable, 
 	tctx->woke_ns = 0;
 	tctx->nr_woke = 0;
 	tctx->handed_node = AN_NO_NODE;
+	tctx->handed_lat = 0;
 	if (!runnable && nr <= HANDOFF_MAX_WAKES && now - woke <= READ_ONCE(tun.handoff_ns)) {
 		if (tctx->handoff_score < HANDOFF_SCORE_MAX)
 			tctx->handoff_score++;
@@ -599,11 +604,12 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 	wctx = waker_ctx(p, tctx, wake_flags);
 	if (wctx) {
 		note_wake(wctx);
-		cpu = handoff_cpu(wctx, home);
+		cpu = handoff_cpu(wctx, home, lat_critical(tctx));
 		if (cpu >= 0) {
 			/* For handoff_judge(): a miss strands this wakee. */
 			wctx->handed_node = home;
-			/* A latency-critical one first: see "Misattributed wakes" above HANDOFF_SCORE_MAX. */
+			wctx->handed_lat |= lat_critical(tctx);
+			/* A latency-critical one first: see "Misattributed wakes" above woken_by_task(). */
 			direct_dispatch(p, home, AN_STAT_HANDOFF, lat_critical(tctx) ? SCX_ENQ_HEAD : 0);
 			return cpu;
 		}
