@@ -42,7 +42,7 @@
  * LOOK_MAX_NS: a look is an smaps read and a sample, and without this a
  * host's few big processes were looked at several times a second for ever.
  */
-#define LOOK_BASE_NS	(5ULL * 1000000000ULL)
+#define LOOK_BASE_NS	(2ULL * 1000000000ULL)
 #define LOOK_MAX_NS	(60ULL * 1000000000ULL)
 #define LOOKS_MAX	1024	/* big processes whose looks are backed off, at most */
 #define THREADS_MAX	64	/* a process with more threads is left alone: too costly to read */

@@ -77,7 +77,7 @@ size_t memfollow_procs(const struct memfollow *mf, const struct mig_proc **out);
 /*
  * How long after a look that found nothing to do a big process without a
  * home from outside is looked at again, after @streak such looks in a row:
- * 5 s, doubling, at most a minute.
+ * 2 s, doubling, at most a minute.
  */
 uint64_t memfollow_look_every(unsigned int streak);
 
