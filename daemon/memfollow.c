@@ -35,6 +35,16 @@
 #define BIG_PAGES	(32ULL << 20 >> 12)
 #define IMPLICIT_MAX	256	/* processes whose home follows memory, at most */
 #define IMPLICIT_PER_GATHER 8	/* big processes looked at per gathering */
+/*
+ * A big process found with nothing to do (memory with its threads, threads
+ * spread, no clear majority) is looked at again LOOK_BASE_NS later, then
+ * twice as long after each look that finds nothing again, up to
+ * LOOK_MAX_NS: a look is an smaps read and a sample, and without this a
+ * host's few big processes were looked at several times a second for ever.
+ */
+#define LOOK_BASE_NS	(2ULL * 1000000000ULL)
+#define LOOK_MAX_NS	(60ULL * 1000000000ULL)
+#define LOOKS_MAX	1024	/* big processes whose looks are backed off, at most */
 #define THREADS_MAX	64	/* a process with more threads is left alone: too costly to read */
 #define MIN_SAMPLE	64	/* resident pages a sample needs before it says anything */
 
@@ -46,6 +56,14 @@ struct implicit {
 	uint64_t since_ns;	/* ... since then */
 	bool home;		/* the node is its home now (installed) */
 	bool memory_stays;	/* its memory is on a node without CPUs, near this one */
+};
+
+/* A big process last found with nothing to do, and when to look at it again. */
+struct look {
+	pid_t pid;
+	uint64_t start_time;
+	uint64_t next_ns;
+	unsigned int streak;	/* looks in a row that found nothing */
 };
 
 struct memfollow {
@@ -60,6 +78,8 @@ struct memfollow {
 	pid_t *cgpids;			/* scratch for cgroup members */
 	struct implicit *imp;		/* IMPLICIT_MAX */
 	size_t nr_imp, imp_rr;
+	struct look *looks;		/* LOOKS_MAX */
+	size_t nr_looks;
 	struct mem_home *homes;		/* IMPLICIT_MAX, for placement */
 	pid_t *bal_pid;			/* AN_MAX_BAL_HOMES, from the balancer */
 	int *bal_node;
@@ -269,6 +289,55 @@ static int memory_node(const struct memfollow *mf, pid_t pid, unsigned int permi
 	return ret ? -1 : mem_sample_majority(&smp, permille, MIN_SAMPLE);
 }
 
+uint64_t memfollow_look_every(unsigned int streak)
+{
+	uint64_t every = LOOK_BASE_NS;
+
+	for (unsigned int i = 0; i < streak && every < LOOK_MAX_NS; i++)
+		every *= 2;
+	return every < LOOK_MAX_NS ? every : LOOK_MAX_NS;
+}
+
+static struct look *look_find(struct memfollow *mf, const struct aff_hit *b)
+{
+	for (size_t i = 0; i < mf->nr_looks; i++)
+		if (mf->looks[i].pid == b->pid && mf->looks[i].start_time == b->start_time)
+			return &mf->looks[i];
+	return NULL;
+}
+
+/* Nothing to do for @b now: look again later, later each time. A full table just looks sooner. */
+static void look_later(struct memfollow *mf, const struct aff_hit *b, uint64_t now_ns)
+{
+	struct look *l = look_find(mf, b);
+
+	if (!l) {
+		if (mf->nr_looks == LOOKS_MAX)
+			return;
+		l = &mf->looks[mf->nr_looks++];
+		*l = (struct look){ .pid = b->pid, .start_time = b->start_time };
+	} else if (l->streak < 32) {
+		l->streak++;
+	}
+	l->next_ns = now_ns + memfollow_look_every(l->streak);
+}
+
+/* Forget the looks of processes no longer big (or gone). */
+static void looks_prune(struct memfollow *mf, const struct aff_hit *big, size_t nr_big)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < mf->nr_looks; i++) {
+		bool listed = false;
+
+		for (size_t k = 0; k < nr_big && !listed; k++)
+			listed = big[k].pid == mf->looks[i].pid && big[k].start_time == mf->looks[i].start_time;
+		if (listed)
+			mf->looks[kept++] = mf->looks[i];
+	}
+	mf->nr_looks = kept;
+}
+
 static struct implicit *implicit_find(struct memfollow *mf, pid_t pid, uint64_t start_time)
 {
 	for (size_t i = 0; i < mf->nr_imp; i++)
@@ -303,14 +372,21 @@ static size_t implicit_homes(struct memfollow *mf, size_t n, uint64_t now_ns)
 			mf->imp[kept++] = *im;
 	}
 	mf->nr_imp = kept;
-	for (size_t k = 0; k < IMPLICIT_PER_GATHER && nr_big; k++) {
+	looks_prune(mf, big, nr_big);
+	/* Each big process at most once per gathering, however few there are. */
+	for (size_t k = 0, looked = 0; k < nr_big && looked < IMPLICIT_PER_GATHER; k++) {
 		const struct aff_hit *b = &big[mf->imp_rr++ % nr_big];
+		struct look *l;
 		struct implicit *im;
 		int run, mem, raw;
 
 		if (is_target(mf, n, b->pid))
 			continue;
 		im = implicit_find(mf, b->pid, b->start_time);
+		l = look_find(mf, b);
+		if (l && now_ns < l->next_ns)
+			continue;
+		looked++;
 		/*
 		 * Memory on a node without CPUs (GPU HBM, CXL) was put there on
 		 * purpose and no CPU is local to it: home is its nearest CPU node,
@@ -318,14 +394,24 @@ static size_t implicit_homes(struct memfollow *mf, size_t n, uint64_t now_ns)
 		 */
 		raw = memory_node(mf, b->pid, tun->mem_home_permille);
 		mem = topology_cpu_home(mf->env.topo, raw);
-		if (mem < 0)
+		if (mem < 0) {
+			if (!im)
+				look_later(mf, b, now_ns);
 			continue;
-		if (im && im->home && mem == im->node)
+		}
+		if (im && im->home && mem == im->node) {
+			look_later(mf, b, now_ns);
 			continue;
+		}
 		run = threads_node(mf, b->pid);
 		/* Spread threads keep their own homes; memory already with its threads is fine. */
-		if (!im && (run < 0 || run == mem))
+		if (!im && (run < 0 || run == mem)) {
+			look_later(mf, b, now_ns);
 			continue;
+		}
+		/* Something to do: it is looked at every round until its home settles. */
+		if (l)
+			*l = (struct look){ .pid = b->pid, .start_time = b->start_time };
 		if (!im) {
 			if (mf->nr_imp == IMPLICIT_MAX)
 				continue;
@@ -432,10 +518,11 @@ struct memfollow *memfollow_new(const struct memfollow_env *env)
 	mf->targets = calloc(MEMFOLLOW_MAX_TARGETS, sizeof(*mf->targets));
 	mf->cgpids = calloc(MEMFOLLOW_MAX_TARGETS, sizeof(*mf->cgpids));
 	mf->imp = calloc(IMPLICIT_MAX, sizeof(*mf->imp));
+	mf->looks = calloc(LOOKS_MAX, sizeof(*mf->looks));
 	mf->homes = calloc(IMPLICIT_MAX, sizeof(*mf->homes));
 	mf->bal_pid = calloc(AN_MAX_BAL_HOMES, sizeof(*mf->bal_pid));
 	mf->bal_node = calloc(AN_MAX_BAL_HOMES, sizeof(*mf->bal_node));
-	if (!mf->targets || !mf->cgpids || !mf->imp || !mf->homes || !mf->bal_pid || !mf->bal_node ||
+	if (!mf->targets || !mf->cgpids || !mf->imp || !mf->looks || !mf->homes || !mf->bal_pid || !mf->bal_node ||
 	    migrate_new(root_of(mf), env->ops ? env->ops : &mem_sys_ops, &mf->mig) ||
 	    affscan_new(root_of(mf), NULL, &mf->aff)) {
 		memfollow_free(mf);
@@ -467,6 +554,7 @@ void memfollow_free(struct memfollow *mf)
 	free(mf->targets);
 	free(mf->cgpids);
 	free(mf->imp);
+	free(mf->looks);
 	free(mf->homes);
 	free(mf->bal_pid);
 	free(mf->bal_node);

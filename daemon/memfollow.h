@@ -9,6 +9,13 @@
  * which a timer of its own drives: every 100 ms while memory is moving,
  * every second otherwise.
  *
+ * Big processes without such a home are looked at too (home follows
+ * memory): a few per gathering, each at most once, and one found with
+ * nothing to do again only after a back-off (memfollow_look_every()), so
+ * at steady state the cost is the /proc pass every 5 s and the mover's
+ * own backed-off samples (migrate.h): about 0.1 ms of CPU a second on a
+ * host for 100 processes of 40 MB at home.
+ *
  * The knobs are live tunables (migrate_mbps, migrate_settle_ns), read at
  * every tick from the daemon's tunables, so a change takes effect at once.
  */
@@ -67,6 +74,13 @@ const char *memfollow_state_str(enum memfollow_state s);
 const struct mig_stats *memfollow_stats(const struct memfollow *mf, uint64_t *bytes_per_s);
 /* The processes looked after now. */
 size_t memfollow_procs(const struct memfollow *mf, const struct mig_proc **out);
+/*
+ * How long after a look that found nothing to do a big process without a
+ * home from outside is looked at again, after @streak such looks in a row:
+ * 2 s, doubling, at most a minute.
+ */
+uint64_t memfollow_look_every(unsigned int streak);
+
 /* What @p is doing: moving, settling (its home must hold @settle_ns), home, or waiting. */
 const char *memfollow_proc_state(const struct mig_proc *p, uint64_t settle_ns, uint64_t now_ns);
 

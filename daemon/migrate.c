@@ -86,6 +86,24 @@ void migrate_free(struct migrate *m)
 	free(m);
 }
 
+uint64_t migrate_home_every(unsigned int home_streak)
+{
+	uint64_t every = MIG_SAMPLE_HOME_NS;
+
+	for (unsigned int i = 0; i < home_streak && every < MIG_SAMPLE_HOME_MAX_NS; i++)
+		every *= 2;
+	return every < MIG_SAMPLE_HOME_MAX_NS ? every : MIG_SAMPLE_HOME_MAX_NS;
+}
+
+/* Does the last sample find the memory home (fewer than MIG_OFF_HOME_MIN per mille elsewhere)? */
+static bool sample_home(const struct mig_proc *p)
+{
+	uint32_t on = p->node >= 0 && p->node < AN_MAX_NODE_ID ? p->sample.pages[p->node] : 0;
+	uint32_t off = p->sample.resident - on;
+
+	return (uint64_t)off * 1000 < (uint64_t)p->sample.resident * MIG_OFF_HOME_MIN;
+}
+
 static struct mig_proc *find(struct mig_proc *v, size_t n, pid_t pid, uint64_t start_time)
 {
 	for (size_t i = 0; i < n; i++)
@@ -121,6 +139,7 @@ int migrate_set_targets(struct migrate *m, const struct mig_target *t, size_t n,
 		if (!old || old->node != t[i].node) {
 			p->node = t[i].node;
 			p->since_ns = now_ns;
+			p->home_streak = 0;
 			/* A pass towards another node is of no use any more. */
 			proc_end_job(p);
 		}
@@ -238,23 +257,32 @@ static int sample(struct migrate *m, struct mig_proc *p, uint64_t now_ns)
 		return nr;
 	ret = mem_sample_ranges(p->pid, m->ops, r, (size_t)nr, MIG_SAMPLE_PAGES, &p->sample);
 	free(r);
-	if (!ret)
-		p->sampled_ns = now_ns;
-	return ret;
+	if (ret)
+		return ret;
+	p->sampled_ns = now_ns;
+	/* Home and still home: look less often; anything else: back to the base interval. */
+	if (p->moved_to == p->node && sample_home(p))
+		p->home_streak += p->home_streak < 32;
+	else
+		p->home_streak = 0;
+	return 0;
 }
 
 /* Should a pass start now? Samples first when one is due; never blocks for long. */
 static bool pass_due(struct migrate *m, struct mig_proc *p, const struct mig_params *prm, uint64_t now_ns)
 {
-	uint32_t off;
-
 	if (now_ns - p->since_ns < prm->settle_ns)
 		return false;
 	/* Back to where the memory went a moment ago only after the home has held for long. */
 	if (p->moved_to >= 0 && p->moved_to != p->node && now_ns - p->since_ns < 4 * prm->settle_ns)
 		return false;
-	if (p->pass_end_ns && now_ns - p->pass_end_ns < REPASS_NS && p->moved_to == p->node)
-		return false;
+	if (p->pass_end_ns && p->moved_to == p->node) {
+		if (now_ns - p->pass_end_ns < REPASS_NS)
+			return false;
+		/* Home by a sample not yet due again (it backs off): nothing to look at. */
+		if (p->sampled_ns && sample_home(p) && now_ns - p->sampled_ns < migrate_home_every(p->home_streak))
+			return false;
+	}
 	if (p->pass_end_ns && now_ns - p->pass_end_ns < REPASS_NS && m->st.no_permission)
 		return false;
 	/* A failed call (the kernel out of memory, say) is not retried every tick either. */
@@ -276,8 +304,7 @@ static bool pass_due(struct migrate *m, struct mig_proc *p, const struct mig_par
 		if (ret)
 			return false;
 	}
-	off = p->sample.resident - p->sample.pages[p->node];
-	if ((uint64_t)off * 1000 < (uint64_t)p->sample.resident * MIG_OFF_HOME_MIN) {
+	if (sample_home(p)) {
 		/* Home already: as good as a pass. */
 		p->moved_to = p->node;
 		p->pass_end_ns = now_ns;
@@ -342,7 +369,7 @@ static void refresh_samples(struct migrate *m, uint64_t now_ns)
 	for (size_t k = 0; k < m->nr && done < MIG_SAMPLES_PER_TICK; k++) {
 		struct mig_proc *p = &m->procs[(m->rr + k) % m->nr];
 
-		uint64_t every = p->moved_to == p->node ? MIG_SAMPLE_HOME_NS : MIG_SAMPLE_NS;
+		uint64_t every = p->moved_to == p->node ? migrate_home_every(p->home_streak) : MIG_SAMPLE_NS;
 
 		if (p->in_job || (p->sampled_ns && now_ns - p->sampled_ns < every))
 			continue;

@@ -12,7 +12,10 @@
  * page goes back and forth with a home that flaps. A token bucket holds the
  * bytes moved to the configured rate; every tick does a bounded amount of
  * work, so the event loop never waits. Each process's memory locality is
- * sampled now and then: a sample that finds its memory home skips the pass.
+ * sampled now and then: a sample that finds its memory home skips the pass,
+ * and the samples of a process whose memory stays home back off, from
+ * 30 s to 8 minutes, so 100 processes at home cost a sample every few
+ * seconds, not several a second.
  */
 #ifndef SCX_AI_NUMA_MIGRATE_H
 #define SCX_AI_NUMA_MIGRATE_H
@@ -56,6 +59,7 @@ struct mig_proc {
 	uint64_t pass_end_ns;		/* when that pass (or a refused one) ended */
 	uint64_t sampled_ns;		/* last sample; 0: none yet */
 	struct mem_sample sample;
+	unsigned int home_streak;	/* samples in a row that found its memory home */
 	bool in_job;
 	struct mem_job job;
 	struct mem_job_counts n;	/* all passes together */
@@ -76,6 +80,16 @@ struct mig_stats {
 /* How often a process's locality is sampled, and how many pages. */
 #define MIG_SAMPLE_NS		(5ULL * 1000000000ULL)
 #define MIG_SAMPLE_HOME_NS	(30ULL * 1000000000ULL)	/* ... once its memory is home */
+/*
+ * ... and twice as long after each sample in a row that finds it still
+ * home, up to this: at steady state most of what following memory costs is
+ * these samples (an smaps read and a move_pages(2) query each), and memory
+ * that is home stays home under this scheduler (no NUMA balancing moves it
+ * away; a homed process's threads run, and first-touch, on its home). A
+ * new home or a sample that finds pages astray starts over at
+ * MIG_SAMPLE_HOME_NS.
+ */
+#define MIG_SAMPLE_HOME_MAX_NS	(480ULL * 1000000000ULL)
 #define MIG_SAMPLE_PAGES	256
 #define MIG_SAMPLES_PER_TICK	8
 /* A sample with fewer pages than this off their home skips the pass (per mille). */
@@ -109,5 +123,8 @@ size_t migrate_procs(const struct migrate *m, const struct mig_proc **out);
 int migrate_locality(const struct migrate *m, pid_t pid);
 
 const char *mig_source_str(enum mig_source s);
+
+/* How long after its last sample a process whose memory is home is sampled again (see MIG_SAMPLE_HOME_MAX_NS). */
+uint64_t migrate_home_every(unsigned int home_streak);
 
 #endif

@@ -339,6 +339,52 @@ static void test_denied(void)
 	migrate_free(m);
 }
 
+/* Tick once a second from @t0 for @s seconds (the daemon's pace at steady state); returns the time after. */
+static uint64_t run_slow(struct migrate *m, const struct mig_params *p, uint64_t t0, unsigned int s)
+{
+	for (unsigned int t = 0; t <= s; t++)
+		migrate_tick(m, p, t0 + t * SEC);
+	return t0 + s * SEC;
+}
+
+/*
+ * Memory that stays home is sampled less and less often (the steady-state
+ * cost of 100 homed processes), yet pages found astray later still go home.
+ */
+static void test_home_backoff(void)
+{
+	struct mig_params p = { .rate_bps = 64ULL << 20, .settle_ns = 2 * SEC };
+	struct mig_target t = { .pid = 108, .start_time = 19, .node = 1, .src = MIG_AFFINITY };
+	struct migrate *m = fresh();
+	uint64_t now = 100 * SEC;
+	unsigned long calls;
+
+	CHECK(migrate_home_every(0) == MIG_SAMPLE_HOME_NS && migrate_home_every(1) == 2 * MIG_SAMPLE_HOME_NS &&
+	      migrate_home_every(2) == 4 * MIG_SAMPLE_HOME_NS, "the interval doubles with each sample found home");
+	CHECK(migrate_home_every(4) == MIG_SAMPLE_HOME_MAX_NS && migrate_home_every(1000) == MIG_SAMPLE_HOME_MAX_NS,
+	      "... up to MIG_SAMPLE_HOME_MAX_NS, whatever the streak");
+	reset(1);
+	fake_proc(108, 'S', 19);
+	migrate_set_targets(m, &t, 1, now);
+	now = run_slow(m, &p, now, 600);
+	/* One move_pages(2) query per sample of this 16 MB process: 30 s apart without the back-off, 20 of them. */
+	CHECK(fk.calls <= 6, "memory home for 10 minutes: sampled at most 6 times (%lu)", fk.calls);
+	CHECK(fk.moves == 0, "memory home: nothing moved");
+	/* Something moved half of it away: the next sample, at most MIG_SAMPLE_HOME_MAX_NS on, brings it back. */
+	for (int i = 0; i < PAGES / 2; i++)
+		fk.node[i] = 0;
+	calls = fk.calls;
+	now = run_slow(m, &p, now, MIG_SAMPLE_HOME_MAX_NS / SEC + 10);
+	CHECK_INT(on(1), PAGES, "pages found astray after the back-off still go home");
+	CHECK(fk.calls > calls, "they were found by a sample");
+	/* A new home starts the schedule over. */
+	t.node = 0;
+	migrate_set_targets(m, &t, 1, now);
+	now = run_slow(m, &p, now, 30);
+	CHECK_INT(on(0), PAGES, "a new home is followed within the settle time, back-off or not");
+	migrate_free(m);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -359,6 +405,7 @@ int main(void)
 	test_denied();
 	test_call_fails();
 	test_pages_stay();
+	test_home_backoff();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	if (system(cmd))
 		check_bail("cleanup");
