@@ -206,6 +206,7 @@ struct an_setup {
 	struct an_topo topo;
 	u32 idle_per_node;	/* the kernel keeps an idle mask per node for us (6.15+) */
 	u32 pad;
+	u64 enq_head;		/* SCX_ENQ_HEAD as the running kernel numbers it (daemon/kcompat.h) */
 };
 
 /* .bss, "shared": live both ways while the scheduler runs. */

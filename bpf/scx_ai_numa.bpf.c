@@ -579,7 +579,7 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 			/* For handoff_judge(): a miss strands this wakee. */
 			wctx->handed_node = home;
 			/* A latency-critical one first: see "Misattributed wakes" above HANDOFF_SCORE_MAX. */
-			direct_dispatch(p, home, AN_STAT_HANDOFF, lat_critical(tctx) ? SCX_ENQ_HEAD : 0);
+			direct_dispatch(p, home, AN_STAT_HANDOFF, lat_critical(tctx) ? setup.enq_head : 0);
 			return cpu;
 		}
 	}
