@@ -54,29 +54,10 @@ mkdir -p "$kroot"
 exec 9>"$kroot/.lock"
 flock 9
 
-dest="$kroot/$pkgver"
-complete() { [ -s "$1/vmlinuz" ] && [ -s "$1/config" ] && [ -s "$1/version" ] && [ -s "$1/btf" ]; }
-if [ "$rebuild" = 0 ] && complete "$dest"; then
-	log "using cached kernel $(cat "$dest/release")"
-	echo "$dest"
-	exit 0
-fi
-
-# The tree is unpacked once per source version and kept for incremental builds.
-src="$kroot/src-$pkgver"
-if [ ! -f "$src/.unpacked" ]; then
-	rm -rf "$src"
-	mkdir -p "$src"
-	log "unpacking $tarball ($pkgver)"
-	tar -xJf "$tarball" -C "$src" --strip-components=1
-	touch "$src/.unpacked"
-fi
-
 # allnoconfig plus this: what a diskless, networkless QEMU guest running the
 # scenarios needs and little else, to keep the build short. Each line: an
 # option and its value (y, n or a quoted string).
-frag="$src/.scxvm.config"
-cat >"$frag" <<'EOF'
+fragment=$(cat <<'EOF'
 CONFIG_LOCALVERSION="-scxvm"
 CONFIG_LOCALVERSION_AUTO=n
 CONFIG_64BIT=y
@@ -140,14 +121,45 @@ CONFIG_DRM=y
 CONFIG_DRM_FBDEV_EMULATION=n
 CONFIG_DRM_VIRTIO_GPU=y
 EOF
+)
+# Every option asked for =y: a cached kernel built without one (an older
+# version of this list) is built again.
+wanted=$(printf '%s\n' "$fragment" | sed -n 's/^CONFIG_\([A-Z0-9_]*\)=y$/\1/p')
+
+dest="$kroot/$pkgver"
+complete() {
+	local opt
+	[ -s "$1/vmlinuz" ] && [ -s "$1/config" ] && [ -s "$1/version" ] && [ -s "$1/btf" ] || return 1
+	for opt in $wanted; do
+		grep -qx "CONFIG_$opt=y" "$1/config" || return 1
+	done
+}
+if [ "$rebuild" = 0 ] && complete "$dest"; then
+	log "using cached kernel $(cat "$dest/release")"
+	echo "$dest"
+	exit 0
+fi
+
+# The tree is unpacked once per source version and kept for incremental builds.
+src="$kroot/src-$pkgver"
+if [ ! -f "$src/.unpacked" ]; then
+	rm -rf "$src"
+	mkdir -p "$src"
+	log "unpacking $tarball ($pkgver)"
+	tar -xJf "$tarball" -C "$src" --strip-components=1
+	touch "$src/.unpacked"
+fi
+
 
 t0=$(date +%s)
 cd "$src"
+frag="$src/.scxvm.config"
+printf '%s\n' "$fragment" >"$frag"
 log "configuring (allnoconfig + $(wc -l <"$frag") options)"
 KCONFIG_ALLCONFIG="$frag" make -s allnoconfig >"$kroot/build.log" 2>&1
 # Kconfig drops an option whose dependencies are unmet without a word:
 # every one asked for must have made it.
-for opt in $(sed -n 's/^CONFIG_\([A-Z0-9_]*\)=y$/\1/p' "$frag"); do
+for opt in $wanted; do
 	grep -qx "CONFIG_$opt=y" .config || die "CONFIG_$opt is not =y after allnoconfig (see $kroot/build.log)"
 done
 
@@ -158,6 +170,7 @@ t1=$(date +%s)
 
 rel=$(make -s kernelrelease)
 stage=$(mktemp -d "$kroot/.stage.XXXXXX")
+chmod 755 "$stage"
 trap 'rm -rf "$stage"' EXIT
 cp arch/x86/boot/bzImage "$stage/vmlinuz"
 cp .config "$stage/config"
