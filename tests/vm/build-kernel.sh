@@ -56,7 +56,11 @@ flock 9
 
 # allnoconfig plus this: what a diskless, networkless QEMU guest running the
 # scenarios needs and little else, to keep the build short. Each line: an
-# option and its value (y, n or a quoted string).
+# option and its value (y, n or a quoted string). BPF_EVENTS (which takes
+# kprobe events, so ftrace) is not optional: sched_ext programs get the
+# tracing helpers (bpf_get_current_task_btf, bpf_probe_read_kernel) from
+# it, and libbpf's probe for bpf_probe_read_kernel loads a tracepoint
+# program.
 fragment=$(cat <<'EOF'
 CONFIG_LOCALVERSION="-scxvm"
 CONFIG_LOCALVERSION_AUTO=n
@@ -92,6 +96,11 @@ CONFIG_CGROUP_BPF=y
 CONFIG_BPF_SYSCALL=y
 CONFIG_BPF_JIT=y
 CONFIG_BPF_JIT_ALWAYS_ON=y
+CONFIG_PERF_EVENTS=y
+CONFIG_KPROBES=y
+CONFIG_FTRACE=y
+CONFIG_KPROBE_EVENTS=y
+CONFIG_BPF_EVENTS=y
 CONFIG_DEBUG_KERNEL=y
 CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT=y
 CONFIG_DEBUG_INFO_BTF=y
