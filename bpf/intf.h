@@ -257,6 +257,7 @@ struct an_setup {
 	 * as MIGRATE_IN_NEAR, from any other as MIGRATE_IN_FAR.
 	 */
 	u32 near_nodes[AN_MAX_NODES];
+	u64 enq_head;		/* SCX_ENQ_HEAD as the running kernel numbers it (daemon/kcompat.h) */
 };
 
 /* .bss, "shared": live both ways while the scheduler runs. */

@@ -610,7 +610,7 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 			wctx->handed_node = home;
 			wctx->handed_lat |= lat_critical(tctx);
 			/* A latency-critical one first: see "Misattributed wakes" above woken_by_task(). */
-			direct_dispatch(p, home, AN_STAT_HANDOFF, lat_critical(tctx) ? SCX_ENQ_HEAD : 0);
+			direct_dispatch(p, home, AN_STAT_HANDOFF, lat_critical(tctx) ? setup.enq_head : 0);
 			return cpu;
 		}
 	}
@@ -1271,7 +1271,7 @@ s32 BPF_STRUCT_OPS(an_init_task, struct task_struct *p, struct scx_init_task_arg
 
 static int rescue_fn(void *map, int *key, struct bpf_timer *timer)
 {
-	u64 now = bpf_ktime_get_ns();
+	u64 now = bpf_ktime_get_ns(), wait;
 	u32 node, n = nr_nodes();
 
 	for (node = 0; node < AN_MAX_NODES && node < n && node < 32; node++) {
@@ -1282,7 +1282,15 @@ static int rescue_fn(void *map, int *key, struct bpf_timer *timer)
 		bal_qsum[node] += queued > 0 ? queued : 0;
 		if (queued <= 0)
 			continue;
-		if (head_wait_ns(node, now) < RESCUE_WAIT_NS)
+		/*
+		 * 6.12's verifier checks this callback as sleepable, as the
+		 * sleepable ops.init that arms the timer is: the DSQ iterator
+		 * needs an explicit RCU section there.
+		 */
+		bpf_rcu_read_lock();
+		wait = head_wait_ns(node, now);
+		bpf_rcu_read_unlock();
+		if (wait < RESCUE_WAIT_NS)
 			continue;
 		__sync_fetch_and_or(&rescue_nodes, 1U << node);
 		kick_any_idle(node);

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "fileio.h"
+#include "kcompat.h"
 #include "log.h"
 #include "sched.h"
 #include "tunables.h"
@@ -145,62 +146,42 @@ uint64_t sched_hotplug_seq(const char *root)
 	return strtoull(buf, NULL, 10);
 }
 
-/* The value of enumerator @name in the kernel's BTF, 0 if it has none. */
-static uint64_t btf_enum_value(const struct btf *btf, const char *name)
-{
-	for (uint32_t id = 1; id < btf__type_cnt(btf); id++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-		uint16_t n = btf_vlen(t);
-
-		if (btf_is_enum(t)) {
-			const struct btf_enum *e = btf_enum(t);
-
-			for (uint16_t i = 0; i < n; i++)
-				if (!strcmp(btf__name_by_offset(btf, e[i].name_off), name))
-					return (uint32_t)e[i].val;
-		} else if (btf_is_enum64(t)) {
-			const struct btf_enum64 *e = btf_enum64(t);
-
-			for (uint16_t i = 0; i < n; i++)
-				if (!strcmp(btf__name_by_offset(btf, e[i].name_off), name))
-					return btf_enum64_value(&e[i]);
-		}
-	}
-	return 0;
-}
-
 /*
- * The ops flag that asks for per-node idle masks, 0 where the running kernel
- * has none (before 6.15). Its value is the kernel's to define, so it is read
- * from the kernel's BTF along with the kfunc that searches such a mask;
- * a kernel that has the flag but not the kfunc gets the global mask. The
- * answer cannot change while we run: looked up once.
+ * What this kernel offers the scheduler (kcompat.h), from its BTF. The
+ * answer cannot change while we run: chosen once for each idle setting.
  */
-static uint64_t kernel_idle_per_node_flag(void)
+static int kernel_compat(bool want_idle_per_node, struct kcompat *out, char *err, size_t errlen)
 {
-	static int looked;
-	static uint64_t flag;
+	static struct kcompat chosen[2];
+	static bool known[2];
 	struct btf *btf;
+	int ret;
 
-	if (looked)
-		return flag;
-	looked = 1;
-	btf = btf__load_vmlinux_btf();
-	if (!btf) {
-		log_warn("sched_attach: kernel BTF: %s; using the global idle mask", strerror(errno));
+	if (known[want_idle_per_node]) {
+		*out = chosen[want_idle_per_node];
 		return 0;
 	}
-	flag = btf_enum_value(btf, "SCX_OPS_BUILTIN_IDLE_PER_NODE");
-	if (flag && btf__find_by_name_kind(btf, "scx_bpf_pick_idle_cpu_node", BTF_KIND_FUNC) < 0)
-		flag = 0;
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		ret = -errno ? -errno : -ENOENT;
+		snprintf(err, errlen, "sched_attach: kernel BTF (sched_ext needs CONFIG_DEBUG_INFO_BTF): %s",
+			 strerror(-ret));
+		return ret;
+	}
+	ret = kcompat_choose(btf, want_idle_per_node, out, err, errlen);
 	btf__free(btf);
-	return flag;
+	if (ret)
+		return ret;
+	chosen[want_idle_per_node] = *out;
+	known[want_idle_per_node] = true;
+	return 0;
 }
 
 int sched_attach(const struct an_topo *topo, const struct an_tunables *tun, const struct sched_opts *o,
 		 struct sched **out, char *err, size_t errlen)
 {
 	struct sched *s;
+	struct kcompat kc;
 	char tail[1400];
 	int ret;
 
@@ -242,14 +223,14 @@ int sched_attach(const struct an_topo *topo, const struct an_tunables *tun, cons
 		bpf_program__set_autoload(s->skel->progs.an_cpu_online, false);
 		bpf_program__set_autoload(s->skel->progs.an_cpu_offline, false);
 	}
-	if (!o->global_idle) {
-		uint64_t flag = kernel_idle_per_node_flag();
-
-		if (flag) {
-			s->skel->struct_ops.ai_numa_ops->flags |= flag;
-			s->skel->rodata->setup.idle_per_node = 1;
-		}
-	}
+	ret = kernel_compat(!o->global_idle, &kc, err, errlen);
+	if (ret)
+		goto fail;
+	/* The kernel's numbers, not the ones the program was compiled with. */
+	s->skel->struct_ops.ai_numa_ops->flags = kc.ops_flags;
+	s->skel->rodata->setup.enq_head = kc.enq_head;
+	s->skel->rodata->setup.idle_per_node = kc.idle_per_node;
+	log_debug("sched_attach: kernel API: %s", kcompat_describe(&kc, tail, sizeof(tail)));
 
 	ret = scx_ai_numa__load(s->skel);
 	if (ret) {

@@ -2,6 +2,9 @@
 # Install everything scx_ai_numa needs to build, test, package (debian/) and
 # run its VM on Debian 12.
 # Idempotent: when every package is already present it only checks and exits.
+#   scripts/deps.sh [--kernel-build]
+# --kernel-build: also what tests/vm/build-kernel.sh needs to build the 6.12
+# VM kernel (Debian's 6.12 source, from bookworm's security updates).
 set -euo pipefail
 
 [ "$(id -u)" -eq 0 ] || { echo "deps.sh: must run as root (apt-get)" >&2; exit 1; }
@@ -18,6 +21,12 @@ BASE=(clang-16 llvm-16 lld-16 ninja-build pkg-config libelf-dev zlib1g-dev
       binutils file procps python3 util-linux gnuplot-nox valgrind
       build-essential debhelper dpkg-dev fakeroot lintian
       prometheus prometheus-node-exporter python3-prometheus-client)
+KERNEL_BUILD=(linux-source-6.12 bc bison flex libssl-dev dwarves xz-utils)
+case "${1:-}" in
+--kernel-build) BASE+=("${KERNEL_BUILD[@]}") ;;
+'') ;;
+*) echo "deps.sh: unknown argument '$1' (usage: $0 [--kernel-build])" >&2; exit 2 ;;
+esac
 
 . /etc/os-release
 codename=${VERSION_CODENAME:-bookworm}

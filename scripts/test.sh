@@ -4,21 +4,25 @@
 # QEMU boot of a sched_ext kernel, then the GPU placement scenarios
 # (tests/vm/gpu/) in a second boot, then the machine shapes (tests/vm/shapes/)
 # in two short boots.
-#   scripts/test.sh [--unit-only] [--vm-only] [--no-gpu] [SCENARIO...]
+#   scripts/test.sh [--unit-only] [--vm-only] [--no-gpu] [--kernel 6.12] [SCENARIO...]
+# --kernel 6.12: the VM boots Linux 6.12 built by tests/vm/build-kernel.sh
+# (30-60 minutes the first time), the proof of the README's oldest kernel.
 # A skipped VM test counts as a failure: the scheduler is only proven in the VM.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-unit=1 vm=1 gpu=1 scenarios=()
-for a in "$@"; do
-	case "$a" in
+unit=1 vm=1 gpu=1 scenarios=() kernel=()
+while [ $# -gt 0 ]; do
+	case "$1" in
 	--unit-only) vm=0 ;;
 	--vm-only) unit=0 ;;
 	--no-gpu) gpu=0 ;;
-	-h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) scenarios+=("$a") ;;
+	--kernel) kernel=(--kernel "${2:-}"); shift ;;
+	-h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) scenarios+=("$1") ;;
 	esac
+	shift
 done
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -66,7 +70,7 @@ if [ "$vm" = 1 ]; then
 	[ "${#scenarios[@]}" -gt 0 ] || { scenarios=(tests/vm/scenarios/*.sh); vm_all=1; }
 	log=$(mktemp)
 	set +e
-	tests/vm/run.sh --bindir "$builddir" "${scenarios[@]}" 2>&1 | tee "$log"
+	tests/vm/run.sh --bindir "$builddir" "${kernel[@]+"${kernel[@]}"}" "${scenarios[@]}" 2>&1 | tee "$log"
 	vrc=${PIPESTATUS[0]}
 	set -e
 	[ "$vrc" -eq 0 ] || rc=1
@@ -102,15 +106,18 @@ if [ "$vm" = 1 ]; then
 	}
 
 	# GPU placement needs a GPU on a NUMA node and its driver: a VM of its
-	# own, with the generic kernel and an emulated GPU on node 1.
+	# own, with the generic kernel (6.12 has the driver built in) and an
+	# emulated GPU on node 1.
 	if [ "$vm_all" = 1 ] && [ "$gpu" = 1 ]; then
-		vm_boot --flavour generic --gpu-node 1 --gpu-node 0 tests/vm/gpu/*.sh
+		gpukernel=(--flavour generic)
+		[ ${#kernel[@]} -eq 0 ] || gpukernel=("${kernel[@]}")
+		vm_boot "${gpukernel[@]}" --gpu-node 1 --gpu-node 0 tests/vm/gpu/*.sh
 	fi
 	# Other machine shapes, a short boot each: two L3s per node and a node
 	# without CPUs; then eight nodes of one CPU.
 	if [ "$vm_all" = 1 ]; then
-		vm_boot --nodes 2 --cpus-per-node 4 --sockets-per-node 2 --mem-node tests/vm/shapes/*.sh
-		vm_boot --nodes 8 --cpus-per-node 1 tests/vm/shapes/*.sh
+		vm_boot "${kernel[@]+"${kernel[@]}"}" --nodes 2 --cpus-per-node 4 --sockets-per-node 2 --mem-node tests/vm/shapes/*.sh
+		vm_boot "${kernel[@]+"${kernel[@]}"}" --nodes 8 --cpus-per-node 1 tests/vm/shapes/*.sh
 	fi
 fi
 

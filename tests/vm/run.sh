@@ -28,6 +28,11 @@
 #   --append ARGS           extra kernel command-line arguments
 #   --flavour F             kernel flavour: cloud (default; no DRM) or
 #                           generic (GPU drivers as modules)
+#   --kernel 6.12           boot Linux 6.12 instead, the oldest kernel the
+#                           README promises, built with sched_ext by
+#                           tests/vm/build-kernel.sh (the first time: 30-60
+#                           minutes; then cached); GPU drivers built in,
+#                           so --flavour and --modules do not apply
 #   --modules NAMES         kernel modules (comma-separated, with their
 #                           dependencies) for /init to load; generic only
 #   --gpu-node N            attach an emulated GPU (virtio-gpu-pci) behind a
@@ -58,7 +63,7 @@ top=$(cd "$here/../.." && pwd)
 
 nodes=2 cpn=2 spn=1 mem_nodes=0 mem_mb=2048 total_timeout='' scen_timeout=300
 bindir="$top/build" keep_log='' extra_append='' verbose=0
-flavour=cloud modules='' gpu_node='' gpu_nodes=() tcg_threads=multi
+flavour=cloud kernel='' modules='' gpu_node='' gpu_nodes=() tcg_threads=multi
 need_node() { [[ "$2" =~ ^(0|[1-9][0-9]*)$ ]] || die "$1 needs a node number, got '$2'"; }
 qemu=${QEMU:-qemu-system-x86_64}
 
@@ -82,6 +87,8 @@ while [ $# -gt 0 ]; do
 	--flavour) [ "${2:-}" = cloud ] || [ "${2:-}" = generic ] || die "--flavour takes cloud or generic"
 		flavour=$2; shift 2 ;;
 	--modules) [ -n "${2:-}" ] || usage; modules=$2; shift 2 ;;
+	--kernel) [ "${2:-}" = 6.12 ] || die "--kernel takes 6.12 (the default kernel needs no option)"
+		kernel=$2; shift 2 ;;
 	--gpu-node) need_node "$1" "${2:-}"; gpu_nodes+=("$2"); gpu_node=${gpu_node:-$2}; shift 2 ;;
 	--tcg-threads) [ "${2:-}" = multi ] || [ "${2:-}" = single ] || die "--tcg-threads takes multi or single"
 		tcg_threads=$2; shift 2 ;;
@@ -131,11 +138,16 @@ trap 'rm -rf "$tmp"' EXIT
 for g in "${gpu_nodes[@]+"${gpu_nodes[@]}"}"; do
 	[ "$g" -lt "$nodes" ] || die "--gpu-node $g: the VM has nodes 0..$((nodes - 1))"
 done
-# The GPU's driver comes with the generic kernel; the cloud one has no DRM.
-[ -n "$gpu_node" ] && [ "$flavour" = generic ] && modules=${modules:+$modules,}virtio_gpu
-[ -z "$modules" ] || [ "$flavour" = generic ] || die "--modules needs --flavour generic"
-
-kdir=$("$here/fetch-kernel.sh" --flavour "$flavour") || die "cannot fetch the test kernel"
+if [ -n "$kernel" ]; then
+	# A self-built kernel has its drivers built in and no modules tree.
+	[ -z "$modules" ] && [ "$flavour" = cloud ] || die "--kernel $kernel takes neither --flavour nor --modules"
+	kdir=$("$here/build-kernel.sh") || die "cannot build the $kernel test kernel"
+else
+	# The GPU's driver comes with the generic kernel; the cloud one has no DRM.
+	[ -n "$gpu_node" ] && [ "$flavour" = generic ] && modules=${modules:+$modules,}virtio_gpu
+	[ -z "$modules" ] || [ "$flavour" = generic ] || die "--modules needs --flavour generic"
+	kdir=$("$here/fetch-kernel.sh" --flavour "$flavour") || die "cannot fetch the test kernel"
+fi
 
 mkdir "$tmp/bin"
 # The project's programs the scenarios use, wherever meson put them.
