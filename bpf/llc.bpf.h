@@ -183,7 +183,13 @@ static u64 dsq_head_wait_ns(u64 dsq, u64 now)
 	u64 oldest = 0;
 	int seen = 0;
 
-	/* The queue is ordered by vtime, not age: look at its first few. */
+	/*
+	 * The queue is ordered by vtime, not age: look at its first few.
+	 * The RCU section is here, in the global function's own body: the
+	 * verifier checks a global function alone, and 6.12's checks the
+	 * rescue timer's calls as sleepable, where the DSQ iterator needs one.
+	 */
+	bpf_rcu_read_lock();
 	bpf_for_each(scx_dsq, p, dsq, 0) {
 		tctx = task_ctx(p);
 		if (tctx && tctx->enq_ns && (!oldest || tctx->enq_ns < oldest))
@@ -191,6 +197,7 @@ static u64 dsq_head_wait_ns(u64 dsq, u64 now)
 		if (++seen >= 4)
 			break;
 	}
+	bpf_rcu_read_unlock();
 	return oldest && now > oldest ? now - oldest : 0;
 }
 

@@ -1282,14 +1282,8 @@ static int rescue_fn(void *map, int *key, struct bpf_timer *timer)
 		bal_qsum[node] += queued > 0 ? queued : 0;
 		if (queued <= 0)
 			continue;
-		/*
-		 * 6.12's verifier checks this callback as sleepable, as the
-		 * sleepable ops.init that arms the timer is: the DSQ iterator
-		 * needs an explicit RCU section there.
-		 */
-		bpf_rcu_read_lock();
+		/* The DSQ walk takes its own RCU section, for 6.12: see dsq_head_wait_ns(). */
 		wait = head_wait_ns(node, now);
-		bpf_rcu_read_unlock();
 		if (wait < RESCUE_WAIT_NS)
 			continue;
 		__sync_fetch_and_or(&rescue_nodes, 1U << node);
