@@ -1013,6 +1013,8 @@ static void balance_note(struct task_struct *p, struct task_ctx *tctx, u32 node,
  * decide. It also counts idle time next to a waiting queue
  * (IDLE_QUEUED_NS): the waste the balancer is for.
  */
+#define BAL_MAX_NODES	4
+
 static void balance_tick(u64 now)
 {
 	u32 n = nr_nodes(), node, i, queued_nodes = 0;
@@ -1020,6 +1022,15 @@ static void balance_tick(u64 now)
 	int cpu;
 	u64 win, busy;
 
+	/*
+	 * The verifier walks an_bal_step()'s loops unrolled for the node count
+	 * it knows at load: past 4 nodes it hits its instruction limit (E2BIG,
+	 * seen at 8) and the whole scheduler would fail to load. Bigger
+	 * machines run without the balancer until its step is rewritten with
+	 * an open-coded iterator.
+	 */
+	if (nr_nodes() > BAL_MAX_NODES)
+		return;
 	if (++bal_ticks < BAL_TICKS)
 		return;
 	bal_ticks = 0;
@@ -1269,26 +1280,38 @@ s32 BPF_STRUCT_OPS(an_init_task, struct task_struct *p, struct scx_init_task_arg
 	return 0;
 }
 
+/*
+ * One node's rescue check. A global function, so the verifier checks it
+ * once rather than once per node: inline, 8 nodes times the nearest-node
+ * search of kick_any_idle() went past its instruction limit (E2BIG).
+ */
+AN_GLOBAL_FN int rescue_node(u32 node, u64 now)
+{
+	s32 queued;
+
+	if (node >= AN_MAX_NODES)
+		return 0;
+	queued = node_queued(node);
+	/* For the daemon's stats: fresh enough at the timer's period. */
+	shared.node_queued[node] = queued > 0 ? queued : 0;
+	bal_qsum[node] += queued > 0 ? queued : 0;
+	if (queued <= 0)
+		return 0;
+	/* The DSQ walk takes its own RCU section, for 6.12: see dsq_head_wait_ns(). */
+	if (head_wait_ns(node, now) < RESCUE_WAIT_NS)
+		return 0;
+	__sync_fetch_and_or(&rescue_nodes, 1U << node);
+	kick_any_idle(node);
+	return 0;
+}
+
 static int rescue_fn(void *map, int *key, struct bpf_timer *timer)
 {
-	u64 now = bpf_ktime_get_ns(), wait;
+	u64 now = bpf_ktime_get_ns();
 	u32 node, n = nr_nodes();
 
-	for (node = 0; node < AN_MAX_NODES && node < n && node < 32; node++) {
-		s32 queued = node_queued(node);
-
-		/* For the daemon's stats: fresh enough at the timer's period. */
-		shared.node_queued[node] = queued > 0 ? queued : 0;
-		bal_qsum[node] += queued > 0 ? queued : 0;
-		if (queued <= 0)
-			continue;
-		/* The DSQ walk takes its own RCU section, for 6.12: see dsq_head_wait_ns(). */
-		wait = head_wait_ns(node, now);
-		if (wait < RESCUE_WAIT_NS)
-			continue;
-		__sync_fetch_and_or(&rescue_nodes, 1U << node);
-		kick_any_idle(node);
-	}
+	for (node = 0; node < AN_MAX_NODES && node < n && node < 32; node++)
+		rescue_node(node, now);
 	balance_tick(now);
 	bpf_timer_start(timer, RESCUE_PERIOD_NS, 0);
 	return 0;
