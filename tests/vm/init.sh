@@ -164,4 +164,7 @@ else
 fi
 echo "@@SCXVM DONE"
 sync
+# poweroff -f does not drain the serial console: on a loaded host the last
+# lines (a scenario's END, DONE) were still queued in the UART and lost.
+sleep 1
 poweroff -f
