@@ -6,15 +6,22 @@
  * pinned buffers), then runs its worker threads wherever it is told, and
  * reports every second where the buffer's pages are.
  *
- *   mem-worker [--mb N] [--touch-node N] [--bind-node N] [--threads T]
- *              [--seconds S] [--shared-mb N] [--file PATH]
+ *   mem-worker [--mb N] [--touch-node N] [--bind-node N] [--start-node N]
+ *              [--threads T] [--seconds S] [--shared-mb N] [--file PATH]
  *
- *   --touch-node N   first-touch the buffer on node N's CPUs (default 0)
+ *   --touch-node N   first-touch the buffer on node N's CPUs (default 0); a
+ *                    node without CPUs (memory only) gets the private buffer
+ *                    by a bind policy for the touch, which is then dropped
+ *                    so the pages stay only by the scheduler's choice
  *   --threads T      worker threads that keep the buffer in use (default 2;
  *                    0: the process only sleeps, for cost measurements)
  *   --bind-node N    then confine the whole process to node N's CPUs
  *                    (sched_setaffinity of every thread); without it the
  *                    threads may run anywhere
+ *   --start-node N   the worker threads start on node N's CPUs (their first
+ *                    run there makes it their home), then the process may
+ *                    run anywhere at once: it is never seen confined, which
+ *                    would make its memory follow that affinity
  *   --shared-mb N    also first-touch a MAP_SHARED|MAP_ANONYMOUS buffer of
  *                    N MB, which a forked child keeps mapped: memory shared
  *                    with another process must not move
@@ -109,6 +116,43 @@ static void *touch(void *arg)
 	return NULL;
 }
 
+/* The kernel's mbind(2) modes; no libnuma in the guest. */
+#define MPOL_DEFAULT	0
+#define MPOL_BIND	2
+
+static int bound = -1;
+
+/* The private buffer's pages go to @node when touched (a node without CPUs). */
+static int bind_memory(int node)
+{
+	unsigned long mask[MAX_NODES / (8 * sizeof(unsigned long))] = { 0 };
+
+	if (node < 0 || node >= MAX_NODES) {
+		fprintf(stderr, "mem-worker: node %d is beyond %d\n", node, MAX_NODES - 1);
+		return -1;
+	}
+	mask[node / (8 * sizeof(long))] |= 1UL << (node % (8 * sizeof(long)));
+	if (syscall(SYS_mbind, buf, buf_len, MPOL_BIND, mask, MAX_NODES + 1, 0) < 0) {
+		perror("mem-worker: mbind");
+		return -1;
+	}
+	bound = node;
+	return 0;
+}
+
+/* Back to the default policy: only a migration can move the pages now. */
+static int unbind_memory(void)
+{
+	if (bound < 0)
+		return 0;
+	if (syscall(SYS_mbind, buf, buf_len, MPOL_DEFAULT, NULL, 0, 0) < 0) {
+		perror("mem-worker: mbind default");
+		return -1;
+	}
+	bound = -1;
+	return 0;
+}
+
 /* Keep the buffer in use, as a data loader keeps reading its batches. */
 static void *work(void *arg)
 {
@@ -165,12 +209,12 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-	int touch_node = 0, bind_node = -1, threads = 2, seconds = 30;
+	int touch_node = 0, bind_node = -1, start_node = -1, threads = 2, seconds = 30;
 	size_t mb = 64, sh_mb = 0;
 	const char *file = NULL;
 	pthread_t th[MAX_THREADS], t;
 	pthread_attr_t attr;
-	cpu_set_t set;
+	cpu_set_t set, all;
 	pid_t child = -1;
 
 	for (int i = 1; i < argc; i++) {
@@ -186,6 +230,8 @@ int main(int argc, char **argv)
 			touch_node = atoi(v);
 		else if (!strcmp(argv[i], "--bind-node"))
 			bind_node = atoi(v);
+		else if (!strcmp(argv[i], "--start-node"))
+			start_node = atoi(v);
 		else if (!strcmp(argv[i], "--threads"))
 			threads = atoi(v);
 		else if (!strcmp(argv[i], "--seconds"))
@@ -237,8 +283,13 @@ int main(int argc, char **argv)
 	}
 	/* First touch from a thread of the touch node: that is where the kernel puts the pages. */
 	if (node_cpus(touch_node, &set) < 0) {
-		fprintf(stderr, "mem-worker: node %d has no CPUs\n", touch_node);
-		return 1;
+		/* No CPUs: mbind refuses a node that is not online. */
+		if (bind_memory(touch_node) < 0)
+			return 1;
+		if (sched_getaffinity(0, sizeof(set), &set) < 0) {
+			perror("mem-worker: sched_getaffinity");
+			return 1;
+		}
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
@@ -246,6 +297,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mem-worker: touch thread failed\n");
 		return 1;
 	}
+	if (unbind_memory() < 0)
+		return 1;
 	if (sh_mb) {
 		/* A second process maps the shared buffer: its pages have two users. */
 		child = fork();
@@ -256,11 +309,24 @@ int main(int argc, char **argv)
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	/* New threads take the affinity of the thread that creates them. */
+	if (start_node >= 0 && (sched_getaffinity(0, sizeof(all), &all) < 0 || node_cpus(start_node, &set) < 0 ||
+				sched_setaffinity(0, sizeof(set), &set) < 0)) {
+		fprintf(stderr, "mem-worker: starting on node %d failed\n", start_node);
+		return 1;
+	}
 	for (int i = 0; i < threads; i++)
 		if (pthread_create(&th[i], NULL, work, (void *)(uintptr_t)i)) {
 			fprintf(stderr, "mem-worker: thread failed\n");
 			return 1;
 		}
+	if (start_node >= 0) {
+		usleep(10000);	/* each has run once */
+		if (bind_process(&all) < 0) {
+			fprintf(stderr, "mem-worker: widening from node %d failed\n", start_node);
+			return 1;
+		}
+	}
 	if (bind_node >= 0) {
 		if (node_cpus(bind_node, &set) < 0 || bind_process(&set) < 0) {
 			fprintf(stderr, "mem-worker: binding to node %d failed\n", bind_node);

@@ -14,6 +14,10 @@
 #                           caches per node
 #   --mem-node              one more node, with memory and no CPUs, after
 #                           the others (scenarios see scxvm_mem_nodes=1)
+#   --mem-node-at K         the same node with node id K (1..N): the nodes
+#                           with CPUs take the other ids, so below N their
+#                           ids have a hole; it is nearer (SLIT 15) to node
+#                           K + 1 than to the others (20)
 #   --mem-mb MB             guest memory, split evenly over nodes (default 2048)
 #   --timeout S             wall-clock limit for each boot of the VM
 #                           (default 120 + per scenario its timeout + 30)
@@ -61,7 +65,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
-nodes=2 cpn=2 spn=1 mem_nodes=0 mem_mb=2048 total_timeout='' scen_timeout=300
+nodes=2 cpn=2 spn=1 mem_nodes=0 mem_at='' mem_mb=2048 total_timeout='' scen_timeout=300
 bindir="$top/build" keep_log='' extra_append='' verbose=0
 flavour=cloud kernel='' modules='' gpu_node='' gpu_nodes=() tcg_threads=multi
 need_node() { [[ "$2" =~ ^(0|[1-9][0-9]*)$ ]] || die "$1 needs a node number, got '$2'"; }
@@ -78,6 +82,7 @@ while [ $# -gt 0 ]; do
 	--cpus-per-node) need_int "$1" "${2:-}"; cpn=$2; shift 2 ;;
 	--sockets-per-node) need_int "$1" "${2:-}"; spn=$2; shift 2 ;;
 	--mem-node) mem_nodes=1; shift ;;
+	--mem-node-at) need_node "$1" "${2:-}"; mem_nodes=1; mem_at=$2; shift 2 ;;
 	--mem-mb) need_int "$1" "${2:-}"; mem_mb=$2; shift 2 ;;
 	--timeout) need_int "$1" "${2:-}"; total_timeout=$2; shift 2 ;;
 	--scenario-timeout) need_int "$1" "${2:-}"; scen_timeout=$2; shift 2 ;;
@@ -166,23 +171,54 @@ modargs=()
 "$here/mkinitramfs.sh" "${modargs[@]+"${modargs[@]}"}" "$tmp/initramfs.cpio.gz" "$tmp/bin" "$kdir/config" \
 	"${scenarios[@]}" || die "cannot build the initramfs"
 
+[ -n "$mem_at" ] || mem_at=$nodes
+if [ "$mem_at" -lt 1 ] || [ "$mem_at" -gt "$nodes" ]; then die "--mem-node-at $mem_at: not in 1..$nodes"; fi
+# QEMU node id k holds the CPUs of node k, or of node k - 1 past the hole.
+# Linux numbers ACPI proximity domains in the order its SRAT pass over CPU
+# entries meets them, then memory-only ones: a node without CPU slots gets
+# the last id wherever QEMU puts it. So a memory-only node inside the range
+# keeps CPU slots that are possible but never plugged (hotplug slots): its id
+# stays, its cpulist stays empty, and the nodes with CPUs are sparse. QEMU
+# plugs the first -smp CPUs at boot; those past the hole are plugged with
+# -device, so Linux numbers the plugged CPUs 0..ncpus-1 in node order.
+slots=$nodes hole=''
+if [ "$mem_nodes" = 1 ] && [ "$mem_at" -lt "$nodes" ]; then slots=$((nodes + 1)) hole=$mem_at; fi
 # shellcheck disable=SC2054 # commas are QEMU's option syntax
 qargs=(
 	-accel "tcg,thread=$tcg_threads" -cpu max
-	# One socket per node: QEMU shares the last-level cache per socket, and
-	# a node boundary inside a socket makes the kernel warn at boot.
-	-smp "$ncpus,sockets=$((nodes * spn)),cores=$((cpn / spn)),threads=1"
 	-m "$((mem_per_node * (nodes + mem_nodes)))M"
 )
-for ((n = 0; n < nodes; n++)); do
-	first=$((n * cpn)) last=$((n * cpn + cpn - 1))
+# Whole sockets per node: QEMU shares the last-level cache per socket, and
+# a node boundary inside a socket makes the kernel warn at boot.
+if [ -z "$hole" ]; then
+	qargs+=(-smp "$ncpus,sockets=$((nodes * spn)),cores=$((cpn / spn)),threads=1")
+else
+	qargs+=(-smp "$((hole * cpn)),maxcpus=$((slots * cpn)),sockets=$((slots * spn)),cores=$((cpn / spn)),threads=1")
+	for ((c = (hole + 1) * cpn; c < slots * cpn; c++)); do
+		qargs+=(-device "max-x86_64-cpu,socket-id=$((c / (cpn / spn))),core-id=$((c % (cpn / spn))),thread-id=0")
+	done
+fi
+for ((id = 0; id < slots; id++)); do
+	first=$((id * cpn)) last=$((id * cpn + cpn - 1))
 	cpus=$first
 	[ "$last" = "$first" ] || cpus+="-$last"
-	qargs+=(-object "memory-backend-ram,id=m$n,size=${mem_per_node}M"
-		-numa "node,nodeid=$n,cpus=$cpus,memdev=m$n")
+	qargs+=(-object "memory-backend-ram,id=m$id,size=${mem_per_node}M"
+		-numa "node,nodeid=$id,cpus=$cpus,memdev=m$id")
 done
-if [ "$mem_nodes" = 1 ]; then
+if [ "$mem_nodes" = 1 ] && [ -z "$hole" ]; then
 	qargs+=(-object "memory-backend-ram,id=m$nodes,size=${mem_per_node}M" -numa "node,nodeid=$nodes,memdev=m$nodes")
+fi
+# The hole is nearer (15) to the next node than to the rest (20), so its
+# nearest CPU node is neither the lowest id nor its dense index. QEMU wants
+# every pair once a distance is given.
+if [ -n "$hole" ]; then
+	for ((a = 0; a < slots; a++)); do
+		for ((b = a + 1; b < slots; b++)); do
+			v=20
+			[ "$a" = "$hole" ] && [ "$b" = $((hole + 1)) ] && v=15
+			qargs+=(-numa "dist,src=$a,dst=$b,val=$v")
+		done
+	done
 fi
 # A GPU on node N: PCI devices take their node from the host bridge they sit
 # behind, and an expander bridge (pxb-pcie) is a host bridge of its own
@@ -213,7 +249,7 @@ qargs+=(-nodefaults -display none -serial stdio -no-reboot
 log="$tmp/console.log"
 shape="$nodes nodes x $cpn CPUs"
 [ "$spn" = 1 ] || shape+=" in $spn sockets"
-[ "$mem_nodes" = 0 ] || shape+=" + a memory-only node"
+[ "$mem_nodes" = 0 ] || shape+=" + a memory-only node${hole:+ with id $hole}"
 echo "vm: kernel $(cat "$kdir/version")${gpu_node:+ ($flavour, GPUs on nodes $(IFS=,; echo "${gpu_nodes[*]}"))}, $shape, $((mem_per_node * (nodes + mem_nodes))) MB," \
 	"scenarios: ${names[*]} (limit ${total_timeout}s)" >&2
 
