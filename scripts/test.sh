@@ -114,9 +114,10 @@ if [ "$vm" = 1 ]; then
 		vm_boot "${gpukernel[@]}" --gpu-node 1 --gpu-node 0 tests/vm/gpu/*.sh
 	fi
 	# Other machine shapes, a short boot each: two L3s per node and a node
-	# without CPUs; then eight nodes of one CPU.
+	# without CPUs between the nodes with CPUs (ids 0 and 2); then eight
+	# nodes of one CPU.
 	if [ "$vm_all" = 1 ]; then
-		vm_boot "${kernel[@]+"${kernel[@]}"}" --nodes 2 --cpus-per-node 4 --sockets-per-node 2 --mem-node tests/vm/shapes/*.sh
+		vm_boot "${kernel[@]+"${kernel[@]}"}" --nodes 2 --cpus-per-node 4 --sockets-per-node 2 --mem-node-at 1 tests/vm/shapes/*.sh
 		vm_boot "${kernel[@]+"${kernel[@]}"}" --nodes 8 --cpus-per-node 1 tests/vm/shapes/*.sh
 	fi
 fi

@@ -320,6 +320,25 @@ cpu_total_ticks() {
 	awk -v c="cpu$1" '$1 == c { s = 0; for (i = 2; i <= NF; i++) s += $i; print s }' /proc/stat
 }
 
+# busy_pct_min SECS CPU...: over the next SECS seconds, the busy share (%)
+# of the least busy of the CPUs.
+busy_pct_min() {
+	_secs=$1
+	shift
+	_before=$(cat /proc/stat)
+	sleep "$_secs"
+	# The fields of cpu_busy_ticks and cpu_total_ticks; a CPU missing (offline) counts as idle.
+	printf '%s\n--\n%s\n' "$_before" "$(cat /proc/stat)" | awk -v cpus="$*" '
+		BEGIN { n = split(cpus, c, " "); for (i = 1; i <= n; i++) want["cpu" c[i]] = 1 }
+		$1 == "--" { after = 1; next }
+		$1 in want {
+			b = $2 + $3 + $4 + $7 + $8; t = 0
+			for (i = 2; i <= NF; i++) t += $i
+			if (after) { db[$1] = b - db[$1]; dt[$1] = t - dt[$1] } else { db[$1] = b; dt[$1] = t }
+		}
+		END { m = 100; for (k in want) { p = dt[k] > 0 ? int(db[k] * 100 / dt[k]) : 0; if (p < m) m = p }; print m }'
+}
+
 # spawn_hogs_on_node NODE COUNT: CPU hogs started on NODE's CPUs (so their
 # home is NODE), then allowed everywhere so the scheduler decides. Sets
 # HOG_PIDS; stop them with kill_hogs.

@@ -1,13 +1,19 @@
 #!/bin/sh
 # Machine shapes beyond 2 nodes x 2 CPUs, one boot each (scripts/test.sh):
-#   tests/vm/run.sh --nodes 2 --cpus-per-node 4 --sockets-per-node 2 --mem-node tests/vm/shapes/15-shapes.sh
-#   tests/vm/run.sh --nodes 8 --cpus-per-node 1 tests/vm/shapes/15-shapes.sh
+#   tests/vm/run.sh --nodes 2 --cpus-per-node 4 --sockets-per-node 2 --mem-node-at 1 tests/vm/shapes/*.sh
+#   tests/vm/run.sh --nodes 8 --cpus-per-node 1 tests/vm/shapes/*.sh
+# The first has nodes 0 and 2 with CPUs and node 1 memory only between them:
+# CPU-node ids with a hole, as on hosts whose firmware numbers them so.
 # On any shape: the scheduler attaches on the nodes with CPUs; the topology
-# it reports has, for each CPU, the LLC sysfs names (cut to the node) and
-# a memory-only node served by a node with CPUs; hackbench and stress-ng
-# complete with every stress-ng worker running, with migrations across LLCs
-# counted apart from those across nodes; a CPU going offline and
-# online, and a whole LLC going offline under load, leave it attached.
+# it reports names each CPU's node by the kernel's id, has for each CPU the
+# LLC sysfs names (cut to the node), and a memory-only node served by its
+# nearest node with CPUs (SLIT, lower id on a tie); the stats name the
+# kernel's CPU nodes; hackbench and stress-ng complete with every stress-ng
+# worker running and every CPU busy, with migrations across LLCs counted
+# apart from those across nodes; a task whose memory is on the memory-only
+# node gets that nearest node as home and runs there, its memory staying;
+# a CPU going offline and online, and a whole LLC going offline under load,
+# leave it attached.
 . /vm/lib.sh
 
 ctl=$SCXVM_CTL
@@ -22,6 +28,20 @@ check attach-counts-cpu-nodes grep -q "attached: scheduling on $nodes nodes" "$S
 
 topo=$("$ctl" --json topology)
 check_eq all-nodes-listed "$(printf '%s' "$topo" | jq '.nodes | length')" "$((nodes + mem_nodes))"
+# Node ids are the kernel's, holes and all: per CPU its sysfs node link, and
+# the nodes with CPUs are has_cpu (every CPU is online here).
+cpu_nodes=$(list_ids "$(cat /sys/devices/system/node/has_cpu)")
+info "cpu_nodes=$cpu_nodes"
+check_eq cpu-node-ids "$(printf '%s' "$topo" | jq -r '[.nodes[] | select(.cpus | length > 0) | .id | tostring] | join(" ")') " \
+	"$cpu_nodes"
+ids_ok=1
+for c in $(seq 0 "$last"); do
+	want=$(basename "/sys/devices/system/cpu/cpu$c"/node* | sed 's/^node//')
+	got=$(printf '%s' "$topo" | jq -r ".nodes[] | select(.cpus | index($c)) | .id")
+	[ "$got" = "$want" ] || { info "cpu$c: node '$got', sysfs says '$want'"; ids_ok=0; }
+done
+check_eq each-cpu-in-its-kernel-node "$ids_ok" 1
+check_eq stats-name-kernel-nodes "$(stats_json | jq -r '[.nodes[].node | tostring] | join(" ")') " "$cpu_nodes"
 
 # Each CPU's LLC in the reply is the CPUs of its sysfs L3 that share its node
 # (QEMU: one L3 per socket). Without an L3 in sysfs, the node is one LLC.
@@ -58,9 +78,20 @@ if [ "$mem_nodes" = 1 ]; then
 	check_ge memory-only-node-has-memory "$(printf '%s' "$m" | jq -r '.memory_kb')" 1
 	check_eq memory-only-node-no-llc "$(printf '%s' "$m" | jq -r '.llcs | length')" 0
 	home=$(printf '%s' "$m" | jq -r '.cpu_home')
-	check memory-only-served-by-a-cpu-node sh -c \
-		"printf '%s' '$topo' | jq -e '.nodes[] | select(.id == $home) | .cpus | length > 0' >/dev/null"
-	check topology-table-says-memory-only sh -c "$ctl topology | grep -q 'memory only, its tasks run on node $home'"
+	mid=$(printf '%s' "$m" | jq -r '.id')
+	# The nearest node with CPUs by the kernel's SLIT row, the lower id on a tie.
+	dist=$(cat "/sys/devices/system/node/node$mid/distance")
+	near='' best=''
+	i=0
+	for id in $(list_ids "$(cat /sys/devices/system/node/online)"); do
+		i=$((i + 1))
+		case " $cpu_nodes" in *" $id "*) ;; *) continue ;; esac
+		d=$(echo "$dist" | awk -v i="$i" '{ print $i }')
+		if [ -z "$best" ] || [ "$d" -lt "$best" ]; then best=$d near=$id; fi
+	done
+	info "memory_only_node=$mid distances='$dist' nearest_cpu_node=$near"
+	check_eq memory-only-served-by-nearest-cpu-node "$home" "$near"
+	check topology-table-says-memory-only sh -c "$ctl topology | grep -q 'node $mid: memory only, its tasks run on node $near\$'"
 fi
 
 # Every worker runs: each of 2 per CPU reports bogo ops.
@@ -70,6 +101,14 @@ check hackbench timeout 120 hackbench --groups 2 --fds 4 --loops 50
 wait "$spid"
 check_eq stress-ng-exit "$?" 0
 check stress-ng-all-workers-ran grep -Eq "cpu +[1-9][0-9]* " /tmp/stress.out
+# Every CPU, of whichever node, is busy at least half the time under two
+# hogs per CPU.
+spawn_hogs_on_node "${cpu_nodes%% *}" "$((2 * ncpus))"
+sleep 1
+min_busy=$(busy_pct_min 3 $(seq 0 "$last"))
+kill_hogs
+info "least_busy_cpu_pct=$min_busy"
+check_ge every-cpu-busy "$min_busy" 50
 check_eq still-attached "$(sched_ops)" ai_numa
 
 # Migrations across LLCs of a node are counted apart from those across nodes;
@@ -97,3 +136,39 @@ wait "$spid"
 check_eq llc-offline-stress-exit "$?" 0
 check_eq llc-back-no-reattach "$(attach_count)" 1
 check_eq llc-back-attached "$(sched_ops)" ai_numa
+
+# A task whose memory is on the memory-only node: its threads started on
+# the first CPU node (their home there), its 64 MB put on the memory-only
+# node, then free to run anywhere. The daemon gives it the memory's nearest
+# CPU node as home (not the lowest id, not the dense index: run.sh makes
+# the next node the nearest), it runs there, and the memory stays put.
+if [ "$mem_nodes" = 1 ]; then
+	mem-worker --mb 64 --touch-node "$mid" --start-node "${cpu_nodes%% *}" --seconds 60 >/tmp/m.out 2>&1 &
+	wpid=$!
+	wait_for 30 grep -q '^t=' /tmp/m.out || sed 's/^/  m| /' /tmp/m.out
+	check_ge memory-put-on-memory-only-node "$(mem_pct /tmp/m.out "$mid")" 95
+	# Its memory stays, so it is no migration target: the daemon's log tells.
+	memory_home() { grep -q "process $wpid has most of its memory on node $near:" "$SCXVM_DAEMON_LOG"; }
+	wait_for 30 memory_home
+	check memory-only-task-home-is-nearest-cpu-node memory_home || grep memfollow "$SCXVM_DAEMON_LOG" | sed 's/^/  daemon| /'
+	# Its threads run on that node's CPUs (sampled: a steal may take one away for a moment).
+	near_cpus=" $(list_ids "$(cat "/sys/devices/system/node/node$near/cpulist")") "
+	threads_home() {
+		[ -d "/proc/$wpid/task" ] || return 1
+		for _t in /proc/"$wpid"/task/*/stat; do
+			_c=$(awk '{ sub(/.*\) /, ""); print $37 }' "$_t")
+			case "$near_cpus" in *" ${_c:-none} "*) ;; *) return 1 ;; esac
+		done
+	}
+	wait_for 15 threads_home
+	on=0
+	for _i in $(seq 20); do
+		threads_home && on=$((on + 1))
+		sleep 0.2
+	done
+	info "threads_on_node${near}_samples=$on of 20"
+	check_ge memory-only-task-runs-on-its-home "$on" 15
+	check_ge memory-stayed-on-memory-only-node "$(mem_pct /tmp/m.out "$mid")" 95 || tail -n 5 /tmp/m.out | sed 's/^/  m| /'
+	kill "$wpid" 2>/dev/null
+	wait "$wpid" 2>/dev/null
+fi
