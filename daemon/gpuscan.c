@@ -144,8 +144,16 @@ static uint64_t scan_process(struct gpuscan *sc, const char *name, const struct 
 
 	snprintf(rel, sizeof(rel), "%s/fd", name);
 	dfd = openat(dirfd(sc->dir), rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return 0;	/* gone, a zombie, or not ours to look at */
+	if (dfd < 0) {
+		/*
+		 * Gone or a zombie is nothing to know; not ours to look at (another
+		 * user's, the daemon without CAP_SYS_PTRACE) is a GPU user we may
+		 * miss, counted so that the owner can say so.
+		 */
+		if (errno == EACCES || errno == EPERM)
+			sc->pass.last_denied++;
+		return 0;
+	}
 	d = fdopendir(dfd);
 	if (!d) {
 		close(dfd);
@@ -252,6 +260,7 @@ static void finish_pass(struct gpuscan *sc, uint64_t now)
 	sc->st.last_procs = sc->pass.last_procs;
 	sc->st.last_fds = sc->pass.last_fds;
 	sc->st.last_truncated = sc->pass.last_truncated;
+	sc->st.last_denied = sc->pass.last_denied;
 	sc->st.last_skipped = sc->pass.last_skipped;
 	sc->st.last_hits = (uint32_t)sc->nr_done;
 }
