@@ -374,8 +374,15 @@ static void test_scan_denied(const struct gpu_list *l)
 	n = gpuscan_hits(sc, &hits);
 	CHECK_INT(n, 5, "the unreadable GPU holder is not a hit, the other five are");
 	CHECK_INT(gpuscan_stats(sc)->last_denied, 1, "... and it is counted as refused");
+	if (chmod(path, 0) || dac_caps(false))
+		check_bail("making %s unreadable", path);
+	CHECK_INT(gpuscan_step(sc, l, &all), 1, "the next pass completes");
+	if (dac_caps(true) || chmod(path, 0755))
+		check_bail("making %s readable again", path);
+	CHECK_INT(gpuscan_stats(sc)->last_denied, 1, "... still counting it: refused is not backed off as no GPU");
 	CHECK_INT(gpuscan_step(sc, l, &all), 1, "readable again: the next pass completes");
 	CHECK_INT(gpuscan_stats(sc)->last_denied, 0, "... nothing refused");
+	CHECK_INT(gpuscan_hits(sc, &hits), 6, "... and its GPU is found at once");
 	gpuscan_free(sc);
 }
 
