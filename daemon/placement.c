@@ -759,7 +759,6 @@ static void take_cgroups(struct placement *pl)
 	pl->nr_gpu_cg = n;
 }
 
-/* A completed pass: associate the processes using GPUs now. */
 /* Unreadable open files with GPUs here: said once every DENIED_SAY_NS at most. */
 #define DENIED_SAY_NS	(600ULL * 1000000000ULL)
 
@@ -778,6 +777,7 @@ static void say_denied(struct placement *pl)
 		 "10 minutes", st->last_denied);
 }
 
+/* A completed pass: associate the processes using GPUs now. */
 static void take_pass(struct placement *pl)
 {
 	const struct scan_hit *hits;
