@@ -330,7 +330,7 @@ static void tbl_free(struct table *t)
 static void placement_rows(struct table *t, struct json_object *pl)
 {
 	struct json_object *scan = get(pl, "gpu_scan");
-	char cpu[32], last[32], wall[32];
+	char cpu[32], last[32], wall[32], denied[96] = "";
 
 	if (!json_object_is_type(pl, json_type_object))
 		return;
@@ -350,10 +350,14 @@ static void placement_rows(struct table *t, struct json_object *pl)
 	fmt_ns(get_u64(scan, "cpu_ns"), cpu, sizeof(cpu));
 	fmt_ns(get_u64(scan, "last_cpu_ns"), last, sizeof(last));
 	fmt_ns(get_u64(scan, "last_wall_ns"), wall, sizeof(wall));
+	if (get_u64(scan, "last_denied"))
+		snprintf(denied, sizeof(denied), "; %" PRIu64 " processes' files unreadable (no permission)",
+			 get_u64(scan, "last_denied"));
 	tbl_add(t, "%" PRIu64 " passes, %s CPU in all; last: %" PRIu64 " processes (%" PRIu64 " left for later), %"
-		PRIu64 " files, %s CPU over %s%s",
+		PRIu64 " files, %s CPU over %s%s%s",
 		get_u64(scan, "passes"), cpu, get_u64(scan, "last_processes"), get_u64(scan, "last_skipped"),
-		get_u64(scan, "last_fds"), last, wall, get_u64(scan, "last_truncated") ? " (some files not looked at)" : "");
+		get_u64(scan, "last_fds"), last, wall, get_u64(scan, "last_truncated") ? " (some files not looked at)" : "",
+		denied);
 }
 
 /* Status row of memory migration: whether memory follows its tasks, and why not. */

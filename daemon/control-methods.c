@@ -168,6 +168,7 @@ static struct json_object *placement_json(struct jb *b, struct placement *pl)
 	jb_set(b, scan, "last_fds", juint(pi.scan.last_fds));
 	jb_set(b, scan, "last_skipped", juint(pi.scan.last_skipped));
 	jb_set(b, scan, "last_truncated", juint(pi.scan.last_truncated));
+	jb_set(b, scan, "last_denied", juint(pi.scan.last_denied));
 	jb_set(b, scan, "last_gpu_processes", juint(pi.scan.last_hits));
 	jb_set(b, o, "gpus", jint(pi.nr_gpus));
 	jb_set(b, o, "pins", juint(pi.nr_pins));

@@ -14,7 +14,9 @@
  * pass is most of the cost. A process found without one is looked at again
  * after 1, then 3, then every 7 skipped passes; a process holding a GPU
  * every pass (it may close it), a process never seen before at once (a job
- * opens its GPUs early).
+ * opens its GPUs early), and a process whose open files the kernel will not
+ * show every pass too: it is counted as refused, not taken for one without
+ * a GPU.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -133,7 +135,7 @@ static int add_hit(struct gpuscan *sc, pid_t pid, uint64_t gpus)
 
 /* The GPUs process @name holds open; counts what it looked at in sc->pass. */
 static uint64_t scan_process(struct gpuscan *sc, const char *name, const struct gpu_list *gpus,
-			     unsigned int max_fds, unsigned int *fds)
+			     unsigned int max_fds, unsigned int *fds, bool *denied)
 {
 	char rel[300], target[64];
 	uint64_t mask = 0;
@@ -144,8 +146,18 @@ static uint64_t scan_process(struct gpuscan *sc, const char *name, const struct 
 
 	snprintf(rel, sizeof(rel), "%s/fd", name);
 	dfd = openat(dirfd(sc->dir), rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return 0;	/* gone, a zombie, or not ours to look at */
+	if (dfd < 0) {
+		/*
+		 * Gone or a zombie is nothing to know; not ours to look at (another
+		 * user's, the daemon without CAP_SYS_PTRACE) is a GPU user we may
+		 * miss, counted so that the owner can say so.
+		 */
+		if (errno == EACCES || errno == EPERM) {
+			sc->pass.last_denied++;
+			*denied = true;
+		}
+		return 0;
+	}
 	d = fdopendir(dfd);
 	if (!d) {
 		close(dfd);
@@ -252,6 +264,7 @@ static void finish_pass(struct gpuscan *sc, uint64_t now)
 	sc->st.last_procs = sc->pass.last_procs;
 	sc->st.last_fds = sc->pass.last_fds;
 	sc->st.last_truncated = sc->pass.last_truncated;
+	sc->st.last_denied = sc->pass.last_denied;
 	sc->st.last_skipped = sc->pass.last_skipped;
 	sc->st.last_hits = (uint32_t)sc->nr_done;
 }
@@ -275,6 +288,7 @@ int gpuscan_step(struct gpuscan *sc, const struct gpu_list *gpus, const struct s
 	for (;;) {
 		const struct seen *was;
 		struct dirent *e;
+		bool denied;
 		uint8_t level;
 		uint64_t mask;
 		pid_t pid;
@@ -299,8 +313,10 @@ int gpuscan_step(struct gpuscan *sc, const struct gpu_list *gpus, const struct s
 			continue;
 		}
 		procs++;
-		mask = scan_process(sc, e->d_name, gpus, b->fds_per_proc, &fds);
-		level = mask ? 0 : was ? (uint8_t)(was->level < MAX_LEVEL ? was->level + 1 : MAX_LEVEL) : 1;
+		denied = false;
+		mask = scan_process(sc, e->d_name, gpus, b->fds_per_proc, &fds, &denied);
+		/* Refused is not "no GPU": asked again every pass, so the count stays true (a failed open is cheap). */
+		level = mask || denied ? 0 : was ? (uint8_t)(was->level < MAX_LEVEL ? was->level + 1 : MAX_LEVEL) : 1;
 		if ((mask && add_hit(sc, pid, mask) < 0) ||
 		    add_seen(sc, pid, level, (uint8_t)((1u << level) - 1)) < 0) {
 			ret = -ENOMEM;

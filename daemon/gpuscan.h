@@ -40,6 +40,7 @@ struct scan_stats {
 	uint32_t last_skipped;		/* processes left alone: no GPU the last times they were looked at */
 	uint32_t last_fds;		/* open files looked at */
 	uint32_t last_truncated;	/* processes with more open files than fds_per_proc */
+	uint32_t last_denied;		/* processes whose open files the kernel would not show (EACCES) */
 	uint32_t last_hits;		/* processes holding a GPU open */
 };
 

@@ -120,7 +120,7 @@ enum memfollow_state memfollow_state(const struct memfollow *mf, const char **wh
 		w = "one NUMA node: all memory is local";
 	} else if (migrate_stats(mf->mig)->no_permission) {
 		s = MF_NO_PERMISSION;
-		w = "the kernel refused to move pages: the daemon needs ptrace read access (CAP_SYS_PTRACE)";
+		w = "the kernel refused to read or move a process's pages: the daemon needs ptrace read access (CAP_SYS_PTRACE)";
 	}
 	if (why)
 		*why = w;
@@ -583,6 +583,8 @@ const char *memfollow_proc_state(const struct mig_proc *p, uint64_t settle_ns, u
 {
 	if (p->in_job)
 		return "moving";
+	if (p->denied)
+		return "no permission";
 	if (now_ns - p->since_ns < settle_ns)
 		return "settling";
 	if (p->moved_to == p->node)

@@ -197,12 +197,24 @@ static bool still_there(const struct migrate *m, const struct mig_proc *p)
 static void said_denied(struct migrate *m, const struct mig_proc *p, int err, uint64_t now_ns)
 {
 	m->st.denied++;
-	m->st.no_permission = true;
 	if (m->denied_logged_ns && now_ns - m->denied_logged_ns < DENIED_LOG_NS)
 		return;
 	m->denied_logged_ns = now_ns;
 	log_warn("migrate: moving pages of process %d: %s (needs ptrace read access to it: CAP_SYS_PTRACE for "
 		 "other users' processes); said once a minute", (int)p->pid, strerror(-err));
+}
+
+/*
+ * The kernel refused to show or move @p's memory (the daemon lacks ptrace
+ * read access to it): nothing is known of where its memory is, so no
+ * figure from before stands, and `pins` says so instead of a stale share.
+ */
+static void mark_denied(struct migrate *m, struct mig_proc *p, int err, uint64_t now_ns)
+{
+	p->denied = true;
+	memset(&p->sample, 0, sizeof(p->sample));
+	p->home_streak = 0;
+	said_denied(m, p, err, now_ns);
 }
 
 /* Say it now, or count it for the next line? At most one line a DENIED_LOG_NS. */
@@ -260,6 +272,7 @@ static int sample(struct migrate *m, struct mig_proc *p, uint64_t now_ns)
 	if (ret)
 		return ret;
 	p->sampled_ns = now_ns;
+	p->denied = false;
 	/* Home and still home: look less often; anything else: back to the base interval. */
 	if (p->moved_to == p->node && sample_home(p))
 		p->home_streak += p->home_streak < 32;
@@ -283,7 +296,8 @@ static bool pass_due(struct migrate *m, struct mig_proc *p, const struct mig_par
 		if (p->sampled_ns && sample_home(p) && now_ns - p->sampled_ns < migrate_home_every(p->home_streak))
 			return false;
 	}
-	if (p->pass_end_ns && now_ns - p->pass_end_ns < REPASS_NS && m->st.no_permission)
+	/* Refused for this process only: others, readable, are not held back by it. */
+	if (p->pass_end_ns && now_ns - p->pass_end_ns < REPASS_NS && p->denied)
 		return false;
 	/* A failed call (the kernel out of memory, say) is not retried every tick either. */
 	if (p->pass_end_ns && now_ns - p->pass_end_ns < REPASS_NS && p->job.state == MEM_JOB_FAILED)
@@ -297,12 +311,17 @@ static bool pass_due(struct migrate *m, struct mig_proc *p, const struct mig_par
 		int ret = sample(m, p, now_ns);
 
 		if (ret == -EPERM || ret == -EACCES) {
-			said_denied(m, p, ret, now_ns);
+			mark_denied(m, p, ret, now_ns);
 			p->pass_end_ns = now_ns;
 			return false;
 		}
 		if (ret)
 			return false;
+	}
+	/* Refused at the last sample (refresh_samples'): a pass would be refused too. */
+	if (p->denied) {
+		p->pass_end_ns = now_ns;
+		return false;
 	}
 	if (sample_home(p)) {
 		/* Home already: as good as a pass. */
@@ -337,7 +356,7 @@ static void pass_over(struct migrate *m, struct mig_proc *p, uint64_t now_ns)
 		return;
 	case MEM_JOB_DONE:
 		m->st.passes++;
-		m->st.no_permission = false;
+		p->denied = false;
 		p->moved_to = p->node;
 		said_trouble(m, p, now_ns);
 		break;
@@ -345,7 +364,7 @@ static void pass_over(struct migrate *m, struct mig_proc *p, uint64_t now_ns)
 		m->st.gone++;
 		break;
 	case MEM_JOB_DENIED:
-		said_denied(m, p, p->job.err, now_ns);
+		mark_denied(m, p, p->job.err, now_ns);
 		break;
 	case MEM_JOB_FAILED:
 		m->st.failed_passes++;
@@ -365,6 +384,7 @@ static void pass_over(struct migrate *m, struct mig_proc *p, uint64_t now_ns)
 static void refresh_samples(struct migrate *m, uint64_t now_ns)
 {
 	unsigned int done = 0;
+	int ret;
 
 	for (size_t k = 0; k < m->nr && done < MIG_SAMPLES_PER_TICK; k++) {
 		struct mig_proc *p = &m->procs[(m->rr + k) % m->nr];
@@ -374,7 +394,12 @@ static void refresh_samples(struct migrate *m, uint64_t now_ns)
 		if (p->in_job || (p->sampled_ns && now_ns - p->sampled_ns < every))
 			continue;
 		done++;
-		if (still_there(m, p) && sample(m, p, now_ns))
+		if (!still_there(m, p))
+			continue;
+		ret = sample(m, p, now_ns);
+		if (ret == -EPERM || ret == -EACCES)
+			mark_denied(m, p, ret, now_ns);
+		if (ret)
 			p->sampled_ns = now_ns;	/* unreadable: try again in a while, not every tick */
 	}
 }
@@ -416,6 +441,8 @@ long migrate_tick(struct migrate *m, const struct mig_params *prm, uint64_t now_
 				continue;
 			ret = mem_job_start(&p->job, m->root, p->pid, p->start_time, p->node);
 			if (ret) {
+				if (ret == -EPERM || ret == -EACCES)
+					mark_denied(m, p, ret, now_ns);
 				p->pass_end_ns = now_ns;
 				continue;
 			}
@@ -439,6 +466,10 @@ long migrate_tick(struct migrate *m, const struct mig_params *prm, uint64_t now_
 		pass_over(m, p, now_ns);
 	}
 out:
+	/* What `status` says: refused for some process followed now, not for one long gone. */
+	m->st.no_permission = false;
+	for (size_t i = 0; i < m->nr; i++)
+		m->st.no_permission |= m->procs[i].denied;
 	if (m->nr)
 		m->rr = (m->rr + 1) % m->nr;
 	m->st.cpu_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;

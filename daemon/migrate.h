@@ -60,6 +60,7 @@ struct mig_proc {
 	uint64_t sampled_ns;		/* last sample; 0: none yet */
 	struct mem_sample sample;
 	unsigned int home_streak;	/* samples in a row that found its memory home */
+	bool denied;			/* its memory could not be read or moved (EPERM, EACCES) at the last look */
 	bool in_job;
 	struct mem_job job;
 	struct mem_job_counts n;	/* all passes together */
@@ -72,7 +73,7 @@ struct mig_stats {
 	uint64_t passes, denied, gone;		/* passes completed, refused, cut short by an exit */
 	uint64_t failed_passes;			/* passes ended by a failed move_pages(2) call */
 	uint64_t cpu_ns;			/* CPU time spent in ticks */
-	bool no_permission;			/* the last refusal was for permission: said by `status` */
+	bool no_permission;			/* a process followed was refused (EPERM, EACCES) at its last look: said by `status` */
 };
 
 /* Addresses looked at per tick at most, whatever the rate: bounds a tick's CPU time. */

@@ -63,6 +63,7 @@ struct placement {
 	int timer_fd;
 	uint64_t tick_ms;
 	uint64_t last_pass_ns, last_discover_ns;
+	uint64_t denied_said_ns;	/* when unreadable open files were last said */
 	bool started;
 
 	struct pin pins[AN_MAX_PINS];
@@ -758,6 +759,24 @@ static void take_cgroups(struct placement *pl)
 	pl->nr_gpu_cg = n;
 }
 
+/* Unreadable open files with GPUs here: said once every DENIED_SAY_NS at most. */
+#define DENIED_SAY_NS	(600ULL * 1000000000ULL)
+
+static void say_denied(struct placement *pl)
+{
+	const struct scan_stats *st = gpuscan_stats(pl->scan);
+	uint64_t now = mono_ns();
+
+	if (!pl->gpus.nr || !st->last_denied)
+		return;
+	if (pl->denied_said_ns && now - pl->denied_said_ns < DENIED_SAY_NS)
+		return;
+	pl->denied_said_ns = now;
+	log_warn("placement: the open files of %u processes could not be read (permission denied: the daemon needs "
+		 "CAP_SYS_PTRACE for other users' processes); which GPUs they use is not known; said once every "
+		 "10 minutes", st->last_denied);
+}
+
 /* A completed pass: associate the processes using GPUs now. */
 static void take_pass(struct placement *pl)
 {
@@ -776,6 +795,7 @@ static void take_pass(struct placement *pl)
 	ssize_t n;
 	size_t i, j;
 
+	say_denied(pl);
 	in.nr_hits = gpuscan_hits(pl->scan, &hits);
 	in.hits = hits;
 	if (!pl->assoc)

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include "check.h"
 #include "fixture.h"
@@ -331,6 +333,57 @@ static void build_procs(void)
 	proc(2, 2, "kthreadd", PF_KTHREAD_TEST, 1, "/");
 	/* Not a process. */
 	fixture_printf(root, "proc/self-not-a-pid/stat", "x\n");
+}
+
+/*
+ * Without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH in the effective set (on:
+ * back from the permitted set), mode bits bind root too: a directory of mode
+ * 000 reads as EACCES, as another user's /proc/PID/fd does to a daemon
+ * without CAP_SYS_PTRACE. 0 or -errno.
+ */
+static int dac_caps(bool on)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	const uint32_t dac = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH);
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	d[0].effective = on ? d[0].effective | (d[0].permitted & dac) : d[0].effective & ~dac;
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
+}
+
+/*
+ * A GPU holder whose open files the kernel will not show: not a hit, and
+ * counted as refused rather than taken for a process without a GPU.
+ */
+static void test_scan_denied(const struct gpu_list *l)
+{
+	const struct scan_budget all = { .procs = 1000, .fds = 100000, .fds_per_proc = 1000 };
+	const struct scan_hit *hits;
+	struct gpuscan *sc;
+	char path[PATH_MAX + 16];
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/proc/104/fd", root);
+	if (gpuscan_new(root, &sc) < 0 || chmod(path, 0) || dac_caps(false))
+		check_bail("making %s unreadable", path);
+	CHECK_INT(gpuscan_step(sc, l, &all), 1, "a pass with one process's open files unreadable completes");
+	if (dac_caps(true) || chmod(path, 0755))
+		check_bail("making %s readable again", path);
+	n = gpuscan_hits(sc, &hits);
+	CHECK_INT(n, 5, "the unreadable GPU holder is not a hit, the other five are");
+	CHECK_INT(gpuscan_stats(sc)->last_denied, 1, "... and it is counted as refused");
+	if (chmod(path, 0) || dac_caps(false))
+		check_bail("making %s unreadable", path);
+	CHECK_INT(gpuscan_step(sc, l, &all), 1, "the next pass completes");
+	if (dac_caps(true) || chmod(path, 0755))
+		check_bail("making %s readable again", path);
+	CHECK_INT(gpuscan_stats(sc)->last_denied, 1, "... still counting it: refused is not backed off as no GPU");
+	CHECK_INT(gpuscan_step(sc, l, &all), 1, "readable again: the next pass completes");
+	CHECK_INT(gpuscan_stats(sc)->last_denied, 0, "... nothing refused");
+	CHECK_INT(gpuscan_hits(sc, &hits), 6, "... and its GPU is found at once");
+	gpuscan_free(sc);
 }
 
 static void test_scan(const struct gpu_list *l)
@@ -714,6 +767,7 @@ int main(void)
 	if (gpu_discover(root, &l, err, sizeof(err)) < 0)
 		check_bail("%s", err);
 	test_scan(&l);
+	test_scan_denied(&l);
 	test_placement();
 	rm_rf("");
 	return check_done();

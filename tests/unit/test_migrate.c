@@ -25,6 +25,7 @@ static char root[64];
 static struct {
 	int node[PAGES];
 	long call_err;		/* every call fails with it */
+	pid_t deny_pid;		/* every call for this process fails with EPERM */
 	long move_err;		/* every move call fails with it (queries answer) */
 	int page_status;	/* non-zero: every page a move asks for stays, with this status */
 	unsigned long calls, moves;
@@ -34,11 +35,12 @@ static char log_path[96];
 static long fake_move_pages(pid_t pid, unsigned long count, void **pages, const int *nodes, int *status,
 			    int flags)
 {
-	(void)pid;
 	(void)flags;
 	fk.calls++;
 	if (fk.call_err)
 		return fk.call_err;
+	if (fk.deny_pid && pid == fk.deny_pid)
+		return -EPERM;
 	if (nodes)
 		fk.moves++;
 	if (nodes && fk.move_err)
@@ -339,6 +341,54 @@ static void test_denied(void)
 	migrate_free(m);
 }
 
+/*
+ * One process the kernel will not show (another user's, the daemon without
+ * CAP_SYS_PTRACE) among others it will: that one is reported as refused,
+ * with no memory figure (not the last one from before the refusal), while
+ * the others' memory still moves; once it is no longer followed, `status`
+ * no longer says "no permission".
+ */
+static void test_denied_one_process(void)
+{
+	struct mig_params p = { .rate_bps = 64ULL << 20, .settle_ns = 0 };
+	struct mig_target t[2] = {
+		{ .pid = 130, .start_time = 31, .node = 1, .src = MIG_PIN },
+		{ .pid = 131, .start_time = 33, .node = 1, .src = MIG_PIN },
+	};
+	struct migrate *m = fresh();
+	const struct mig_proc *procs;
+	uint64_t now = 100 * SEC;
+	size_t n;
+
+	reset(1);
+	fake_proc(130, 'S', 31);
+	fake_proc(131, 'S', 33);
+	migrate_set_targets(m, t, 1, now);
+	now = run(m, &p, now, 6000);
+	CHECK_INT(migrate_locality(m, 130), 1000, "readable and home: its memory figure is there");
+	/* Its owner changes uid, say: from now on the kernel refuses. */
+	fk.deny_pid = 130;
+	now = run(m, &p, now, (MIG_SAMPLE_HOME_MAX_NS + 5 * SEC) / MS);
+	n = migrate_procs(m, &procs);
+	CHECK(n == 1 && procs[0].denied, "refused at its next look: the process is marked refused");
+	CHECK_INT(migrate_locality(m, 130), -1, "... and the figure from before the refusal is gone, not kept");
+	CHECK(migrate_stats(m)->no_permission, "... status says no permission");
+	/* Another process, readable, with its memory away from its home. */
+	reset(0);
+	migrate_set_targets(m, t, 2, now);
+	now = run(m, &p, now, 10000);
+	CHECK_INT(on(1), PAGES, "the readable process's memory still moves beside the refused one");
+	n = migrate_procs(m, &procs);
+	CHECK(n == 2 && procs[0].denied && !procs[1].denied, "... only the refused one is marked");
+	CHECK(migrate_stats(m)->no_permission, "... and status still says no permission, the other's pass done");
+	migrate_set_targets(m, &t[1], 1, now);
+	run(m, &p, now, 1000);
+	CHECK(!migrate_stats(m)->no_permission, "the refused process no longer followed: status no longer says "
+	      "no permission");
+	fk.deny_pid = 0;
+	migrate_free(m);
+}
+
 /* Tick once a second from @t0 for @s seconds (the daemon's pace at steady state); returns the time after. */
 static uint64_t run_slow(struct migrate *m, const struct mig_params *p, uint64_t t0, unsigned int s)
 {
@@ -403,6 +453,7 @@ int main(void)
 	test_reuse_and_zombie();
 	test_no_ping_pong();
 	test_denied();
+	test_denied_one_process();
 	test_call_fails();
 	test_pages_stay();
 	test_home_backoff();

@@ -15,7 +15,9 @@
 # SCENARIO scenario scripts, run in the order given (names must be unique)
 #
 # Also included: busybox (static) as the userland, stress-ng, hackbench and
-# cyclictest with their libraries, promtool when the host has it, tests/vm/lib.sh at /vm/lib.sh and
+# cyclictest with their libraries, util-linux's setpriv at /usr/bin/setpriv
+# (busybox's cannot drop capabilities from the bounding set; scenarios name
+# it by its path), promtool when the host has it, tests/vm/lib.sh at /vm/lib.sh and
 # tests/vm/init.sh as /init.
 set -euo pipefail
 
@@ -80,7 +82,7 @@ while IFS= read -r applet; do
 	[ -n "$applet" ] && [ "$applet" != busybox ] && ln -sf busybox "$root/bin/$applet"
 done < <("$bb" --list)
 
-for tool in stress-ng hackbench cyclictest jq; do
+for tool in stress-ng hackbench cyclictest jq setpriv; do
 	p=$(command -v "$tool") || die "$tool not found (see scripts/deps.sh)"
 	add_bin "$p" "/usr/bin/$tool"
 done

@@ -20,6 +20,18 @@
 # asks and never reads), `scx-ai-numactl metrics` every second and pins
 # made and dropped; then the scheduler must have been attached in at least
 # 99 % of the once-a-second samples and the pipeline must see no stall.
+# scxvm_soak_freeze_ms=N stops the daemon (SIGSTOP) for N ms a third into
+# the soak, to show that the status check below catches a daemon that does
+# not answer.
+#
+# Latency: every `status` is timed beside a no-op round trip of the same
+# shape at the same moment; with scxvm_soak_all=1 it must come within 1 s
+# of the slower no-op around it (the daemon's own time to answer; both
+# figures are printed either way).
+# The other latency bounds (the probe's slowest reply, scx_stats within
+# 15 s, `metrics` within the CLI's 10 s, the pipeline's stalls) hold the
+# guest's own stalls too: the no-op's figures and the longest gap of the
+# once-a-second sampler are printed beside them to tell the two apart.
 . /vm/lib.sh
 
 secs=${scxvm_soak_secs:-60}
@@ -146,13 +158,54 @@ if [ "$all" = 1 ]; then
 	extra="$extra $!"
 fi
 
+# `status` against a no-op round trip of the same shape taken at the same
+# moment, once a second: the no-op execs the same CLI (which exits at once)
+# and has a sleeping shell wake, answer through a FIFO and wake the caller,
+# as the daemon and the CLI do, on the same scheduler; it costs the daemon
+# nothing. In an overloaded guest (stress-ng, a host with fewer cores than
+# vCPUs) both wait for CPUs alike: what `status` takes beyond the slower of
+# the no-ops around it is the daemon's own time to answer.
+mkfifo /tmp/noop.in /tmp/noop.out
+(while :; do read -r x </tmp/noop.in && echo "$x" >/tmp/noop.out; done) &
+noop_srv=$!
+noop_ms() {
+	_t=$(now_ms)
+	"$ctl" --help >/dev/null 2>&1
+	echo 1 >/tmp/noop.in
+	read -r _ </tmp/noop.out
+	echo $(($(now_ms) - _t))
+}
+(
+	while [ "$(_now)" -lt "$end" ]; do
+		b0=$(noop_ms)
+		t=$(now_ms)
+		"$ctl" status >/dev/null 2>&1 && s=$(($(now_ms) - t)) || s=99999
+		b1=$(noop_ms)
+		echo "$s $b0 $b1" >>/tmp/status-pairs.txt
+		sleep 1
+	done
+) &
+pairs=$!
+if [ "${scxvm_soak_freeze_ms:-0}" -gt 0 ]; then
+	(
+		sleep $((secs / 3))
+		kill -STOP "$DAEMON_PID"
+		sleep "$(awk -v m="$scxvm_soak_freeze_ms" 'BEGIN { printf "%.3f", m / 1000 }')"
+		kill -CONT "$DAEMON_PID"
+	) &
+fi
+
 # Once a second: the daemon's memory and descriptors, and its state (R
 # running or runnable, S sleeping, D blocked in the kernel) with its wait
 # channel, which says where it was should anything go wrong.
-rss_q= rss_peak=0 fds_peak=0 on=0 samples=0
+rss_q='' rss_peak=0 fds_peak=0 on=0 samples=0 gap_max=0 last_ms=$(now_ms)
 quarter=$((t0 + secs / 4))
 while [ "$(_now)" -lt "$end" ]; do
 	samples=$((samples + 1))
+	# How long the guest's shell went without a CPU beyond its 1 s sleep.
+	g=$(($(now_ms) - last_ms))
+	last_ms=$(now_ms)
+	[ "$g" -gt "$gap_max" ] && gap_max=$g
 	sched_enabled_ai_numa && on=$((on + 1))
 	r=$(rss_kb "$DAEMON_PID")
 	f=$(nr_fds "$DAEMON_PID")
@@ -177,6 +230,8 @@ ap_rc=0
 wait "$hp"
 # shellcheck disable=SC2086 # a list of pids
 [ -n "$extra" ] && wait $extra
+wait "$pairs"
+kill "$noop_srv" 2>/dev/null
 ab_rc=0
 [ -n "$ab" ] && { wait "$ab"; ab_rc=$?; }
 for c in $(seq 1 $((ncpus - 1))); do cpu_online "$c" 2>/dev/null; done
@@ -199,6 +254,25 @@ info "hackbench_runs=$hb_runs" "hackbench_failures=$hb_fails" "stress_ng_exit=$s
 	"daemon_rss_kb_start=$rss0" "daemon_rss_kb_quarter=$rss_q" "daemon_rss_kb_peak=$rss_peak" \
 	"daemon_rss_kb_end=$rss1" "daemon_fds_start=$fds0" "daemon_fds_peak=$fds_peak" "daemon_fds_end=$fds1"
 sort /tmp/dstate.txt | uniq -c | sort -rn | head -n 5 | sed 's/^ */  daemon-state| /'
+# The status pairs: p50, p99 and max of the CLI's status, of the no-op, and
+# of status beyond the slower no-op beside it; and how many went past 1 s.
+pct_of() { sort -n | awk '{ v[NR] = $1 } END { if (!NR) { print "0 0 0"; exit }
+	i = int(NR * 0.99); if (i < 1) i = 1; print v[int((NR + 1) / 2)], v[i], v[NR] }'; }
+# shellcheck disable=SC2046 # three numbers each, split on purpose
+set -- $(awk '{ print $1 }' /tmp/status-pairs.txt | pct_of) \
+	$(awk '{ print ($2 > $3 ? $2 : $3) }' /tmp/status-pairs.txt | pct_of) \
+	$(awk '{ d = $1 - ($2 > $3 ? $2 : $3); print d < 0 ? 0 : d }' /tmp/status-pairs.txt | pct_of)
+st_n=$(wc -l </tmp/status-pairs.txt)
+st_over=$(awk '$1 > 1000' /tmp/status-pairs.txt | wc -l)
+own_over=$(awk '$1 - ($2 > $3 ? $2 : $3) > 1000' /tmp/status-pairs.txt | wc -l)
+# No-ops past 10 s: the guest itself stalled as long as the CLI's and
+# stats-client's own time limits (10 s, 15 s), whoever was asked.
+noop_over=$(awk '$2 > 10000 || $3 > 10000' /tmp/status-pairs.txt | wc -l)
+info "status_calls=$st_n" "status_ms_p50=$1" "status_ms_p99=$2" "status_ms_max=$3" "status_over_1s=$st_over" \
+	"noop_ms_p50=$4" "noop_ms_p99=$5" "noop_ms_max=$6" \
+	"status_beyond_noop_ms_p50=$7" "status_beyond_noop_ms_p99=$8" "status_beyond_noop_ms_max=$9" \
+	"status_beyond_noop_over_1s=$own_over" "noop_over_10s=$noop_over" "guest_max_sample_gap_ms=$gap_max"
+sort -n /tmp/status-pairs.txt | tail -n 3 | sed 's/^/  slowest status, no-op before, after| /'
 if [ -n "$ap" ]; then
 	info "ai_pipeline_exit=$ap_rc" "$(jq -r '"ai_throughput_bps=\(.throughput_bps) ai_stalls=\(.stalls) ai_max_gap_ms=\(.max_gap_ms) ai_wake_p99_us=\(.wake_lat_us.p99)"' /tmp/ai.json 2>/dev/null)"
 	check_eq ai-pipeline-completes "$ap_rc" 0
@@ -211,6 +285,10 @@ if [ -n "$ab" ]; then
 	check_eq control-calls-answered-and-counters-monotonic "$ab_rc" 0
 fi
 
+check_ge status-calls-made "$st_n" 1
+# The daemon's own time to answer, with everything on (the figures are
+# printed either way): every status within 1 s of the no-op's.
+[ "$all" = 1 ] && check_eq status-within-1s-beyond-noop "$own_over" 0
 check_eq hackbench-all-succeed "$hb_fails" 0
 check_ge hackbench-ran "$hb_runs" 1
 check_eq stress-ng-exit "$sn_rc" 0

@@ -14,27 +14,6 @@ ctl=$SCXVM_CTL
 main_daemon=$SCXVM_DAEMON
 SCXVM_DAEMON=scx_ai_numad-faults
 
-# status_ms: the median and the slowest of 5 `status` calls, in ms, wall
-# clock with the CLI's own start (under TCG on a loaded host one call in a
-# few waits a second for a vCPU: the median says what the daemon does).
-status_ms() {
-	_all=
-	for _k in 1 2 3 4 5; do
-		_t=$(now_ms)
-		"$ctl" status >/dev/null 2>&1 || { echo "99999 99999"; return; }
-		_all="$_all $(($(now_ms) - _t))"
-		sleep 0.2
-	done
-	echo "$_all" | tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print v[3], v[5] }'
-}
-
-# node1_pct OUT: the last reported share (%) of mem-worker's pages on node 1.
-node1_pct() {
-	awk '/^t=/ { t = 0; r = 0; for (i = 2; i <= NF; i++) { split($i, kv, "=");
-		if (kv[1] ~ /^node[0-9]+$/) { t += kv[2]; if (kv[1] == "node1") r = kv[2] } }
-		last = t ? int(r * 100 / t) : 0 } END { print last + 0 }' "$1"
-}
-
 # Short-lived processes, a few dozen a second: /proc entries vanishing under
 # every scan, without starving a 4-vCPU TCG guest.
 (
