@@ -104,7 +104,7 @@ static __always_inline u32 llc_nr_online(u32 llc)
 
 static __always_inline s32 llc_queued(u32 llc)
 {
-	s32 q = scx_bpf_dsq_nr_queued(AN_LLC_DSQ(llc));
+	s32 q = COST_EXPR(NR_QUEUED, scx_bpf_dsq_nr_queued(AN_LLC_DSQ(llc)));
 
 	return q > 0 ? q : 0;
 }
@@ -124,9 +124,11 @@ AN_GLOBAL_FN s32 node_queued(u32 node)
 	u32 llc;
 	int i;
 	s32 sum = 0;
+	COST_BEGIN(c0);
 
 	for_each_node_llc(i, llc, node)
 		sum += llc_queued(llc);
+	COST_END(NODE_QUEUED, c0);
 	return sum;
 }
 
@@ -182,6 +184,7 @@ static u64 dsq_head_wait_ns(u64 dsq, u64 now)
 	struct task_ctx *tctx;
 	u64 oldest = 0;
 	int seen = 0;
+	COST_BEGIN(c0);
 
 	/*
 	 * The queue is ordered by vtime, not age: look at its first few.
@@ -198,6 +201,7 @@ static u64 dsq_head_wait_ns(u64 dsq, u64 now)
 			break;
 	}
 	bpf_rcu_read_unlock();
+	COST_END(ITER_WAIT, c0);
 	return oldest && now > oldest ? now - oldest : 0;
 }
 
@@ -312,6 +316,7 @@ static s32 claim_idle_in_llc(struct task_struct *p, u32 llc, u32 node)
 {
 	const struct cpumask *cpus;
 	s32 cpu = -1;
+	COST_BEGIN(c0);
 
 	if (node_nr_llcs(node) <= 1 || !llc_nr_online(llc) || !any_cpu(p))
 		return -1;
@@ -324,6 +329,7 @@ static s32 claim_idle_in_llc(struct task_struct *p, u32 llc, u32 node)
 			cpu = scx_bpf_pick_idle_cpu(cpus, 0);
 	}
 	bpf_rcu_read_unlock();
+	COST_END(IDLE_LLC, c0);
 	return cpu >= 0 ? cpu : -1;
 }
 
@@ -342,7 +348,7 @@ static bool kick_idle_in_llc(struct task_struct *p, u32 llc, u32 node)
 
 	if (cpu < 0)
 		return false;
-	scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+	COST_STMT(KICK, scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE));
 	stat_add(node, AN_STAT_KICK);
 	return true;
 }
