@@ -9,6 +9,9 @@
 # every figure belongs to one workload. Each result is one line
 #   @@COST {"config":..,"workload":..,"data":<bpf_progstats --probe>}
 # with run_time_ns/run_cnt per callback and ns/call per probed section.
+# bench/costprobe-report.py CONSOLE.LOG summarises them. Kernel command
+# line (tests/vm/run.sh --append): scxcost_reps=N (2), scxcost_duration=S
+# (4), scxcost_workloads=idle,hackbench,wakebench.
 . /vm/lib.sh
 
 SCXVM_DAEMON=scx_ai_numad-faults
@@ -41,10 +44,21 @@ one() { # CONFIG WORKLOAD DAEMON-FLAGS...
 	*'"probe":['*) _pass "$_cfg/$_wl/probed" ;;
 	*) _fail "$_cfg/$_wl/probed" "no cost probe map: $_s" ;;
 	esac
+	# With next to nothing queued, an idle CPU's steal scan finds every
+	# other node's queued_llcs bits clear and reads none of their queue
+	# counters (bpf/llc.bpf.h): fewer victims examined than scans.
+	if [ "$_wl" = idle ]; then
+		_scan=$(printf '%s' "$_s" | jq '.probe[] | select(.name == "steal_scan") | .cnt')
+		_vict=$(printf '%s' "$_s" | jq '.probe[] | select(.name == "steal_victim") | .cnt')
+		info "$_cfg/idle: steal scans=$_scan victims read=$_vict"
+		check "$_cfg/idle-steal-scan-skips-empty-nodes" [ "$((_vict * 2))" -le "$_scan" ]
+	fi
 }
 
-for rep in 1 2; do
-	for wl in idle hackbench wakebench; do
+rep=0
+while [ "$rep" -lt "${scxcost_reps:-2}" ]; do
+	rep=$((rep + 1))
+	for wl in $(echo "${scxcost_workloads:-idle,hackbench,wakebench}" | tr ',' ' '); do
 		one llc "$wl"
 		one node "$wl" --node-queues
 	done

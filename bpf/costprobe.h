@@ -36,6 +36,7 @@
 	X(TASK_CTX,	"task_ctx",	"task storage lookup of the task's context") \
 	X(STAT,		"stat_add",	"one per-CPU counter update (map lookup)") \
 	X(STEAL_SCAN,	"steal_scan",	"an_dispatch's walk of the other nodes (after its own queues)") \
+	X(VICTIM,	"steal_victim",	"the steal scan reads one other node's queue counters") \
 	X(SERVING,	"serving_node",	"an_enqueue's choice of node") \
 	X(ENQ_LLC,	"enq_llc",	"an_enqueue's choice of LLC queue") \
 	X(INSERT,	"dsq_insert",	"scx_bpf_dsq_insert(_vtime) (the kernel queues the task after the callback)")

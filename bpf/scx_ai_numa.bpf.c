@@ -758,7 +758,9 @@ static __always_inline void enqueue(struct task_struct *p, u64 enq_flags)
 		/* No context (allocation failed): FIFO on the CPU's node is always safe. */
 		node = cpu_node(task_cpu);
 		stat_add(node, AN_STAT_NODE_ENQ);
-		an_dsq_insert_vtime(p, AN_LLC_DSQ(enq_llc(node, task_cpu)), slice, READ_ONCE(vtime_now), enq_flags);
+		llc = enq_llc(node, task_cpu);
+		an_dsq_insert_vtime(p, AN_LLC_DSQ(llc), slice, READ_ONCE(vtime_now), enq_flags);
+		llc_mark_queued(llc);
 		kick_idle_in_node(p, node);
 		return;
 	}
@@ -775,6 +777,7 @@ static __always_inline void enqueue(struct task_struct *p, u64 enq_flags)
 	stat_add(node, AN_STAT_NODE_ENQ);
 	llc = COST_EXPR(ENQ_LLC, enq_llc(node, task_cpu));
 	COST_STMT(INSERT, an_dsq_insert_vtime(p, AN_LLC_DSQ(llc), slice, vtime, enq_flags));
+	llc_mark_queued(llc);
 
 	if (kick_idle_in_llc(p, llc, node) || kick_idle_in_node(p, node))
 		return;
@@ -803,17 +806,26 @@ static u64 head_wait_ns(u32 victim, u64 now)
 	return node_head_wait_ns(victim, now);
 }
 
-/* Is @victim's queue deep enough, or waited on long enough, to steal from? */
-static bool worth_stealing(u32 victim, u64 now)
+/*
+ * Is @victim's queue deep enough, or waited on long enough, to steal from?
+ * The clock is read only for the second question: most calls find the
+ * queue empty.
+ */
+static bool worth_stealing(u32 victim)
 {
-	s32 queued = node_queued(victim);
+	s32 queued;
 	u64 delay = READ_ONCE(tun.steal_delay_ns);
 
-	if (queued <= 0)
+	if (!node_maybe_queued(victim))
 		return false;
+	COST_STMT(VICTIM, queued = node_queued(victim));
+	if (queued <= 0) {
+		node_note_empty(victim);
+		return false;
+	}
 	if (queued >= (s32)READ_ONCE(tun.steal_min_queued))
 		return true;
-	return delay && head_wait_ns(victim, now) >= delay;
+	return delay && head_wait_ns(victim, bpf_ktime_get_ns()) >= delay;
 }
 
 /* Take one task from another node's queue, counting it on both sides. */
@@ -896,7 +908,6 @@ static bool serve_orphans(u32 node)
 static __always_inline void dispatch(s32 cpu)
 {
 	u32 node = cpu_node(cpu), i, victim;
-	u64 now;
 
 #ifdef AN_FAULT_INJECTION
 	/* Test builds only: the error path on request, see 90-faults.sh. */
@@ -915,16 +926,16 @@ static __always_inline void dispatch(s32 cpu)
 	if (!READ_ONCE(tun.steal))
 		return;
 
-	now = bpf_ktime_get_ns();
+	COST_BEGIN(c0);
 	for_each_nearest(i, victim, node, 1) {
-		if (!node_nr_online(victim) || !worth_stealing(victim, now))
+		if (!node_nr_online(victim) || !worth_stealing(victim))
 			continue;
 		if (steal_from(node, victim)) {
-			COST_END(STEAL_SCAN, now);
+			COST_END(STEAL_SCAN, c0);
 			return;
 		}
 	}
-	COST_END(STEAL_SCAN, now);
+	COST_END(STEAL_SCAN, c0);
 }
 
 void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
