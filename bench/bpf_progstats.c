@@ -44,6 +44,19 @@ static void json_name(const char *s, size_t max)
 	putchar('"');
 }
 
+/* BPF_OBJ_GET_INFO_BY_FD of @fd into @info (@len bytes); 0 or -1. */
+static int obj_info(int fd, void *info, uint32_t len)
+{
+	union bpf_attr attr;
+
+	memset(info, 0, len);
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = (uint32_t)fd;
+	attr.info.info_len = len;
+	attr.info.info = (uint64_t)(uintptr_t)info;
+	return sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) ? -1 : 0;
+}
+
 static int stats_enabled(void)
 {
 	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
@@ -120,12 +133,7 @@ static int map_by_name(const char *name)
 		fd = (int)sys_bpf(BPF_MAP_GET_FD_BY_ID, &attr);
 		if (fd < 0)
 			continue;
-		memset(&info, 0, sizeof(info));
-		memset(&attr, 0, sizeof(attr));
-		attr.info.bpf_fd = (uint32_t)fd;
-		attr.info.info_len = sizeof(info);
-		attr.info.info = (uint64_t)(uintptr_t)&info;
-		if (!sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) && info.type == BPF_MAP_TYPE_PERCPU_ARRAY &&
+		if (!obj_info(fd, &info, sizeof(info)) && info.type == BPF_MAP_TYPE_PERCPU_ARRAY &&
 		    info.value_size == sizeof(struct an_cost) && !strncmp(info.name, name, sizeof(info.name)))
 			return fd;
 		close(fd);
@@ -224,12 +232,7 @@ int main(int argc, char **argv)
 			skipped++;
 			continue;
 		}
-		memset(&info, 0, sizeof(info));
-		memset(&attr, 0, sizeof(attr));
-		attr.info.bpf_fd = (uint32_t)fd;
-		attr.info.info_len = sizeof(info);
-		attr.info.info = (uint64_t)(uintptr_t)&info;
-		if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr)) {
+		if (obj_info(fd, &info, sizeof(info))) {
 			skipped++;
 			close(fd);
 			continue;

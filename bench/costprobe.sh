@@ -1,7 +1,9 @@
 #!/bin/sh
 # VM scenario: what each scheduler callback costs and where its time goes.
 # Run on the host:
-#   tests/vm/run.sh --bindir build [--sockets-per-node 2 --cpus-per-node 4] bench/costprobe.sh
+#   tests/vm/run.sh --bindir build --scenario-timeout 600 \
+#       [--sockets-per-node 2 --cpus-per-node 4] bench/costprobe.sh
+# (12 scheduler starts: on a busy host more than the default 300 s.)
 # It runs the test build (scx_ai_numad-faults, whose scheduler has the cost
 # probe of bpf/costprobe.h compiled in) with kernel.bpf_stats_enabled=1,
 # per-LLC queues and then per-node queues (--node-queues), each over an idle
