@@ -650,6 +650,7 @@ static __always_inline s32 select_cpu(struct task_struct *p, s32 prev_cpu, u64 w
 	return prev_cpu;
 }
 
+/* The policy is select_cpu(); in the test build this times it whole (costprobe.h). */
 s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	return COST_EXPR(SELECT, select_cpu(p, prev_cpu, wake_flags));
@@ -795,6 +796,7 @@ static __always_inline void enqueue(struct task_struct *p, u64 enq_flags)
 	}
 }
 
+/* The policy is enqueue(); in the test build this times it whole (costprobe.h). */
 void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	COST_STMT(ENQUEUE, enqueue(p, enq_flags));
@@ -938,6 +940,7 @@ static __always_inline void dispatch(s32 cpu)
 	COST_END(STEAL_SCAN, c0);
 }
 
+/* The policy is dispatch(); in the test build this times it whole (costprobe.h). */
 void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
 {
 	COST_STMT(DISPATCH, dispatch(cpu));
