@@ -41,6 +41,8 @@
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 #endif
 
+#include "costprobe.bpf.h"	/* no-op outside the test build */
+
 /* 6.12 names of kfuncs renamed in 6.13. */
 void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags) __ksym __weak;
 void scx_bpf_dispatch_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime, u64 enq_flags) __ksym __weak;
@@ -71,8 +73,8 @@ static __always_inline void an_dsq_insert_vtime(struct task_struct *p, u64 dsq_i
 static __always_inline bool an_dsq_move_to_local(u64 dsq_id)
 {
 	if (bpf_ksym_exists(scx_bpf_dsq_move_to_local))
-		return scx_bpf_dsq_move_to_local(dsq_id);
-	return scx_bpf_consume(dsq_id);
+		return COST_EXPR(MOVE_LOCAL, scx_bpf_dsq_move_to_local(dsq_id));
+	return COST_EXPR(MOVE_LOCAL, scx_bpf_consume(dsq_id));
 }
 
 /*

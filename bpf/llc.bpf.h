@@ -24,6 +24,23 @@
 u32 llc_online[AN_MAX_LLCS];
 /* LLCs with no CPU online whose node has some (bit per LLC): their queue is drained first. */
 u64 llcs_down;
+/* Each node's LLCs as bits of an LLC mask (llcs_down, queued_llcs), built in init. */
+u64 node_llc_bits[AN_MAX_NODES];
+/*
+ * LLC queues that may hold a task (bit per LLC), so that an idle CPU's
+ * steal scan skips the nodes with nothing queued: reading one word instead
+ * of every other node's queue counters (each a line the queue's CPUs keep
+ * writing; 84 of them at 8 nodes x 12 LLCs), and in the VM 2-3 us of a
+ * 9 us dispatch at 2 nodes (docs/scaling.md). Set by enqueue as it queues
+ * (read first: a busy queue's bit stays set, so the line stays shared),
+ * cleared by a CPU that found all of a node's queues empty. That clear can
+ * race with an insertion (the kernel inserts after ops.enqueue returns): a
+ * lost bit only hides the node from remote stealers until its next enqueue
+ * sets it again, and from its own node's CPUs of other LLCs
+ * (take_llc_sibling()) likewise; the queue's own CPUs never look at the
+ * hint, and neither does the rescue timer.
+ */
+u64 queued_llcs;
 
 /* CPUs of each LLC, built in init; the idle search in an LLC is confined to these. */
 struct {
@@ -104,7 +121,7 @@ static __always_inline u32 llc_nr_online(u32 llc)
 
 static __always_inline s32 llc_queued(u32 llc)
 {
-	s32 q = scx_bpf_dsq_nr_queued(AN_LLC_DSQ(llc));
+	s32 q = COST_EXPR(NR_QUEUED, scx_bpf_dsq_nr_queued(AN_LLC_DSQ(llc)));
 
 	return q > 0 ? q : 0;
 }
@@ -118,15 +135,26 @@ static __always_inline s32 llc_queued(u32 llc)
  */
 #define AN_GLOBAL_FN	__attribute__((noinline))
 
-/* Tasks queued on @node: the sum of its LLC queues. */
+/*
+ * Tasks queued on @node: the sum of its LLC queues. One LLC (the common
+ * case, and every node under --node-queues) skips the iterator: its three
+ * kfunc calls cost more than the one read they wrap.
+ */
 AN_GLOBAL_FN s32 node_queued(u32 node)
 {
 	u32 llc;
 	int i;
 	s32 sum = 0;
+	COST_BEGIN(c0);
 
-	for_each_node_llc(i, llc, node)
-		sum += llc_queued(llc);
+	if (node_nr_llcs(node) == 1) {
+		llc = node_llc(node, 0);
+		sum = llc < nr_llcs() ? llc_queued(llc) : 0;
+	} else {
+		for_each_node_llc(i, llc, node)
+			sum += llc_queued(llc);
+	}
+	COST_END(NODE_QUEUED, c0);
 	return sum;
 }
 
@@ -162,13 +190,64 @@ static u32 enq_llc(u32 node, s32 task_cpu)
 	return best;
 }
 
-/* Move the head of one of @node's LLC queues to this CPU's local queue. */
+/* A task is being queued on @llc. */
+static __always_inline void llc_mark_queued(u32 llc)
+{
+	u64 bit;
+
+	if (llc >= 64)
+		return;
+	bit = 1ULL << llc;
+	if (!(READ_ONCE(queued_llcs) & bit))
+		__sync_fetch_and_or(&queued_llcs, bit);
+}
+
+/* Which of @node's LLC queues may hold a task (see queued_llcs). */
+static __always_inline u64 node_queued_bits(u32 node)
+{
+	barrier_var(node);
+	if (node >= AN_MAX_NODES)
+		return ~0ULL;
+	return READ_ONCE(queued_llcs) & node_llc_bits[node];
+}
+
+static __always_inline bool node_maybe_queued(u32 node)
+{
+	return node_queued_bits(node) != 0;
+}
+
+/* @node's queues were found empty: clear their bits, and look once more. */
+static __always_inline void node_note_empty(u32 node)
+{
+	u64 bits;
+
+	barrier_var(node);
+	if (node >= AN_MAX_NODES)
+		return;
+	bits = node_llc_bits[node];
+	if (!(READ_ONCE(queued_llcs) & bits))
+		return;
+	__sync_fetch_and_and(&queued_llcs, ~bits);
+	/* An insertion that landed meanwhile keeps its node visible. */
+	if (node_queued(node) > 0)
+		__sync_fetch_and_or(&queued_llcs, bits);
+}
+
+/*
+ * Move the head of one of @node's LLC queues to this CPU's local queue.
+ * With several LLCs the empty ones are skipped by their counter: a move
+ * attempt on an empty queue costs a kfunc call that first flushes this
+ * CPU's dispatch buffer, several times the read.
+ */
 AN_GLOBAL_FN bool node_move_to_local(u32 node)
 {
+	bool several = node_nr_llcs(node) > 1;
 	u32 llc;
 	int i;
 
 	for_each_node_llc(i, llc, node) {
+		if (several && !llc_queued(llc))
+			continue;
 		if (an_dsq_move_to_local(AN_LLC_DSQ(llc)))
 			return true;
 	}
@@ -182,6 +261,7 @@ static u64 dsq_head_wait_ns(u64 dsq, u64 now)
 	struct task_ctx *tctx;
 	u64 oldest = 0;
 	int seen = 0;
+	COST_BEGIN(c0);
 
 	/*
 	 * The queue is ordered by vtime, not age: look at its first few.
@@ -198,6 +278,7 @@ static u64 dsq_head_wait_ns(u64 dsq, u64 now)
 			break;
 	}
 	bpf_rcu_read_unlock();
+	COST_END(ITER_WAIT, c0);
 	return oldest && now > oldest ? now - oldest : 0;
 }
 
@@ -254,6 +335,9 @@ static bool take_llc_sibling(u32 node, s32 cpu)
 	s32 q, best_q = 0;
 
 	if (node_nr_llcs(node) <= 1)
+		return false;
+	/* Nothing queued on the others (see queued_llcs): skip the walk. */
+	if (!(node_queued_bits(node) & ~(1ULL << (own & 63))))
 		return false;
 	for_each_node_llc(i, llc, node) {
 		if (llc == own)
@@ -312,6 +396,7 @@ static s32 claim_idle_in_llc(struct task_struct *p, u32 llc, u32 node)
 {
 	const struct cpumask *cpus;
 	s32 cpu = -1;
+	COST_BEGIN(c0);
 
 	if (node_nr_llcs(node) <= 1 || !llc_nr_online(llc) || !any_cpu(p))
 		return -1;
@@ -324,6 +409,7 @@ static s32 claim_idle_in_llc(struct task_struct *p, u32 llc, u32 node)
 			cpu = scx_bpf_pick_idle_cpu(cpus, 0);
 	}
 	bpf_rcu_read_unlock();
+	COST_END(IDLE_LLC, c0);
 	return cpu >= 0 ? cpu : -1;
 }
 
@@ -342,7 +428,7 @@ static bool kick_idle_in_llc(struct task_struct *p, u32 llc, u32 node)
 
 	if (cpu < 0)
 		return false;
-	scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+	COST_STMT(KICK, scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE));
 	stat_add(node, AN_STAT_KICK);
 	return true;
 }
@@ -420,6 +506,8 @@ AN_GLOBAL_FN s32 create_llc_dsqs(u32 node)
 		ret = scx_bpf_create_dsq(AN_LLC_DSQ(llc), kernel_node(node));
 		if (ret)
 			return ret;
+		if (node < AN_MAX_NODES)
+			node_llc_bits[node] |= 1ULL << llc;
 		ret = build_llc_mask(llc);
 		if (ret < 0)
 			return ret;

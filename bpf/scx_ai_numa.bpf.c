@@ -194,7 +194,7 @@ static __always_inline void stat_add_n(u32 node, enum an_stat idx, u64 n)
 {
 	struct an_node_stats *s;
 
-	s = bpf_map_lookup_elem(&node_stats, &node);
+	s = COST_EXPR(STAT, bpf_map_lookup_elem(&node_stats, &node));
 	if (s && idx < AN_NR_STATS)
 		s->cnt[idx] += n;
 }
@@ -290,7 +290,7 @@ static __always_inline const struct cpumask *node_cpus(u32 node)
 
 static __always_inline struct task_ctx *task_ctx(struct task_struct *p)
 {
-	return bpf_task_storage_get(&task_ctxs, p, 0, 0);
+	return COST_EXPR(TASK_CTX, bpf_task_storage_get(&task_ctxs, p, 0, 0));
 }
 
 /*
@@ -416,7 +416,7 @@ out:
 /* Take an idle CPU of @node that @p may use, -1 if none. */
 static __always_inline s32 pick_idle_in_node(struct task_struct *p, u32 node)
 {
-	return claim_idle(p, node, true);
+	return COST_EXPR(IDLE_NODE, claim_idle(p, node, true));
 }
 
 /* Short bursts between sleeps: a GPU launch thread, an event loop. */
@@ -574,7 +574,7 @@ static __always_inline void handoff_judge(struct task_ctx *tctx, bool runnable, 
 	}
 }
 
-s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+static __always_inline s32 select_cpu(struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	struct task_ctx *tctx, *wctx;
 	bool is_idle = false, first;
@@ -616,7 +616,7 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 	}
 
 	/* The previous CPU keeps the cache warm: prefer it when it is home and idle. */
-	if (cpu_node(prev_cpu) == home && scx_bpf_test_and_clear_cpu_idle(prev_cpu)) {
+	if (cpu_node(prev_cpu) == home && COST_EXPR(IDLE_PREV, scx_bpf_test_and_clear_cpu_idle(prev_cpu))) {
 		direct_dispatch(p, home, AN_STAT_DIRECT, 0);
 		return prev_cpu;
 	}
@@ -650,14 +650,20 @@ s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 	return prev_cpu;
 }
 
+/* The policy is select_cpu(); in the test build this times it whole (costprobe.h). */
+s32 BPF_STRUCT_OPS(an_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+{
+	return COST_EXPR(SELECT, select_cpu(p, prev_cpu, wake_flags));
+}
+
 /* Kick an idle CPU of @node that may run @p; true if one was kicked. */
 static bool kick_idle_in_node(struct task_struct *p, u32 node)
 {
-	s32 cpu = claim_idle(p, node, false);
+	s32 cpu = COST_EXPR(IDLE_NODE, claim_idle(p, node, false));
 
 	if (cpu < 0)
 		return false;
-	scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+	COST_STMT(KICK, scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE));
 	stat_add(node, AN_STAT_KICK);
 	return true;
 }
@@ -726,7 +732,7 @@ static void enqueue_last(struct task_struct *p, struct task_ctx *tctx, s32 task_
 	an_dsq_insert(p, SCX_DSQ_LOCAL, slice, enq_flags);
 }
 
-void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
+static __always_inline void enqueue(struct task_struct *p, u64 enq_flags)
 {
 	u64 slice = READ_ONCE(tun.slice_ns), now_v, vtime;
 	struct task_ctx *tctx;
@@ -753,11 +759,13 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 		/* No context (allocation failed): FIFO on the CPU's node is always safe. */
 		node = cpu_node(task_cpu);
 		stat_add(node, AN_STAT_NODE_ENQ);
-		an_dsq_insert_vtime(p, AN_LLC_DSQ(enq_llc(node, task_cpu)), slice, READ_ONCE(vtime_now), enq_flags);
+		llc = enq_llc(node, task_cpu);
+		an_dsq_insert_vtime(p, AN_LLC_DSQ(llc), slice, READ_ONCE(vtime_now), enq_flags);
+		llc_mark_queued(llc);
 		kick_idle_in_node(p, node);
 		return;
 	}
-	node = serving_node(p, update_home(p, tctx, task_cpu), task_cpu);
+	node = COST_EXPR(SERVING, serving_node(p, update_home(p, tctx, task_cpu), task_cpu));
 
 	/* Sleeping earns at most one slice of credit. */
 	now_v = READ_ONCE(vtime_now);
@@ -768,8 +776,9 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 	tctx->enq_ns = bpf_ktime_get_ns();
 
 	stat_add(node, AN_STAT_NODE_ENQ);
-	llc = enq_llc(node, task_cpu);
-	an_dsq_insert_vtime(p, AN_LLC_DSQ(llc), slice, vtime, enq_flags);
+	llc = COST_EXPR(ENQ_LLC, enq_llc(node, task_cpu));
+	COST_STMT(INSERT, an_dsq_insert_vtime(p, AN_LLC_DSQ(llc), slice, vtime, enq_flags));
+	llc_mark_queued(llc);
 
 	if (kick_idle_in_llc(p, llc, node) || kick_idle_in_node(p, node))
 		return;
@@ -787,23 +796,38 @@ void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 }
 
+/* The policy is enqueue(); in the test build this times it whole (costprobe.h). */
+void BPF_STRUCT_OPS(an_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	COST_STMT(ENQUEUE, enqueue(p, enq_flags));
+}
+
 /* How long the oldest task of @victim's queues has waited, 0 if empty. */
 static u64 head_wait_ns(u32 victim, u64 now)
 {
 	return node_head_wait_ns(victim, now);
 }
 
-/* Is @victim's queue deep enough, or waited on long enough, to steal from? */
-static bool worth_stealing(u32 victim, u64 now)
+/*
+ * Is @victim's queue deep enough, or waited on long enough, to steal from?
+ * The clock is read only for the second question: most calls find the
+ * queue empty.
+ */
+static bool worth_stealing(u32 victim)
 {
-	s32 queued = node_queued(victim);
+	s32 queued;
 	u64 delay = READ_ONCE(tun.steal_delay_ns);
 
-	if (queued <= 0)
+	if (!node_maybe_queued(victim))
 		return false;
+	COST_STMT(VICTIM, queued = node_queued(victim));
+	if (queued <= 0) {
+		node_note_empty(victim);
+		return false;
+	}
 	if (queued >= (s32)READ_ONCE(tun.steal_min_queued))
 		return true;
-	return delay && head_wait_ns(victim, now) >= delay;
+	return delay && head_wait_ns(victim, bpf_ktime_get_ns()) >= delay;
 }
 
 /* Take one task from another node's queue, counting it on both sides. */
@@ -831,7 +855,7 @@ static bool take_own(u32 node, s32 cpu)
 {
 	u64 dsq = AN_LLC_DSQ(cpu_llc(cpu)), head = 0, slice = READ_ONCE(tun.slice_ns);
 	struct task_struct *p;
-	s32 queued = scx_bpf_dsq_nr_queued(dsq);
+	s32 queued = COST_EXPR(NR_QUEUED, scx_bpf_dsq_nr_queued(dsq));
 	int seen = 0;
 
 	/* An iterator costs a lock round trip per step: not for zero or one choice. */
@@ -839,15 +863,19 @@ static bool take_own(u32 node, s32 cpu)
 		return false;
 	if (queued == 1 || !READ_ONCE(tun.warm_pick))
 		return an_dsq_move_to_local(dsq);
+	COST_BEGIN(c0);
 	bpf_for_each(scx_dsq, p, dsq, 0) {
 		if (!seen)
 			head = p->scx.dsq_vtime;
 		if (scx_bpf_task_cpu(p) == cpu && p->scx.dsq_vtime <= head + slice &&
-		    an_dsq_move(AN_DSQ_ITER, p, SCX_DSQ_LOCAL, 0))
+		    an_dsq_move(AN_DSQ_ITER, p, SCX_DSQ_LOCAL, 0)) {
+			COST_END(ITER_WARM, c0);
 			return true;
+		}
 		if (++seen >= WARM_SCAN)
 			break;
 	}
+	COST_END(ITER_WARM, c0);
 	return an_dsq_move_to_local(dsq);
 }
 
@@ -879,10 +907,9 @@ static bool serve_orphans(u32 node)
 	return false;
 }
 
-void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
+static __always_inline void dispatch(s32 cpu)
 {
 	u32 node = cpu_node(cpu), i, victim;
-	u64 now;
 
 #ifdef AN_FAULT_INJECTION
 	/* Test builds only: the error path on request, see 90-faults.sh. */
@@ -891,6 +918,7 @@ void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
 		return;
 	}
 #endif
+	COST_STMT(CLOCK, ;);
 	if (serve_orphans(node))
 		return;
 	if (take_llc_orphan(node, cpu) || take_own(node, cpu) || take_llc_sibling(node, cpu)) {
@@ -900,13 +928,22 @@ void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
 	if (!READ_ONCE(tun.steal))
 		return;
 
-	now = bpf_ktime_get_ns();
+	COST_BEGIN(c0);
 	for_each_nearest(i, victim, node, 1) {
-		if (!node_nr_online(victim) || !worth_stealing(victim, now))
+		if (!node_nr_online(victim) || !worth_stealing(victim))
 			continue;
-		if (steal_from(node, victim))
+		if (steal_from(node, victim)) {
+			COST_END(STEAL_SCAN, c0);
 			return;
+		}
 	}
+	COST_END(STEAL_SCAN, c0);
+}
+
+/* The policy is dispatch(); in the test build this times it whole (costprobe.h). */
+void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
+{
+	COST_STMT(DISPATCH, dispatch(cpu));
 }
 
 /*

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The cost probe (costprobe.h): COST_BEGIN(v) / COST_END(SECTION, v) around
+ * a section add its time to the per-CPU map an_cost. Compiled in only with
+ * AN_COST_PROBE (the test build); otherwise the macros vanish and the
+ * scheduler is unchanged.
+ */
+#ifndef SCX_AI_NUMA_COSTPROBE_BPF_H
+#define SCX_AI_NUMA_COSTPROBE_BPF_H
+
+#include "costprobe.h"
+
+#ifdef AN_COST_PROBE
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, AN_NR_COST);
+	__type(key, u32);
+	__type(value, struct an_cost);
+} an_cost SEC(".maps");
+
+/*
+ * A global function (noinline, not static): the verifier checks its loop
+ * once, not at each of the ~30 probe sites; inlined, 6.12's verifier took
+ * longer than the harness waits for the scheduler to attach.
+ */
+__attribute__((noinline)) int cost_add(u32 id, u64 ns)
+{
+	struct an_cost *c = bpf_map_lookup_elem(&an_cost, &id);
+	u32 l = 0, b;
+
+	if (!c)
+		return 0;
+	c->ns += ns;
+	c->cnt++;
+	while (l < 63 && (ns >> (l + 1)))
+		l++;
+	/* l = floor(log2(ns)); the two bits below the top one pick the quarter. */
+	if (l < AN_COST_MIN_LOG)
+		b = 0;
+	else if (l >= AN_COST_MAX_LOG)
+		b = AN_COST_BUCKETS - 1;
+	else
+		b = (l - AN_COST_MIN_LOG) * 4 + (u32)((ns >> (l - 2)) & 3);
+	barrier_var(b);
+	if (b < AN_COST_BUCKETS)
+		c->hist[b]++;
+	return 0;
+}
+
+#define COST_BEGIN(v)		u64 v = bpf_ktime_get_ns()
+#define COST_END(id, v)		cost_add(AN_COST_##id, bpf_ktime_get_ns() - (v))
+/* Time one expression, keeping its value. */
+#define COST_EXPR(id, e)						\
+({									\
+	u64 ___c0 = bpf_ktime_get_ns();					\
+	typeof(e) ___r = (e);						\
+	cost_add(AN_COST_##id, bpf_ktime_get_ns() - ___c0);		\
+	___r;								\
+})
+#define COST_STMT(id, s)						\
+do {									\
+	u64 ___c0 = bpf_ktime_get_ns();					\
+	s;								\
+	cost_add(AN_COST_##id, bpf_ktime_get_ns() - ___c0);		\
+} while (0)
+#else
+#define COST_BEGIN(v)		do { } while (0)
+#define COST_END(id, v)		do { } while (0)
+#define COST_EXPR(id, e)	(e)
+#define COST_STMT(id, s)	do { s; } while (0)
+#endif
+
+#endif
