@@ -83,6 +83,7 @@ struct memfollow {
 	struct mem_home *homes;		/* IMPLICIT_MAX, for placement */
 	pid_t *bal_pid;			/* AN_MAX_BAL_HOMES, from the balancer */
 	int *bal_node;
+	struct memfollow_cpu cpu;
 	/* The rate shown by stats: pages moved over the last full second. */
 	uint64_t rate_since_ns, rate_pages0, bytes_per_s;
 	unsigned long page;
@@ -469,18 +470,23 @@ void memfollow_tick(struct memfollow *mf, uint64_t now_ns)
 	if (mf->env.topo->nr_nodes < 2)
 		return;
 	if (affscan_busy(mf->aff) || !mf->aff_pass_ns || now_ns - mf->aff_pass_ns >= AFF_PASS_NS) {
+		uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+
 		if (!affscan_busy(mf->aff))
 			mf->aff_pass_ns = now_ns;
 		ret = affscan_step(mf->aff, mf->env.topo->cpu_node, mf->env.topo->nr_cpus, AFF_PER_TICK);
 		if (ret < 0)
 			log_debug("memfollow: affinity scan: %s", strerror(-ret));
+		mf->cpu.scan_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 	}
 	if (!mf->last_gather_ns || now_ns - mf->last_gather_ns >= GATHER_NS) {
+		uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 		size_t n = implicit_homes(mf, gather(mf), now_ns);
 
 		mf->last_gather_ns = now_ns;
 		if (migrate_set_targets(mf->mig, mf->targets, n, now_ns))
 			log_warn("memfollow: out of memory for %zu processes; keeping the last list", n);
+		mf->cpu.gather_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 	}
 	prm.rate_bps = (uint64_t)tun->migrate_mbps << 20;
 	prm.settle_ns = tun->migrate_settle_ns;
@@ -568,6 +574,15 @@ const struct mig_stats *memfollow_stats(const struct memfollow *mf, uint64_t *by
 	if (bytes_per_s)
 		*bytes_per_s = mf ? mf->bytes_per_s : 0;
 	return mf ? migrate_stats(mf->mig) : &none;
+}
+
+void memfollow_cpu(const struct memfollow *mf, struct memfollow_cpu *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!mf)
+		return;
+	*out = mf->cpu;
+	out->scan = *affscan_counts(mf->aff);
 }
 
 size_t memfollow_procs(const struct memfollow *mf, const struct mig_proc **out)

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "affinity.h"
 #include "intf.h"
 #include "memory.h"
 #include "migrate.h"
@@ -72,6 +73,18 @@ const char *memfollow_state_str(enum memfollow_state s);
 
 /* Everything moved so far, and the rate over the last second (bytes/s). */
 const struct mig_stats *memfollow_stats(const struct memfollow *mf, uint64_t *bytes_per_s);
+/*
+ * The CPU time of the jobs around the mover (whose own is in
+ * mig_stats.cpu_ns): the /proc pass and the gathering of targets, with the
+ * pass's counts; what `stats` shows to tell what following memory costs.
+ */
+struct memfollow_cpu {
+	uint64_t scan_ns;
+	uint64_t gather_ns;
+	struct affscan_counts scan;
+};
+void memfollow_cpu(const struct memfollow *mf, struct memfollow_cpu *out);
+
 /* The processes looked after now. */
 size_t memfollow_procs(const struct memfollow *mf, const struct mig_proc **out);
 /*
