@@ -130,17 +130,26 @@ int aff_confined_node(aff_get_fn get, pid_t pid, const int *cpu_node, int nr_cpu
 	return node;
 }
 
+/* Room for one more element of @size in *@v, which holds @nr of *@cap. */
+static int reserve(void **v, size_t *cap, size_t nr, size_t size)
+{
+	size_t c = *cap ? *cap * 2 : 64;
+	void *n;
+
+	if (nr < *cap)
+		return 0;
+	n = realloc(*v, c * size);
+	if (!n)
+		return -ENOMEM;
+	*v = n;
+	*cap = c;
+	return 0;
+}
+
 static int add(struct hits *l, const struct aff_hit *h)
 {
-	if (l->nr_cur == l->cap_cur) {
-		size_t cap = l->cap_cur ? l->cap_cur * 2 : 64;
-		struct aff_hit *n = realloc(l->cur, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		l->cur = n;
-		l->cap_cur = cap;
-	}
+	if (reserve((void **)&l->cur, &l->cap_cur, l->nr_cur, sizeof(*h)))
+		return -ENOMEM;
 	l->cur[l->nr_cur++] = *h;
 	return 0;
 }
@@ -179,15 +188,8 @@ static void finish(struct hits *l)
 
 static int known_add(struct knowns *l, const struct known *k)
 {
-	if (l->nr_cur == l->cap_cur) {
-		size_t cap = l->cap_cur ? l->cap_cur * 2 : 64;
-		struct known *n = realloc(l->cur, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		l->cur = n;
-		l->cap_cur = cap;
-	}
+	if (reserve((void **)&l->cur, &l->cap_cur, l->nr_cur, sizeof(*k)))
+		return -ENOMEM;
 	l->cur[l->nr_cur++] = *k;
 	return 0;
 }
