@@ -164,6 +164,7 @@ static size_t add_cgroup(struct memfollow *mf, size_t n, const struct pin *p)
 }
 
 static int threads_node(const struct memfollow *mf, pid_t pid);
+static bool is_target(const struct memfollow *mf, size_t n, pid_t pid);
 
 /*
  * Homes the scheduler's node balancer moved off an overloaded node. They
@@ -185,7 +186,13 @@ static size_t add_balanced(struct memfollow *mf, size_t n)
 	for (size_t i = 0; i < nr && i < AN_MAX_BAL_HOMES; i++) {
 		uint64_t st;
 
-		if (threads_node(mf, mf->bal_pid[i]) != mf->bal_node[i])
+		/*
+		 * A home from outside wins (the mover keeps a process's first
+		 * entry), and the balancer's map keeps a process it once moved
+		 * after it got one: reading the threads of each such process
+		 * every second was most of what a gathering cost.
+		 */
+		if (is_target(mf, n, mf->bal_pid[i]) || threads_node(mf, mf->bal_pid[i]) != mf->bal_node[i])
 			continue;
 		st = live_start(mf, mf->bal_pid[i]);
 		if (st && !add(mf, &n, mf->bal_pid[i], st, mf->bal_node[i], MIG_BALANCE))
