@@ -344,6 +344,7 @@ static struct json_object *migration_stats_json(struct jb *b, const struct memfo
 	memfollow_cpu(mf, &cpu);
 	jb_set(b, o, "scan_cpu_ns", juint(cpu.scan_ns));
 	jb_set(b, o, "scan_passes", juint(cpu.scan.passes));
+	jb_set(b, o, "scan_passes_skipped", juint(cpu.passes_skipped));
 	jb_set(b, o, "scan_processes", juint(cpu.scan.procs));
 	jb_set(b, o, "scan_reads", juint(cpu.scan.reads));
 	jb_set(b, o, "gather_cpu_ns", juint(cpu.gather_ns));

@@ -14,6 +14,7 @@
 #include "affinity.h"
 #include "cgprocs.h"
 #include "clock.h"
+#include "fileio.h"
 #include "log.h"
 #include "loop.h"
 #include "memfollow.h"
@@ -31,6 +32,12 @@
  * nothing needs to move.
  */
 #define AFF_PASS_NS	(5ULL * 1000000000ULL)
+/*
+ * ... but walked only when something may have changed, or this long after
+ * the last walk: what no signal announces (a process that grew big, a child
+ * born with its parent's confined affinity) is found within it.
+ */
+#define AFF_WALK_NS	(60ULL * 1000000000ULL)
 /* A process this big (resident) may have its home follow its memory; smaller ones are not worth a look. */
 #define BIG_PAGES	(32ULL << 20 >> 12)
 #define IMPLICIT_MAX	256	/* processes whose home follows memory, at most */
@@ -73,7 +80,10 @@ struct memfollow {
 	int timer_fd;
 	uint64_t period_ms;
 	uint64_t last_gather_ns;
-	uint64_t aff_pass_ns;		/* when the last /proc pass started */
+	uint64_t aff_pass_ns;		/* when the last /proc pass was due */
+	uint64_t aff_walk_ns;		/* when the last walk of /proc started */
+	uint64_t aff_changes;		/* the scheduler's affinity-change count then */
+	long aff_last_pid;		/* the last pid /proc/loadavg named then */
 	struct mig_target *targets;	/* MEMFOLLOW_MAX_TARGETS */
 	pid_t *cgpids;			/* scratch for cgroup members */
 	struct implicit *imp;		/* IMPLICIT_MAX */
@@ -453,6 +463,41 @@ static size_t implicit_homes(struct memfollow *mf, size_t n, uint64_t now_ns)
 	return n;
 }
 
+/* The last pid the kernel handed out (a process or a thread), from /proc/loadavg; -1 if unknown. */
+static long last_pid(const struct memfollow *mf)
+{
+	char path[PATH_MAX], buf[128], *p;
+
+	snprintf(path, sizeof(path), "%s/proc/loadavg", root_of(mf));
+	if (read_small_file(path, buf, sizeof(buf), true))
+		return -1;
+	p = strrchr(buf, ' ');
+	return p ? strtol(p + 1, NULL, 10) : -1;
+}
+
+/*
+ * A pass is due: walk /proc only if a task's affinity changed, a process
+ * or thread was born since the last walk, or the last walk is AFF_WALK_NS
+ * old. Without the scheduler's count every pass walks.
+ */
+static bool aff_walk_wanted(struct memfollow *mf, uint64_t now_ns)
+{
+	uint64_t changes;
+	long pid;
+
+	if (!mf->env.cpumask_changes)
+		return true;
+	changes = mf->env.cpumask_changes(mf->env.balanced_arg);
+	pid = last_pid(mf);
+	if (mf->aff_walk_ns && now_ns - mf->aff_walk_ns < AFF_WALK_NS && changes == mf->aff_changes && pid >= 0 &&
+	    pid == mf->aff_last_pid)
+		return false;
+	mf->aff_walk_ns = now_ns;
+	mf->aff_changes = changes;
+	mf->aff_last_pid = pid;
+	return true;
+}
+
 static void set_period(struct memfollow *mf, uint64_t ms)
 {
 	if (mf->timer_fd < 0 || ms == mf->period_ms)
@@ -478,10 +523,14 @@ void memfollow_tick(struct memfollow *mf, uint64_t now_ns)
 		return;
 	if (affscan_busy(mf->aff) || !mf->aff_pass_ns || now_ns - mf->aff_pass_ns >= AFF_PASS_NS) {
 		uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		bool walk = true;
 
-		if (!affscan_busy(mf->aff))
+		if (!affscan_busy(mf->aff)) {
 			mf->aff_pass_ns = now_ns;
-		ret = affscan_step(mf->aff, mf->env.topo->cpu_node, mf->env.topo->nr_cpus, AFF_PER_TICK);
+			walk = aff_walk_wanted(mf, now_ns);
+			mf->cpu.passes_skipped += !walk;
+		}
+		ret = walk ? affscan_step(mf->aff, mf->env.topo->cpu_node, mf->env.topo->nr_cpus, AFF_PER_TICK) : 0;
 		if (ret < 0)
 			log_debug("memfollow: affinity scan: %s", strerror(-ret));
 		mf->cpu.scan_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;

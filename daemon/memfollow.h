@@ -11,10 +11,15 @@
  *
  * Big processes without such a home are looked at too (home follows
  * memory): a few per gathering, each at most once, and one found with
- * nothing to do again only after a back-off (memfollow_look_every()), so
- * at steady state the cost is the /proc pass every 5 s and the mover's
- * own backed-off samples (migrate.h): about 0.1 ms of CPU a second on a
- * host for 100 processes of 40 MB at home.
+ * nothing to do again only after a back-off (memfollow_look_every()).
+ *
+ * The /proc pass that finds confined and big processes (affinity.h) is due
+ * every 5 s, but walks /proc only when something may have changed: a
+ * task's affinity (the scheduler counts ops.set_cpumask calls), a new
+ * process or thread (the last pid in /proc/loadavg moved), or a minute
+ * since the last walk (a process grown big, a child born confined). So at
+ * steady state what following memory costs is the gathering once a second
+ * and the mover's backed-off samples (migrate.h).
  *
  * The knobs are live tunables (migrate_mbps, migrate_settle_ns), read at
  * every tick from the daemon's tunables, so a change takes effect at once.
@@ -48,6 +53,12 @@ struct memfollow_env {
 	 */
 	size_t (*balanced)(void *arg, pid_t *pid, int *node, size_t max);
 	void *balanced_arg;
+	/*
+	 * How many times a task's CPU affinity changed so far (the
+	 * scheduler's count, with @balanced_arg); NULL: unknown, so every
+	 * /proc pass is walked.
+	 */
+	uint64_t (*cpumask_changes)(void *arg);
 };
 
 /* At most this many processes are looked after; more are left to a later pass. */
@@ -81,6 +92,7 @@ const struct mig_stats *memfollow_stats(const struct memfollow *mf, uint64_t *by
 struct memfollow_cpu {
 	uint64_t scan_ns;
 	uint64_t gather_ns;
+	uint64_t passes_skipped;	/* passes due that did not walk /proc: nothing had changed */
 	struct affscan_counts scan;
 };
 void memfollow_cpu(const struct memfollow *mf, struct memfollow_cpu *out);
