@@ -286,7 +286,7 @@ run_bpfcost() {
 # PID: CPU time of all its threads in ns (schedstat: finer than the 10 ms
 # ticks of /proc/PID/stat, which a 30 s window of well under 1 % needs).
 proc_cpu_ns() {
-	awk '{ s += $1 } END { printf "%d\n", s }' /proc/"$1"/task/*/schedstat 2>/dev/null
+	awk '{ s += $1 } END { printf "%.0f\n", s }' /proc/"$1"/task/*/schedstat 2>/dev/null
 }
 
 # The daemon's CPU split by job (ns so far): the mover, the /proc pass,
