@@ -34,8 +34,8 @@
 #define AFF_PASS_NS	(5ULL * 1000000000ULL)
 /*
  * ... but walked only when something may have changed, or this long after
- * the last walk: what no signal announces (a process that grew big, a child
- * born with its parent's confined affinity) is found within it.
+ * the last walk: what no signal announces (a process that grew big) is
+ * found within it.
  */
 #define AFF_WALK_NS	(60ULL * 1000000000ULL)
 /* A process this big (resident) may have its home follow its memory; smaller ones are not worth a look. */

@@ -16,10 +16,11 @@
  * The /proc pass that finds confined and big processes (affinity.h) is due
  * every 5 s, but walks /proc only when something may have changed: a
  * task's affinity (the scheduler counts ops.set_cpumask calls), a new
- * process or thread (the last pid in /proc/loadavg moved), or a minute
- * since the last walk (a process grown big, a child born confined). So at
- * steady state what following memory costs is the gathering once a second
- * and the mover's backed-off samples (migrate.h).
+ * process or thread (the last pid in /proc/loadavg moved: a child born
+ * with its parent's confined affinity), or a minute since the last walk (a
+ * process grown big). So at steady state what following memory costs is
+ * the gathering once a second and the mover's backed-off samples
+ * (migrate.h).
  *
  * The knobs are live tunables (migrate_mbps, migrate_settle_ns), read at
  * every tick from the daemon's tunables, so a change takes effect at once.
