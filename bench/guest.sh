@@ -306,8 +306,8 @@ workers_home() {
 
 # The daemon's own CPU time (all its threads) while it looks after 100
 # processes, each confined to the last node with 2 MB first-touched on node
-# 0: first with nothing to migrate (base), then while their memory moves,
-# then at steady state. A process's memory is sampled again when its pass
+# 0: while their memory moves, at steady state, and once they are gone,
+# with nothing to migrate (base). A process's memory is sampled again when its pass
 # ends, then 60 s later, then 2, 4 and 8 minutes after that
 # (daemon/migrate.h): the steady window starts _after seconds after the
 # last worker is home, past every worker's 60 s sample, and ends before the
@@ -317,13 +317,6 @@ run_migcost() {
 	[ "$nodes" -ge 2 ] || return 0
 	_last=$((nodes - 1)) _n=100 _base=10 _after=65 _win=25
 	start_config scx || { _fail migcost/start "the scheduler did not attach" "$SCXVM_DAEMON_LOG"; stop_config scx; return 1; }
-	# The first passes over /proc read every process's files: not the baseline.
-	sleep 5
-	_tb0=$(now_ms)
-	_b0=$(proc_cpu_ns "$DAEMON_PID")
-	sleep "$_base"
-	_tb1=$(now_ms)
-	_b1=$(proc_cpu_ns "$DAEMON_PID")
 	_pids=''
 	rm -f /tmp/mw.*
 	_t0=$(now_ms)
@@ -357,6 +350,15 @@ run_migcost() {
 	# shellcheck disable=SC2086
 	kill $_pids 2>/dev/null
 	for _p in $_pids; do wait "$_p" 2>/dev/null; done
+	# The baseline last: the daemon's first minutes read every process's
+	# files again and again (daemon/affinity.h), which is start-up, not
+	# what it costs with nothing to migrate.
+	sleep 5
+	_tb0=$(now_ms)
+	_b0=$(proc_cpu_ns "$DAEMON_PID")
+	sleep "$_base"
+	_tb1=$(now_ms)
+	_b1=$(proc_cpu_ns "$DAEMON_PID")
 	stop_config scx
 	emit migcost scx 0 "{\"procs\":$_n,\"mb_each\":2,\"alive\":$_alive,\"home_procs\":$_home,\"base_ms\":$((_tb1 - _tb0)),\"base_ns\":$((_b1 - _b0)),\"move_ms\":$((_t1 - _t0)),\"move_ns\":$((_c1 - _c0)),\"after_home_ms\":$((_t2 - _t1)),\"steady_ms\":$((_t3 - _t2)),\"steady_ns\":$((_c3 - _c2)),\"split0\":${_s0:-null},\"split1\":${_s1:-null}}"
 	check_ge migcost/workers-home "$_home" 90

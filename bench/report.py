@@ -251,9 +251,6 @@ def render_migcost(migcost):
     out = ["daemon CPU for memory migration (scx_ai_numad, all threads, % of one CPU;",
            "100 processes confined to the last node, 2 MB each first-touched on node 0):"]
     for d in migcost:
-        if "base_pct" in d and d.get("base_ms"):
-            out.append(f"  baseline       {fmt(d.get('base_pct'))} % over {d.get('base_ms', 0) / 1000:.1f} s "
-                       f"(nothing to migrate yet)")
         out.append(f"  while moving   {fmt(d.get('move_pct'))} % over {d.get('move_ms', 0) / 1000:.1f} s "
                    f"({d.get('home_procs')} of {d.get('procs')} processes reached >= 90 % home)")
         after = f", from {d['after_home_ms'] / 1000:.0f} s after the last was home" if d.get("after_home_ms") else ""
@@ -264,6 +261,9 @@ def render_migcost(migcost):
             out.append("    of which, us of CPU per s: mover " + fmt(split.get("cpu_ns")) +
                        ", /proc pass " + fmt(split.get("scan_cpu_ns")) +
                        ", gathering " + fmt(split.get("gather_cpu_ns")))
+        if d.get("base_ms"):
+            out.append(f"  baseline       {fmt(d.get('base_pct'))} % over {d.get('base_ms', 0) / 1000:.1f} s "
+                       f"(after the processes exited: nothing to migrate)")
     return "\n".join(out)
 
 
