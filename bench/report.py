@@ -223,25 +223,47 @@ def collect(records):
 
 
 def migcost_summary(d):
-    """The daemon's CPU time as % of one CPU, while memory moved and at steady state."""
+    """The daemon's CPU time as % of one CPU: baseline, while memory moved, at steady state."""
     hz = d.get("hz") or 100
 
-    def pct(ticks, ms):
-        return 100.0 * ticks / hz / (ms / 1000.0) if ms and ticks is not None else None
-    return dict(d, move_pct=pct(d.get("move_ticks"), d.get("move_ms")),
-                steady_pct=pct(d.get("steady_ticks"), d.get("steady_ms")))
+    def pct(key):
+        # Newer runs measure ns (schedstat); older ones clock ticks.
+        ms, ns, ticks = d.get(key + "_ms"), d.get(key + "_ns"), d.get(key + "_ticks")
+        if not ms:
+            return None
+        if ns is not None:
+            return 100.0 * ns / 1e9 / (ms / 1000.0)
+        return 100.0 * ticks / hz / (ms / 1000.0) if ticks is not None else None
+    out = dict(d, base_pct=pct("base"), move_pct=pct("move"), steady_pct=pct("steady"))
+    s0, s1 = d.get("split0"), d.get("split1")
+    if isinstance(s0, dict) and isinstance(s1, dict) and d.get("steady_ms"):
+        secs = d["steady_ms"] / 1000.0
+        out["steady_split_us_per_s"] = {
+            k: (s1[k] - s0[k]) / 1000.0 / secs
+            for k in ("cpu_ns", "scan_cpu_ns", "gather_cpu_ns")
+            if isinstance(s0.get(k), int) and isinstance(s1.get(k), int)}
+    return out
 
 
 def render_migcost(migcost):
     if not migcost:
         return "daemon CPU for memory migration: not measured"
-    out = ["daemon CPU for memory migration (scx_ai_numad's utime+stime from /proc/PID/stat,",
-           "% of one CPU; 100 processes confined to the last node, 2 MB each first-touched on node 0):"]
+    out = ["daemon CPU for memory migration (scx_ai_numad, all threads, % of one CPU;",
+           "100 processes confined to the last node, 2 MB each first-touched on node 0):"]
     for d in migcost:
         out.append(f"  while moving   {fmt(d.get('move_pct'))} % over {d.get('move_ms', 0) / 1000:.1f} s "
                    f"({d.get('home_procs')} of {d.get('procs')} processes reached >= 90 % home)")
-        out.append(f"  steady state   {fmt(d.get('steady_pct'))} % over {d.get('steady_ms', 0) / 1000:.1f} s "
-                   f"({d.get('alive')} processes alive at the end)")
+        after = f", from {d['after_home_ms'] / 1000:.0f} s after the last was home" if d.get("after_home_ms") else ""
+        out.append(f"  steady state   {fmt(d.get('steady_pct'))} % over {d.get('steady_ms', 0) / 1000:.1f} s"
+                   f"{after} ({d.get('alive')} processes alive at the end)")
+        split = d.get("steady_split_us_per_s")
+        if split:
+            out.append("    of which, us of CPU per s: mover " + fmt(split.get("cpu_ns")) +
+                       ", /proc pass " + fmt(split.get("scan_cpu_ns")) +
+                       ", gathering " + fmt(split.get("gather_cpu_ns")))
+        if d.get("base_ms"):
+            out.append(f"  baseline       {fmt(d.get('base_pct'))} % over {d.get('base_ms', 0) / 1000:.1f} s "
+                       f"(after the processes exited: nothing to migrate)")
     return "\n".join(out)
 
 

@@ -113,7 +113,7 @@ nai=$(((2 + noise) * (1 + procs) * (1 + cost) + ftouch * (1 + cost)))
 # One configuration's turn at every workload, as measured under TCG on a
 # 2-core host; the limit is generous because a busy host halves the speed.
 block_s=$((nai * (dur + warm + 2) + ftouch * (1 + cost) * 3 + 3 * short + 12))
-est_s=$((reps * nconf * block_s + bpfcost * (dur + 15) + migcost * 90 + 30))
+est_s=$((reps * nconf * block_s + bpfcost * (dur + 15) + migcost * 120 + 30))
 scen_timeout=$((est_s * 5 / 2 + 120))
 vlist=$(IFS=,; echo "${variants[*]}")
 append="scxbench_reps=$reps scxbench_duration=$dur scxbench_warmup=$warm scxbench_short=$short"

@@ -273,6 +273,8 @@ struct an_shared {
 	/* Written by the daemon: entries in proc_run, 0 skips the lookup. */
 	u32 nr_proc_run;
 	u32 pad2;
+	/* Written by the scheduler: ops.set_cpumask calls so far (the daemon's affinity pass looks when it moves). */
+	u64 cpumask_changes;
 };
 
 /*
@@ -307,5 +309,6 @@ _Static_assert(sizeof(struct an_proc_run) == 16, "process run time: two u64");
 _Static_assert(sizeof(struct an_setup) % 8 == 0, "setup: no tail padding");
 _Static_assert(__builtin_offsetof(struct an_shared, exit_info) % 8 == 0, "shared: exit record 8-aligned");
 _Static_assert(sizeof(struct an_shared) % 8 == 0, "shared: no tail padding");
+_Static_assert(__builtin_offsetof(struct an_shared, cpumask_changes) % 8 == 0, "shared: u64 fields 8-aligned");
 
 #endif /* SCX_AI_NUMA_INTF_H */

@@ -1282,6 +1282,7 @@ void BPF_STRUCT_OPS(an_set_cpumask, struct task_struct *p, const struct cpumask 
 	u32 node, first = AN_NO_NODE, n = nr_nodes();
 	bool one = false;
 
+	__sync_fetch_and_add(&shared.cpumask_changes, 1);
 	if (!tctx)
 		return;
 	bpf_rcu_read_lock();

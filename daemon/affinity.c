@@ -19,6 +19,27 @@ struct hits {
 	size_t nr_cur, cap_cur, nr_done;
 };
 
+/*
+ * What the files of a process said when they were last read: its affinity
+ * then (@node), whether it was a live user process (@start_time, else 0)
+ * and big. The verdict stands, without a file read, while the affinity
+ * stays the same, until pass @due; each look that confirms it doubles the
+ * wait (@every passes), up to AFF_RECHECK_MAX.
+ */
+struct known {
+	pid_t pid;
+	int node;
+	uint64_t start_time;
+	bool big;
+	uint32_t every;
+	uint64_t due;
+};
+
+struct knowns {
+	struct known *cur, *done;
+	size_t nr_cur, cap_cur, nr_done;
+};
+
 struct affscan {
 	char root[PATH_MAX - 16];
 	char proc[PATH_MAX];
@@ -26,7 +47,10 @@ struct affscan {
 	DIR *dir;			/* while a pass is in progress */
 	pid_t self;
 	uint64_t big_pages;		/* resident pages that make a process big; 0: none */
+	uint64_t pass;			/* passes started */
 	struct hits confined, big;
+	struct knowns known;
+	struct affscan_counts n;
 };
 
 /*
@@ -70,6 +94,8 @@ void affscan_free(struct affscan *a)
 	free(a->confined.done);
 	free(a->big.cur);
 	free(a->big.done);
+	free(a->known.cur);
+	free(a->known.done);
 	free(a);
 }
 
@@ -104,17 +130,26 @@ int aff_confined_node(aff_get_fn get, pid_t pid, const int *cpu_node, int nr_cpu
 	return node;
 }
 
+/* Room for one more element of @size in *@v, which holds @nr of *@cap. */
+static int reserve(void **v, size_t *cap, size_t nr, size_t size)
+{
+	size_t c = *cap ? *cap * 2 : 64;
+	void *n;
+
+	if (nr < *cap)
+		return 0;
+	n = realloc(*v, c * size);
+	if (!n)
+		return -ENOMEM;
+	*v = n;
+	*cap = c;
+	return 0;
+}
+
 static int add(struct hits *l, const struct aff_hit *h)
 {
-	if (l->nr_cur == l->cap_cur) {
-		size_t cap = l->cap_cur ? l->cap_cur * 2 : 64;
-		struct aff_hit *n = realloc(l->cur, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		l->cur = n;
-		l->cap_cur = cap;
-	}
+	if (reserve((void **)&l->cur, &l->cap_cur, l->nr_cur, sizeof(*h)))
+		return -ENOMEM;
 	l->cur[l->nr_cur++] = *h;
 	return 0;
 }
@@ -151,6 +186,85 @@ static void finish(struct hits *l)
 		qsort(l->done, l->nr_done, sizeof(*l->done), cmp_hit);
 }
 
+static int known_add(struct knowns *l, const struct known *k)
+{
+	if (reserve((void **)&l->cur, &l->cap_cur, l->nr_cur, sizeof(*k)))
+		return -ENOMEM;
+	l->cur[l->nr_cur++] = *k;
+	return 0;
+}
+
+static int cmp_known(const void *x, const void *y)
+{
+	const struct known *a = x, *b = y;
+
+	return (a->pid > b->pid) - (a->pid < b->pid);
+}
+
+static const struct known *known_find(const struct knowns *l, pid_t pid)
+{
+	const struct known key = { .pid = pid };
+
+	return l->nr_done ? bsearch(&key, l->done, l->nr_done, sizeof(key), cmp_known) : NULL;
+}
+
+/*
+ * Read @pid's files and judge it: a live user process (its start time,
+ * else 0), big or not. Only the confined or big few pay for a stat read:
+ * kernel threads are bound too.
+ */
+static void judge(struct affscan *a, struct known *k)
+{
+	struct proc_stat ps;
+
+	k->start_time = 0;
+	k->big = false;
+	if (k->node < 0) {
+		if (!a->big_pages)
+			return;
+		a->n.reads++;
+		if (resident_pages(a, k->pid) < a->big_pages)
+			return;
+		k->big = true;
+	}
+	a->n.reads++;
+	if (!proc_stat_read(a->root, k->pid, &ps) && proc_stat_live(&ps))
+		k->start_time = ps.start_time;
+}
+
+/*
+ * One process of the pass. Its affinity is read every pass (one system
+ * call, no file), so a process that confines itself is found at the next
+ * pass; its files only when it is new, its affinity changed, or its
+ * verdict is due for a look again: a process's size and pid change rarely,
+ * and opening files for every process every pass was most of what the
+ * pass cost.
+ */
+static int visit(struct affscan *a, pid_t pid, const int *cpu_node, int nr_cpus)
+{
+	const struct known *old = known_find(&a->known, pid);
+	struct known k = { .pid = pid };
+
+	k.node = aff_confined_node(a->get, pid, cpu_node, nr_cpus);
+	if (old && old->node == k.node && a->pass < old->due) {
+		k = *old;
+		a->n.reused++;
+	} else {
+		bool same;
+
+		judge(a, &k);
+		same = old && old->node == k.node && old->start_time == k.start_time && old->big == k.big;
+		k.every = !same ? 1 : old->every >= AFF_RECHECK_MAX / 2 ? AFF_RECHECK_MAX : old->every * 2;
+		k.due = a->pass + k.every;
+	}
+	if (known_add(&a->known, &k))
+		return -ENOMEM;
+	if (!k.start_time || (k.node < 0 && !k.big))
+		return 0;
+	return add(k.node >= 0 ? &a->confined : &a->big,
+		   &(struct aff_hit){ .pid = pid, .start_time = k.start_time, .node = k.node });
+}
+
 int affscan_step(struct affscan *a, const int *cpu_node, int nr_cpus, unsigned int max)
 {
 	bool end = false;
@@ -161,28 +275,25 @@ int affscan_step(struct affscan *a, const int *cpu_node, int nr_cpus, unsigned i
 			return -errno;
 		a->confined.nr_cur = 0;
 		a->big.nr_cur = 0;
+		a->known.nr_cur = 0;
+		a->pass++;
 	}
 	for (unsigned int n = 0; n < max; n++) {
-		struct aff_hit h = { 0 };
-		struct proc_stat ps;
 		struct dirent *de = readdir(a->dir);
+		pid_t pid;
+		int ret;
 
 		if (!de) {
 			end = true;
 			break;
 		}
-		h.pid = pid_of(de->d_name);
-		if (h.pid <= 0 || h.pid == a->self)
+		pid = pid_of(de->d_name);
+		if (pid <= 0 || pid == a->self)
 			continue;
-		h.node = aff_confined_node(a->get, h.pid, cpu_node, nr_cpus);
-		if (h.node < 0 && (!a->big_pages || resident_pages(a, h.pid) < a->big_pages))
-			continue;
-		/* Only the confined or big few pay for a stat read: kernel threads are bound too. */
-		if (proc_stat_read(a->root, h.pid, &ps) || !proc_stat_live(&ps))
-			continue;
-		h.start_time = ps.start_time;
-		if (add(h.node >= 0 ? &a->confined : &a->big, &h))
-			return -ENOMEM;
+		a->n.procs++;
+		ret = visit(a, pid, cpu_node, nr_cpus);
+		if (ret)
+			return ret;
 	}
 	if (!end)
 		return 0;
@@ -190,7 +301,21 @@ int affscan_step(struct affscan *a, const int *cpu_node, int nr_cpus, unsigned i
 	a->dir = NULL;
 	finish(&a->confined);
 	finish(&a->big);
+	/* The verdicts of this pass are what the next one looks up. */
+	free(a->known.done);
+	a->known.done = a->known.cur;
+	a->known.nr_done = a->known.nr_cur;
+	a->known.cur = NULL;
+	a->known.nr_cur = a->known.cap_cur = 0;
+	if (a->known.nr_done)
+		qsort(a->known.done, a->known.nr_done, sizeof(*a->known.done), cmp_known);
+	a->n.passes++;
 	return 1;
+}
+
+const struct affscan_counts *affscan_counts(const struct affscan *a)
+{
+	return &a->n;
 }
 
 bool affscan_busy(const struct affscan *a)

@@ -11,6 +11,16 @@
  * for the many processes that may run anywhere. Kernel threads (often bound
  * to one CPU) and zombies are left out. The same walk can list the big
  * processes too (one small statm read each), so /proc is walked once.
+ *
+ * Files are read only for what changed: a process's verdict (user process
+ * or not, big or not, its start time) is kept from pass to pass and its
+ * files read again only when it is new, when its affinity changed, or
+ * when the verdict is due for another look: the next pass, then twice as
+ * many passes later each time it holds, up to AFF_RECHECK_MAX passes. At
+ * steady state a pass costs the directory read and one system call per
+ * process; a process that grows big is found within AFF_RECHECK_MAX
+ * passes (a new one, usually at its second pass), a reused pid is told
+ * apart by the mover's own start-time check meanwhile (migrate.h).
  */
 #ifndef SCX_AI_NUMA_AFFINITY_H
 #define SCX_AI_NUMA_AFFINITY_H
@@ -32,6 +42,17 @@ struct aff_hit {
 typedef int (*aff_get_fn)(pid_t pid, uint8_t *mask, int nr_cpus);
 
 struct affscan;
+
+/* A verdict holds for at most this many passes before its files are read again. */
+#define AFF_RECHECK_MAX	12
+
+/* What the scanner did, in all passes: for stats and tests. */
+struct affscan_counts {
+	uint64_t passes;	/* completed */
+	uint64_t procs;		/* processes looked at */
+	uint64_t reads;		/* their /proc files read (statm, stat) */
+	uint64_t reused;	/* verdicts kept from an earlier pass without a read */
+};
 
 /*
  * The one node every CPU @pid may run on belongs to (@cpu_node[cpu]: its
@@ -69,5 +90,7 @@ size_t affscan_hits(const struct affscan *a, const struct aff_hit **out);
  */
 void affscan_set_big(struct affscan *a, uint64_t pages);
 size_t affscan_big(const struct affscan *a, const struct aff_hit **out);
+
+const struct affscan_counts *affscan_counts(const struct affscan *a);
 
 #endif

@@ -319,6 +319,7 @@ static struct json_object *migration_stats_json(struct jb *b, const struct memfo
 	struct json_object *o = jb_obj(b), *nodes = jb_arr(b);
 	uint64_t rate;
 	const struct mig_stats *ms = memfollow_stats(mf, &rate);
+	struct memfollow_cpu cpu;
 
 	for (int n = 0; n < AN_MAX_NODE_ID; n++) {
 		struct json_object *e;
@@ -341,6 +342,13 @@ static struct json_object *migration_stats_json(struct jb *b, const struct memfo
 	jb_set(b, o, "refused", juint(ms->denied));
 	jb_set(b, o, "exited", juint(ms->gone));
 	jb_set(b, o, "cpu_ns", juint(ms->cpu_ns));
+	memfollow_cpu(mf, &cpu);
+	jb_set(b, o, "scan_cpu_ns", juint(cpu.scan_ns));
+	jb_set(b, o, "scan_passes", juint(cpu.scan.passes));
+	jb_set(b, o, "scan_passes_skipped", juint(cpu.passes_skipped));
+	jb_set(b, o, "scan_processes", juint(cpu.scan.procs));
+	jb_set(b, o, "scan_reads", juint(cpu.scan.reads));
+	jb_set(b, o, "gather_cpu_ns", juint(cpu.gather_ns));
 	return o;
 }
 

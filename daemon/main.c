@@ -87,6 +87,13 @@ static size_t balanced_homes(void *arg, pid_t *pid, int *node, size_t max)
 	return d->sched ? sched_balanced_homes(d->sched, pid, node, max) : 0;
 }
 
+static uint64_t cpumask_changes(void *arg)
+{
+	struct daemon *d = arg;
+
+	return d->sched ? sched_cpumask_changes(d->sched) : 0;
+}
+
 static void notify_status(struct daemon *d, const char *prefix)
 {
 	int ret = 0;
@@ -669,6 +676,7 @@ int main(int argc, char **argv)
 	D.memfollow = memfollow_new(&(struct memfollow_env){
 		.loop = D.loop, .topo = &D.topo, .tun = &D.tun, .placement = &D.placement,
 		.root = D.opt.sysfs_root, .balanced = balanced_homes, .balanced_arg = &D,
+		.cpumask_changes = cpumask_changes,
 		.ops = faults_mem_ops() });
 	if (!D.memfollow)
 		log_warn("memfollow: out of memory; memory does not follow its tasks");

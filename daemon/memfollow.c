@@ -14,6 +14,7 @@
 #include "affinity.h"
 #include "cgprocs.h"
 #include "clock.h"
+#include "fileio.h"
 #include "log.h"
 #include "loop.h"
 #include "memfollow.h"
@@ -31,6 +32,12 @@
  * nothing needs to move.
  */
 #define AFF_PASS_NS	(5ULL * 1000000000ULL)
+/*
+ * ... but walked only when something may have changed, or this long after
+ * the last walk: what no signal announces (a process that grew big) is
+ * found within it.
+ */
+#define AFF_WALK_NS	(60ULL * 1000000000ULL)
 /* A process this big (resident) may have its home follow its memory; smaller ones are not worth a look. */
 #define BIG_PAGES	(32ULL << 20 >> 12)
 #define IMPLICIT_MAX	256	/* processes whose home follows memory, at most */
@@ -73,7 +80,10 @@ struct memfollow {
 	int timer_fd;
 	uint64_t period_ms;
 	uint64_t last_gather_ns;
-	uint64_t aff_pass_ns;		/* when the last /proc pass started */
+	uint64_t aff_pass_ns;		/* when the last /proc pass was due */
+	uint64_t aff_walk_ns;		/* when the last walk of /proc started */
+	uint64_t aff_changes;		/* the scheduler's affinity-change count then */
+	long aff_last_pid;		/* the last pid /proc/loadavg named then */
 	struct mig_target *targets;	/* MEMFOLLOW_MAX_TARGETS */
 	pid_t *cgpids;			/* scratch for cgroup members */
 	struct implicit *imp;		/* IMPLICIT_MAX */
@@ -83,6 +93,7 @@ struct memfollow {
 	struct mem_home *homes;		/* IMPLICIT_MAX, for placement */
 	pid_t *bal_pid;			/* AN_MAX_BAL_HOMES, from the balancer */
 	int *bal_node;
+	struct memfollow_cpu cpu;
 	/* The rate shown by stats: pages moved over the last full second. */
 	uint64_t rate_since_ns, rate_pages0, bytes_per_s;
 	unsigned long page;
@@ -163,6 +174,7 @@ static size_t add_cgroup(struct memfollow *mf, size_t n, const struct pin *p)
 }
 
 static int threads_node(const struct memfollow *mf, pid_t pid);
+static bool is_target(const struct memfollow *mf, size_t n, pid_t pid);
 
 /*
  * Homes the scheduler's node balancer moved off an overloaded node. They
@@ -184,7 +196,13 @@ static size_t add_balanced(struct memfollow *mf, size_t n)
 	for (size_t i = 0; i < nr && i < AN_MAX_BAL_HOMES; i++) {
 		uint64_t st;
 
-		if (threads_node(mf, mf->bal_pid[i]) != mf->bal_node[i])
+		/*
+		 * A home from outside wins (the mover keeps a process's first
+		 * entry), and the balancer's map keeps a process it once moved
+		 * after it got one: reading the threads of each such process
+		 * every second was most of what a gathering cost.
+		 */
+		if (is_target(mf, n, mf->bal_pid[i]) || threads_node(mf, mf->bal_pid[i]) != mf->bal_node[i])
 			continue;
 		st = live_start(mf, mf->bal_pid[i]);
 		if (st && !add(mf, &n, mf->bal_pid[i], st, mf->bal_node[i], MIG_BALANCE))
@@ -445,6 +463,41 @@ static size_t implicit_homes(struct memfollow *mf, size_t n, uint64_t now_ns)
 	return n;
 }
 
+/* The last pid the kernel handed out (a process or a thread), from /proc/loadavg; -1 if unknown. */
+static long last_pid(const struct memfollow *mf)
+{
+	char path[PATH_MAX], buf[128], *p;
+
+	snprintf(path, sizeof(path), "%s/proc/loadavg", root_of(mf));
+	if (read_small_file(path, buf, sizeof(buf), true))
+		return -1;
+	p = strrchr(buf, ' ');
+	return p ? strtol(p + 1, NULL, 10) : -1;
+}
+
+/*
+ * A pass is due: walk /proc only if a task's affinity changed, a process
+ * or thread was born since the last walk, or the last walk is AFF_WALK_NS
+ * old. Without the scheduler's count every pass walks.
+ */
+static bool aff_walk_wanted(struct memfollow *mf, uint64_t now_ns)
+{
+	uint64_t changes;
+	long pid;
+
+	if (!mf->env.cpumask_changes)
+		return true;
+	changes = mf->env.cpumask_changes(mf->env.balanced_arg);
+	pid = last_pid(mf);
+	if (mf->aff_walk_ns && now_ns - mf->aff_walk_ns < AFF_WALK_NS && changes == mf->aff_changes && pid >= 0 &&
+	    pid == mf->aff_last_pid)
+		return false;
+	mf->aff_walk_ns = now_ns;
+	mf->aff_changes = changes;
+	mf->aff_last_pid = pid;
+	return true;
+}
+
 static void set_period(struct memfollow *mf, uint64_t ms)
 {
 	if (mf->timer_fd < 0 || ms == mf->period_ms)
@@ -469,18 +522,27 @@ void memfollow_tick(struct memfollow *mf, uint64_t now_ns)
 	if (mf->env.topo->nr_nodes < 2)
 		return;
 	if (affscan_busy(mf->aff) || !mf->aff_pass_ns || now_ns - mf->aff_pass_ns >= AFF_PASS_NS) {
-		if (!affscan_busy(mf->aff))
+		uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		bool walk = true;
+
+		if (!affscan_busy(mf->aff)) {
 			mf->aff_pass_ns = now_ns;
-		ret = affscan_step(mf->aff, mf->env.topo->cpu_node, mf->env.topo->nr_cpus, AFF_PER_TICK);
+			walk = aff_walk_wanted(mf, now_ns);
+			mf->cpu.passes_skipped += !walk;
+		}
+		ret = walk ? affscan_step(mf->aff, mf->env.topo->cpu_node, mf->env.topo->nr_cpus, AFF_PER_TICK) : 0;
 		if (ret < 0)
 			log_debug("memfollow: affinity scan: %s", strerror(-ret));
+		mf->cpu.scan_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 	}
 	if (!mf->last_gather_ns || now_ns - mf->last_gather_ns >= GATHER_NS) {
+		uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 		size_t n = implicit_homes(mf, gather(mf), now_ns);
 
 		mf->last_gather_ns = now_ns;
 		if (migrate_set_targets(mf->mig, mf->targets, n, now_ns))
 			log_warn("memfollow: out of memory for %zu processes; keeping the last list", n);
+		mf->cpu.gather_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 	}
 	prm.rate_bps = (uint64_t)tun->migrate_mbps << 20;
 	prm.settle_ns = tun->migrate_settle_ns;
@@ -568,6 +630,15 @@ const struct mig_stats *memfollow_stats(const struct memfollow *mf, uint64_t *by
 	if (bytes_per_s)
 		*bytes_per_s = mf ? mf->bytes_per_s : 0;
 	return mf ? migrate_stats(mf->mig) : &none;
+}
+
+void memfollow_cpu(const struct memfollow *mf, struct memfollow_cpu *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!mf)
+		return;
+	*out = mf->cpu;
+	out->scan = *affscan_counts(mf->aff);
 }
 
 size_t memfollow_procs(const struct memfollow *mf, const struct mig_proc **out)

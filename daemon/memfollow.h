@@ -11,10 +11,16 @@
  *
  * Big processes without such a home are looked at too (home follows
  * memory): a few per gathering, each at most once, and one found with
- * nothing to do again only after a back-off (memfollow_look_every()), so
- * at steady state the cost is the /proc pass every 5 s and the mover's
- * own backed-off samples (migrate.h): about 0.1 ms of CPU a second on a
- * host for 100 processes of 40 MB at home.
+ * nothing to do again only after a back-off (memfollow_look_every()).
+ *
+ * The /proc pass that finds confined and big processes (affinity.h) is due
+ * every 5 s, but walks /proc only when something may have changed: a
+ * task's affinity (the scheduler counts ops.set_cpumask calls), a new
+ * process or thread (the last pid in /proc/loadavg moved: a child born
+ * with its parent's confined affinity), or a minute since the last walk (a
+ * process grown big). So at steady state what following memory costs is
+ * the gathering once a second and the mover's backed-off samples
+ * (migrate.h).
  *
  * The knobs are live tunables (migrate_mbps, migrate_settle_ns), read at
  * every tick from the daemon's tunables, so a change takes effect at once.
@@ -25,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "affinity.h"
 #include "intf.h"
 #include "memory.h"
 #include "migrate.h"
@@ -47,6 +54,12 @@ struct memfollow_env {
 	 */
 	size_t (*balanced)(void *arg, pid_t *pid, int *node, size_t max);
 	void *balanced_arg;
+	/*
+	 * How many times a task's CPU affinity changed so far (the
+	 * scheduler's count, with @balanced_arg); NULL: unknown, so every
+	 * /proc pass is walked.
+	 */
+	uint64_t (*cpumask_changes)(void *arg);
 };
 
 /* At most this many processes are looked after; more are left to a later pass. */
@@ -72,6 +85,19 @@ const char *memfollow_state_str(enum memfollow_state s);
 
 /* Everything moved so far, and the rate over the last second (bytes/s). */
 const struct mig_stats *memfollow_stats(const struct memfollow *mf, uint64_t *bytes_per_s);
+/*
+ * The CPU time of the jobs around the mover (whose own is in
+ * mig_stats.cpu_ns): the /proc pass and the gathering of targets, with the
+ * pass's counts; what `stats` shows to tell what following memory costs.
+ */
+struct memfollow_cpu {
+	uint64_t scan_ns;
+	uint64_t gather_ns;
+	uint64_t passes_skipped;	/* passes due that did not walk /proc: nothing had changed */
+	struct affscan_counts scan;
+};
+void memfollow_cpu(const struct memfollow *mf, struct memfollow_cpu *out);
+
 /* The processes looked after now. */
 size_t memfollow_procs(const struct memfollow *mf, const struct mig_proc **out);
 /*

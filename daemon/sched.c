@@ -383,6 +383,14 @@ size_t sched_balanced_homes(const struct sched *s, pid_t *pid, int *node, size_t
 	return n;
 }
 
+uint64_t sched_cpumask_changes(const struct sched *s)
+{
+	/* The scheduler adds to it on any CPU at any time. */
+	const volatile struct an_shared *sh = &s->skel->bss->shared;
+
+	return sh->cpumask_changes;
+}
+
 void sched_set_home_counts(struct sched *s, uint32_t nr_tgid, uint32_t nr_cgroup)
 {
 	s->skel->bss->shared.nr_tgid_homes = nr_tgid;

@@ -74,6 +74,8 @@ int sched_set_cgroup_home(struct sched *s, uint64_t cgroup_id, uint32_t dense_no
 int sched_clear_cgroup_home(struct sched *s, uint64_t cgroup_id);
 /* How many entries each map holds: zero lets the policy skip its lookups. */
 void sched_set_home_counts(struct sched *s, uint32_t nr_tgid, uint32_t nr_cgroup);
+/* How many times a task's CPU affinity changed (ops.set_cpumask) since the scheduler was attached. */
+uint64_t sched_cpumask_changes(const struct sched *s);
 
 /*
  * The processes whose home the node balancer last moved (a thread of each),

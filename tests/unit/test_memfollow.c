@@ -3,7 +3,8 @@
  * Home follows memory (daemon/memfollow.c), over a fake /proc tree and a
  * fake move_pages(2): a big process with nothing to do is looked at less
  * and less often, while one whose memory sits away from its threads still
- * gets that node as its home within the settle time.
+ * gets that node as its home within the settle time; and that the /proc
+ * pass walks only when something may have changed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -86,6 +87,69 @@ static void fake_proc(int pid, int cpu)
 	fixture_put(root, rel, text, strlen(text));
 }
 
+static uint64_t changes;
+
+static uint64_t fake_changes(void *arg)
+{
+	(void)arg;
+	return changes;
+}
+
+static void loadavg(long last)
+{
+	fixture_printf(root, "proc/loadavg", "0.00 0.01 0.05 1/99 %ld\n", last);
+}
+
+/* Ticks a second apart from *@now for @secs seconds; the /proc walks they made. */
+static uint64_t walks(struct memfollow *mf, uint64_t *now, int secs)
+{
+	struct memfollow_cpu c0, c1;
+
+	memfollow_cpu(mf, &c0);
+	for (int s = 0; s < secs; s++, *now += SEC)
+		memfollow_tick(mf, *now);
+	memfollow_cpu(mf, &c1);
+	return c1.scan.passes - c0.scan.passes;
+}
+
+/*
+ * With the scheduler's count of affinity changes, a pass due every 5 s
+ * walks /proc only after a change, a new pid, or a minute.
+ */
+static void test_walks(const struct memfollow_env *base)
+{
+	struct memfollow_env env = *base;
+	struct memfollow_cpu c;
+	struct memfollow *mf;
+	uint64_t now = 1000 * SEC, w;
+
+	env.cpumask_changes = fake_changes;
+	loadavg(500);
+	mf = memfollow_new(&env);
+	if (!mf)
+		check_bail("memfollow_new");
+	CHECK_INT(walks(mf, &now, 1), 1, "the first pass walks /proc");
+	w = walks(mf, &now, 30);
+	memfollow_cpu(mf, &c);
+	CHECK(w == 0 && c.passes_skipped >= 5, "30 s without a change: no walk (%llu), %llu passes skipped",
+	      (unsigned long long)w, (unsigned long long)c.passes_skipped);
+	changes++;
+	CHECK_INT(walks(mf, &now, 5), 1, "an affinity change: a walk at the next pass");
+	loadavg(501);
+	CHECK_INT(walks(mf, &now, 5), 1, "a new process or thread: a walk at the next pass");
+	w = walks(mf, &now, 61);
+	CHECK(w == 1, "nothing new for a minute: one walk all the same (%llu)", (unsigned long long)w);
+	memfollow_free(mf);
+	/* Without the scheduler's count, as before: every pass walks. */
+	env.cpumask_changes = NULL;
+	mf = memfollow_new(&env);
+	if (!mf)
+		check_bail("memfollow_new");
+	w = walks(mf, &now, 30);
+	CHECK(w >= 6, "without the count every pass walks (%llu in 30 s)", (unsigned long long)w);
+	memfollow_free(mf);
+}
+
 int main(void)
 {
 	static struct topology topo;
@@ -130,6 +194,7 @@ int main(void)
 	CHECK(queries[1] <= 40, "the process whose home followed its memory is not looked at every tick (%lu)",
 	      queries[1]);
 	memfollow_free(mf);
+	test_walks(&env);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	if (system(cmd))
 		check_bail("cleanup");

@@ -226,8 +226,11 @@ cost=$(((c1 - c0) / 10000000))
 info "daemon_cpu_permille_100_processes_steady=$cost"
 "$ctl" --json stats | jq -c '.migration' | sed 's/^/  migration| /'
 # The target is 1 % of one CPU on real hardware; under TCG every system
-# call costs several times more, so the VM holds it to 3 %.
-check_le steady-cost-under-3pct "$cost" 30
+# call costs several times more, and a loaded host inflates the guest's CPU
+# time, so the VM holds it to 2 %: 0.7 and 1.3 % measured at host load
+# 15-17 (the same measurement 40 s later, before the /proc pass stopped
+# rereading and rewalking: 1.6 %).
+check_le steady-cost-under-2pct "$cost" 20
 # shellcheck disable=SC2086
 kill $pids 2>/dev/null
 for _p in $pids; do wait "$_p" 2>/dev/null; done
