@@ -1013,8 +1013,6 @@ static void balance_note(struct task_struct *p, struct task_ctx *tctx, u32 node,
  * decide. It also counts idle time next to a waiting queue
  * (IDLE_QUEUED_NS): the waste the balancer is for.
  */
-#define BAL_MAX_NODES	4
-
 static void balance_tick(u64 now)
 {
 	u32 n = nr_nodes(), node, i, queued_nodes = 0;
@@ -1022,15 +1020,6 @@ static void balance_tick(u64 now)
 	int cpu;
 	u64 win, busy;
 
-	/*
-	 * The verifier walks an_bal_step()'s loops unrolled for the node count
-	 * it knows at load: past 4 nodes it hits its instruction limit (E2BIG,
-	 * seen at 8) and the whole scheduler would fail to load. Bigger
-	 * machines run without the balancer until its step is rewritten with
-	 * an open-coded iterator.
-	 */
-	if (nr_nodes() > BAL_MAX_NODES)
-		return;
 	if (++bal_ticks < BAL_TICKS)
 		return;
 	bal_ticks = 0;
@@ -1051,7 +1040,8 @@ static void balance_tick(u64 now)
 		bal_cur_home[node] += s->cnt[AN_STAT_HOME_RUN_NS];
 		bal_cur_busy[node] += s->cnt[AN_STAT_HOME_RUN_NS] + s->cnt[AN_STAT_AWAY_RUN_NS];
 	}
-	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
+	/* Open-coded, as in an_bal_step(): unrolled per node, 8 nodes failed to load (E2BIG). */
+	an_bal_for(i, n) {
 		/* bal_idx(): a bound the verifier sees on every access below. */
 		u32 node = bal_idx(i);
 		struct an_bal_node *b = &bal[node];
@@ -1070,7 +1060,7 @@ static void balance_tick(u64 now)
 		bal_qsum[node] = 0;
 	}
 	an_bal_step(bal, n, win / 4);
-	for (i = 0; i < AN_MAX_NODES && i < n; i++) {
+	an_bal_for(i, n) {
 		u32 node = bal_idx(i);
 
 		/* The first window has no start: measure, grant nothing. */
