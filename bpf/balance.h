@@ -71,8 +71,8 @@ static inline int an_bal_room(const struct an_bal_node *nd, u64 margin_ns)
 }
 
 /*
- * One window over @nr nodes. @margin_ns (a quarter of a CPU's window in the
- * program) keeps noise from moving anything.
+ * One window over the first @nr of @nodes. @margin_ns (a quarter of a
+ * CPU's window in the program) keeps noise from moving anything.
  */
 static inline void an_bal_step(struct an_bal_node *nodes, u32 nr, u64 margin_ns)
 {
