@@ -37,6 +37,22 @@
 /* Windows in a row a node must be overloaded before its homes move. */
 #define AN_BAL_STREAK	3
 
+/*
+ * The loop over nodes. In BPF an open-coded iterator: the verifier checks
+ * its body until the state converges instead of once per node, as it does
+ * a counted loop whose bound it knows at load (the node count): unrolled,
+ * the step hit its instruction limit at 8 nodes (E2BIG) and the scheduler
+ * could not load. The index is masked, a bound the verifier keeps on every
+ * access whatever the loop told it.
+ */
+#ifdef __bpf__
+#define an_bal_for(i, nr)	bpf_for(i, 0, nr)
+#else
+#define an_bal_for(i, nr)	for ((i) = 0; (i) < (nr); (i)++)
+#endif
+#define an_bal_idx(i)	((i) & (AN_MAX_NODES - 1))
+_Static_assert((AN_MAX_NODES & (AN_MAX_NODES - 1)) == 0, "an_bal_idx() masks");
+
 struct an_bal_node {
 	/* Inputs, one window. */
 	u64 cap_ns;	/* online CPUs x window */
@@ -55,35 +71,41 @@ static inline int an_bal_room(const struct an_bal_node *nd, u64 margin_ns)
 }
 
 /*
- * One window over @nr nodes. @margin_ns (a quarter of a CPU's window in the
- * program) keeps noise from moving anything.
+ * One window over the first @nr of @nodes. @margin_ns (a quarter of a
+ * CPU's window in the program) keeps noise from moving anything.
  */
-static inline void an_bal_step(struct an_bal_node *nd, u32 nr, u64 margin_ns)
+static inline void an_bal_step(struct an_bal_node *nodes, u32 nr, u64 margin_ns)
 {
+	struct an_bal_node *nd;
 	u64 room = 0, excess;
 	u32 i;
 
-	for (i = 0; i < nr; i++)
-		if (an_bal_room(&nd[i], margin_ns))
-			room += nd[i].cap_ns - margin_ns - nd[i].demand_ns;
-	for (i = 0; i < nr; i++) {
-		nd[i].out_ns = 0;
-		nd[i].in_ns = 0;
-		if (an_bal_room(&nd[i], margin_ns)) {
-			nd[i].streak = 0;
-			nd[i].in_ns = nd[i].cap_ns - margin_ns - nd[i].demand_ns;
+	if (nr > AN_MAX_NODES)
+		nr = AN_MAX_NODES;
+	an_bal_for(i, nr) {
+		nd = &nodes[an_bal_idx(i)];
+		if (an_bal_room(nd, margin_ns))
+			room += nd->cap_ns - margin_ns - nd->demand_ns;
+	}
+	an_bal_for(i, nr) {
+		nd = &nodes[an_bal_idx(i)];
+		nd->out_ns = 0;
+		nd->in_ns = 0;
+		if (an_bal_room(nd, margin_ns)) {
+			nd->streak = 0;
+			nd->in_ns = nd->cap_ns - margin_ns - nd->demand_ns;
 			continue;
 		}
 		if (!room) {
-			nd[i].streak = 0;
+			nd->streak = 0;
 			continue;
 		}
-		if (nd[i].streak < AN_BAL_STREAK)
-			nd[i].streak++;
-		if (nd[i].streak < AN_BAL_STREAK)
+		if (nd->streak < AN_BAL_STREAK)
+			nd->streak++;
+		if (nd->streak < AN_BAL_STREAK)
 			continue;
-		excess = nd[i].demand_ns + margin_ns - nd[i].cap_ns;
-		nd[i].out_ns = excess < room ? excess : room;
+		excess = nd->demand_ns + margin_ns - nd->cap_ns;
+		nd->out_ns = excess < room ? excess : room;
 	}
 }
 

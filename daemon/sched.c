@@ -105,6 +105,36 @@ static void libbpf_tail_lines(char *out, size_t len, int lines)
 	out[o < len ? o : len - 1] = '\0';
 }
 
+/*
+ * How much of the verifier's budget each program used (it gives up at one
+ * million instructions processed per program, and the count grows with the
+ * machine's shape: nodes, CPUs), for the debug log: a change that brings a
+ * program near the limit shows here before a bigger machine fails to load.
+ */
+static void log_verified_insns(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	unsigned long total = 0;
+	char line[2048];
+	size_t o = 0;
+
+	line[0] = '\0';
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog), n;
+
+		memset(&info, 0, sizeof(info));
+		if (fd < 0 || bpf_prog_get_info_by_fd(fd, &info, &len))
+			continue;
+		total += info.verified_insns;
+		n = snprintf(line + o, sizeof(line) - o, " %s=%u", bpf_program__name(prog), info.verified_insns);
+		if (n > 0 && (size_t)n < sizeof(line) - o)
+			o += n;
+	}
+	log_debug("sched_attach: verifier processed %lu insns:%s", total, line);
+}
+
 int sched_preflight(const char *root, char *err, size_t errlen)
 {
 	char path[4096], state[64], ops[128];
@@ -238,6 +268,7 @@ int sched_attach(const struct an_topo *topo, const struct an_tunables *tun, cons
 		snprintf(err, errlen, "sched_attach: BPF load/verify failed: %s: %s", strerror(-ret), tail);
 		goto fail;
 	}
+	log_verified_insns(s->skel->obj);
 	s->link = bpf_map__attach_struct_ops(s->skel->maps.ai_numa_ops);
 	if (!s->link) {
 		ret = -errno;

@@ -1,0 +1,32 @@
+#!/bin/sh
+# The node balancer runs on every shape the scheduler loads on (it used to
+# stop past 4 nodes, where its per-node loops exceeded the verifier's
+# limit): CPU hogs whose home is node 0, three per CPU of it, overload
+# node 0 while the other nodes have room; within a few 100 ms windows the
+# balancer moves some of their homes to other nodes.
+#   tests/vm/run.sh --nodes 8 --cpus-per-node 1 tests/vm/shapes/20-balance.sh
+. /vm/lib.sh
+
+cpn=${scxvm_cpus_per_node:-2}
+
+# -v: the debug log says how much of the verifier's budget the load used.
+start_sched -v
+check_eq attached "$(sched_ops)" ai_numa
+info "$(grep -o 'verifier processed [0-9]* insns' "$SCXVM_DAEMON_LOG" | tr ' ' _)"
+grep -o 'verifier processed.*' "$SCXVM_DAEMON_LOG" | tr ' ' '\n' | sed 's/^/  insns| /'
+# Homes must move by the balancer alone, not by sustained running elsewhere.
+check home-move-off "$SCXVM_CTL" set home_move_ns 60s
+check balance-on "$SCXVM_CTL" set balance_hold_ns 5s
+
+spawn_hogs_on_node 0 $((cpn * 3))
+s0=$(stats_json)
+sleep 5
+s1=$(stats_json)
+moves=$(($(stat_total balance_move "$s1") - $(stat_total balance_move "$s0")))
+info "nodes=$(nr_nodes)" "balance_moves=$moves" \
+	"steals=$(($(stat_total steal_in "$s1") - $(stat_total steal_in "$s0")))"
+check_ge balancer-moves-homes-off-node-0 "$moves" 1
+kill_hogs
+check_eq still-attached "$(sched_ops)" ai_numa
+stop_daemon TERM
+check_eq clean-exit "$DAEMON_RC" 0
