@@ -37,7 +37,15 @@ struct loop {
 	struct watch *w;
 	size_t nr, cap;
 	uint64_t bulk_start_ns;	/* the running bulk callback began; 0: none runs */
+	/* The longest callback since the last debug line about one (said at most once a second). */
+	uint64_t longest_ns, said_ns;
+	loop_cb longest_cb;
+	int longest_fd;
+	bool longest_bulk;
 };
+
+/* A callback this long keeps a client waiting noticeably: worth a debug line. */
+#define SLOW_CB_NS	(50ULL * 1000000ULL)
 
 /* The loop whose bulk callback runs now (the daemon has one loop, one thread). */
 static struct loop *bulk_loop;
@@ -146,6 +154,34 @@ int loop_del(struct loop *l, int fd)
 
 static int run_ready(struct loop *l, int set, int timeout_ms);
 
+/* Run @w's callback, and say at debug level which one kept the loop longest. */
+static void run_timed(struct loop *l, const struct watch *w, uint32_t events)
+{
+	/* The callback may delete its own watch: keep what the debug line needs. */
+	struct watch self = *w;
+	uint64_t t0 = now_ns(), t1;
+
+	if (self.bulk)
+		l->bulk_start_ns = t0;
+	self.cb(self.arg, events);
+	l->bulk_start_ns = 0;
+	t1 = now_ns();
+	if (t1 - t0 > l->longest_ns) {
+		l->longest_ns = t1 - t0;
+		l->longest_cb = self.cb;
+		l->longest_fd = self.fd;
+		l->longest_bulk = self.bulk;
+	}
+	if (l->longest_ns >= SLOW_CB_NS && t1 - l->said_ns >= 1000000000ULL) {
+		/* The address resolves with addr2line against the binary. */
+		log_debug("loop: longest callback since the last such line: %llu ms, %s on fd %d (%p)",
+			  (unsigned long long)(l->longest_ns / 1000000ULL),
+			  l->longest_bulk ? "a timer" : "a waiting fd", l->longest_fd, (void *)l->longest_cb);
+		l->said_ns = t1;
+		l->longest_ns = 0;
+	}
+}
+
 /* A failure here is the main set's too: loop_run_once() reports it. */
 static void serve_waiting(struct loop *l)
 {
@@ -179,10 +215,8 @@ static int run_ready(struct loop *l, int set, int timeout_ms)
 			if (!w)
 				continue;
 			bulk_loop = l;
-			l->bulk_start_ns = now_ns();
 		}
-		w->cb(w->arg, ev[i].events);
-		l->bulk_start_ns = 0;
+		run_timed(l, w, ev[i].events);
 	}
 	return 0;
 }
