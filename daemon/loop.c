@@ -5,9 +5,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "loop.h"
 
@@ -50,13 +50,6 @@ struct loop {
 /* The loop whose bulk callback runs now (the daemon has one loop, one thread). */
 static struct loop *bulk_loop;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 int loop_new(struct loop **out)
 {
@@ -159,13 +152,13 @@ static void run_timed(struct loop *l, const struct watch *w, uint32_t events)
 {
 	/* The callback may delete its own watch: keep what the debug line needs. */
 	struct watch self = *w;
-	uint64_t t0 = now_ns(), t1;
+	uint64_t t0 = mono_ns(), t1;
 
 	if (self.bulk)
 		l->bulk_start_ns = t0;
 	self.cb(self.arg, events);
 	l->bulk_start_ns = 0;
-	t1 = now_ns();
+	t1 = mono_ns();
 	if (t1 - t0 > l->longest_ns) {
 		l->longest_ns = t1 - t0;
 		l->longest_cb = self.cb;
@@ -233,7 +226,7 @@ bool loop_should_yield(void)
 
 	if (!l || !l->bulk_start_ns)
 		return false;
-	if (now_ns() - l->bulk_start_ns >= LOOP_BULK_SLICE_NS)
+	if (mono_ns() - l->bulk_start_ns >= LOOP_BULK_SLICE_NS)
 		return true;
 	/* Level-triggered: looking does not consume the readiness. */
 	return epoll_wait(l->prompt_fd, &ev, 1, 0) > 0;

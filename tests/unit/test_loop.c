@@ -8,28 +8,12 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "../../daemon/clock.h"
 #include "../../daemon/loop.h"
 #include "check.h"
-
-static uint64_t mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* CPU work, not sleep: what a migration slice or a /proc pass looks like to the loop. */
-static void spin(uint64_t ns)
-{
-	uint64_t end = mono() + ns;
-
-	while (mono() < end)
-		;
-}
+#include "fixture.h"
 
 struct world {
 	int fd;			/* the daemon's end of the client connection */
@@ -45,7 +29,7 @@ static void ask(struct world *w)
 	if (w->asked)
 		return;
 	w->asked = true;
-	w->asked_ns = mono();
+	w->asked_ns = mono_ns();
 	if (write(w->peer, "?", 1) != 1)
 		perror("write");
 }
@@ -57,10 +41,32 @@ static void on_client(void *arg, uint32_t events)
 
 	(void)events;
 	if (read(w->fd, &c, 1) == 1) {
-		w->answered_ns = mono();
+		w->answered_ns = mono_ns();
 		w->client_at = ++w->order;
 		w->yielded_in_client = loop_should_yield();
 	}
+}
+
+/* A loop with one client connection on it; false (a failed check) if the system said no. */
+static bool world_open(struct world *w, struct loop **l)
+{
+	int sv[2];
+
+	if (loop_new(l) || socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
+		CHECK(0, "setup: loop and socketpair");
+		return false;
+	}
+	w->fd = sv[0];
+	w->peer = sv[1];
+	loop_add(*l, w->fd, EPOLLIN, on_client, w);
+	return true;
+}
+
+static void world_close(struct world *w, struct loop *l)
+{
+	loop_free(l);
+	close(w->fd);
+	close(w->peer);
 }
 
 /* Round order: two timers due together, the first of them brings a request. */
@@ -80,7 +86,7 @@ static void on_once(void *arg, uint32_t events)
 	o->ran_at = ++o->w->order;
 	o->w->jobs_run++;
 	ask(o->w);
-	spin(100 * 1000000ULL);
+	fixture_spin(100 * 1000000ULL);
 }
 
 static void test_between_timers(void)
@@ -88,21 +94,15 @@ static void test_between_timers(void)
 	struct world w = { 0 };
 	struct once a = { .w = &w }, b = { .w = &w };
 	struct loop *l;
-	int sv[2];
 	uint64_t t0;
 
-	if (loop_new(&l) || socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
-		CHECK(0, "setup");
+	if (!world_open(&w, &l))
 		return;
-	}
-	w.fd = sv[0];
-	w.peer = sv[1];
-	loop_add(l, sv[0], EPOLLIN, on_client, &w);
 	a.fd = loop_add_timer(l, 1, on_once, &a);
 	b.fd = loop_add_timer(l, 1, on_once, &b);
 	usleep(20000);	/* both due in the same round */
-	t0 = mono();
-	while ((!w.client_at || w.jobs_run < 2) && mono() - t0 < 3000000000ULL)
+	t0 = mono_ns();
+	while ((!w.client_at || w.jobs_run < 2) && mono_ns() - t0 < 3000000000ULL)
 		loop_run_once(l, 100);
 	CHECK(w.jobs_run == 2 && w.client_at == 2,
 	      "a request arriving during a timer's job is served before the next timer due in the same round "
@@ -111,9 +111,7 @@ static void test_between_timers(void)
 	loop_del(l, b.fd);
 	close(a.fd);
 	close(b.fd);
-	loop_free(l);
-	close(sv[0]);
-	close(sv[1]);
+	world_close(&w, l);
 }
 
 /* A job wanting 2 s of CPU, in 1 ms steps, that stops when the loop says so. */
@@ -129,7 +127,7 @@ struct bulk {
 static void on_bulk(void *arg, uint32_t events)
 {
 	struct bulk *b = arg;
-	uint64_t t = mono();
+	uint64_t t = mono_ns();
 
 	(void)events;
 	loop_timer_drain(b->fd);
@@ -137,11 +135,11 @@ static void on_bulk(void *arg, uint32_t events)
 		/* Halfway through the job, a client asks. */
 		if (b->bring_request && b->left_ms == 1000)
 			ask(b->w);
-		spin(1000000ULL);
+		fixture_spin(1000000ULL);
 		b->left_ms--;
 	}
 	if (!b->turns++)
-		b->first_turn_ns = mono() - t;
+		b->first_turn_ns = mono_ns() - t;
 }
 
 static void test_yield(void)
@@ -149,19 +147,13 @@ static void test_yield(void)
 	struct world w = { 0 };
 	struct bulk b = { .w = &w, .left_ms = 2000, .bring_request = true };
 	struct loop *l;
-	int sv[2];
 	uint64_t t0, ms;
 
-	if (loop_new(&l) || socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
-		CHECK(0, "setup");
+	if (!world_open(&w, &l))
 		return;
-	}
-	w.fd = sv[0];
-	w.peer = sv[1];
-	loop_add(l, sv[0], EPOLLIN, on_client, &w);
 	b.fd = loop_add_timer(l, 1, on_bulk, &b);
-	t0 = mono();
-	while (!w.answered_ns && mono() - t0 < 5000000000ULL)
+	t0 = mono_ns();
+	while (!w.answered_ns && mono_ns() - t0 < 5000000000ULL)
 		loop_run_once(l, 100);
 	ms = w.answered_ns ? (w.answered_ns - w.asked_ns) / 1000000ULL : 99999;
 	CHECK(w.answered_ns && ms < 100,
@@ -173,14 +165,12 @@ static void test_yield(void)
 	      (unsigned long long)(LOOP_BULK_SLICE_NS / 1000000ULL));
 	CHECK(!w.yielded_in_client, "outside a timer's callback nothing has to yield");
 	b.bring_request = false;
-	while (b.left_ms > 0 && mono() - t0 < 10000000000ULL)
+	while (b.left_ms > 0 && mono_ns() - t0 < 10000000000ULL)
 		loop_run_once(l, 100);
 	CHECK(b.left_ms == 0, "the job's work still all gets done, a slice a tick (%ld ms left)", b.left_ms);
 	loop_del(l, b.fd);
 	close(b.fd);
-	loop_free(l);
-	close(sv[0]);
-	close(sv[1]);
+	world_close(&w, l);
 }
 
 int main(void)

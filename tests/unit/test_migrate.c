@@ -13,8 +13,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
-
 #include "check.h"
 #include "fixture.h"
 #include "loop.h"
@@ -39,22 +37,6 @@ static struct {
 } fk;
 static char log_path[96];
 
-static uint64_t mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void spin(uint64_t ns)
-{
-	uint64_t end = mono() + ns;
-
-	while (mono() < end)
-		;
-}
-
 static long fake_move_pages(pid_t pid, unsigned long count, void **pages, const int *nodes, int *status,
 			    int flags)
 {
@@ -64,10 +46,10 @@ static long fake_move_pages(pid_t pid, unsigned long count, void **pages, const 
 		if (write(fk.ask_fd, "?", 1) != 1)
 			perror("write");
 		fk.ask_fd = -1;
-		fk.asked_ns = mono();
+		fk.asked_ns = mono_ns();
 	}
 	if (fk.spin_ns)
-		spin(fk.spin_ns);
+		fixture_spin(fk.spin_ns);
 	if (fk.call_err)
 		return fk.call_err;
 	if (fk.deny_pid && pid == fk.deny_pid)
@@ -481,7 +463,7 @@ static void on_mig_timer(void *arg, uint32_t events)
 
 	(void)events;
 	loop_timer_drain(w->timer_fd);
-	migrate_tick(w->m, &w->p, mono());
+	migrate_tick(w->m, &w->p, mono_ns());
 }
 
 static void on_request(void *arg, uint32_t events)
@@ -491,7 +473,7 @@ static void on_request(void *arg, uint32_t events)
 
 	(void)events;
 	if (read(w->client_fd, &c, 1) == 1)
-		w->answered_ns = mono();
+		w->answered_ns = mono_ns();
 }
 
 static void test_yields_to_client(void)
@@ -508,14 +490,14 @@ static void test_yields_to_client(void)
 		check_bail("loop/socketpair");
 	w.m = fresh();
 	w.client_fd = sv[0];
-	migrate_set_targets(w.m, &t, 1, mono());
+	migrate_set_targets(w.m, &t, 1, mono_ns());
 	/* 16 calls of 50 ms: one tick's budget holds the whole 0.8 s pass. */
 	fk.spin_ns = 50 * MS;
 	fk.ask_fd = sv[1];
 	loop_add(l, sv[0], EPOLLIN, on_request, &w);
 	w.timer_fd = loop_add_timer(l, 10, on_mig_timer, &w);
-	t0 = mono();
-	while ((!w.answered_ns || on(1) < PAGES) && mono() - t0 < 10 * SEC)
+	t0 = mono_ns();
+	while ((!w.answered_ns || on(1) < PAGES) && mono_ns() - t0 < 10 * SEC)
 		loop_run_once(l, 100);
 	ms = w.answered_ns && fk.asked_ns ? (w.answered_ns - fk.asked_ns) / MS : 99999;
 	CHECK(ms < 150, "a request made while memory moves is answered after the chunk in flight, "
