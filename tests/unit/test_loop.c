@@ -13,7 +13,7 @@
 #include "../../daemon/clock.h"
 #include "../../daemon/loop.h"
 #include "check.h"
-#include "fixture.h"
+#include "loopfix.h"
 
 struct world {
 	int fd;			/* the daemon's end of the client connection */
@@ -47,26 +47,14 @@ static void on_client(void *arg, uint32_t events)
 	}
 }
 
-/* A loop with one client connection on it; false (a failed check) if the system said no. */
-static bool world_open(struct world *w, struct loop **l)
+/* A loop with one client connection on it. */
+static struct loop *world_open(struct world *w, int sv[2])
 {
-	int sv[2];
+	struct loop *l = loopfix_open(sv, on_client, w);
 
-	if (loop_new(l) || socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
-		CHECK(0, "setup: loop and socketpair");
-		return false;
-	}
 	w->fd = sv[0];
 	w->peer = sv[1];
-	loop_add(*l, w->fd, EPOLLIN, on_client, w);
-	return true;
-}
-
-static void world_close(struct world *w, struct loop *l)
-{
-	loop_free(l);
-	close(w->fd);
-	close(w->peer);
+	return l;
 }
 
 /* Round order: two timers due together, the first of them brings a request. */
@@ -93,11 +81,10 @@ static void test_between_timers(void)
 {
 	struct world w = { 0 };
 	struct once a = { .w = &w }, b = { .w = &w };
-	struct loop *l;
+	int sv[2];
+	struct loop *l = world_open(&w, sv);
 	uint64_t t0;
 
-	if (!world_open(&w, &l))
-		return;
 	a.fd = loop_add_timer(l, 1, on_once, &a);
 	b.fd = loop_add_timer(l, 1, on_once, &b);
 	usleep(20000);	/* both due in the same round */
@@ -108,10 +95,8 @@ static void test_between_timers(void)
 	      "a request arriving during a timer's job is served before the next timer due in the same round "
 	      "(order: client %d of 3)", w.client_at);
 	loop_del(l, a.fd);
-	loop_del(l, b.fd);
 	close(a.fd);
-	close(b.fd);
-	world_close(&w, l);
+	loopfix_close(l, b.fd, sv);
 }
 
 /* A job wanting 2 s of CPU, in 1 ms steps, that stops when the loop says so. */
@@ -146,11 +131,10 @@ static void test_yield(void)
 {
 	struct world w = { 0 };
 	struct bulk b = { .w = &w, .left_ms = 2000, .bring_request = true };
-	struct loop *l;
+	int sv[2];
+	struct loop *l = world_open(&w, sv);
 	uint64_t t0, ms;
 
-	if (!world_open(&w, &l))
-		return;
 	b.fd = loop_add_timer(l, 1, on_bulk, &b);
 	t0 = mono_ns();
 	while (!w.answered_ns && mono_ns() - t0 < 5000000000ULL)
@@ -168,9 +152,7 @@ static void test_yield(void)
 	while (b.left_ms > 0 && mono_ns() - t0 < 10000000000ULL)
 		loop_run_once(l, 100);
 	CHECK(b.left_ms == 0, "the job's work still all gets done, a slice a tick (%ld ms left)", b.left_ms);
-	loop_del(l, b.fd);
-	close(b.fd);
-	world_close(&w, l);
+	loopfix_close(l, b.fd, sv);
 }
 
 int main(void)

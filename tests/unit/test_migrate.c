@@ -10,12 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
+
 #include "check.h"
 #include "fixture.h"
-#include "loop.h"
+#include "loopfix.h"
 #include "migrate.h"
 
 #define BASE	0x200000000UL
@@ -486,15 +485,13 @@ static void test_yields_to_client(void)
 
 	reset(0);
 	fake_proc(108, 'R', 9);
-	if (loop_new(&l) || socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		check_bail("loop/socketpair");
+	l = loopfix_open(sv, on_request, &w);
 	w.m = fresh();
 	w.client_fd = sv[0];
 	migrate_set_targets(w.m, &t, 1, mono_ns());
 	/* 16 calls of 50 ms: one tick's budget holds the whole 0.8 s pass. */
 	fk.spin_ns = 50 * MS;
 	fk.ask_fd = sv[1];
-	loop_add(l, sv[0], EPOLLIN, on_request, &w);
 	w.timer_fd = loop_add_timer(l, 10, on_mig_timer, &w);
 	t0 = mono_ns();
 	while ((!w.answered_ns || on(1) < PAGES) && mono_ns() - t0 < 10 * SEC)
@@ -503,11 +500,7 @@ static void test_yields_to_client(void)
 	CHECK(ms < 150, "a request made while memory moves is answered after the chunk in flight, "
 	      "not after the tick's pass (%llu ms; the pass takes 800)", (unsigned long long)ms);
 	CHECK_INT(on(1), PAGES, "the pass still moves every page, over later ticks");
-	loop_del(l, w.timer_fd);
-	close(w.timer_fd);
-	loop_free(l);
-	close(sv[0]);
-	close(sv[1]);
+	loopfix_close(l, w.timer_fd, sv);
 	migrate_free(w.m);
 }
 
