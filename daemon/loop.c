@@ -50,7 +50,6 @@ struct loop {
 /* The loop whose bulk callback runs now (the daemon has one loop, one thread). */
 static struct loop *bulk_loop;
 
-
 int loop_new(struct loop **out)
 {
 	struct loop *l = calloc(1, sizeof(*l));

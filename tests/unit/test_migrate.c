@@ -504,6 +504,36 @@ static void test_yields_to_client(void)
 	migrate_free(w.m);
 }
 
+/* The request is left unread: the client stays ready for the whole test. */
+static void on_unread(void *arg, uint32_t events)
+{
+	(void)arg;
+	(void)events;
+}
+
+static void test_ready_client_no_starve(void)
+{
+	struct mig_target t = { .pid = 109, .start_time = 9, .node = 1, .src = MIG_PIN };
+	struct yield_world w = { .p = { .rate_bps = 1ULL << 40, .settle_ns = 0 } };
+	struct loop *l;
+	uint64_t t0;
+	int sv[2];
+
+	reset(0);
+	fake_proc(109, 'R', 9);
+	l = loopfix_open(sv, on_unread, NULL);
+	if (write(sv[1], "?", 1) != 1)
+		check_bail("write");
+	w.m = fresh();
+	migrate_set_targets(w.m, &t, 1, mono_ns());
+	w.timer_fd = loop_add_timer(l, 10, on_mig_timer, &w);
+	for (t0 = mono_ns(); on(1) < PAGES && mono_ns() - t0 < 5 * SEC;)
+		loop_run_once(l, 100);
+	CHECK_INT(on(1), PAGES, "a client that stays ready does not stop memory moving: a chunk a tick still goes");
+	loopfix_close(l, w.timer_fd, sv);
+	migrate_free(w.m);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -527,6 +557,7 @@ int main(void)
 	test_pages_stay();
 	test_home_backoff();
 	test_yields_to_client();
+	test_ready_client_no_starve();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	if (system(cmd))
 		check_bail("cleanup");
