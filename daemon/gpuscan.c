@@ -17,6 +17,10 @@
  * opens its GPUs early), and a process whose open files the kernel will not
  * show every pass too: it is counted as refused, not taken for one without
  * a GPU.
+ *
+ * A step ends at its budget, or early (after at least one process) when
+ * the loop says a client waits or the step's slice is used
+ * (loop_should_yield()); the pass goes on at the next step.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +34,7 @@
 
 #include "clock.h"
 #include "gpuscan.h"
+#include "loop.h"
 
 /* Backoff state of a process: how many more passes to leave it alone. */
 struct seen {
@@ -293,7 +298,8 @@ int gpuscan_step(struct gpuscan *sc, const struct gpu_list *gpus, const struct s
 		uint64_t mask;
 		pid_t pid;
 
-		if (procs >= b->procs || fds >= b->fds)
+		/* At least one process a step, so a stream of requests cannot stall the pass. */
+		if (procs >= b->procs || fds >= b->fds || (procs && loop_should_yield()))
 			break;
 		errno = 0;
 		e = readdir(sc->dir);

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "loop.h"
 #include "migrate.h"
 #include "proc.h"
 
@@ -409,6 +410,7 @@ long migrate_tick(struct migrate *m, const struct mig_params *prm, uint64_t now_
 	uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), cap;
 	unsigned long scan_left = MIG_SCAN_PER_TICK;
 	long moved_tick = 0;
+	bool stepped = false;
 
 	refresh_samples(m, now_ns);
 	if (!prm->rate_bps) {
@@ -430,7 +432,8 @@ long migrate_tick(struct migrate *m, const struct mig_params *prm, uint64_t now_
 	if (m->tokens > cap)
 		m->tokens = cap;
 
-	for (size_t k = 0; k < m->nr && scan_left && m->tokens >= m->page; k++) {
+	/* At least one chunk a tick: a client that stays ready cannot stop memory from moving. */
+	for (size_t k = 0; k < m->nr && scan_left && m->tokens >= m->page && !(stepped && loop_should_yield()); k++) {
 		struct mig_proc *p = &m->procs[(m->rr + k) % m->nr];
 		struct mem_job_counts before;
 		long moved;
@@ -454,10 +457,18 @@ long migrate_tick(struct migrate *m, const struct mig_params *prm, uint64_t now_
 			continue;
 		}
 		before = p->job.n;
-		moved = mem_job_step(&p->job, m->ops, scan_left, m->tokens / m->page);
-		scan_left -= p->job.n.scanned - before.scanned < scan_left ? p->job.n.scanned - before.scanned
-									   : scan_left;
-		m->tokens -= (uint64_t)moved * m->page;
+		moved = 0;
+		stepped = true;
+		/* A chunk at a time: a waiting client is answered between two, not after the tick. */
+		do {
+			uint64_t scanned0 = p->job.n.scanned;
+			long got = mem_job_step(&p->job, m->ops, scan_left < MEM_CHUNK ? scan_left : MEM_CHUNK,
+						m->tokens / m->page);
+
+			scan_left -= p->job.n.scanned - scanned0 < scan_left ? p->job.n.scanned - scanned0 : scan_left;
+			m->tokens -= (uint64_t)got * m->page;
+			moved += got;
+		} while (p->job.state == MEM_JOB_RUNNING && scan_left && m->tokens >= m->page && !loop_should_yield());
 		moved_tick += moved;
 		if (p->node >= 0 && p->node < AN_MAX_NODE_ID)
 			m->st.moved_pages[p->node] += (uint64_t)moved;

@@ -11,7 +11,9 @@
  * different node only after the target has held four settle times, so no
  * page goes back and forth with a home that flaps. A token bucket holds the
  * bytes moved to the configured rate; every tick does a bounded amount of
- * work, so the event loop never waits. Each process's memory locality is
+ * work, a chunk of pages at a time, and stops early when the loop says a
+ * client waits (loop_should_yield()), so a request is answered after the
+ * chunk in flight, not after the tick. Each process's memory locality is
  * sampled now and then: a sample that finds its memory home skips the pass,
  * and the samples of a process whose memory stays home back off, from
  * 30 s to 8 minutes, so 100 processes at home cost a sample every few

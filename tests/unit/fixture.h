@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "../../daemon/clock.h"
+
 __attribute__((noreturn, format(printf, 1, 2)))
 static inline void fixture_bail(const char *fmt, ...)
 {
@@ -112,6 +114,15 @@ static inline void fixture_link(const char *root, const char *rel, const char *t
 	unlink(p);
 	if (symlink(target, p) < 0)
 		fixture_bail("symlink %s", p);
+}
+
+/* CPU work for @ns of wall time, not a sleep: what a slow job looks like to the event loop. */
+static inline void fixture_spin(uint64_t ns)
+{
+	uint64_t end = mono_ns() + ns;
+
+	while (mono_ns() < end)
+		;
 }
 
 #endif

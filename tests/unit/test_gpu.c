@@ -23,6 +23,7 @@
 #include "gpu.h"
 #include "gpuscan.h"
 #include "log.h"
+#include "loopfix.h"
 #include "placement.h"
 #include "sched.h"
 
@@ -384,6 +385,61 @@ static void test_scan_denied(const struct gpu_list *l)
 	CHECK_INT(gpuscan_stats(sc)->last_denied, 0, "... nothing refused");
 	CHECK_INT(gpuscan_hits(sc, &hits), 6, "... and its GPU is found at once");
 	gpuscan_free(sc);
+}
+
+/* A step run from a loop timer, as placement runs it, while a client's request waits. */
+struct waiting_scan {
+	struct gpuscan *sc;
+	const struct gpu_list *l;
+	int timer_fd;
+	int ret;
+	bool ran;
+};
+
+static void on_scan_timer(void *arg, uint32_t events)
+{
+	const struct scan_budget all = { .procs = 1000, .fds = 100000, .fds_per_proc = 1000 };
+	struct waiting_scan *ws = arg;
+
+	(void)events;
+	loop_timer_drain(ws->timer_fd);
+	loop_timer_set(ws->timer_fd, 0, 0);
+	ws->ret = gpuscan_step(ws->sc, ws->l, &all);
+	ws->ran = true;
+}
+
+/* The request is left unread: it waits through the step. */
+static void on_unread_request(void *arg, uint32_t events)
+{
+	(void)arg;
+	(void)events;
+}
+
+static void test_scan_yields(const struct gpu_list *l)
+{
+	struct waiting_scan ws = { .l = l };
+	struct loop *lp;
+	int sv[2];
+
+	if (gpuscan_new(root, &ws.sc) < 0)
+		check_bail("gpuscan_new");
+	lp = loopfix_open(sv, on_unread_request, NULL);
+	if (write(sv[1], "?", 1) != 1)
+		check_bail("write");
+	ws.timer_fd = loop_add_timer(lp, 1, on_scan_timer, &ws);
+	/* The waiting fd is always ready: rounds come back at once, so wait by the clock. */
+	for (uint64_t t0 = mono_ns(); !ws.ran && mono_ns() - t0 < 2000000000ULL;)
+		loop_run_once(lp, 100);
+	CHECK(ws.ran && ws.ret == 0 && gpuscan_busy(ws.sc),
+	      "with a client waiting, a scan step hands the loop back before the pass is done (step returned %d)",
+	      ws.ret);
+	/* Outside a timer's callback nothing yields: the next step finishes the pass. */
+	ws.ret = gpuscan_step(ws.sc, l, &(const struct scan_budget){ .procs = 1000, .fds = 100000, .fds_per_proc = 1000 });
+	CHECK(ws.ret == 1 && gpuscan_stats(ws.sc)->last_steps == 2 && gpuscan_stats(ws.sc)->last_procs == 9,
+	      "the yielded step had looked at one process; the next one does the other eight (%u steps, %u processes)",
+	      gpuscan_stats(ws.sc)->last_steps, gpuscan_stats(ws.sc)->last_procs);
+	loopfix_close(lp, ws.timer_fd, sv);
+	gpuscan_free(ws.sc);
 }
 
 static void test_scan(const struct gpu_list *l)
@@ -767,6 +823,7 @@ int main(void)
 	if (gpu_discover(root, &l, err, sizeof(err)) < 0)
 		check_bail("%s", err);
 	test_scan(&l);
+	test_scan_yields(&l);
 	test_scan_denied(&l);
 	test_placement();
 	rm_rf("");

@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "fixture.h"
+#include "loopfix.h"
 #include "migrate.h"
 
 #define BASE	0x200000000UL
@@ -29,6 +30,9 @@ static struct {
 	long move_err;		/* every move call fails with it (queries answer) */
 	int page_status;	/* non-zero: every page a move asks for stays, with this status */
 	unsigned long calls, moves;
+	uint64_t spin_ns;	/* every call takes this long, as under a loaded host */
+	int ask_fd;		/* >= 0: the first move call makes a client's request here */
+	uint64_t asked_ns;
 } fk;
 static char log_path[96];
 
@@ -37,6 +41,14 @@ static long fake_move_pages(pid_t pid, unsigned long count, void **pages, const 
 {
 	(void)flags;
 	fk.calls++;
+	if (nodes && fk.ask_fd >= 0) {
+		if (write(fk.ask_fd, "?", 1) != 1)
+			perror("write");
+		fk.ask_fd = -1;
+		fk.asked_ns = mono_ns();
+	}
+	if (fk.spin_ns)
+		fixture_spin(fk.spin_ns);
 	if (fk.call_err)
 		return fk.call_err;
 	if (fk.deny_pid && pid == fk.deny_pid)
@@ -81,6 +93,7 @@ static void fake_proc(int pid, char state, unsigned long long start)
 static void reset(int node)
 {
 	memset(&fk, 0, sizeof(fk));
+	fk.ask_fd = -1;
 	for (int i = 0; i < PAGES; i++)
 		fk.node[i] = node;
 }
@@ -435,6 +448,92 @@ static void test_home_backoff(void)
 	migrate_free(m);
 }
 
+/* The daemon's shape: migrate_tick() on a loop timer, a control client on the same loop. */
+struct yield_world {
+	struct migrate *m;
+	struct mig_params p;
+	int timer_fd, client_fd;
+	uint64_t answered_ns;
+};
+
+static void on_mig_timer(void *arg, uint32_t events)
+{
+	struct yield_world *w = arg;
+
+	(void)events;
+	loop_timer_drain(w->timer_fd);
+	migrate_tick(w->m, &w->p, mono_ns());
+}
+
+static void on_request(void *arg, uint32_t events)
+{
+	struct yield_world *w = arg;
+	char c;
+
+	(void)events;
+	if (read(w->client_fd, &c, 1) == 1)
+		w->answered_ns = mono_ns();
+}
+
+static void test_yields_to_client(void)
+{
+	struct mig_target t = { .pid = 108, .start_time = 9, .node = 1, .src = MIG_PIN };
+	struct yield_world w = { .p = { .rate_bps = 1ULL << 40, .settle_ns = 0 } };
+	struct loop *l;
+	uint64_t t0, ms;
+	int sv[2];
+
+	reset(0);
+	fake_proc(108, 'R', 9);
+	l = loopfix_open(sv, on_request, &w);
+	w.m = fresh();
+	w.client_fd = sv[0];
+	migrate_set_targets(w.m, &t, 1, mono_ns());
+	/* 16 calls of 50 ms: one tick's budget holds the whole 0.8 s pass. */
+	fk.spin_ns = 50 * MS;
+	fk.ask_fd = sv[1];
+	w.timer_fd = loop_add_timer(l, 10, on_mig_timer, &w);
+	t0 = mono_ns();
+	while ((!w.answered_ns || on(1) < PAGES) && mono_ns() - t0 < 10 * SEC)
+		loop_run_once(l, 100);
+	ms = w.answered_ns && fk.asked_ns ? (w.answered_ns - fk.asked_ns) / MS : 99999;
+	CHECK(ms < 150, "a request made while memory moves is answered after the chunk in flight, "
+	      "not after the tick's pass (%llu ms; the pass takes 800)", (unsigned long long)ms);
+	CHECK_INT(on(1), PAGES, "the pass still moves every page, over later ticks");
+	loopfix_close(l, w.timer_fd, sv);
+	migrate_free(w.m);
+}
+
+/* The request is left unread: the client stays ready for the whole test. */
+static void on_unread(void *arg, uint32_t events)
+{
+	(void)arg;
+	(void)events;
+}
+
+static void test_ready_client_no_starve(void)
+{
+	struct mig_target t = { .pid = 109, .start_time = 9, .node = 1, .src = MIG_PIN };
+	struct yield_world w = { .p = { .rate_bps = 1ULL << 40, .settle_ns = 0 } };
+	struct loop *l;
+	uint64_t t0;
+	int sv[2];
+
+	reset(0);
+	fake_proc(109, 'R', 9);
+	l = loopfix_open(sv, on_unread, NULL);
+	if (write(sv[1], "?", 1) != 1)
+		check_bail("write");
+	w.m = fresh();
+	migrate_set_targets(w.m, &t, 1, mono_ns());
+	w.timer_fd = loop_add_timer(l, 10, on_mig_timer, &w);
+	for (t0 = mono_ns(); on(1) < PAGES && mono_ns() - t0 < 5 * SEC;)
+		loop_run_once(l, 100);
+	CHECK_INT(on(1), PAGES, "a client that stays ready does not stop memory moving: a chunk a tick still goes");
+	loopfix_close(l, w.timer_fd, sv);
+	migrate_free(w.m);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -457,6 +556,8 @@ int main(void)
 	test_call_fails();
 	test_pages_stay();
 	test_home_backoff();
+	test_yields_to_client();
+	test_ready_client_no_starve();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	if (system(cmd))
 		check_bail("cleanup");
