@@ -205,6 +205,12 @@ static void said_denied(struct migrate *m, const struct mig_proc *p, int err, ui
 		 "other users' processes); said once a minute", (int)p->pid, strerror(-err));
 }
 
+/* The kernel's answer when the daemon may not read or move a process's memory. */
+static bool refused(int err)
+{
+	return err == -EPERM || err == -EACCES;
+}
+
 /*
  * The kernel refused to show or move @p's memory (the daemon lacks ptrace
  * read access to it): nothing is known of where its memory is, so no
@@ -311,7 +317,7 @@ static bool pass_due(struct migrate *m, struct mig_proc *p, const struct mig_par
 	if (!p->sampled_ns || now_ns - p->sampled_ns >= MIG_SAMPLE_NS) {
 		int ret = sample(m, p, now_ns);
 
-		if (ret == -EPERM || ret == -EACCES) {
+		if (refused(ret)) {
 			mark_denied(m, p, ret, now_ns);
 			p->pass_end_ns = now_ns;
 			return false;
@@ -398,7 +404,7 @@ static void refresh_samples(struct migrate *m, uint64_t now_ns)
 		if (!still_there(m, p))
 			continue;
 		ret = sample(m, p, now_ns);
-		if (ret == -EPERM || ret == -EACCES)
+		if (refused(ret))
 			mark_denied(m, p, ret, now_ns);
 		if (ret)
 			p->sampled_ns = now_ns;	/* unreadable: try again in a while, not every tick */
@@ -444,7 +450,7 @@ long migrate_tick(struct migrate *m, const struct mig_params *prm, uint64_t now_
 				continue;
 			ret = mem_job_start(&p->job, m->root, p->pid, p->start_time, p->node);
 			if (ret) {
-				if (ret == -EPERM || ret == -EACCES)
+				if (refused(ret))
 					mark_denied(m, p, ret, now_ns);
 				p->pass_end_ns = now_ns;
 				continue;
