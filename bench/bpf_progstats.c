@@ -16,6 +16,7 @@
 #include <linux/bpf.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -96,21 +97,23 @@ static const char *const cost_names[AN_NR_COST] = {
 static int nr_possible_cpus(void)
 {
 	FILE *f = fopen("/sys/devices/system/cpu/possible", "r");
-	int lo, hi, n = 0;
-	char sep;
+	char buf[256], *p, *end;
+	long id, n = 0;
 
 	if (!f)
 		return -1;
-	/* "0-7" or "0" or "0-3,8-11": the highest id + 1 is what the kernel sizes by. */
-	while (fscanf(f, "%d", &lo) == 1) {
-		hi = lo;
-		if (fscanf(f, "%c", &sep) == 1 && sep == '-' && fscanf(f, "%d", &hi) == 1)
-			(void)fscanf(f, "%c", &sep);
-		if (hi + 1 > n)
-			n = hi + 1;
-	}
+	p = fgets(buf, sizeof(buf), f);
 	fclose(f);
-	return n > 0 && n <= 8192 ? n : -1;
+	/* "0-7" or "0" or "0-3,8-11": the highest id + 1 is what the kernel sizes by. */
+	while (p && *p) {
+		id = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (id + 1 > n)
+			n = id + 1;
+		p = *end ? end + 1 : end;
+	}
+	return n > 0 && n <= 8192 ? (int)n : -1;
 }
 
 /* An fd of the loaded map named @name, -1 if none. */

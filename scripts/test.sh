@@ -37,15 +37,23 @@ meson compile -C "$builddir"
 
 unit_pass=0 unit_fail=0 vm_pass=0 vm_fail=0 rc=0
 if [ "$unit" = 1 ]; then
-	meson test -C "$builddir" --print-errorlogs || rc=1
-	# meson's own summary counts test programs; count the individual checks too.
-	unit_pass=$(grep -c '^ok ' "$builddir/meson-logs/testlog.txt" || true)
-	unit_fail=$(grep -c '^not ok ' "$builddir/meson-logs/testlog.txt" || true)
+	# meson_counts ARGS...: one `meson test`, its checks added to the counts.
+	# meson's own summary counts test programs; count the individual checks
+	# too. A program that failed without a failed check (it bailed out,
+	# crashed or timed out) counts as one failure, so the total never says
+	# 0 failed when the run did not pass.
+	meson_counts() {
+		local mrc=0 fails
+		meson test -C "$builddir" --print-errorlogs "$@" || mrc=1
+		fails=$(grep -c '^not ok ' "$builddir/meson-logs/testlog.txt" || true)
+		[ "$mrc" -eq 0 ] || { rc=1; [ "$fails" -gt 0 ] || fails=1; }
+		unit_pass=$((unit_pass + $(grep -c '^ok ' "$builddir/meson-logs/testlog.txt" || true)))
+		unit_fail=$((unit_fail + fails))
+	}
+	meson_counts
 	# The Debian package, built, linted, installed and purged in a throwaway
 	# root: left out of a bare `meson test` because it takes minutes.
-	meson test -C "$builddir" --print-errorlogs --suite package || rc=1
-	unit_pass=$((unit_pass + $(grep -c '^ok ' "$builddir/meson-logs/testlog.txt" || true)))
-	unit_fail=$((unit_fail + $(grep -c '^not ok ' "$builddir/meson-logs/testlog.txt" || true)))
+	meson_counts --suite package
 	echo "unit: $unit_pass passed, $unit_fail failed"
 	# The same host tests again under ASan and UBSan, in a build directory of their own.
 	slog=$(mktemp)
