@@ -49,6 +49,8 @@ procs_sets=plain
 [ "${scxbench_procs:-0}" = 1 ] && procs_sets="plain procs"
 firsttouch=${scxbench_firsttouch:-1}
 migcost=${scxbench_migcost:-1}
+# Comma-separated workloads to run (bench/run.sh --only); empty: all.
+only=${scxbench_only:-}
 # Memory has to move before it is local: NUMA balancing starts scanning a
 # task a second after it runs, the daemon waits migrate_settle_ns (2 s).
 ft_warm=$((warm > 5 ? warm : 5))
@@ -122,9 +124,17 @@ still_attached() {
 	[ "$1" = default ] || sched_enabled_ai_numa
 }
 
+# wanted WORKLOAD: is it one the run measures (--only)?
+wanted() {
+	[ -z "$only" ] && return 0
+	case ",$only," in *",$1,"*) return 0 ;; esac
+	return 1
+}
+
 run_ai() { # CONFIG REP WORKLOAD ARGS...
 	_c=$1 _r=$2 _w=$3
 	shift 3
+	wanted "$_w" || return 0
 	# shellcheck disable=SC2086 # ai_extra is empty or one word
 	_out=$(ai_pipeline --json --label "$_w" --duration "$dur" --warmup "$warm" $ai_extra "$@" 2>/tmp/ai.err)
 	_rc=$?
@@ -138,6 +148,7 @@ run_ai() { # CONFIG REP WORKLOAD ARGS...
 
 # schbench-like: per node a message thread waking one worker per CPU of a node.
 run_wakebench() { # CONFIG REP
+	wanted wakebench || return 0
 	_out=$(wakebench --json --msg-threads "$nodes" --workers "$cpn" --duration "$short" 2>/tmp/wb.err)
 	_rc=$?
 	if [ "$_rc" = 0 ] && [ "${_out#\{}" != "$_out" ]; then
@@ -149,6 +160,7 @@ run_wakebench() { # CONFIG REP
 }
 
 run_hackbench() { # CONFIG REP
+	wanted hackbench || return 0
 	# Threads, not processes: fork under TCG would dominate the figure.
 	_g=$((nodes * 2)) _f=8
 	hackbench --threads --groups "$_g" --fds "$_f" --loops "$hb_loops" >/tmp/hb.out 2>&1
@@ -165,6 +177,7 @@ run_hackbench() { # CONFIG REP
 # Wakeup latency of normal (SCHED_OTHER) threads while every CPU is busy:
 # this is where the scheduler, not the timer hardware, decides.
 run_cyclictest() { # CONFIG REP
+	wanted cyclictest || return 0
 	stress-ng --cpu "$cpus" --cpu-method int64 --timeout "$((short + 3))s" -q >/dev/null 2>&1 &
 	_hog=$!
 	sleep 1
@@ -183,6 +196,7 @@ run_cyclictest() { # CONFIG REP
 }
 
 run_stressng() { # CONFIG REP
+	wanted stress_ng || return 0
 	rm -f /tmp/sng.yaml
 	stress-ng --cpu "$((cpus * 2))" --cpu-method int64 --timeout "${short}s" \
 		--metrics-brief --yaml /tmp/sng.yaml >/tmp/sng.out 2>&1
@@ -364,7 +378,7 @@ run_migcost() {
 	check_ge migcost/workers-home "$_home" 90
 }
 
-emit meta none 0 "{\"kernel\":\"$(uname -r)\",\"nodes\":$nodes,\"cpus\":$cpus,\"reps\":$reps,\"duration_s\":$dur,\"warmup_s\":$warm,\"short_s\":$short,\"hb_loops\":$hb_loops,\"imbalance\":$imb_k,\"imbalance_loaders\":$imb_base,\"numa_balancing\":$(cat /proc/sys/kernel/numa_balancing 2>/dev/null || echo -1),\"clocksource\":\"$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)\",\"bpfcost\":$bpfcost,\"spawn_local\":${scxbench_spawn_local:-0},\"cost_model\":$cost,\"procs\":${scxbench_procs:-0},\"firsttouch\":$firsttouch,\"firsttouch_warmup_s\":$ft_warm,\"firsttouch_ballast_mb\":$ft_ballast,\"configs\":\"$configs\"}"
+emit meta none 0 "{\"kernel\":\"$(uname -r)\",\"nodes\":$nodes,\"cpus\":$cpus,\"reps\":$reps,\"duration_s\":$dur,\"warmup_s\":$warm,\"short_s\":$short,\"hb_loops\":$hb_loops,\"imbalance\":$imb_k,\"imbalance_loaders\":$imb_base,\"numa_balancing\":$(cat /proc/sys/kernel/numa_balancing 2>/dev/null || echo -1),\"clocksource\":\"$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)\",\"bpfcost\":$bpfcost,\"spawn_local\":${scxbench_spawn_local:-0},\"cost_model\":$cost,\"procs\":${scxbench_procs:-0},\"firsttouch\":$firsttouch,\"firsttouch_warmup_s\":$ft_warm,\"firsttouch_ballast_mb\":$ft_ballast,\"only\":\"$only\",\"configs\":\"$configs\"}"
 info "configs=$configs" "reps=$reps" "nodes=$nodes" "cpus=$cpus"
 check ai_pipeline-present command -v ai_pipeline
 check bpf_progstats-present command -v bpf_progstats
@@ -383,6 +397,6 @@ while [ "$rep" -le "$reps" ]; do
 	done
 	rep=$((rep + 1))
 done
-[ "$bpfcost" = 1 ] && run_bpfcost
-[ "$migcost" = 1 ] && run_migcost
+[ "$bpfcost" = 1 ] && wanted bpf_cost && run_bpfcost
+[ "$migcost" = 1 ] && wanted migcost && run_migcost
 info "bench_elapsed_s=$((($(now_ms) - t_begin) / 1000))"

@@ -405,6 +405,8 @@ def targets_for(cfg, medians, values, stalls, bpf, bpf_wanted=True, migcost=()):
     for w, k, what, unit in (("hackbench", "msgs_per_s", "hackbench", "msg/s"),
                              ("stress_ng", "bogo_ops_s", "stress-ng", "bogo/s")):
         v, b = m(cfg, w, k), m(BASE, w, k)
+        if v is None and b is None:
+            continue    # not run (bench/run.sh --only)
         lim = 0.95 * b if b is not None else None
         add(f"{what} >= 0.95x default", v, lim, v is not None and lim is not None and v >= lim,
             unit, (w, k))
@@ -521,6 +523,12 @@ unset multiplot
     return None
 
 
+def bpf_wanted(meta):
+    """Was the BPF cost run part of this bench (not --no-bpfcost, not left out by --only)?"""
+    only = [w for w in meta.get("only", "").split(",") if w]
+    return meta.get("bpfcost", 1) != 0 and (not only or "bpf_cost" in only)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--log", required=True, help="VM console log holding @@BENCH lines")
@@ -544,7 +552,7 @@ def main(argv=None):
     for c in configs:
         if c == BASE:
             continue
-        all_targets[c] = targets_for(c, medians, values, stalls, bpf, meta.get("bpfcost", 1) != 0, migcost)
+        all_targets[c] = targets_for(c, medians, values, stalls, bpf, bpf_wanted(meta), migcost)
         parts += [render_targets(c, all_targets[c]), ""]
     parts.append(render_bpf(bpf))
     parts += ["", render_migcost(migcost)]

@@ -29,6 +29,11 @@
 #                           thread on node 0: memory follows the task)
 #   --no-migcost            skip the daemon's CPU time with 100 processes to
 #                           look after
+#   --only LIST             run only these workloads (comma-separated
+#                           names as in the table: ai_firsttouch,
+#                           ai_fit_cm, wakebench, hackbench, cyclictest,
+#                           stress_ng, bpf_cost, migcost); targets of the
+#                           others are not judged
 #   --kernel-args ARGS      extra guest kernel command line (default
 #                           "tsc=reliable": see bench/README.md, clocksource)
 #   --builddir DIR          meson build directory (default: build-bench at the
@@ -46,7 +51,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 
-reps=5 dur=8 warm=2 short=5 hb_loops=200 nodes=2 cpn=2 spn=1 quick=0 noise=0 bpfcost=1 spawn=0 cost=0 procs=0 ftouch=1 migcost=1
+reps=5 dur=8 warm=2 short=5 hb_loops=200 nodes=2 cpn=2 spn=1 quick=0 noise=0 bpfcost=1 spawn=0 cost=0 procs=0 ftouch=1 migcost=1 only=''
 builddir="$top/build-bench" build=1 out='' verbose=() variants=() kargs="tsc=reliable"
 
 die() { echo "bench: error: $*" >&2; exit 2; }
@@ -72,6 +77,9 @@ while [ $# -gt 0 ]; do
 	--procs) procs=1; shift ;;
 	--no-firsttouch) ftouch=0; shift ;;
 	--no-migcost) migcost=0; shift ;;
+	--only)
+		[[ "${2:-}" =~ ^[a-z_]+(,[a-z_]+)*$ ]] || die "--only needs WORKLOAD[,WORKLOAD...], got '${2:-}'"
+		only=$2; shift 2 ;;
 	--kernel-args) [ $# -ge 2 ] || usage; kargs=$2; shift 2 ;;
 	--builddir) [ -n "${2:-}" ] || usage; builddir=$2; shift 2 ;;
 	--no-build) build=0; shift ;;
@@ -121,6 +129,7 @@ append+=" scxbench_hb_loops=$hb_loops scxbench_noise=$noise scxbench_bpfcost=$bp
 append+=" scxbench_spawn_local=$spawn scxbench_cost=$cost scxbench_procs=$procs"
 append+=" scxbench_firsttouch=$ftouch scxbench_migcost=$migcost"
 [ -n "$vlist" ] && append+=" scxbench_variants=$vlist"
+[ -n "$only" ] && append+=" scxbench_only=$only"
 [ -n "$kargs" ] && append+=" $kargs"
 
 echo "bench: $nodes nodes x $cpn CPUs, configs: default scx${vlist:+ $vlist}, $reps reps," \

@@ -810,7 +810,7 @@ static struct json_object *migration_procs_json(struct call *c)
 		jb_set(&c->jb, o, "comm", jstr(comm));
 		jb_set(&c->jb, o, "node", jint(p->node));
 		jb_set(&c->jb, o, "source", jstr(mig_source_str(p->src)));
-		jb_set(&c->jb, o, "state", jstr(memfollow_proc_state(p, v.tun->migrate_settle_ns, now)));
+		jb_set(&c->jb, o, "state", jstr(memfollow_proc_state(p, v.tun, now)));
 		if (p->sampled_ns && p->sample.resident && p->node >= 0 && p->node < AN_MAX_NODE_ID)
 			jb_set(&c->jb, o, "memory_locality_pct",
 			       jrate(100.0 * p->sample.pages[p->node] / p->sample.resident));

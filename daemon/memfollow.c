@@ -27,17 +27,32 @@
 #define GATHER_NS	(1000ULL * 1000000ULL)	/* new list of targets at most this often */
 #define AFF_PER_TICK	256	/* processes the affinity scan looks at per tick */
 /*
- * A new pass over /proc at most this often: affinity and size change
- * rarely, and the walk is most of what following memory costs when
- * nothing needs to move.
+ * A new pass over /proc at most this often, walked only when something may
+ * have changed (aff_walk_wanted()): the walk is most of what following
+ * memory costs when nothing needs to move, and a process born a second ago
+ * is the one most likely to need a home (a DataLoader worker whose memory
+ * its parent touched first).
  */
-#define AFF_PASS_NS	(5ULL * 1000000000ULL)
+#define AFF_PASS_NS	(900ULL * 1000000ULL)	/* a tick a second, give or take the timer's slack */
 /*
- * ... but walked only when something may have changed, or this long after
- * the last walk: what no signal announces (a process that grew big) is
- * found within it.
+ * ... or this long after the last walk: what no signal announces (a
+ * process that grew big) is found within it.
  */
 #define AFF_WALK_NS	(60ULL * 1000000000ULL)
+/*
+ * A process born is small at first and grows as it maps and touches its
+ * memory: after a birth the walks go on a pass apart for this long, so a
+ * young process is found big within a second or two of growing, not a
+ * minute later.
+ */
+#define AFF_YOUNG_NS	(10ULL * 1000000000ULL)
+/*
+ * Home follows memory once two looks this far apart found the memory on
+ * the same node: it is the threads that move, not the memory, so there is
+ * no move to settle first; the second look only keeps a process still
+ * touching its memory from being sent after its first pages.
+ */
+#define IMPLICIT_CONFIRM_NS (900ULL * 1000000ULL)	/* the next gathering's look */
 /* A process this big (resident) may have its home follow its memory; smaller ones are not worth a look. */
 #define BIG_PAGES	(32ULL << 20 >> 12)
 #define IMPLICIT_MAX	256	/* processes whose home follows memory, at most */
@@ -84,6 +99,7 @@ struct memfollow {
 	uint64_t aff_walk_ns;		/* when the last walk of /proc started */
 	uint64_t aff_changes;		/* the scheduler's affinity-change count then */
 	long aff_last_pid;		/* the last pid /proc/loadavg named then */
+	uint64_t aff_born_ns;		/* when a walk last found the pid moved (a birth) */
 	struct mig_target *targets;	/* MEMFOLLOW_MAX_TARGETS */
 	pid_t *cgpids;			/* scratch for cgroup members */
 	struct implicit *imp;		/* IMPLICIT_MAX */
@@ -366,8 +382,9 @@ static struct implicit *implicit_find(struct memfollow *mf, pid_t pid, uint64_t 
 
 /*
  * Home follows memory, for big processes without a home given from outside:
- * one whose threads all run on one node while a clear majority of its
- * memory sits on another for the settle time gets that node as its home
+ * one whose threads all run on one node while two looks a second apart
+ * (IMPLICIT_CONFIRM_NS) find a clear majority of its memory on another
+ * gets that node as its home
  * (its threads then move to their memory, rather than the memory to them);
  * a process whose threads are spread over nodes keeps their homes, each
  * thread's memory being where it first touched it. A few processes are
@@ -446,7 +463,7 @@ static size_t implicit_homes(struct memfollow *mf, size_t n, uint64_t now_ns)
 	for (size_t i = 0; i < mf->nr_imp; i++) {
 		struct implicit *im = &mf->imp[i];
 
-		if (!im->home && im->node >= 0 && now_ns - im->since_ns >= tun->migrate_settle_ns) {
+		if (!im->home && im->node >= 0 && now_ns - im->since_ns >= IMPLICIT_CONFIRM_NS) {
 			im->home = true;
 			log_info("memfollow: process %d has most of its memory on node %d: that is its home now",
 				 (int)im->pid, im->node);
@@ -477,8 +494,9 @@ static long last_pid(const struct memfollow *mf)
 
 /*
  * A pass is due: walk /proc only if a task's affinity changed, a process
- * or thread was born since the last walk, or the last walk is AFF_WALK_NS
- * old. Without the scheduler's count every pass walks.
+ * or thread was born since the last walk or within AFF_YOUNG_NS, or the
+ * last walk is AFF_WALK_NS old. Without the scheduler's count every pass
+ * walks.
  */
 static bool aff_walk_wanted(struct memfollow *mf, uint64_t now_ns)
 {
@@ -489,8 +507,11 @@ static bool aff_walk_wanted(struct memfollow *mf, uint64_t now_ns)
 		return true;
 	changes = mf->env.cpumask_changes(mf->env.balanced_arg);
 	pid = last_pid(mf);
+	/* A birth since the last walk; the first walk reads everything anyway. */
+	if (mf->aff_walk_ns && (pid < 0 || pid != mf->aff_last_pid))
+		mf->aff_born_ns = now_ns;
 	if (mf->aff_walk_ns && now_ns - mf->aff_walk_ns < AFF_WALK_NS && changes == mf->aff_changes && pid >= 0 &&
-	    pid == mf->aff_last_pid)
+	    pid == mf->aff_last_pid && (!mf->aff_born_ns || now_ns - mf->aff_born_ns >= AFF_YOUNG_NS))
 		return false;
 	mf->aff_walk_ns = now_ns;
 	mf->aff_changes = changes;
@@ -507,6 +528,14 @@ static void set_period(struct memfollow *mf, uint64_t ms)
 		return;
 	}
 	mf->period_ms = ms;
+}
+
+/* The mover's parameters, from the live tunables. */
+static void params_of(const struct an_tunables *tun, struct mig_params *prm)
+{
+	prm->rate_bps = (uint64_t)tun->migrate_mbps << 20;
+	prm->settle_ns = tun->migrate_settle_ns;
+	prm->balance_hold_ns = tun->balance_hold_ns;
 }
 
 void memfollow_tick(struct memfollow *mf, uint64_t now_ns)
@@ -544,8 +573,7 @@ void memfollow_tick(struct memfollow *mf, uint64_t now_ns)
 			log_warn("memfollow: out of memory for %zu processes; keeping the last list", n);
 		mf->cpu.gather_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 	}
-	prm.rate_bps = (uint64_t)tun->migrate_mbps << 20;
-	prm.settle_ns = tun->migrate_settle_ns;
+	params_of(tun, &prm);
 	migrate_tick(mf->mig, &prm, now_ns);
 
 	st = migrate_stats(mf->mig);
@@ -650,13 +678,16 @@ size_t memfollow_procs(const struct memfollow *mf, const struct mig_proc **out)
 	return migrate_procs(mf->mig, out);
 }
 
-const char *memfollow_proc_state(const struct mig_proc *p, uint64_t settle_ns, uint64_t now_ns)
+const char *memfollow_proc_state(const struct mig_proc *p, const struct an_tunables *tun, uint64_t now_ns)
 {
+	struct mig_params prm;
+
+	params_of(tun, &prm);
 	if (p->in_job)
 		return "moving";
 	if (p->denied)
 		return "no permission";
-	if (now_ns - p->since_ns < settle_ns)
+	if (now_ns - p->since_ns < migrate_settle_of(p, &prm))
 		return "settling";
 	if (p->moved_to == p->node)
 		return "home";

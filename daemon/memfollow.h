@@ -14,13 +14,18 @@
  * nothing to do again only after a back-off (memfollow_look_every()).
  *
  * The /proc pass that finds confined and big processes (affinity.h) is due
- * every 5 s, but walks /proc only when something may have changed: a
+ * every second, but walks /proc only when something may have changed: a
  * task's affinity (the scheduler counts ops.set_cpumask calls), a new
  * process or thread (the last pid in /proc/loadavg moved: a child born
- * with its parent's confined affinity), or a minute since the last walk (a
- * process grown big). So at steady state what following memory costs is
- * the gathering once a second and the mover's backed-off samples
- * (migrate.h).
+ * with its parent's confined affinity; and for 10 s after a birth, while
+ * the young process grows), or a minute since the last walk (a process
+ * grown big). So at steady state what following memory costs is the
+ * gathering once a second and the mover's backed-off samples (migrate.h).
+ *
+ * Home follows memory when two looks a second apart find a big process's
+ * memory on another node than its threads; memory follows a home the node
+ * balancer gave without the settle time, the scheduler holding that home
+ * for balance_hold_ns anyway.
  *
  * The knobs are live tunables (migrate_mbps, migrate_settle_ns), read at
  * every tick from the daemon's tunables, so a change takes effect at once.
@@ -107,7 +112,7 @@ size_t memfollow_procs(const struct memfollow *mf, const struct mig_proc **out);
  */
 uint64_t memfollow_look_every(unsigned int streak);
 
-/* What @p is doing: moving, settling (its home must hold @settle_ns), home, or waiting. */
-const char *memfollow_proc_state(const struct mig_proc *p, uint64_t settle_ns, uint64_t now_ns);
+/* What @p is doing: moving, settling (its home must hold, migrate_settle_of()), home, or waiting. */
+const char *memfollow_proc_state(const struct mig_proc *p, const struct an_tunables *tun, uint64_t now_ns);
 
 #endif

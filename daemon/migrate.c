@@ -289,9 +289,21 @@ static int sample(struct migrate *m, struct mig_proc *p, uint64_t now_ns)
 }
 
 /* Should a pass start now? Samples first when one is due; never blocks for long. */
+uint64_t migrate_settle_of(const struct mig_proc *p, const struct mig_params *prm)
+{
+	/*
+	 * The settle time is there to see a home hold before pages follow
+	 * it; a balancer's home is held by the scheduler for balance_hold_ns
+	 * from the move, so waiting would only keep the process remote.
+	 */
+	if (p->src == MIG_BALANCE && prm->balance_hold_ns >= prm->settle_ns)
+		return 0;
+	return prm->settle_ns;
+}
+
 static bool pass_due(struct migrate *m, struct mig_proc *p, const struct mig_params *prm, uint64_t now_ns)
 {
-	if (now_ns - p->since_ns < prm->settle_ns)
+	if (now_ns - p->since_ns < migrate_settle_of(p, prm))
 		return false;
 	/* Back to where the memory went a moment ago only after the home has held for long. */
 	if (p->moved_to >= 0 && p->moved_to != p->node && now_ns - p->since_ns < 4 * prm->settle_ns)

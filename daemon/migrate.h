@@ -7,7 +7,8 @@
  * Its input is the list of processes with an explicit home (an operator's
  * pin, a cgroup pin, a GPU, an affinity confined to one node), given anew
  * whenever the list changes. A home must hold for the settle time before
- * memory moves; a process's memory moves to a node in one pass, and to a
+ * memory moves (a home the node balancer gave need not: the scheduler
+ * holds it for balance_hold_ns, see migrate_settle_of()); a process's memory moves to a node in one pass, and to a
  * different node only after the target has held four settle times, so no
  * page goes back and forth with a home that flaps. A token bucket holds the
  * bytes moved to the configured rate; every tick does a bounded amount of
@@ -48,6 +49,12 @@ struct mig_target {
 struct mig_params {
 	uint64_t rate_bps;	/* bytes moved per second at most; 0: migration off */
 	uint64_t settle_ns;	/* a home holds this long before its memory moves */
+	/*
+	 * How long the scheduler holds a home its node balancer gave
+	 * (balance_hold_ns): when at least the settle time, such a home's
+	 * memory moves at once, its holding being certain, not awaited.
+	 */
+	uint64_t balance_hold_ns;
 };
 
 /* One process looked after, for `pins` and tests. */
@@ -126,6 +133,9 @@ size_t migrate_procs(const struct migrate *m, const struct mig_proc **out);
 int migrate_locality(const struct migrate *m, pid_t pid);
 
 const char *mig_source_str(enum mig_source s);
+
+/* How long @p's home must have held before its memory moves. */
+uint64_t migrate_settle_of(const struct mig_proc *p, const struct mig_params *prm);
 
 /* How long after its last sample a process whose memory is home is sampled again (see MIG_SAMPLE_HOME_MAX_NS). */
 uint64_t migrate_home_every(unsigned int home_streak);

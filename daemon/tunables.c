@@ -53,7 +53,8 @@ const struct tunable tunables[] = {
 	{ "migrate_mbps", TUN_U32, "MiB/s", 0, 16384, 256,
 	  FIELD(migrate_mbps), "rate at which a process's memory moves to its home node (0: off)", NULL },
 	{ "migrate_settle_ns", TUN_U64, "ns", 0, 600 * NSEC_PER_SEC, 2 * NSEC_PER_SEC,
-	  FIELD(migrate_settle_ns), "how long a home must hold before the process's memory follows it", NULL },
+	  FIELD(migrate_settle_ns), "how long a home must hold before the process's memory follows it "
+	  "(a home the node balancer gave is followed at once when balance_hold_ns is at least this long)", NULL },
 	{ "mem_home_permille", TUN_U32, "permille", 501, 1000, 667,
 	  FIELD(mem_home_permille), "share of a process's sampled memory on one node that makes that node its home, "
 	  "when its home was not given from outside", NULL },

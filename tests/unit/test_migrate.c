@@ -124,6 +124,39 @@ static struct migrate *fresh(void)
 	return m;
 }
 
+/*
+ * A home the node balancer gave is held by the scheduler for
+ * balance_hold_ns: its memory moves without the settle time when that hold
+ * is at least as long, and waits for it otherwise.
+ */
+static void test_balance_no_settle(void)
+{
+	struct mig_params p = { .rate_bps = 64ULL << 20, .settle_ns = 2 * SEC, .balance_hold_ns = 5 * SEC };
+	struct mig_target t = { .pid = 100, .start_time = 5000, .node = 1, .src = MIG_BALANCE };
+	struct migrate *m = fresh();
+	const struct mig_proc *procs;
+	uint64_t now = 10 * SEC;
+
+	reset(0);
+	fake_proc(100, 'S', 5000);
+	migrate_set_targets(m, &t, 1, now);
+	CHECK(migrate_procs(m, &procs) == 1 && migrate_settle_of(&procs[0], &p) == 0,
+	      "a balancer's home held 5 s: no settle time");
+	now = run(m, &p, now, 500);
+	CHECK_INT(on(1), PAGES, "a balancer's home held longer than the settle time: memory follows at once");
+	migrate_free(m);
+
+	p.balance_hold_ns = 1 * SEC;
+	m = fresh();
+	reset(0);
+	migrate_set_targets(m, &t, 1, now);
+	now = run(m, &p, now, 1500);
+	CHECK_INT(on(1), 0, "a balancer's home held less than the settle time: memory waits for the settle");
+	now = run(m, &p, now, 1000);
+	CHECK_INT(on(1), PAGES, "... and follows once it has held");
+	migrate_free(m);
+}
+
 static void test_settle_then_move(void)
 {
 	struct mig_params p = { .rate_bps = 64ULL << 20, .settle_ns = 2 * SEC };
@@ -547,6 +580,7 @@ int main(void)
 	if (!freopen(log_path, "w", stderr))
 		check_bail("redirecting stderr to %s", log_path);
 	test_settle_then_move();
+	test_balance_no_settle();
 	test_rate();
 	test_off();
 	test_reuse_and_zombie();
