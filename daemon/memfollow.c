@@ -18,6 +18,7 @@
 #include "log.h"
 #include "loop.h"
 #include "memfollow.h"
+#include "nodeload.h"
 #include "placement.h"
 #include "proc.h"
 #include "topology.h"
@@ -76,8 +77,11 @@ struct implicit {
 	uint64_t start_time;
 	int node;		/* the node its memory is on, -1: none yet */
 	uint64_t since_ns;	/* ... since then */
+	int run;		/* the node all its threads ran on at the last look */
+	uint64_t ticks0, ticks_ns;	/* its CPU time at the first look, and when: its CPU use */
 	bool home;		/* the node is its home now (installed) */
 	bool memory_stays;	/* its memory is on a node without CPUs, near this one */
+	bool memory_follows;	/* the memory's node had no room: the memory moves to @run instead */
 };
 
 /* A big process last found with nothing to do, and when to look at it again. */
@@ -110,6 +114,7 @@ struct memfollow {
 	pid_t *bal_pid;			/* AN_MAX_BAL_HOMES, from the balancer */
 	int *bal_node;
 	struct memfollow_cpu cpu;
+	struct nodeload load;		/* room on each node, for home follows memory */
 	/* The rate shown by stats: pages moved over the last full second. */
 	uint64_t rate_since_ns, rate_pages0, bytes_per_s;
 	unsigned long page;
@@ -381,14 +386,39 @@ static struct implicit *implicit_find(struct memfollow *mf, pid_t pid, uint64_t 
 }
 
 /*
+ * @im's memory has been on im->node for two looks: its home goes there if
+ * the node has room for the CPU the process used since the first look (or
+ * its memory is on a node without CPUs, which has no other CPUs to offer);
+ * otherwise its memory is to follow its threads to im->run.
+ */
+static void implicit_decide(struct memfollow *mf, struct implicit *im, uint64_t now_ns)
+{
+	uint64_t ticks = nodeload_proc_ticks(root_of(mf), im->pid);
+	double use = nodeload_share(ticks > im->ticks0 ? ticks - im->ticks0 : 0, now_ns - im->ticks_ns);
+
+	if (im->memory_stays || nodeload_room(&mf->load, mf->env.topo, im->node, use)) {
+		nodeload_grant(&mf->load, im->node, use);
+		im->home = true;
+		log_info("memfollow: process %d has most of its memory on node %d: that is its home now",
+			 (int)im->pid, im->node);
+		return;
+	}
+	im->memory_follows = true;
+	log_info("memfollow: process %d has most of its memory on node %d, which has no room for its %.2f CPUs: "
+		 "its memory follows its threads to node %d", (int)im->pid, im->node, use, im->run);
+}
+
+/*
  * Home follows memory, for big processes without a home given from outside:
  * one whose threads all run on one node while two looks a second apart
  * (IMPLICIT_CONFIRM_NS) find a clear majority of its memory on another
- * gets that node as its home
- * (its threads then move to their memory, rather than the memory to them);
- * a process whose threads are spread over nodes keeps their homes, each
- * thread's memory being where it first touched it. A few processes are
- * looked at per gathering; the homes stay while the memory stays.
+ * gets that node as its home (its threads then move to their memory,
+ * rather than the memory to them), if that node has room for the CPU the
+ * process uses (nodeload.h); if not, its memory follows its threads
+ * instead, as it would a home given from outside (MIG_THREADS). A process
+ * whose threads are spread over nodes keeps their homes, each thread's
+ * memory being where it first touched it. A few processes are looked at
+ * per gathering; the homes stay while the memory stays.
  */
 static size_t implicit_homes(struct memfollow *mf, size_t n, uint64_t now_ns)
 {
@@ -408,6 +438,9 @@ static size_t implicit_homes(struct memfollow *mf, size_t n, uint64_t now_ns)
 	}
 	mf->nr_imp = kept;
 	looks_prune(mf, big, nr_big);
+	/* Once a second while there are big processes: what each node has room for. */
+	if (nr_big && nodeload_sample(&mf->load, root_of(mf), mf->env.topo))
+		log_debug("memfollow: node load unknown: /proc/stat unreadable");
 	/* Each big process at most once per gathering, however few there are. */
 	for (size_t k = 0, looked = 0; k < nr_big && looked < IMPLICIT_PER_GATHER; k++) {
 		const struct aff_hit *b = &big[mf->imp_rr++ % nr_big];
@@ -422,6 +455,15 @@ static size_t implicit_homes(struct memfollow *mf, size_t n, uint64_t now_ns)
 		if (l && now_ns < l->next_ns)
 			continue;
 		looked++;
+		if (im && im->memory_follows) {
+			/* Its memory follows its threads: until they settle elsewhere. */
+			run = threads_node(mf, b->pid);
+			if (run < 0 || run == im->run) {
+				look_later(mf, b, now_ns);
+				continue;
+			}
+			*im = (struct implicit){ .pid = b->pid, .start_time = b->start_time, .node = -1 };
+		}
 		/*
 		 * Memory on a node without CPUs (GPU HBM, CXL) was put there on
 		 * purpose and no CPU is local to it: home is its nearest CPU node,
@@ -453,20 +495,25 @@ static size_t implicit_homes(struct memfollow *mf, size_t n, uint64_t now_ns)
 			im = &mf->imp[mf->nr_imp++];
 			*im = (struct implicit){ .pid = b->pid, .start_time = b->start_time, .node = -1 };
 		}
+		if (run >= 0)
+			im->run = run;
 		im->memory_stays = raw != mem;
 		if (im->node != mem) {
 			im->node = mem;
 			im->since_ns = now_ns;
 			im->home = false;
+			im->ticks0 = nodeload_proc_ticks(root_of(mf), im->pid);
+			im->ticks_ns = now_ns;
 		}
 	}
 	for (size_t i = 0; i < mf->nr_imp; i++) {
 		struct implicit *im = &mf->imp[i];
 
-		if (!im->home && im->node >= 0 && now_ns - im->since_ns >= IMPLICIT_CONFIRM_NS) {
-			im->home = true;
-			log_info("memfollow: process %d has most of its memory on node %d: that is its home now",
-				 (int)im->pid, im->node);
+		if (!im->home && !im->memory_follows && im->node >= 0 && now_ns - im->since_ns >= IMPLICIT_CONFIRM_NS)
+			implicit_decide(mf, im, now_ns);
+		if (im->memory_follows) {
+			add(mf, &n, im->pid, im->start_time, im->run, MIG_THREADS);
+			continue;
 		}
 		if (!im->home)
 			continue;

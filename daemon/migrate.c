@@ -52,6 +52,7 @@ const char *mig_source_str(enum mig_source s)
 	case MIG_AFFINITY: return "affinity";
 	case MIG_MEMORY: return "memory";
 	case MIG_BALANCE: return "balance";
+	case MIG_THREADS: return "threads";
 	}
 	return "unknown";
 }

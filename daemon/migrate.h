@@ -37,6 +37,7 @@ enum mig_source {
 	MIG_AFFINITY,	/* its CPU affinity or cpuset is confined to one node */
 	MIG_MEMORY,	/* most of its memory is on the node: the home followed it */
 	MIG_BALANCE,	/* the node balancer moved it off an overloaded node */
+	MIG_THREADS,	/* its threads all run on the node; the node holding its memory had no room for them */
 };
 
 struct mig_target {

@@ -2,9 +2,10 @@
 /*
  * Home follows memory (daemon/memfollow.c), over a fake /proc tree and a
  * fake move_pages(2): a big process with nothing to do is looked at less
- * and less often, while one whose memory sits away from its threads still
- * gets that node as its home within the settle time; and that the /proc
- * pass walks only when something may have changed.
+ * and less often, while one whose memory sits away from its threads gets
+ * that node as its home at the second look, unless the node is busy, when
+ * its memory follows its threads instead; and that the /proc pass walks
+ * only when something may have changed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -154,6 +155,56 @@ static void test_walks(const struct memfollow_env *base)
 	memfollow_free(mf);
 }
 
+/* /proc/stat after @s seconds: CPU 0 (node 0) busy all the time when @busy, CPU 1 (node 1) idle. */
+static void fake_cpu_stat(int s, bool busy)
+{
+	unsigned long t = (unsigned long)s * 100;
+
+	fixture_printf(root, "proc/stat", "cpu  %lu 0 0 %lu 0 0 0 0 0 0\n"
+		       "cpu0 %lu 0 0 %lu 0 0 0 0 0 0\ncpu1 0 0 0 %lu 0 0 0 0 0 0\nintr 1 2 3\n",
+		       busy ? t : 0, busy ? t : 2 * t, busy ? t : 0, busy ? 0 : t, t);
+}
+
+/*
+ * Home follows memory only to a node with room: node 0 busy all the time,
+ * the process's memory follows its threads to node 1 instead; node 0 idle,
+ * node 0 is its home.
+ */
+static void test_room(const struct memfollow_env *env)
+{
+	char path[128];
+
+	for (int busy = 1; busy >= 0; busy--) {
+		const struct mig_proc *procs;
+		struct memfollow *mf = memfollow_new(env);
+		uint64_t now = 2000 * SEC;
+		bool follows = false;
+		size_t n;
+
+		if (!mf)
+			check_bail("memfollow_new");
+		nr_got = 0;
+		for (int s = 0; s <= 5; s++, now += SEC) {
+			fake_cpu_stat(s, busy);
+			memfollow_tick(mf, now);
+		}
+		n = memfollow_procs(mf, &procs);
+		for (size_t i = 0; i < n; i++)
+			follows |= procs[i].pid == AWAY && procs[i].src == MIG_THREADS && procs[i].node == 1;
+		if (busy) {
+			CHECK(follows && nr_got == 0, "memory on node 0, which is busy: its memory follows the threads "
+			      "to node 1 (%s), no home moves (%zu)", follows ? "yes" : "no", nr_got);
+		} else {
+			CHECK(!follows && nr_got == 1 && got[0].pid == AWAY && got[0].node == 0,
+			      "memory on node 0, which is idle: node 0 is its home (%zu homes)", nr_got);
+		}
+		memfollow_free(mf);
+	}
+	snprintf(path, sizeof(path), "%s/proc/stat", root);
+	if (unlink(path))
+		check_bail("unlink %s", path);
+}
+
 int main(void)
 {
 	static struct topology topo;
@@ -205,6 +256,7 @@ int main(void)
 	CHECK(queries[1] <= 40, "the process whose home followed its memory is not looked at every tick (%lu)",
 	      queries[1]);
 	memfollow_free(mf);
+	test_room(&env);
 	test_walks(&env);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	if (system(cmd))

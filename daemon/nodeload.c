@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "nodeload.h"
+#include "topology.h"
+
+/* The balancer's margin, a quarter CPU: noise never counts as room. */
+#define ROOM_MARGIN	0.25
+
+static long ticks_per_s(void)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+
+	return hz > 0 ? hz : 100;
+}
+
+/*
+ * One "cpuN user nice system idle iowait irq softirq steal ..." line: busy
+ * is everything but idle and iowait. Returns the CPU or -1.
+ */
+static int parse_cpu_line(char *line, uint64_t *busy, uint64_t *all)
+{
+	char *p = line + 3, *end;
+	long cpu = strtol(p, &end, 10);
+	uint64_t v;
+
+	if (end == p || cpu < 0 || cpu >= AN_MAX_CPUS)
+		return -1;
+	*busy = *all = 0;
+	p = end;
+	for (int f = 0; f < 8; f++) {
+		v = strtoull(p, &end, 10);
+		if (end == p)
+			break;
+		p = end;
+		*all += v;
+		if (f != 3 && f != 4)
+			*busy += v;
+	}
+	return (int)cpu;
+}
+
+/*
+ * The head of @path into @buf: the CPU lines come first in /proc/stat, the
+ * long interrupt counts after them, so what does not fit is not needed.
+ */
+static int read_head(const char *path, char *buf, size_t cap)
+{
+	size_t got = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (got < cap - 1) {
+		n = read(fd, buf + got, cap - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			err = -errno;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return err;
+}
+
+int nodeload_sample(struct nodeload *nl, const char *root, const struct topology *t)
+{
+	char path[PATH_MAX], *buf, *line, *save = NULL;
+	double busy[AN_MAX_NODE_ID] = { 0 };
+	/* A line per CPU, under 128 bytes each. */
+	size_t cap = (AN_MAX_CPUS + 2) * 128;
+	bool had = nl->have;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/proc/stat", root ? root : "");
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	ret = read_head(path, buf, cap);
+	if (ret) {
+		free(buf);
+		nl->have = nl->known = false;
+		return ret;
+	}
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		uint64_t b, a;
+		int cpu, node;
+
+		if (strncmp(line, "cpu", 3) || line[3] < '0' || line[3] > '9')
+			continue;
+		cpu = parse_cpu_line(line, &b, &a);
+		if (cpu < 0 || cpu >= t->nr_cpus)
+			continue;
+		node = t->cpu_node[cpu];
+		/* A counter that went back (a CPU that came online again) is a fresh start. */
+		if (had && node >= 0 && node < AN_MAX_NODE_ID && a > nl->cpu_all[cpu] && b >= nl->cpu_busy[cpu])
+			busy[node] += (double)(b - nl->cpu_busy[cpu]) / (double)(a - nl->cpu_all[cpu]);
+		nl->cpu_busy[cpu] = b;
+		nl->cpu_all[cpu] = a;
+	}
+	free(buf);
+	memcpy(nl->busy, busy, sizeof(busy));
+	memset(nl->granted, 0, sizeof(nl->granted));
+	nl->known = had;
+	nl->have = true;
+	return 0;
+}
+
+bool nodeload_room(const struct nodeload *nl, const struct topology *t, int id, double cpus)
+{
+	if (id < 0 || id >= AN_MAX_NODE_ID)
+		return false;
+	if (!nl->known)
+		return true;
+	for (int i = 0; i < t->nr_nodes; i++)
+		if (t->nodes[i].id == id)
+			return nl->busy[id] + nl->granted[id] + cpus + ROOM_MARGIN <= (double)t->nodes[i].nr_online;
+	return false;
+}
+
+void nodeload_grant(struct nodeload *nl, int id, double cpus)
+{
+	if (id >= 0 && id < AN_MAX_NODE_ID)
+		nl->granted[id] += cpus;
+}
+
+uint64_t nodeload_proc_ticks(const char *root, pid_t pid)
+{
+	char path[PATH_MAX], buf[1024], *p, *save = NULL;
+	uint64_t ticks = 0;
+	int field = 3;
+
+	snprintf(path, sizeof(path), "%s/proc/%d/stat", root ? root : "", (int)pid);
+	if (read_small_file(path, buf, sizeof(buf), true))
+		return 0;
+	/* The command may hold blanks and parentheses: count from its last ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	for (p = strtok_r(p + 1, " ", &save); p; p = strtok_r(NULL, " ", &save), field++) {
+		if (field == 14 || field == 15)
+			ticks += strtoull(p, NULL, 10);
+		if (field == 15)
+			break;
+	}
+	return ticks;
+}
+
+double nodeload_share(uint64_t ticks, uint64_t ns)
+{
+	if (!ns)
+		return 0;
+	return (double)ticks / (double)ticks_per_s() / ((double)ns / 1e9);
+}
