@@ -110,11 +110,16 @@ static int send_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+static void *dl_lookup(void *lib, const char *name)
+{
+	return dlsym(lib, name);
+}
+
 /* The first of @names the library exports. */
-static void *sym(void *lib, const char *const *names)
+static void *sym(nvml_lookup_fn lookup, void *ctx, const char *const *names)
 {
 	for (; *names; names++) {
-		void *p = dlsym(lib, *names);
+		void *p = lookup(ctx, *names);
 
 		if (p)
 			return p;
@@ -246,7 +251,11 @@ static void query(const struct nv_api *a, struct out *o)
 	put(o, "end");
 }
 
-int nvml_helper_main(int fd, const char *lib)
+/*
+ * The library's entry points as @lookup finds them, initialised. Returns 0,
+ * or -1 with the "fail" line in @o.
+ */
+static int bind(nvml_lookup_fn lookup, void *ctx, struct nv_api *a, struct out *o)
 {
 	static const char *const init[] = { "nvmlInit_v2", "nvmlInit", NULL };
 	static const char *const count[] = { "nvmlDeviceGetCount_v2", "nvmlDeviceGetCount", NULL };
@@ -259,6 +268,37 @@ int nvml_helper_main(int fd, const char *lib)
 	static const char *const uuid[] = { "nvmlDeviceGetUUID", NULL };
 	static const char *const mig_count[] = { "nvmlDeviceGetMaxMigDeviceCount", NULL };
 	static const char *const mig_handle[] = { "nvmlDeviceGetMigDeviceHandleByIndex", NULL };
+	int ret;
+
+	*a = (struct nv_api){ sym(lookup, ctx, init), sym(lookup, ctx, count), sym(lookup, ctx, handle),
+			      sym(lookup, ctx, pci), sym(lookup, ctx, procs_v2), sym(lookup, ctx, procs_v1),
+			      sym(lookup, ctx, uuid), sym(lookup, ctx, mig_count), sym(lookup, ctx, mig_handle) };
+	if (!a->init || !a->count || !a->handle || !a->pci || (!a->procs_v2 && !a->procs_v1)) {
+		put(o, "fail missing-symbols");
+		return -1;
+	}
+	ret = a->init();
+	if (ret != NV_SUCCESS) {
+		put(o, "fail init-error-%d", ret);
+		return -1;
+	}
+	return 0;
+}
+
+int nvml_helper_answer(nvml_lookup_fn lookup, void *ctx, char **buf, size_t *len)
+{
+	struct out o = { 0 };
+	struct nv_api a;
+
+	if (!bind(lookup, ctx, &a, &o))
+		query(&a, &o);
+	*buf = o.buf;
+	*len = o.len;
+	return o.buf ? 0 : -ENOMEM;
+}
+
+int nvml_helper_main(int fd, const char *lib)
+{
 	struct out o = { 0 };
 	struct nv_api a;
 	char why[NVML_LINE_MAX - 8];
@@ -273,17 +313,8 @@ int nvml_helper_main(int fd, const char *lib)
 		put(&o, "nolib %s", why);
 		goto out;
 	}
-	a = (struct nv_api){ sym(h, init), sym(h, count), sym(h, handle), sym(h, pci), sym(h, procs_v2),
-			     sym(h, procs_v1), sym(h, uuid), sym(h, mig_count), sym(h, mig_handle) };
-	if (!a.init || !a.count || !a.handle || !a.pci || (!a.procs_v2 && !a.procs_v1)) {
-		put(&o, "fail missing-symbols");
+	if (bind(dl_lookup, h, &a, &o) < 0)
 		goto out;
-	}
-	ret = a.init();
-	if (ret != NV_SUCCESS) {
-		put(&o, "fail init-error-%d", ret);
-		goto out;
-	}
 	for (;;) {
 		char req;
 		ssize_t r = read(fd, &req, 1);

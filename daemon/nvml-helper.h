@@ -27,6 +27,20 @@
 #define NVML_MIGS_MAX		16	/* MIG instances looked at per GPU; 7 is the most any offers */
 #define NVML_BYTES_UNKNOWN	18446744073709551615ULL
 
+#include <stddef.h>
+
+/* Where the helper finds the library's entry points by name: dlsym, or a test's stand-in. */
+typedef void *(*nvml_lookup_fn)(void *ctx, const char *name);
+
+/*
+ * One answer as the helper sends it, from the library whose entry points
+ * @lookup finds: initialised, then asked once (a "fail" line when an entry
+ * point is missing or init fails). The text is in *@buf (malloc()ed) of
+ * *@len bytes. Returns 0 or -ENOMEM. For the fuzz target: the conversion
+ * of the library's answers into lines, without a process or a socket.
+ */
+int nvml_helper_answer(nvml_lookup_fn lookup, void *ctx, char **buf, size_t *len);
+
 /*
  * The child's whole life: load @lib, then answer requests on @fd until it
  * closes. Returns the exit status for _exit().
