@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,8 +143,22 @@ static void token(const char *in, size_t max, char *out, size_t len, bool blanks
 		snprintf(out, len, "-");
 }
 
+/* Entry @i of a process list in the layout @a reads. */
+static void entry(const struct nv_api *a, const unsigned char *buf, unsigned int i, unsigned int *pid,
+		  unsigned long long *used)
+{
+	if (a->procs_v2) {
+		*pid = ((const struct nv_proc_v2 *)buf)[i].pid;
+		*used = ((const struct nv_proc_v2 *)buf)[i].used;
+	} else {
+		*pid = ((const struct nv_proc_v1 *)buf)[i].pid;
+		*used = ((const struct nv_proc_v1 *)buf)[i].used;
+	}
+}
+
 static void query_procs(const struct nv_api *a, nv_device dev, unsigned int idx, struct out *o)
 {
+	unsigned long long used;
 	unsigned int n = 0, cap = 64;
 	int ret;
 
@@ -174,17 +189,25 @@ static void query_procs(const struct nv_api *a, nv_device dev, unsigned int idx,
 			put(o, "bad %u count-%u", idx, n);
 			return;
 		}
+		/*
+		 * No kernel has a pid past INT_MAX, and the daemon refuses one as a
+		 * broken answer: such an entry is a library that filled the list
+		 * wrongly (another entry layout), so none of the GPU's is believed.
+		 */
 		for (unsigned int i = 0; i < n; i++) {
 			unsigned int pid;
-			unsigned long long used;
 
-			if (a->procs_v2) {
-				pid = ((struct nv_proc_v2 *)buf)[i].pid;
-				used = ((struct nv_proc_v2 *)buf)[i].used;
-			} else {
-				pid = ((struct nv_proc_v1 *)buf)[i].pid;
-				used = ((struct nv_proc_v1 *)buf)[i].used;
+			entry(a, buf, i, &pid, &used);
+			if (pid > INT_MAX) {
+				free(buf);
+				put(o, "bad %u pid-%u", idx, pid);
+				return;
 			}
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			unsigned int pid;
+
+			entry(a, buf, i, &pid, &used);
 			put(o, "proc %u %u %llu", idx, pid, used);
 		}
 		free(buf);

@@ -6,16 +6,19 @@
  *
  * The library is loaded at run time (no build or package dependency) and
  * only in the child. The daemon writes one byte ('q') to ask; the child
- * answers with text lines, each at most NVML_LINE_MAX bytes:
+ * answers with text lines, each at most NVML_LINE_MAX bytes, no NUL byte
+ * (the daemon refuses the whole answer for any line breaking this):
  *
  *   gpu IDX BUSID            a GPU, as NVML names its PCI address
  *   uuid IDX UUID            GPU IDX's UUID ("GPU-..."), when NVML says
  *   mig IDX UUID             a MIG instance on GPU IDX, by its UUID
  *                            ("MIG-..."), at most NVML_MIGS_MAX per GPU
  *   proc IDX PID BYTES       a compute process on GPU IDX and the memory it
- *                            holds there (18446744073709551615: unknown)
+ *                            holds there (18446744073709551615: unknown);
+ *                            PID at most INT_MAX (a larger one makes the
+ *                            GPU's list "bad")
  *   bad IDX WHAT             GPU IDX could not be read (WHAT: a reason)
- *   end                      the answer is complete
+ *   end                      the answer is complete: nothing follows it
  *   nolib REASON             the library is not there: the child exits
  *   fail REASON              the library does not work: the child exits
  */

@@ -208,9 +208,15 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 	if (!*s)
 		return -EINVAL;
 	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(*s - '0');
+
+		/*
+		 * Room for this digit, not for any: a bound of (UINT64_MAX - 9) / 10
+		 * refused UINT64_MAX itself, the "unknown" the protocol sends as bytes.
+		 */
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - d) / 10)
 			return -EINVAL;
-		v = v * 10 + (uint64_t)(*s - '0');
+		v = v * 10 + d;
 	}
 	if (v > max)
 		return -EINVAL;
@@ -292,6 +298,7 @@ static int add_use(struct nv_snapshot *s, const struct nv_use *u)
 static int parse_lines(char *buf, struct nv_snapshot *s, char *bad, size_t badlen, unsigned int *nbad)
 {
 	char *line, *save = NULL;
+	int last_bad = -1;
 
 	*nbad = 0;
 	s->nr_gpus = 0;
@@ -305,8 +312,9 @@ static int parse_lines(char *buf, struct nv_snapshot *s, char *bad, size_t badle
 		snprintf(bad, badlen, "%.80s", line);
 		for (char *t = strtok_r(line, " ", &tsave); t && nt < 5; t = strtok_r(NULL, " ", &tsave))
 			tok[nt++] = t;
+		/* One answer a request: a second one behind it is a helper speaking unasked. */
 		if (nt == 1 && !strcmp(tok[0], "end"))
-			return 0;
+			return save && *save ? -EINVAL : 0;
 		if (nt == 3 && !strcmp(tok[0], "gpu")) {
 			if (parse_u64(tok[1], GPU_MAX - 1, &idx) || (int)idx != s->nr_gpus)
 				return -EINVAL;
@@ -334,8 +342,13 @@ static int parse_lines(char *buf, struct nv_snapshot *s, char *bad, size_t badle
 			}
 			continue;
 		}
+		/* A GPU of the answer, counted once: the count goes to the log as GPUs. */
 		if (nt == 3 && !strcmp(tok[0], "bad")) {
-			(*nbad)++;
+			if (parse_u64(tok[1], GPU_MAX - 1, &idx) || (int)idx != s->nr_gpus - 1)
+				return -EINVAL;
+			if (last_bad != (int)idx)
+				(*nbad)++;
+			last_bad = (int)idx;
 			continue;
 		}
 		if (nt == 4 && !strcmp(tok[0], "proc")) {
@@ -358,6 +371,14 @@ static int parse_lines(char *buf, struct nv_snapshot *s, char *bad, size_t badle
 	return -EINVAL;
 }
 
+/* What the helper said goes to the log: no control bytes, nothing past ASCII. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
 bool nvml_answer_complete(const char *buf, size_t len)
 {
 	if (!len || buf[len - 1] != '\n')
@@ -376,17 +397,28 @@ int nvml_answer_decode(char *buf, size_t len, struct nv_snapshot *s, struct nv_s
 
 	*nbad = 0;
 	buf[len] = '\0';
+	/*
+	 * The text is read as C strings: a NUL would hide what follows it (the
+	 * newline a nolib line was checked to end in: no newline, a NULL deref).
+	 */
+	if (strlen(buf) != len) {
+		snprintf(why, whylen, "a NUL byte");
+		return NV_ANSWER_GARBAGE;
+	}
 	if (!strncmp(buf, "nolib ", 6) || !strncmp(buf, "fail ", 5)) {
 		bool nolib = buf[0] == 'n';
 
 		nl = strchr(buf, '\n');
 		*nl = '\0';
 		snprintf(why, whylen, "%.120s", buf + (nolib ? 6 : 5));
+		printable(why);
 		return nolib ? NV_ANSWER_NOLIB : NV_ANSWER_FAIL;
 	}
 	ret = parse_lines(buf, tmp, why, whylen, nbad);
-	if (ret == -EINVAL)
+	if (ret == -EINVAL) {
+		printable(why);
 		return NV_ANSWER_GARBAGE;
+	}
 	if (ret < 0)
 		return ret;
 	/* The new answer goes in whole; the old one's storage is the next scratch. */

@@ -54,6 +54,8 @@ static const char before_text[] =
 	"proc 1 4243 2147483648\n"
 	"end\n";
 
+static char last_why[128];	/* the decoder's reason, for reports */
+
 static struct {
 	const uint8_t *p;
 	size_t len;
@@ -182,6 +184,8 @@ static int decode(const char *msg, size_t len, int *nr_gpus)
 		memset(why, 0x55, sizeof(why));
 		ret = nvml_answer_decode(text, len, &s, &tmp, &nbad, why, sizeof(why));
 		free(text);
+		memcpy(last_why, why, sizeof(last_why));
+		last_why[sizeof(last_why) - 1] = '\0';
 		if (ret != NV_ANSWER_OK && ret != NV_ANSWER_NOLIB && ret != NV_ANSWER_FAIL && ret != NV_ANSWER_GARBAGE)
 			broken("a verdict outside enum nv_answer");
 		if (ret != NV_ANSWER_OK) {
@@ -432,7 +436,7 @@ static void helper_side(void)
 	if (ret == -1)
 		broken("the helper's answer is not complete");
 	if (ret != NV_ANSWER_OK && ret != NV_ANSWER_FAIL)
-		broken("the daemon refuses what the helper sent");
+		fuzz_broken(feed.in, feed.in_len, "the daemon refuses what the helper sent: '%s'", last_why);
 	if (ret == NV_ANSWER_OK && (has & (INIT_FAILS | NO_PCI)))
 		broken("an answer from a library that does not start");
 	if (ret == NV_ANSWER_OK && nr_gpus != (int)(count < GPU_MAX ? count : GPU_MAX))
