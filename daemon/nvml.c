@@ -361,6 +361,9 @@ static int parse_lines(char *buf, struct nv_snapshot *s, char *bad, size_t badle
 			 */
 			if (!bytes || !pid)
 				continue;
+			/* The helper lists at most NVML_PROCS_MAX a GPU: more is a helper gone wrong, not memory to give. */
+			if (s->nr_uses >= NVML_PROCS_MAX && s->use[s->nr_uses - NVML_PROCS_MAX].gpu == (int)idx)
+				return -EINVAL;
 			if (add_use(s, &(struct nv_use){ .pid = (pid_t)pid, .gpu = (int)idx, .bytes = bytes }) < 0)
 				return -ENOMEM;
 			continue;
