@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,11 +111,16 @@ static int send_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+static void *dl_lookup(void *lib, const char *name)
+{
+	return dlsym(lib, name);
+}
+
 /* The first of @names the library exports. */
-static void *sym(void *lib, const char *const *names)
+static void *sym(nvml_lookup_fn lookup, void *ctx, const char *const *names)
 {
 	for (; *names; names++) {
-		void *p = dlsym(lib, *names);
+		void *p = lookup(ctx, *names);
 
 		if (p)
 			return p;
@@ -137,8 +143,22 @@ static void token(const char *in, size_t max, char *out, size_t len, bool blanks
 		snprintf(out, len, "-");
 }
 
+/* Entry @i of a process list in the layout @a reads. */
+static void entry(const struct nv_api *a, const unsigned char *buf, unsigned int i, unsigned int *pid,
+		  unsigned long long *used)
+{
+	if (a->procs_v2) {
+		*pid = ((const struct nv_proc_v2 *)buf)[i].pid;
+		*used = ((const struct nv_proc_v2 *)buf)[i].used;
+	} else {
+		*pid = ((const struct nv_proc_v1 *)buf)[i].pid;
+		*used = ((const struct nv_proc_v1 *)buf)[i].used;
+	}
+}
+
 static void query_procs(const struct nv_api *a, nv_device dev, unsigned int idx, struct out *o)
 {
+	unsigned long long used;
 	unsigned int n = 0, cap = 64;
 	int ret;
 
@@ -169,17 +189,25 @@ static void query_procs(const struct nv_api *a, nv_device dev, unsigned int idx,
 			put(o, "bad %u count-%u", idx, n);
 			return;
 		}
+		/*
+		 * No kernel has a pid past INT_MAX, and the daemon refuses one as a
+		 * broken answer: such an entry is a library that filled the list
+		 * wrongly (another entry layout), so none of the GPU's is believed.
+		 */
 		for (unsigned int i = 0; i < n; i++) {
 			unsigned int pid;
-			unsigned long long used;
 
-			if (a->procs_v2) {
-				pid = ((struct nv_proc_v2 *)buf)[i].pid;
-				used = ((struct nv_proc_v2 *)buf)[i].used;
-			} else {
-				pid = ((struct nv_proc_v1 *)buf)[i].pid;
-				used = ((struct nv_proc_v1 *)buf)[i].used;
+			entry(a, buf, i, &pid, &used);
+			if (pid > INT_MAX) {
+				free(buf);
+				put(o, "bad %u pid-%u", idx, pid);
+				return;
 			}
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			unsigned int pid;
+
+			entry(a, buf, i, &pid, &used);
 			put(o, "proc %u %u %llu", idx, pid, used);
 		}
 		free(buf);
@@ -246,7 +274,11 @@ static void query(const struct nv_api *a, struct out *o)
 	put(o, "end");
 }
 
-int nvml_helper_main(int fd, const char *lib)
+/*
+ * The library's entry points as @lookup finds them, initialised. Returns 0,
+ * or -1 with the "fail" line in @o.
+ */
+static int bind(nvml_lookup_fn lookup, void *ctx, struct nv_api *a, struct out *o)
 {
 	static const char *const init[] = { "nvmlInit_v2", "nvmlInit", NULL };
 	static const char *const count[] = { "nvmlDeviceGetCount_v2", "nvmlDeviceGetCount", NULL };
@@ -259,6 +291,37 @@ int nvml_helper_main(int fd, const char *lib)
 	static const char *const uuid[] = { "nvmlDeviceGetUUID", NULL };
 	static const char *const mig_count[] = { "nvmlDeviceGetMaxMigDeviceCount", NULL };
 	static const char *const mig_handle[] = { "nvmlDeviceGetMigDeviceHandleByIndex", NULL };
+	int ret;
+
+	*a = (struct nv_api){ sym(lookup, ctx, init), sym(lookup, ctx, count), sym(lookup, ctx, handle),
+			      sym(lookup, ctx, pci), sym(lookup, ctx, procs_v2), sym(lookup, ctx, procs_v1),
+			      sym(lookup, ctx, uuid), sym(lookup, ctx, mig_count), sym(lookup, ctx, mig_handle) };
+	if (!a->init || !a->count || !a->handle || !a->pci || (!a->procs_v2 && !a->procs_v1)) {
+		put(o, "fail missing-symbols");
+		return -1;
+	}
+	ret = a->init();
+	if (ret != NV_SUCCESS) {
+		put(o, "fail init-error-%d", ret);
+		return -1;
+	}
+	return 0;
+}
+
+int nvml_helper_answer(nvml_lookup_fn lookup, void *ctx, char **buf, size_t *len)
+{
+	struct out o = { 0 };
+	struct nv_api a;
+
+	if (!bind(lookup, ctx, &a, &o))
+		query(&a, &o);
+	*buf = o.buf;
+	*len = o.len;
+	return o.buf ? 0 : -ENOMEM;
+}
+
+int nvml_helper_main(int fd, const char *lib)
+{
 	struct out o = { 0 };
 	struct nv_api a;
 	char why[NVML_LINE_MAX - 8];
@@ -273,17 +336,8 @@ int nvml_helper_main(int fd, const char *lib)
 		put(&o, "nolib %s", why);
 		goto out;
 	}
-	a = (struct nv_api){ sym(h, init), sym(h, count), sym(h, handle), sym(h, pci), sym(h, procs_v2),
-			     sym(h, procs_v1), sym(h, uuid), sym(h, mig_count), sym(h, mig_handle) };
-	if (!a.init || !a.count || !a.handle || !a.pci || (!a.procs_v2 && !a.procs_v1)) {
-		put(&o, "fail missing-symbols");
+	if (bind(dl_lookup, h, &a, &o) < 0)
 		goto out;
-	}
-	ret = a.init();
-	if (ret != NV_SUCCESS) {
-		put(&o, "fail init-error-%d", ret);
-		goto out;
-	}
 	for (;;) {
 		char req;
 		ssize_t r = read(fd, &req, 1);

@@ -65,7 +65,7 @@ struct nvsrc {
 	size_t len, cap;
 	uint64_t sent, answered;	/* requests sent; the last one answered */
 	struct nv_snapshot snap;
-	size_t cap_use;
+	struct nv_snapshot scratch;	/* an answer decoded, until it is whole */
 	bool have;
 	bool was_on;
 	bool ever_on;
@@ -208,9 +208,15 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 	if (!*s)
 		return -EINVAL;
 	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(*s - '0');
+
+		/*
+		 * Room for this digit, not for any: a bound of (UINT64_MAX - 9) / 10
+		 * refused UINT64_MAX itself, the "unknown" the protocol sends as bytes.
+		 */
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - d) / 10)
 			return -EINVAL;
-		v = v * 10 + (uint64_t)(*s - '0');
+		v = v * 10 + d;
 	}
 	if (v > max)
 		return -EINVAL;
@@ -270,35 +276,35 @@ bool nvml_uuid_ok(const char *s)
 	return *p && strspn(p, "0123456789abcdefABCDEF-/") == strlen(p);
 }
 
-static int add_use(struct nvsrc *nv, struct nv_snapshot *s, const struct nv_use *u)
+static int add_use(struct nv_snapshot *s, const struct nv_use *u)
 {
-	if (s->nr_uses == nv->cap_use) {
-		size_t cap = nv->cap_use ? nv->cap_use * 2 : 64;
+	if (s->nr_uses == s->use_cap) {
+		size_t cap = s->use_cap ? s->use_cap * 2 : 64;
 		struct nv_use *n = realloc(s->use, cap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
 		s->use = n;
-		nv->cap_use = cap;
+		s->use_cap = cap;
 	}
 	s->use[s->nr_uses++] = *u;
 	return 0;
 }
 
 /*
- * Read a complete answer in nv->buf into the snapshot. Returns 0, or
- * -EINVAL with @bad naming the first line that breaks the protocol.
+ * Read the lines of an answer into @s. Returns 0, -ENOMEM, or -EINVAL with
+ * @bad naming the first line that breaks the protocol.
  */
-static int parse_answer(struct nvsrc *nv, char *bad, size_t badlen, unsigned int *nbad)
+static int parse_lines(char *buf, struct nv_snapshot *s, char *bad, size_t badlen, unsigned int *nbad)
 {
-	struct nv_snapshot *s = &nv->snap;
 	char *line, *save = NULL;
+	int last_bad = -1;
 
 	*nbad = 0;
 	s->nr_gpus = 0;
 	s->nr_uses = 0;
 	s->nr_migs = 0;
-	for (line = strtok_r(nv->buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *tok[5], *tsave = NULL;
 		uint64_t idx, pid, bytes;
 		int nt = 0;
@@ -306,8 +312,9 @@ static int parse_answer(struct nvsrc *nv, char *bad, size_t badlen, unsigned int
 		snprintf(bad, badlen, "%.80s", line);
 		for (char *t = strtok_r(line, " ", &tsave); t && nt < 5; t = strtok_r(NULL, " ", &tsave))
 			tok[nt++] = t;
+		/* One answer a request: a second one behind it is a helper speaking unasked. */
 		if (nt == 1 && !strcmp(tok[0], "end"))
-			return 0;
+			return save && *save ? -EINVAL : 0;
 		if (nt == 3 && !strcmp(tok[0], "gpu")) {
 			if (parse_u64(tok[1], GPU_MAX - 1, &idx) || (int)idx != s->nr_gpus)
 				return -EINVAL;
@@ -335,8 +342,13 @@ static int parse_answer(struct nvsrc *nv, char *bad, size_t badlen, unsigned int
 			}
 			continue;
 		}
+		/* A GPU of the answer, counted once: the count goes to the log as GPUs. */
 		if (nt == 3 && !strcmp(tok[0], "bad")) {
-			(*nbad)++;
+			if (parse_u64(tok[1], GPU_MAX - 1, &idx) || (int)idx != s->nr_gpus - 1)
+				return -EINVAL;
+			if (last_bad != (int)idx)
+				(*nbad)++;
+			last_bad = (int)idx;
 			continue;
 		}
 		if (nt == 4 && !strcmp(tok[0], "proc")) {
@@ -349,7 +361,10 @@ static int parse_answer(struct nvsrc *nv, char *bad, size_t badlen, unsigned int
 			 */
 			if (!bytes || !pid)
 				continue;
-			if (add_use(nv, s, &(struct nv_use){ .pid = (pid_t)pid, .gpu = (int)idx, .bytes = bytes }) < 0)
+			/* The helper lists at most NVML_PROCS_MAX a GPU: more is a helper gone wrong, not memory to give. */
+			if (s->nr_uses >= NVML_PROCS_MAX && s->use[s->nr_uses - NVML_PROCS_MAX].gpu == (int)idx)
+				return -EINVAL;
+			if (add_use(s, &(struct nv_use){ .pid = (pid_t)pid, .gpu = (int)idx, .bytes = bytes }) < 0)
 				return -ENOMEM;
 			continue;
 		}
@@ -359,37 +374,85 @@ static int parse_answer(struct nvsrc *nv, char *bad, size_t badlen, unsigned int
 	return -EINVAL;
 }
 
-/* Is nv->buf a complete answer? */
-static bool complete(const struct nvsrc *nv)
+/* What the helper said goes to the log: no control bytes, nothing past ASCII. */
+static void printable(char *s)
 {
-	if (!nv->len || nv->buf[nv->len - 1] != '\n')
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
+bool nvml_answer_complete(const char *buf, size_t len)
+{
+	if (!len || buf[len - 1] != '\n')
 		return false;
-	if (!strncmp(nv->buf, "nolib ", 6) || !strncmp(nv->buf, "fail ", 5))
+	if (!strncmp(buf, "nolib ", 6) || !strncmp(buf, "fail ", 5))
 		return true;
-	return nv->len >= 4 && !memcmp(nv->buf + nv->len - 4, "end\n", 4) &&
-	       (nv->len == 4 || nv->buf[nv->len - 5] == '\n');
+	return len >= 4 && !memcmp(buf + len - 4, "end\n", 4) && (len == 4 || buf[len - 5] == '\n');
+}
+
+int nvml_answer_decode(char *buf, size_t len, struct nv_snapshot *s, struct nv_snapshot *tmp, unsigned int *nbad,
+		       char *why, size_t whylen)
+{
+	struct nv_snapshot keep;
+	char *nl;
+	int ret;
+
+	*nbad = 0;
+	buf[len] = '\0';
+	/*
+	 * The text is read as C strings: a NUL would hide what follows it (the
+	 * newline a nolib line was checked to end in: no newline, a NULL deref).
+	 */
+	if (strlen(buf) != len) {
+		snprintf(why, whylen, "a NUL byte");
+		return NV_ANSWER_GARBAGE;
+	}
+	if (!strncmp(buf, "nolib ", 6) || !strncmp(buf, "fail ", 5)) {
+		bool nolib = buf[0] == 'n';
+
+		nl = strchr(buf, '\n');
+		*nl = '\0';
+		snprintf(why, whylen, "%.120s", buf + (nolib ? 6 : 5));
+		printable(why);
+		return nolib ? NV_ANSWER_NOLIB : NV_ANSWER_FAIL;
+	}
+	ret = parse_lines(buf, tmp, why, whylen, nbad);
+	if (ret == -EINVAL) {
+		printable(why);
+		return NV_ANSWER_GARBAGE;
+	}
+	if (ret < 0)
+		return ret;
+	/* The new answer goes in whole; the old one's storage is the next scratch. */
+	keep = *s;
+	*s = *tmp;
+	*tmp = keep;
+	s->seq = keep.seq;
+	return NV_ANSWER_OK;
 }
 
 static void take_answer(struct nvsrc *nv)
 {
-	char bad[96], *nl;
+	char why[128];
 	unsigned int nbad;
+	int ret;
 
-	nv->buf[nv->len] = '\0';
-	if (!strncmp(nv->buf, "nolib ", 6)) {
-		nl = strchr(nv->buf, '\n');
-		*nl = '\0';
-		turn_off(nv, SAID_NOLIB, NOLIB_RETRY_MS, "%s not loadable (%.120s)", nv->o.lib, nv->buf + 6);
+	ret = nvml_answer_decode(nv->buf, nv->len, &nv->snap, &nv->scratch, &nbad, why, sizeof(why));
+	if (ret == NV_ANSWER_NOLIB) {
+		turn_off(nv, SAID_NOLIB, NOLIB_RETRY_MS, "%s not loadable (%s)", nv->o.lib, why);
 		return;
 	}
-	if (!strncmp(nv->buf, "fail ", 5)) {
-		nl = strchr(nv->buf, '\n');
-		*nl = '\0';
-		turn_off(nv, SAID_FAIL, next_backoff(nv), "the library does not work (%.120s)", nv->buf + 5);
+	if (ret == NV_ANSWER_FAIL) {
+		turn_off(nv, SAID_FAIL, next_backoff(nv), "the library does not work (%s)", why);
 		return;
 	}
-	if (parse_answer(nv, bad, sizeof(bad), &nbad) < 0) {
-		turn_off(nv, SAID_GARBAGE, next_backoff(nv), "the helper answered garbage ('%s')", bad);
+	if (ret == NV_ANSWER_GARBAGE) {
+		turn_off(nv, SAID_GARBAGE, next_backoff(nv), "the helper answered garbage ('%s')", why);
+		return;
+	}
+	if (ret < 0) {
+		turn_off(nv, SAID_FAIL, next_backoff(nv), "out of memory reading the helper's answer");
 		return;
 	}
 	if (nbad && !(nv->said & SAID_BADGPU)) {
@@ -467,14 +530,14 @@ static int drain(struct nvsrc *nv)
 			continue;
 		}
 		/* EOF or an error: the answer may still be complete (nolib, fail). */
-		if (complete(nv)) {
+		if (nvml_answer_complete(nv->buf, nv->len)) {
 			take_answer(nv);
 			return 0;
 		}
 		helper_gone(nv);
 		return 0;
 	}
-	if (nv->st == NV_WAIT && complete(nv)) {
+	if (nv->st == NV_WAIT && nvml_answer_complete(nv->buf, nv->len)) {
 		take_answer(nv);
 		return nv->st == NV_READY;
 	}
@@ -585,5 +648,6 @@ void nvsrc_free(struct nvsrc *nv)
 	reap(nv);
 	free(nv->buf);
 	free(nv->snap.use);
+	free(nv->scratch.use);
 	free(nv);
 }

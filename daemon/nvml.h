@@ -53,6 +53,7 @@ struct nv_snapshot {
 	struct nv_mig mig[NV_MIG_MAX];
 	size_t nr_uses;
 	struct nv_use *use;		/* in GPU order */
+	size_t use_cap;			/* room in use */
 	uint64_t seq;			/* counts answers: a new one is a new number */
 };
 
@@ -103,5 +104,28 @@ int nvml_bus_to_sysfs(const char *bus, char *out, size_t len);
  * GPU_UUID_LEN?
  */
 bool nvml_uuid_ok(const char *s);
+
+/* What an answer of the helper says (nvml_answer_decode). */
+enum nv_answer {
+	NV_ANSWER_OK,		/* a snapshot */
+	NV_ANSWER_NOLIB,	/* the library is not there */
+	NV_ANSWER_FAIL,		/* the library does not work */
+	NV_ANSWER_GARBAGE,	/* the answer breaks the protocol (nvml-helper.h) */
+};
+
+/* Is @buf (@len bytes) a whole answer: lines up to "end", or a nolib or fail line? */
+bool nvml_answer_complete(const char *buf, size_t len);
+
+/*
+ * Decode the whole answer of the helper in @buf: @len bytes with room for a
+ * NUL after them, cut up in place. The I/O-free part of the daemon's side,
+ * apart so the fuzz target runs it as the daemon does. It is decoded into
+ * the scratch @tmp; only a good answer goes into @s (swapped with @tmp,
+ * keeping @s->seq), so anything else leaves @s as it was. Returns an
+ * enum nv_answer with @why the reason (nolib, fail) or the first offending
+ * line (garbage), and *@nbad the GPUs the helper could not read; or -ENOMEM.
+ */
+int nvml_answer_decode(char *buf, size_t len, struct nv_snapshot *s, struct nv_snapshot *tmp, unsigned int *nbad,
+		       char *why, size_t whylen);
 
 #endif

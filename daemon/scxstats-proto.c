@@ -285,6 +285,22 @@ static const char *check_args(struct json_object *args)
 	return NULL;
 }
 
+/*
+ * How many bytes of the client's @s (valid UTF-8: the request passed the
+ * strict check) to quote, at most @max: never half a character, which
+ * would make the reply invalid UTF-8 that strict clients refuse whole.
+ */
+static int quote_len(const char *s, int max)
+{
+	int n = (int)strnlen(s, (size_t)max + 1);
+
+	if (n <= max)
+		return n;
+	for (n = max; n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80; n--)
+		;
+	return n;
+}
+
 int scxstats_handle(struct daemon *d, const char *line, size_t len, struct vl_out *out)
 {
 	struct json_object *req = NULL, *args = NULL, *resp;
@@ -318,7 +334,7 @@ int scxstats_handle(struct daemon *d, const char *line, size_t len, struct vl_ou
 		resp = meta_json(&b);
 	} else if (!strcmp(name, "stats")) {
 		if (strcmp(target, "top")) {
-			snprintf(msg, sizeof(msg), "unknown stat target '%.64s'", target);
+			snprintf(msg, sizeof(msg), "unknown stat target '%.*s'", quote_len(target, 64), target);
 			json_object_put(req);
 			return scxstats_put_error(out, EINVAL, msg);
 		}
@@ -329,7 +345,7 @@ int scxstats_handle(struct daemon *d, const char *line, size_t len, struct vl_ou
 			return scxstats_put_error(out, -ret, msg);
 		}
 	} else {
-		snprintf(msg, sizeof(msg), "unknown command '%.64s'", name);
+		snprintf(msg, sizeof(msg), "unknown command '%.*s'", quote_len(name, 64), name);
 		json_object_put(req);
 		return scxstats_put_error(out, EINVAL, msg);
 	}

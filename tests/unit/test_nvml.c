@@ -100,6 +100,12 @@ static void test_answers(const char *lib, const char *abi)
 	write_cfg("mode ok\ngpu 00000000:21:00.0\nproc 0 300 4096\n");
 	CHECK(nvsrc_sync(nv, 5000) == 1 && (s = nvsrc_snapshot(nv)) && s->nr_gpus == 1 && s->nr_uses == 1 &&
 	      find_use(s, 300, 0), "%s ABI: a later query sees a new process and the old ones gone", abi);
+
+	/* NVML_VALUE_NOT_AVAILABLE: what NVML says under MIG, or without the permission to know. */
+	write_cfg("mode ok\ngpu 00000000:21:00.0\nproc 0 400 18446744073709551615\n");
+	CHECK(nvsrc_sync(nv, 5000) == 1 && (s = nvsrc_snapshot(nv)) && find_use(s, 400, 0) &&
+	      find_use(s, 400, 0)->bytes == NV_BYTES_UNKNOWN,
+	      "%s ABI: a process whose memory NVML does not know is kept, its bytes unknown", abi);
 	nvsrc_free(nv);
 }
 
