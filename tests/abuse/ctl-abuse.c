@@ -59,12 +59,18 @@ static struct {
 	char tmpdir[64];
 	char daemon_log[128];
 	unsigned int clients, seconds, rounds, max_latency_ms, fd_slack, monitor_ms, hostile_s;
+	/*
+	 * Round-end RSS growth allowed: malloc's free lists take a round or two
+	 * to settle (+604 kB from round 1 to 2 once, on a loaded host), while a
+	 * leak of even 16 bytes per refused message (over 80 000 a round) is
+	 * past a MiB.
+	 */
 	long rss_growth_kb;
 	bool cap_check, rss_check;
 	uint64_t seed;
 } opt = {
 	.clients = 200, .seconds = 5, .rounds = 2, .max_latency_ms = 1000,
-	.rss_growth_kb = 512, .cap_check = true, .rss_check = true,
+	.rss_growth_kb = 1024, .cap_check = true, .rss_check = true,
 };
 
 static struct {
@@ -571,7 +577,7 @@ static void usage(FILE *f)
 		"                        none may drop unless attach_count changed\n"
 		"  --patience-ms MS      longer than this for a reply or hangup is a hang (default 5000)\n"
 		"  --max-latency-ms MS   slowest probe reply allowed (default 1000)\n"
-		"  --rss-growth-kb KB    round-end RSS growth allowed, first to last round (default 512)\n"
+		"  --rss-growth-kb KB    round-end RSS growth allowed, first to last round (default 1024)\n"
 		"  --no-rss-check        report memory, do not assert it (sanitizers, valgrind)\n"
 		"  --fd-slack N          fds above the start allowed at a round's end (default 0)\n"
 		"  --no-cap-check        skip the cap phase (when other clients may hold slots)\n"
