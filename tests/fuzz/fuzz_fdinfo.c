@@ -105,7 +105,8 @@ static bool engine_grew(const struct pass *before, const struct pass *now, int n
 		if (!client_of(now, i, g, &c, &k) || k != gi)
 			continue;
 		for (int j = 0; before && j < nfd; j++)
-			if (client_of(before, j, g, &o, &ko) && o.client_id == c.client_id && c.engine_ns > o.engine_ns)
+			if (client_of(before, j, g, &o, &ko) && o.client_id == c.client_id && !strcmp(o.pdev, c.pdev) &&
+			    c.engine_ns > o.engine_ns)
 				return true;
 	}
 	return false;
