@@ -27,10 +27,16 @@
 #define CLIENTS_PER_PROC	16
 #define FDS_PER_PROC		1024
 
-/* A client's engine time at the last pass. */
+/*
+ * A client's engine time at the last pass. Keyed by its device too: client
+ * ids are unique per DRM device only on some kernels (i915 and older amdgpu
+ * number their clients per device), so one process may hold client 3 on
+ * two GPUs, and one GPU's time must not be the other's baseline.
+ */
 struct seen_client {
 	pid_t pid;
 	uint64_t client_id, engine_ns;
+	char pdev[GPU_PCI_LEN];
 };
 
 struct fdinfo_state {
@@ -146,10 +152,10 @@ int drm_fdinfo_parse(const char *text, struct drm_client *out)
 	return 0;
 }
 
-static uint64_t last_engine(const struct fdinfo_state *s, pid_t pid, uint64_t id, bool *found)
+static uint64_t last_engine(const struct fdinfo_state *s, pid_t pid, const struct drm_client *c, bool *found)
 {
 	for (size_t i = 0; i < s->nr_last; i++)
-		if (s->last[i].pid == pid && s->last[i].client_id == id) {
+		if (s->last[i].pid == pid && s->last[i].client_id == c->client_id && !strcmp(s->last[i].pdev, c->pdev)) {
 			*found = true;
 			return s->last[i].engine_ns;
 		}
@@ -168,7 +174,8 @@ static void remember(struct fdinfo_state *s, pid_t pid, const struct drm_client 
 		s->cur = n;
 		s->cap_cur = cap;
 	}
-	s->cur[s->nr_cur++] = (struct seen_client){ .pid = pid, .client_id = c->client_id, .engine_ns = c->engine_ns };
+	s->cur[s->nr_cur] = (struct seen_client){ .pid = pid, .client_id = c->client_id, .engine_ns = c->engine_ns };
+	memcpy(s->cur[s->nr_cur++].pdev, c->pdev, sizeof(c->pdev));
 }
 
 void fdinfo_read(struct fdinfo_state *s, const char *root, pid_t pid, const struct gpu_list *g,
@@ -215,7 +222,7 @@ void fdinfo_read(struct fdinfo_state *s, const char *root, pid_t pid, const stru
 		if (gi < 0)
 			continue;
 		*covered |= 1ULL << gi;
-		before = last_engine(s, pid, seen[i].client_id, &had);
+		before = last_engine(s, pid, &seen[i], &had);
 		remember(s, pid, &seen[i]);
 		if (seen[i].mem_bytes || (had && seen[i].engine_ns > before))
 			use_add(out, pid, gi, seen[i].mem_bytes, GSRC_FDINFO);

@@ -71,8 +71,9 @@ struct drm_client {
 
 /*
  * Parse fdinfo text (the kernel's drm-usage-stats format: "key:\tvalue"
- * lines; sizes with an optional KiB or MiB unit). Returns 0, or -ENOENT when
- * the text is not a DRM client's (no drm-pdev or client id).
+ * lines; sizes with an optional KiB, MiB or GiB unit). Returns 0, -ENOENT
+ * when the text is not a DRM client's (no drm-pdev or client id), or -EINVAL
+ * when its drm-pdev or client id does not parse.
  */
 int drm_fdinfo_parse(const char *text, struct drm_client *out);
 

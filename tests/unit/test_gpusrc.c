@@ -136,6 +136,27 @@ static void test_fdinfo(void)
 	fdinfo_pass_begin(s);
 	fdinfo_read(s, root, 301, &gl, &l, &cov);
 	CHECK(uses_of(&l, 301, GSRC_FDINFO, &bytes) == 2, "engine time that grew since the last pass: the GPU is used");
+	/*
+	 * Process 302: client 5 on each GPU (i915 and older amdgpu number clients
+	 * per device), both idle, then only the one on GPU 1 busier. Whichever fd
+	 * is read first, one GPU's time as the other's baseline breaks a check.
+	 */
+	fd_link(302, 3, "/dev/dri/renderD128");
+	fd_link(302, 4, "/dev/dri/renderD129");
+	put("proc/302/fdinfo/3", "drm-pdev:\t0000:03:00.0\ndrm-client-id:\t5\ndrm-engine-gfx:\t500 ns\n");
+	put("proc/302/fdinfo/4", "drm-pdev:\t0000:c1:00.0\ndrm-client-id:\t5\ndrm-cycles-rcs:\t100\n");
+	for (int pass = 0; pass < 2; pass++) {
+		l.n = 0;
+		fdinfo_pass_begin(s);
+		fdinfo_read(s, root, 302, &gl, &l, &cov);
+	}
+	CHECK(!uses_of(&l, 302, GSRC_FDINFO, &bytes), "one client id on two GPUs, both idle: nothing used");
+	put("proc/302/fdinfo/4", "drm-pdev:\t0000:c1:00.0\ndrm-client-id:\t5\ndrm-cycles-rcs:\t200\n");
+	l.n = 0;
+	fdinfo_pass_begin(s);
+	fdinfo_read(s, root, 302, &gl, &l, &cov);
+	CHECK(uses_of(&l, 302, GSRC_FDINFO, &bytes) == 2,
+	      "one client id on two GPUs: the engine time that grew is measured against its own GPU's");
 	l.n = 0;
 	fdinfo_read(s, root, 999, &gl, &l, &cov);
 	CHECK(!l.n, "a process gone mid-scan reads as nothing");
