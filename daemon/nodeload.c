@@ -79,6 +79,7 @@ int nodeload_sample(struct nodeload *nl, const char *root, const struct topology
 {
 	char path[PATH_MAX], *buf, *line, *save = NULL;
 	double busy[AN_MAX_NODE_ID] = { 0 };
+	uint8_t seen[AN_MAX_CPUS] = { 0 };
 	/* A line per CPU, under 128 bytes each. */
 	size_t cap = (AN_MAX_CPUS + 2) * 128;
 	bool had = nl->have;
@@ -95,18 +96,24 @@ int nodeload_sample(struct nodeload *nl, const char *root, const struct topology
 		return ret;
 	}
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		uint64_t b, a;
+		uint64_t b, a, db, da;
 		int cpu, node;
 
 		if (strncmp(line, "cpu", 3) || line[3] < '0' || line[3] > '9')
 			continue;
 		cpu = parse_cpu_line(line, &b, &a);
-		if (cpu < 0 || cpu >= t->nr_cpus)
+		/* Each CPU once: a second line for it would count it twice. */
+		if (cpu < 0 || cpu >= t->nr_cpus || seen[cpu])
 			continue;
+		seen[cpu] = 1;
 		node = t->cpu_node[cpu];
 		/* A counter that went back (a CPU that came online again) is a fresh start. */
-		if (had && node >= 0 && node < AN_MAX_NODE_ID && a > nl->cpu_all[cpu] && b >= nl->cpu_busy[cpu])
-			busy[node] += (double)(b - nl->cpu_busy[cpu]) / (double)(a - nl->cpu_all[cpu]);
+		if (had && node >= 0 && node < AN_MAX_NODE_ID && a > nl->cpu_all[cpu] && b >= nl->cpu_busy[cpu]) {
+			db = b - nl->cpu_busy[cpu];
+			da = a - nl->cpu_all[cpu];
+			/* At most all of its time: the busy fields are part of the whole. */
+			busy[node] += db < da ? (double)db / (double)da : 1.0;
+		}
 		nl->cpu_busy[cpu] = b;
 		nl->cpu_all[cpu] = a;
 	}
