@@ -66,7 +66,8 @@ static void put_entries(const char *dir, const struct fuzz_part *part, const cha
 
 		if (eq)
 			*eq++ = '\0';
-		if (!*names[i])
+		/* Cut at '=', a name may be left "." or "..": no file can have it. */
+		if (!*names[i] || !strcmp(names[i], ".") || !strcmp(names[i], ".."))
 			continue;
 		snprintf(rel, sizeof(rel), "%s/%s%s%s", dir, names[i], sub ? "/" : "", sub ? sub : "");
 		fuzz_tree_put(rel, eq ? eq : "", eq ? strlen(eq) : 0);
