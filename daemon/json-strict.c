@@ -274,11 +274,18 @@ static int number(struct scan *s)
 			return fail(s, start, "invalid number: digits must follow the exponent");
 	}
 	n = s->pos - start;
-	copy = strndup((const char *)s->p + start, n);
+	/*
+	 * Not strndup(): the message need not be NUL-terminated, and a
+	 * sanitizer's strndup checks the bytes up to a NUL, past the number
+	 * (a reply ending in one, at the end of its buffer, read past it).
+	 */
+	copy = malloc(n + 1);
 	if (!copy) {
 		s->nomem = true;
 		return -ENOMEM;
 	}
+	memcpy(copy, (const char *)s->p + start, n);
+	copy[n] = '\0';
 	errno = 0;
 	if (!integer) {
 		double d = strtod(copy, &end);

@@ -17,8 +17,8 @@
 # Also included: busybox (static) as the userland, stress-ng, hackbench and
 # cyclictest with their libraries, util-linux's setpriv at /usr/bin/setpriv
 # (busybox's cannot drop capabilities from the bounding set; scenarios name
-# it by its path), promtool when the host has it, tests/vm/lib.sh at /vm/lib.sh and
-# tests/vm/init.sh as /init.
+# it by its path), promtool when the host has it, tests/vm/lib.sh at /vm/lib.sh,
+# the unit's template at /vm/scx-ai-numa.service and tests/vm/init.sh as /init.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -106,6 +106,8 @@ done < <(find -L "$bindir" -maxdepth 1 -type f -perm -u+x -print0)
 cp "$kconfig" "$root/boot/config"
 install -m 755 "$here/init.sh" "$root/init"
 install -m 644 "$here/lib.sh" "$root/vm/lib.sh"
+# The shipped unit's template: scenarios run the daemon with its privileges.
+install -m 644 "$here/../../systemd/scx-ai-numa.service.in" "$root/vm/scx-ai-numa.service"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 
