@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fileio.h"
 #include "nodeload.h"
+#include "proc.h"
 #include "topology.h"
 
 /* The balancer's margin, a quarter CPU: noise never counts as room. */
@@ -145,24 +145,9 @@ void nodeload_grant(struct nodeload *nl, int id, double cpus)
 
 uint64_t nodeload_proc_ticks(const char *root, pid_t pid)
 {
-	char path[PATH_MAX], buf[1024], *p, *save = NULL;
-	uint64_t ticks = 0;
-	int field = 3;
+	struct proc_stat st;
 
-	snprintf(path, sizeof(path), "%s/proc/%d/stat", root ? root : "", (int)pid);
-	if (read_small_file(path, buf, sizeof(buf), true))
-		return 0;
-	/* The command may hold blanks and parentheses: count from its last ')'. */
-	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	for (p = strtok_r(p + 1, " ", &save); p; p = strtok_r(NULL, " ", &save), field++) {
-		if (field == 14 || field == 15)
-			ticks += strtoull(p, NULL, 10);
-		if (field == 15)
-			break;
-	}
-	return ticks;
+	return proc_stat_read(root, pid, &st) ? 0 : st.cpu_ticks;
 }
 
 double nodeload_share(uint64_t ticks, uint64_t ns)

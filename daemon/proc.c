@@ -30,6 +30,8 @@ int proc_stat_read(const char *root, pid_t pid, struct proc_stat *out)
 			out->ppid = (pid_t)strtol(p, NULL, 10);
 		else if (field == 9)
 			out->flags = strtoul(p, NULL, 10);
+		else if (field == 14 || field == 15)
+			out->cpu_ticks += strtoull(p, NULL, 10);
 		else if (field == 22)
 			out->start_time = strtoull(p, NULL, 10);
 		else if (field == 39) {

@@ -18,6 +18,7 @@ struct proc_stat {
 	pid_t ppid;
 	unsigned long flags;	/* PF_* */
 	uint64_t start_time;	/* clock ticks after boot */
+	uint64_t cpu_ticks;	/* user + system CPU time so far, in clock ticks */
 	int cpu;		/* the CPU it last ran on; -1 if the line is cut short */
 };
 
