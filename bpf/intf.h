@@ -89,7 +89,8 @@ typedef __s64 s64;
 	X(MIGRATE_IN_FAR, "migrate_in_far", "migrate_in from a node farther than the nearest ones") \
 	X(LAT_WAKE_NS, "lat_wake_ns", "wake-to-run time of latency-critical tasks that then ran on this node") \
 	X(LLC_PULL, "llc_pull", "taken by a CPU of this node from another LLC's queue of the node") \
-	X(MIGRATE_LLC, "migrate_llc", "runs on this node of tasks that last ran in another LLC of it")
+	X(MIGRATE_LLC, "migrate_llc", "runs on this node of tasks that last ran in another LLC of it") \
+	X(GROUP_MOVE, "group_move", "task homes moved to this node to join the tasks they wake or are woken by")
 
 #define AN_STAT_ENUM_(id, name, help)	AN_STAT_##id,
 enum an_stat {
@@ -145,7 +146,8 @@ struct an_tunables {
 	u32 migrate_mbps;	/* memory moved to its task's home, MiB/s; 0: off */
 	u32 mem_home_permille;	/* memory share that makes an implicit home follow it */
 	u32 gpu_scope;		/* how far a GPU home extends (enum gpu_scope) */
-	u32 pad;
+	/* Read by the BPF program; last, where the tail pad was, so no field moved. */
+	u32 group_wakes;	/* wakes in a row from one other node that group waker and wakee; 0: never */
 };
 
 /*

@@ -2,7 +2,7 @@
 /*
  * scx_ai_numa: keep each task on the NUMA node that holds its memory.
  *
- * Five mechanisms:
+ * Six mechanisms:
  *
  * 1. One dispatch queue (DSQ) per last-level cache, allocated on its node;
  *    a node's queue is the set of its LLC queues (llc.bpf.h). A CPU serves
@@ -53,6 +53,11 @@
  *    only where that narrows the gap, so they run there for good. The
  *    daemon then moves the memory of a process that lives wholly on its
  *    new home (see bal_homes).
+ *
+ * 6. Wake groups (wakegroup.h, group_wake()). Threads that keep waking each
+ *    other from different homes move to one node, the lighter of the two
+ *    where it has room: homes taken from where threads first ran split a
+ *    process's groups of message and worker threads across nodes at random.
  *
  * Within a node queue tasks are ordered by weighted virtual time, so no task
  * starves and nice levels hold; a task that slept is placed at most one
@@ -180,7 +185,9 @@ struct task_ctx {
 	u64 load_ns;		/* run time in the window before */
 	u64 moved_ns;		/* when the balancer last moved its home, 0: never */
 	u32 handed_lat;		/* a wakee handed off since handed_node was set was latency-critical */
-	u32 pad_wake;
+	u32 grp_streak;		/* wakes in a row from wakers whose home is grp_node, see group_wake() */
+	u32 grp_node;		/* ... another node than its own home */
+	u32 pad_grp;
 };
 
 struct {
@@ -574,6 +581,8 @@ static __always_inline void handoff_judge(struct task_ctx *tctx, bool runnable, 
 	}
 }
 
+static u32 group_wake(struct task_struct *p, struct task_ctx *tctx, struct task_ctx *wctx, u32 home);
+
 static __always_inline s32 select_cpu(struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	struct task_ctx *tctx, *wctx;
@@ -603,6 +612,7 @@ static __always_inline s32 select_cpu(struct task_struct *p, s32 prev_cpu, u64 w
 
 	wctx = waker_ctx(p, tctx, wake_flags);
 	if (wctx) {
+		home = group_wake(p, tctx, wctx, home);
 		note_wake(wctx);
 		cpu = handoff_cpu(wctx, home, lat_critical(tctx));
 		if (cpu >= 0) {
@@ -967,6 +977,7 @@ void BPF_STRUCT_OPS(an_dispatch, s32 cpu, struct task_struct *prev)
  * bench/README.md, "Node balancer".
  */
 #include "balance.h"
+#include "wakegroup.h"
 
 #define BAL_TICKS	5	/* rescue timer ticks per window: 100 ms */
 
@@ -1053,6 +1064,73 @@ static void balance_note(struct task_struct *p, struct task_ctx *tctx, u32 node,
 	__sync_fetch_and_add(&bal_away[bal_idx(tctx->home)], ran);
 	if (READ_ONCE(tun.balance_hold_ns))
 		balance_move(p, tctx, node, now);
+}
+
+/* May the home of @p move for a wake group: not given from outside, not pinned, not held. */
+static bool group_movable(struct task_struct *p, const struct task_ctx *tctx, u64 now)
+{
+	if (tctx->moved_ns && now - tctx->moved_ns < READ_ONCE(tun.balance_hold_ns))
+		return false;
+	return any_cpu(p) && placement_home(p) >= nr_nodes();
+}
+
+/* What the wake-group rule needs to know of a task whose home is @node. */
+static void group_side(struct an_wg_side *s, struct task_struct *p, const struct task_ctx *tctx,
+		       u32 node, u64 now)
+{
+	u32 i = bal_idx(node);
+	s64 room = READ_ONCE(bal_in[i]);
+
+	s->load_ns = tctx->load_ns > tctx->win_ns ? tctx->load_ns : tctx->win_ns;
+	s->demand_ns = READ_ONCE(bal[i].demand_ns);
+	s->room_ns = room > 0 ? (u64)room : 0;
+	s->cpus = READ_ONCE(bal[i].cpus);
+	s->movable = group_movable(p, tctx, now);
+}
+
+/*
+ * Wake groups (wakegroup.h says why): count the wakes in a row @p gets from
+ * wakers whose home is one other node, and at group_wakes of them give one
+ * of the two the other's home, spending the destination's balancer grant.
+ * A moved home holds balance_hold_ns like the balancer's, so the two rules
+ * do not undo each other's moves at once. Returns @p's home after that;
+ * @home is @p's home now, @wctx the current task's (the waker's) context.
+ */
+static u32 group_wake(struct task_struct *p, struct task_ctx *tctx, struct task_ctx *wctx, u32 home)
+{
+	u32 min = READ_ONCE(tun.group_wakes), whome = wctx->home, dst;
+	struct an_wg_side wakee, waker;
+	struct task_ctx *mover;
+	enum an_wg_move mv;
+	u64 now, load;
+
+	if (!min || whome >= nr_nodes() || home >= nr_nodes() || whome == home) {
+		tctx->grp_streak = 0;
+		return home;
+	}
+	if (tctx->grp_node != whome) {
+		tctx->grp_node = whome;
+		tctx->grp_streak = 0;
+	}
+	if (tctx->grp_streak < min)
+		tctx->grp_streak++;
+	if (tctx->grp_streak < min)
+		return home;
+	now = bpf_ktime_get_ns();
+	group_side(&wakee, p, tctx, home, now);
+	group_side(&waker, bpf_get_current_task_btf(), wctx, whome, now);
+	mv = an_wg_decide(tctx->grp_streak, min, &wakee, &waker);
+	if (mv == AN_WG_NONE)
+		return home;
+	mover = mv == AN_WG_WAKEE ? tctx : wctx;
+	dst = mv == AN_WG_WAKEE ? whome : home;
+	load = mv == AN_WG_WAKEE ? wakee.load_ns : waker.load_ns;
+	__sync_fetch_and_sub(&bal_in[bal_idx(dst)], (s64)(load ? load : 1));
+	set_home(mover, dst);
+	mover->moved_ns = now;
+	tctx->grp_streak = 0;
+	stat_add(dst, AN_STAT_GROUP_MOVE);
+	return tctx->home;
 }
 
 /*
@@ -1315,6 +1393,7 @@ s32 BPF_STRUCT_OPS(an_init_task, struct task_struct *p, struct scx_init_task_arg
 	tctx->away_node = AN_NO_NODE;
 	tctx->handed_node = AN_NO_NODE;
 	tctx->last_node = AN_NO_NODE;
+	tctx->grp_node = AN_NO_NODE;
 	/* A new task starts at the current virtual time: no credit, no debt. */
 	tctx->vtime = READ_ONCE(vtime_now);
 	return 0;

@@ -44,6 +44,9 @@ const struct tunable tunables[] = {
 	{ "balance_hold_ns", TUN_U64, "ns", 0, 600 * NSEC_PER_SEC, 5 * NSEC_PER_SEC,
 	  FIELD(balance_hold_ns), "move task homes off a node that stays overloaded to nodes with spare CPU time, "
 	  "and keep each moved home at least this long (0: never move)", NULL },
+	{ "group_wakes", TUN_U32, "wakes", 0, 100000, 32,
+	  FIELD(group_wakes), "wakes in a row a task gets from tasks whose home is one other node before one of the two "
+	  "moves home to the other's node, the lighter of the two if it has room (0: never)", NULL },
 	/*
 	 * Memory follows the task. 256 MiB/s moves a 64 GiB data loader in
 	 * minutes while costing a few percent of one socket's memory
