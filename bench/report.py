@@ -63,6 +63,7 @@ OTHER_METRICS = [
     ("wakebench", "p99_us", "wakebench p99", "us", "down"),
     ("wakebench", "max_us", "wakebench max", "us", "down"),
     ("wakebench", "on_waker_pct", "wb on waker CPU", "%", None),
+    ("wakebench", "same_node_pct", "wb on waker node", "%", None),
     ("cyclictest", "p50_us", "cyclictest p50", "us", "down"),
     ("cyclictest", "p99_us", "cyclictest p99", "us", "down"),
     ("cyclictest", "max_us", "cyclictest max", "us", "down"),
@@ -180,6 +181,7 @@ def run_metrics(rec):
     if w == "wakebench":
         lat = d.get("wake_lat_us") or {}
         return {"requests_per_s": d.get("requests_per_s"), "on_waker_pct": d.get("on_waker_cpu_pct"),
+                "same_node_pct": d.get("same_node_pct"),
                 "p50_us": lat.get("p50"),
                 "p99_us": lat.get("p99"), "max_us": lat.get("max")}
     if w == "cyclictest":

@@ -7,8 +7,17 @@
  * is how long a woken worker waits before it runs (from the futex_wake to
  * its first instruction) and how many requests get through per second.
  *
- *   wakebench [-m MSG] [-w WORKERS] [-d SECONDS] [--work-us US] [-j]
+ * Where the threads live matters as much on a NUMA machine: a worker on
+ * another node than its message thread pays a cross-node wake each
+ * request. --cross-start MS starts every message thread on one node and its
+ * workers on the next, pinned for MS ms, then lets them all run free: the
+ * worst layout a scheduler that keeps homes where threads first ran can
+ * inherit. same_node_pct says how many worker runs after that were on their
+ * message thread's node.
+ *
+ *   wakebench [-m MSG] [-w WORKERS] [-d SECONDS] [--work-us US] [--cross-start MS] [-j]
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -28,6 +37,7 @@
 #define MAX_MSG		64
 #define MAX_WORKERS	64
 #define MAX_SAMPLES	(1u << 20)	/* per worker; later wakes are counted, not kept */
+#define MAX_CPUS	1024
 
 struct msg;
 
@@ -40,6 +50,8 @@ struct worker {
 	uint64_t *lat;
 	size_t nr_lat, dropped;
 	uint64_t done, on_waker;	/* requests, and those it ran on its waker's CPU */
+	uint64_t free_runs, same_node;	/* runs after --cross-start, and those on its waker's node */
+	int start_node;			/* dense node it starts pinned to (--cross-start) */
 };
 
 struct msg {
@@ -47,12 +59,19 @@ struct msg {
 	struct worker *w;
 	pthread_t thr;
 	uint64_t requests;
+	int start_node;
 };
 
-static unsigned int nr_msg = 2, nr_workers = 4, duration_s = 5, work_us = 50;
+static unsigned int nr_msg = 2, nr_workers = 4, duration_s = 5, work_us = 50, cross_ms;
 static bool json;
 static _Atomic bool stop;
 static volatile uint64_t sink;
+
+/* CPU -> dense node (-1: none), the nodes' CPUs, and when --cross-start ends. */
+static int cpu_node[MAX_CPUS];
+static cpu_set_t node_cpus[MAX_CPUS], all_cpus;
+static int nr_nodes;
+static uint64_t free_ns;
 
 static uint64_t mono_ns(void)
 {
@@ -81,13 +100,75 @@ static void work(unsigned int us)
 	sink ^= acc;
 }
 
+/*
+ * Each online CPU's node from its sysfs "nodeN" link, numbered densely in the
+ * order nodes are met. Without NUMA in sysfs every CPU is node 0.
+ */
+static void read_nodes(void)
+{
+	int ids[MAX_CPUS];
+
+	CPU_ZERO(&all_cpus);
+	if (sched_getaffinity(0, sizeof(all_cpus), &all_cpus))
+		CPU_ZERO(&all_cpus);
+	for (int c = 0; c < MAX_CPUS; c++) {
+		char path[64];
+		struct dirent *e;
+		DIR *d;
+		int id = -1;
+
+		cpu_node[c] = -1;
+		if (!CPU_ISSET(c, &all_cpus))
+			continue;
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d", c);
+		d = opendir(path);
+		while (d && (e = readdir(d)) != NULL)
+			if (!strncmp(e->d_name, "node", 4) && e->d_name[4] >= '0' && e->d_name[4] <= '9')
+				id = atoi(e->d_name + 4);
+		if (d)
+			closedir(d);
+		if (id < 0)
+			id = 0;
+		for (int n = 0; n < nr_nodes && cpu_node[c] < 0; n++)
+			if (ids[n] == id)
+				cpu_node[c] = n;
+		if (cpu_node[c] < 0 && nr_nodes < MAX_CPUS) {
+			ids[nr_nodes] = id;
+			CPU_ZERO(&node_cpus[nr_nodes]);
+			cpu_node[c] = nr_nodes++;
+		}
+		if (cpu_node[c] >= 0)
+			CPU_SET(c, &node_cpus[cpu_node[c]]);
+	}
+}
+
+static int node_of(int cpu)
+{
+	return cpu >= 0 && cpu < MAX_CPUS ? cpu_node[cpu] : -1;
+}
+
+/* --cross-start: pinned to @node until free_ns, then free; true once free. */
+static bool cross_free(int node, bool *freed)
+{
+	if (*freed)
+		return true;
+	if (node < 0 || mono_ns() >= free_ns) {
+		if (node >= 0)
+			sched_setaffinity(0, sizeof(all_cpus), &all_cpus);
+		*freed = true;
+	}
+	return *freed;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	bool freed = false;
 
 	w->lat = malloc(MAX_SAMPLES * sizeof(*w->lat));
 	while (!atomic_load(&stop)) {
 		uint64_t now;
+		int cpu;
 
 		if (atomic_load(&w->go) == 0) {
 			futex(&w->go, FUTEX_WAIT_PRIVATE, 0);
@@ -99,7 +180,12 @@ static void *worker_main(void *arg)
 		else
 			w->dropped++;
 		/* Did the wake queue it behind its waker? Tells hand-offs from spreading. */
-		w->on_waker += sched_getcpu() == atomic_load(&w->waker_cpu);
+		cpu = sched_getcpu();
+		w->on_waker += cpu == atomic_load(&w->waker_cpu);
+		if (cross_free(w->start_node, &freed)) {
+			w->free_runs++;
+			w->same_node += node_of(cpu) == node_of(atomic_load(&w->waker_cpu));
+		}
 		atomic_store(&w->go, 0);
 		work(work_us);
 		w->done++;
@@ -112,9 +198,12 @@ static void *worker_main(void *arg)
 static void *msg_main(void *arg)
 {
 	struct msg *m = arg;
+	bool freed = false;
 
 	while (!atomic_load(&stop)) {
 		uint32_t p;
+
+		cross_free(m->start_node, &freed);
 
 		atomic_store(&m->pending, nr_workers);
 		for (unsigned int i = 0; i < nr_workers; i++) {
@@ -130,6 +219,21 @@ static void *msg_main(void *arg)
 		m->requests++;
 	}
 	return NULL;
+}
+
+/* A thread pinned to dense @node from its first instruction (-1: free). */
+static int start(pthread_t *thr, int node, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int ret;
+
+	if (node < 0)
+		return pthread_create(thr, NULL, fn, arg);
+	pthread_attr_init(&attr);
+	pthread_attr_setaffinity_np(&attr, sizeof(cpu_set_t), &node_cpus[node]);
+	ret = pthread_create(thr, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return ret;
 }
 
 static int parse_num(const char *opt, const char *s, unsigned int lo, unsigned int hi, unsigned int *out)
@@ -149,11 +253,13 @@ static int parse_num(const char *opt, const char *s, unsigned int lo, unsigned i
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: wakebench [-m MSG] [-w WORKERS] [-d SECONDS] [--work-us US] [-j]\n"
+	fprintf(f, "Usage: wakebench [-m MSG] [-w WORKERS] [-d SECONDS] [--work-us US] [--cross-start MS] [-j]\n"
 		   "  -m, --msg-threads N   message threads (1-%d, default 2)\n"
 		   "  -w, --workers N       workers per message thread (1-%d, default 4)\n"
 		   "  -d, --duration S      seconds (1-3600, default 5)\n"
 		   "      --work-us US      work per request per worker (0-100000, default 50)\n"
+		   "      --cross-start MS  start each message thread on one node and its workers on\n"
+		   "                        the next, pinned for MS ms (1-60000), then free\n"
 		   "  -j, --json            one JSON object on stdout\n",
 		MAX_MSG, MAX_WORKERS);
 }
@@ -165,12 +271,14 @@ int main(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "work-us", required_argument, NULL, 'u' },
+		{ "cross-start", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct msg *msgs;
 	uint64_t t0, t1, requests = 0, n = 0, dropped = 0, done = 0, on_waker = 0, *all;
+	uint64_t free_runs = 0, same_node = 0;
 	double secs;
 	int opt;
 
@@ -182,6 +290,7 @@ int main(int argc, char **argv)
 		case 'w': bad = parse_num("--workers", optarg, 1, MAX_WORKERS, &nr_workers); break;
 		case 'd': bad = parse_num("--duration", optarg, 1, 3600, &duration_s); break;
 		case 'u': bad = parse_num("--work-us", optarg, 0, 100000, &work_us); break;
+		case 'c': bad = parse_num("--cross-start", optarg, 1, 60000, &cross_ms); break;
 		case 'j': json = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -193,6 +302,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	read_nodes();
+	/* One node: nothing to cross. */
+	if (nr_nodes < 2)
+		cross_ms = 0;
+	free_ns = mono_ns() + (uint64_t)cross_ms * 1000000;
 	msgs = calloc(nr_msg, sizeof(*msgs));
 	if (!msgs)
 		return 1;
@@ -200,9 +314,11 @@ int main(int argc, char **argv)
 		msgs[i].w = calloc(nr_workers, sizeof(*msgs[i].w));
 		if (!msgs[i].w)
 			return 1;
+		msgs[i].start_node = cross_ms ? (int)(i % nr_nodes) : -1;
 		for (unsigned int k = 0; k < nr_workers; k++) {
 			msgs[i].w[k].m = &msgs[i];
-			if (pthread_create(&msgs[i].w[k].thr, NULL, worker_main, &msgs[i].w[k])) {
+			msgs[i].w[k].start_node = cross_ms ? (int)((i + 1) % nr_nodes) : -1;
+			if (start(&msgs[i].w[k].thr, msgs[i].w[k].start_node, worker_main, &msgs[i].w[k])) {
 				fprintf(stderr, "wakebench: cannot start a worker\n");
 				return 1;
 			}
@@ -210,7 +326,7 @@ int main(int argc, char **argv)
 	}
 	t0 = mono_ns();
 	for (unsigned int i = 0; i < nr_msg; i++)
-		if (pthread_create(&msgs[i].thr, NULL, msg_main, &msgs[i])) {
+		if (start(&msgs[i].thr, msgs[i].start_node, msg_main, &msgs[i])) {
 			fprintf(stderr, "wakebench: cannot start a message thread\n");
 			return 1;
 		}
@@ -230,6 +346,8 @@ int main(int argc, char **argv)
 			dropped += msgs[i].w[k].dropped;
 			done += msgs[i].w[k].done;
 			on_waker += msgs[i].w[k].on_waker;
+			free_runs += msgs[i].w[k].free_runs;
+			same_node += msgs[i].w[k].same_node;
 		}
 		requests += msgs[i].requests;
 	}
@@ -247,17 +365,20 @@ int main(int argc, char **argv)
 	if (json)
 		printf("{\"bench\":\"wakebench\",\"msg_threads\":%u,\"workers\":%u,\"work_us\":%u,"
 		       "\"duration_s\":%.3f,\"requests\":%" PRIu64 ",\"requests_per_s\":%.3f,"
-		       "\"on_waker_cpu_pct\":%.3f,"
+		       "\"on_waker_cpu_pct\":%.3f,\"same_node_pct\":%.3f,\"cross_start_ms\":%u,"
 		       "\"wake_lat_us\":{\"count\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
 		       nr_msg, nr_workers, work_us, secs, requests, requests / secs,
-		       done ? 100.0 * (double)on_waker / (double)done : 0.0, n, dropped,
+		       done ? 100.0 * (double)on_waker / (double)done : 0.0,
+		       free_runs ? 100.0 * (double)same_node / (double)free_runs : 0.0, cross_ms, n, dropped,
 		       pl_percentile(all, n, 50) / 1e3, pl_percentile(all, n, 99) / 1e3,
 		       pl_percentile(all, n, 100) / 1e3);
 	else
 		printf("wakebench: %u message threads x %u workers, %u us work: %.1f requests/s, "
-		       "wakeup p50 %.1f us, p99 %.1f us, max %.1f us (%" PRIu64 " wakes, %.1f%% on the waker's CPU)\n",
+		       "wakeup p50 %.1f us, p99 %.1f us, max %.1f us (%" PRIu64 " wakes, %.1f%% on the waker's CPU, "
+		       "%.1f%% on its node)\n",
 		       nr_msg, nr_workers, work_us, requests / secs, pl_percentile(all, n, 50) / 1e3,
 		       pl_percentile(all, n, 99) / 1e3, pl_percentile(all, n, 100) / 1e3, n,
-		       done ? 100.0 * (double)on_waker / (double)done : 0.0);
+		       done ? 100.0 * (double)on_waker / (double)done : 0.0,
+		       free_runs ? 100.0 * (double)same_node / (double)free_runs : 0.0);
 	return 0;
 }
