@@ -12,7 +12,9 @@
  * rescue: "a node's queue" is the set of its LLC queues, see node_queued()
  * and node_move_to_local(). With one LLC per node (no cache information,
  * or --node-queues) every function here reduces to the per-node queue of
- * old, at the same cost.
+ * old, at the same cost; all but llc_note_run(), which counts runs that
+ * changed physical L3 (setup.topo.cpu_cache) whatever the queues, so that
+ * per-node and per-LLC queues compare by it.
  *
  * Included by scx_ai_numa.bpf.c after its node helpers (cpu_node(),
  * kernel_node(), node_nr_online(), task_ctx(), stat_add()).
