@@ -89,7 +89,7 @@ typedef __s64 s64;
 	X(MIGRATE_IN_FAR, "migrate_in_far", "migrate_in from a node farther than the nearest ones") \
 	X(LAT_WAKE_NS, "lat_wake_ns", "wake-to-run time of latency-critical tasks that then ran on this node") \
 	X(LLC_PULL, "llc_pull", "taken by a CPU of this node from another LLC's queue of the node") \
-	X(MIGRATE_LLC, "migrate_llc", "runs on this node of tasks that last ran in another LLC of it") \
+	X(MIGRATE_LLC, "migrate_llc", "runs on this node of tasks that last ran in another L3 of it, whatever the queues") \
 	X(GROUP_MOVE, "group_move", "task homes moved to this node to join the tasks they wake or are woken by")
 
 #define AN_STAT_ENUM_(id, name, help)	AN_STAT_##id,
@@ -178,6 +178,16 @@ struct an_topo {
 	u32 llc_node[AN_MAX_LLCS];		/* LLC -> dense node */
 	u32 node_nr_llcs[AN_MAX_NODES];		/* LLCs per dense node, at least 1 */
 	u32 node_llcs[AN_MAX_NODES][AN_MAX_NODE_LLCS];	/* each dense node's LLCs */
+	/*
+	 * The physical L3 of each CPU, whatever the queues: with --node-queues
+	 * (or more L3s than the caps) the LLCs above are one per node, these
+	 * stay the caches. Ids only compare equal or not (the daemon names a
+	 * cache by its lowest CPU; an L3 never spans nodes here either);
+	 * nr_caches counts them. For counters (MIGRATE_LLC), not queues.
+	 */
+	u32 nr_caches;
+	u32 cache_pad;
+	u32 cpu_cache[AN_MAX_CPUS];
 };
 
 /* Last exit of the scheduler as the kernel reported it (see ops.exit). */

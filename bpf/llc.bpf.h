@@ -12,7 +12,9 @@
  * rescue: "a node's queue" is the set of its LLC queues, see node_queued()
  * and node_move_to_local(). With one LLC per node (no cache information,
  * or --node-queues) every function here reduces to the per-node queue of
- * old, at the same cost.
+ * old, at the same cost; all but llc_note_run(), which counts runs that
+ * changed physical L3 (setup.topo.cpu_cache) whatever the queues, so that
+ * per-node and per-LLC queues compare by it.
  *
  * Included by scx_ai_numa.bpf.c after its node helpers (cpu_node(),
  * kernel_node(), node_nr_online(), task_ctx(), stat_add()).
@@ -50,9 +52,9 @@ struct {
 	__type(value, struct node_mask);
 } llc_masks SEC(".maps");
 
-/* The LLC a task last ran in, to count the runs that change LLC. */
+/* The CPU a task last ran on, to count the runs that change L3. */
 struct llc_ctx {
-	u32 last_llc;	/* AN_MAX_LLCS before its first run */
+	u32 last_cpu;	/* CPU + 1; 0 before its first run (storage starts zeroed) */
 };
 
 struct {
@@ -433,20 +435,36 @@ static bool kick_idle_in_llc(struct task_struct *p, u32 llc, u32 node)
 	return true;
 }
 
-/* Count a run on @cpu of a task whose last run was in another LLC of the same node. */
+/* Physical L3 of @cpu (setup.topo.cpu_cache), which --node-queues leaves in place. */
+static __always_inline u32 cpu_cache(s32 cpu)
+{
+	u32 idx = (u32)cpu;
+
+	barrier_var(idx);
+	if (idx >= AN_MAX_CPUS)
+		return 0;
+	return setup.topo.cpu_cache[idx];
+}
+
+/*
+ * Count a run on @cpu of a task whose last run was in another L3 of the
+ * same node. The caches, not the queues: per-node queues (--node-queues)
+ * are compared with per-LLC ones by this count.
+ */
 static __always_inline void llc_note_run(struct task_struct *p, s32 cpu, u32 node)
 {
 	struct llc_ctx *lc;
-	u32 llc = cpu_llc(cpu), last;
+	u32 last;
 
-	if (nr_llcs() <= nr_nodes())
-		return;	/* one LLC per node: MIGRATE_IN says it all */
+	if (setup.topo.nr_caches <= nr_nodes())
+		return;	/* one L3 per node: MIGRATE_IN says it all */
 	lc = bpf_task_storage_get(&llc_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!lc)
 		return;
-	last = lc->last_llc;
-	lc->last_llc = llc + 1;	/* 0: no run yet (storage starts zeroed) */
-	if (last && last - 1 != llc && last - 1 < AN_MAX_LLCS && setup.topo.llc_node[last - 1] == node)
+	last = lc->last_cpu;
+	lc->last_cpu = (u32)cpu + 1;
+	if (last && last - 1 != (u32)cpu && cpu_node((s32)(last - 1)) == node &&
+	    cpu_cache((s32)(last - 1)) != cpu_cache(cpu))
 		stat_add(node, AN_STAT_MIGRATE_LLC);
 }
 

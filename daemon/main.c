@@ -240,7 +240,10 @@ static int attach(struct daemon *d, int fail_level)
 	int ret, fd;
 
 	ret = topology_read(d->opt.sysfs_root, &topo, err, sizeof(err));
-	/* Without LLCs the view has one per node: the per-node queues. */
+	/*
+	 * Without LLCs the view has one per node: the per-node queues. Each
+	 * CPU's physical L3 stays, for the count of runs that changed it.
+	 */
 	if (!ret && d->opt.node_queues)
 		topology_drop_llcs(&topo);
 	if (!ret)

@@ -600,7 +600,7 @@ static void rd_llcs(struct reader *r, struct topology *t)
 	int *of = r->llc_of, n = 0;
 
 	for (int c = 0; c < AN_MAX_CPUS; c++)
-		of[c] = t->cpu_llc[c] = -1;
+		of[c] = t->cpu_llc[c] = t->cpu_cache[c] = -1;
 	for (int c = 0; c < t->nr_cpus; c++) {
 		int node = t->cpu_node[c];
 
@@ -637,6 +637,11 @@ static void rd_llcs(struct reader *r, struct topology *t)
 			l[k].first_cpu = c;
 	}
 
+	/* The caches as read, before the cap merges them. */
+	t->nr_caches = n;
+	for (int c = 0; c < t->nr_cpus; c++)
+		if (of[c] >= 0)
+			t->cpu_cache[c] = l[of[c]].first_cpu;
 	for (int k = 0; k < n; k++)
 		l[k].idx = k;
 	qsort(l, (size_t)n, sizeof(*l), cmp_llc);
@@ -840,9 +845,9 @@ bool topology_equal(const struct topology *a, const struct topology *b)
 	}
 	for (int c = 0; c < nc; c++)
 		if (a->cpu_node[c] != b->cpu_node[c] || a->cpu_online[c] != b->cpu_online[c] ||
-		    a->cpu_llc[c] != b->cpu_llc[c])
+		    a->cpu_llc[c] != b->cpu_llc[c] || a->cpu_cache[c] != b->cpu_cache[c])
 			return false;
-	if (a->nr_llcs != b->nr_llcs)
+	if (a->nr_llcs != b->nr_llcs || a->nr_caches != b->nr_caches)
 		return false;
 	for (int k = 0; k < clamp(a->nr_llcs, AN_MAX_LLCS); k++)
 		if (a->llcs[k].node != b->llcs[k].node || a->llcs[k].nr_cpus != b->llcs[k].nr_cpus ||
@@ -930,6 +935,37 @@ static int llcs_to_bpf(const struct topology *t, const int *dense_of, struct an_
 		out->cpu_llc[c] = (u32)k;
 	}
 	out->nr_llcs = (u32)nl;
+	return 0;
+}
+
+/*
+ * Each CPU's physical cache, after its LLC: the queues may be per node
+ * (--node-queues drops the LLCs) or merged (llc_capped) while the count of
+ * runs that changed L3 still wants the caches. A topology that read none
+ * lends its LLCs.
+ */
+static int caches_to_bpf(const struct topology *t, struct an_topo *out, char *err, size_t errlen)
+{
+	int n = t->nr_caches;
+
+	if (n < 0 || n > AN_MAX_CPUS) {
+		seterr(err, errlen, "topology_to_bpf: %d caches, at most %d", n, AN_MAX_CPUS);
+		return -EINVAL;
+	}
+	out->nr_caches = n ? (u32)n : out->nr_llcs;
+	for (int c = 0; c < t->nr_cpus; c++) {
+		int k = t->cpu_cache[c];
+
+		out->cpu_cache[c] = out->cpu_llc[c];
+		if (!n || !out->cpu_known[c])
+			continue;
+		/* A cache is named by its lowest CPU, which lies in the same node. */
+		if (k < 0 || k >= t->nr_cpus || t->cpu_node[k] != t->cpu_node[c]) {
+			seterr(err, errlen, "topology_to_bpf: cpu %d has cache %d, not a CPU of its node", c, k);
+			return -EINVAL;
+		}
+		out->cpu_cache[c] = (u32)k;
+	}
 	return 0;
 }
 
@@ -1031,6 +1067,8 @@ int topology_to_bpf(const struct topology *t, struct an_topo *out, char *err, si
 		out->cpu_known[c] = 1;
 	}
 	ret = llcs_to_bpf(t, dense_of, out, err, errlen);
+	if (!ret)
+		ret = caches_to_bpf(t, out, err, errlen);
 	if (ret)
 		memset(out, 0, sizeof(*out));
 	return ret;

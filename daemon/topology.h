@@ -46,6 +46,16 @@ struct topology {
 	struct topo_llc llcs[AN_MAX_LLCS];
 	int cpu_llc[AN_MAX_CPUS];		/* index into llcs, -1 for a CPU in no node */
 	bool llc_capped;			/* the caches were beyond AN_MAX_*LLCS */
+	/*
+	 * The physical L3 of each CPU, named by its lowest CPU (cut to the node,
+	 * as an LLC, with the same fallback for CPUs sysfs says nothing about),
+	 * kept when the LLCs above are merged (llc_capped) or dropped
+	 * (topology_drop_llcs()): the queues follow the LLCs, the count of
+	 * runs that changed cache follows these. nr_caches 0: none read
+	 * (a topology made by hand), the LLCs stand for them.
+	 */
+	int nr_caches;
+	int cpu_cache[AN_MAX_CPUS];		/* -1 for a CPU in no node */
 	/* Kernel node id -> dense index, as the BPF view numbers nodes; see topology_index(). */
 	bool indexed;
 	uint32_t dense_of_id[AN_MAX_NODE_ID];
@@ -69,10 +79,13 @@ int topology_read(const char *root, struct topology *t, char *err, size_t errlen
  */
 int topology_refresh_online(const char *root, struct topology *t);
 
-/* Same CPUs, nodes, online state, distances and LLCs. */
+/* Same CPUs, nodes, online state, distances, LLCs and caches. */
 bool topology_equal(const struct topology *a, const struct topology *b);
 
-/* Forget the LLCs: each node becomes one, as without cache information. */
+/*
+ * Forget the LLCs: each node becomes one queue, as without cache
+ * information. The physical caches (cpu_cache) stay, for the counters.
+ */
 void topology_drop_llcs(struct topology *t);
 
 /* Number of nodes that have at least one CPU (each gets a dispatch queue). */
@@ -80,8 +93,9 @@ int topology_nr_cpu_nodes(const struct topology *t);
 
 /*
  * Fill the BPF view: dense indices for nodes with CPUs, memory-only node ids
- * mapped to their nearest CPU node, per-node steal order by distance, and
- * the LLCs of each node (one per node if @t has none).
+ * mapped to their nearest CPU node, per-node steal order by distance, the
+ * LLCs of each node (one per node if @t has none), and each CPU's physical
+ * cache (its LLC if @t read none).
  * Returns 0 or -E2BIG/-EINVAL with a reason in @err.
  */
 int topology_to_bpf(const struct topology *t, struct an_topo *out, char *err, size_t errlen);

@@ -119,17 +119,24 @@ static int fx_read(const struct fx *m, struct topology *t)
 	return ret;
 }
 
-/* Every LLC lies in one node, and cpu_llc and llcs[] agree on it. */
+/*
+ * Every LLC lies in one node, and cpu_llc and llcs[] agree on it; uncapped,
+ * each CPU's cache is its LLC, named by the LLC's first CPU.
+ */
 static bool llcs_consistent(const struct topology *t)
 {
 	int count[AN_MAX_LLCS] = { 0 };
 
+	if (!t->llc_capped && t->nr_caches != t->nr_llcs)
+		return false;
 	for (int c = 0; c < t->nr_cpus; c++) {
 		int k = t->cpu_llc[c];
 
 		if (t->cpu_node[c] < 0)
 			continue;
 		if (k < 0 || k >= t->nr_llcs || t->llcs[k].node != t->cpu_node[c])
+			return false;
+		if (!t->llc_capped && t->cpu_cache[c] != t->llcs[k].first_cpu)
 			return false;
 		count[k]++;
 	}
@@ -364,6 +371,9 @@ static void test_caps_and_junk(void)
 	CHECK_INT(ret, 0, "18 L3s in a node: reads and converts (%s)", err);
 	CHECK(topo.llc_capped && topo.nr_llcs == 1 && topo.llcs[0].nr_cpus == 18 && llcs_consistent(&topo),
 	      "18 L3s in a node (cap %d): one LLC for the node, marked capped", AN_MAX_NODE_LLCS);
+	CHECK(bpf.nr_llcs == 1 && bpf.nr_caches == 18 && bpf.cpu_cache[0] != bpf.cpu_cache[1] &&
+	      bpf.cpu_cache[17] == 17,
+	      "18 L3s in a node: one queue, but the BPF view keeps 18 caches (CPU 17's named 17)");
 	put("sys/devices/system/cpu/cpu1/cache/index3/shared_cpu_list", "1-x\n");
 	ret = topology_read(root, &topo2, err, sizeof(err));
 	CHECK(ret == 0 && topo2.nr_cpus == 18, "a malformed shared_cpu_list does not fail the read (%s)", err);
@@ -373,6 +383,40 @@ static void test_caps_and_junk(void)
 	ret = fx_read(&m, &topo);
 	CHECK(ret == 0 && !topo.llc_capped && topo.nr_llcs == 16 && topo.cpu_llc[16] == 0 && topo.cpu_llc[17] == 1,
 	      "16 L3s in a node fit; CPUs 16, 17 without one join the smallest in turn (%s)", err);
+	fx_free();
+}
+
+/*
+ * Per-node queues (--node-queues drops the LLCs) at 2 nodes x 2 L3s, as the
+ * VM shape 2 x (2x2): the BPF view has one queue per node, and still each
+ * CPU's own L3, so runs that change L3 are counted in both modes.
+ */
+static void test_node_queues_keep_caches(void)
+{
+	bool same = true;
+	int ret = fx_read(&cxl, &topo);
+
+	CHECK(ret == 0 && bpf.nr_llcs == 4 && bpf.nr_caches == 4, "node queues: per-LLC view has 4 LLCs, 4 caches (%s)", err);
+	for (int c = 0; c < 8; c++)
+		same = same && bpf.cpu_cache[c] == (u32)(c & ~1);
+	CHECK(same, "per-LLC queues: each CPU's cache is its L3, named by its first CPU (0, 2, 4, 6)");
+	topology_drop_llcs(&topo);
+	ret = topology_to_bpf(&topo, &bpf, err, sizeof(err));
+	CHECK(ret == 0 && bpf.nr_llcs == 2 && bpf.node_nr_llcs[0] == 1 && bpf.cpu_llc[3] == 0 && bpf.cpu_llc[4] == 1,
+	      "node queues: LLCs dropped, one queue per node (%s)", err);
+	same = true;
+	for (int c = 0; c < 8; c++)
+		same = same && bpf.cpu_cache[c] == (u32)(c & ~1);
+	CHECK(bpf.nr_caches == 4 && same, "node queues: the BPF view still has the 4 L3s from the full read");
+	/* A topology that never read caches lends its LLCs. */
+	topo.nr_caches = 0;
+	ret = topology_to_bpf(&topo, &bpf, err, sizeof(err));
+	CHECK(ret == 0 && bpf.nr_caches == 2 && bpf.cpu_cache[1] == 0 && bpf.cpu_cache[6] == 1,
+	      "no caches read: each CPU's cache is its LLC (%s)", err);
+	/* A cache named by a CPU of another node is refused. */
+	topo.nr_caches = 4;
+	topo.cpu_cache[1] = 4;
+	CHECK_INT(topology_to_bpf(&topo, &bpf, err, sizeof(err)), -EINVAL, "a cache in another node is refused");
 	fx_free();
 }
 
@@ -393,6 +437,8 @@ static void test_equal_llcs(void)
 	      "same nodes, other L3s: topology_equal says they differ");
 	topo2 = topo;
 	CHECK(topology_equal(&topo, &topo2), "an identical copy is equal");
+	topo2.cpu_cache[1] = 2;
+	CHECK(!topology_equal(&topo, &topo2), "same LLCs, another cache for one CPU: they differ");
 }
 
 int main(void)
@@ -404,6 +450,7 @@ int main(void)
 	test_offline();
 	test_no_l3();
 	test_caps_and_junk();
+	test_node_queues_keep_caches();
 	test_equal_llcs();
 	return check_done();
 }

@@ -13,7 +13,8 @@
 # apart from those across nodes; a task whose memory is on the memory-only
 # node gets that nearest node as home and runs there, its memory staying;
 # a CPU going offline and online, and a whole LLC going offline under load,
-# leave it attached.
+# leave it attached; with per-node queues (--node-queues) on a shape of
+# several L3s per node, runs that change L3 are still counted.
 . /vm/lib.sh
 
 ctl=$SCXVM_CTL
@@ -116,7 +117,8 @@ check_eq still-attached "$(sched_ops)" ai_numa
 s=$(stats_json)
 info "migrate_in=$(stat_total migrate_in "$s")" "migrate_llc=$(stat_total migrate_llc "$s")" \
 	"llc_pull=$(stat_total llc_pull "$s")" "node_dispatch=$(stat_total node_dispatch "$s")"
-check_ge migrate-llc-counted "$(stat_total migrate_llc "$s")" 0
+llc_moves=$(stat_total migrate_llc "$s")
+check_ge migrate-llc-counted "$llc_moves" 0
 check_le llc-pulls-are-node-dispatches "$(stat_total llc_pull "$s")" "$(stat_total node_dispatch "$s")"
 
 # Hotplug in place: one CPU, then under load the whole LLC of the last CPU.
@@ -171,4 +173,24 @@ if [ "$mem_nodes" = 1 ]; then
 	check_ge memory-stayed-on-memory-only-node "$(mem_pct /tmp/m.out "$mid")" 95 || tail -n 5 /tmp/m.out | sed 's/^/  m| /'
 	kill "$wpid" 2>/dev/null
 	wait "$wpid" 2>/dev/null
+fi
+
+# Per-node queues take the LLCs from the queues, not from the count: the
+# same load as above, one queue per node, and runs that changed L3 within a
+# node are counted (what per-LLC queues are compared with), none pulled
+# from another LLC's queue (there is none).
+if [ "$nr_l3" -gt 0 ] && [ "${scxvm_sockets_per_node:-1}" -gt 1 ]; then
+	stop_daemon TERM
+	start_sched --node-queues
+	check node-queues-one-per-node grep -q "attached: scheduling on $nodes nodes ($nodes LLC queues)" "$SCXVM_DAEMON_LOG"
+	stress-ng --cpu "$((2 * ncpus))" --timeout 6s >/dev/null 2>&1 &
+	spid=$!
+	check node-queues-hackbench timeout 120 hackbench --groups 2 --fds 4 --loops 50
+	wait "$spid"
+	s=$(stats_json)
+	info "per_llc_queues_migrate_llc=$llc_moves" "node_queues_migrate_llc=$(stat_total migrate_llc "$s")" \
+		"node_queues_migrate_in=$(stat_total migrate_in "$s")"
+	check_ge node-queues-migrate-llc-counted "$(stat_total migrate_llc "$s")" 1
+	check_eq node-queues-no-llc-pull "$(stat_total llc_pull "$s")" 0
+	check_eq node-queues-still-attached "$(sched_ops)" ai_numa
 fi
