@@ -37,7 +37,7 @@ set -- $(crossed)
 info "group_wakes=32: group_moves=$1 same_node_pct=$2 requests=$3"
 check_ge on-requests "$3" 100
 check_ge on-group-moves "$1" 2
-check_ge on-workers-join-waker "$2" 75
+check_ge on-workers-join-waker "$2" 65
 
 check_eq still-attached "$(sched_ops)" ai_numa
 stop_daemon TERM
