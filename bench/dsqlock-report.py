@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Summarise bench/dsqlock.sh's @@DSQLOCK lines from a VM console log: per
-configuration and workload, the DSQ locks' acquisitions per second, the
-share that had to spin, and the median and 90th percentile of wait and
+configuration and workload, the DSQ locks' acquisitions per second and per
+context switch, the share that had to spin, and the median and 90th percentile of wait and
 hold (histograms summed over repetitions; medians because under emulation
 the host's descheduling of vCPUs swamps every mean, bpf/costprobe.h).
 
@@ -56,11 +56,14 @@ def summarise(lines):
         acq = sum(lk["acq"] for d in ds for lk in d.get("locks", []))
         slow = sum(lk["slow"] for d in ds for lk in d.get("locks", []))
         secs = sum(d.get("secs", 0) for d in ds)
+        ctxt = sum(d.get("ctxt", 0) for d in ds)
         f = {
             "runs": len(ds),
             "locks": statistics.median(len(d.get("locks", [])) for d in ds),
             "acq_per_s": acq / secs if secs else 0.0,
             "contended": slow / acq if acq else 0.0,
+            "acq_per_switch": acq / ctxt if ctxt else 0.0,
+            "switch_per_s": ctxt / secs if secs else 0.0,
             "secs": statistics.median(d.get("secs", 0) for d in ds),
             "getppid_ns": statistics.median(d.get("getppid_ns", 0) for d in ds),
             "getppid_traced_ns": statistics.median(d.get("getppid_traced_ns", 0) for d in ds),
@@ -84,7 +87,8 @@ def main():
         print(f"== {cfg} {wl}: {f['runs']} run(s) of {f['secs']:.1f} s, {f['locks']:.0f} DSQ locks, "
               f"getppid {f['getppid_ns']:.0f} ns ({f['getppid_traced_ns']:.0f} traced), lost {f['lost']}"
               + (f", untraced {f['untraced_secs']:.1f} s" if "untraced_secs" in f else ""))
-        print(f"  acquisitions {f['acq_per_s']:.0f}/s, {100 * f['contended']:.1f} % spun")
+        print(f"  acquisitions {f['acq_per_s']:.0f}/s, {100 * f['contended']:.1f} % spun; "
+              f"{f['switch_per_s']:.0f} context switches/s, {f['acq_per_switch']:.2f} acquisitions per switch")
         for k in KINDS:
             p50, p90, n = f[k]
             print(f"  {k:15s} p50 {p50:8.0f}  p90 {p90:8.0f} ns  {n:9d} timed")

@@ -5,7 +5,8 @@
  *
  *   dsqlock [--pair-calls N] -- COMMAND [ARG...]
  *
- * Attaches the tracer, runs COMMAND, then calls getppid() N times (20,000)
+ * Attaches the tracer, runs COMMAND (counting the machine's context switches
+ * meanwhile, /proc/stat ctxt), then calls getppid() N times (20,000)
  * with the tracer still attached to time the probe's own cost (the "pair"
  * histogram), and prints: the run's seconds, getppid's round trip before
  * attaching and while attached, per followed lock its DSQ id, acquisitions
@@ -76,6 +77,22 @@ static int run(char **argv)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* The machine's context switches since boot (/proc/stat ctxt), 0 if unreadable. */
+static unsigned long long ctxt_now(void)
+{
+	FILE *f = fopen("/proc/stat", "r");
+	char line[256];
+	unsigned long long v = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "ctxt %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 struct prog_need {
 	struct bpf_program *prog;
 	const char *func;	/* the kernel function it attaches to */
@@ -143,6 +160,7 @@ int main(int argc, char **argv)
 	struct dsqlock *skel;
 	struct btf *vmlinux;
 	double t0, secs, ppid_ns, ppid_traced_ns;
+	unsigned long long ctxt0, ctxt;
 	int ncpu, rc, argi = 1;
 	unsigned long long pair_key = DL_PAIR_KEY;
 
@@ -238,13 +256,15 @@ int main(int argc, char **argv)
 		}
 	}
 	fflush(stdout);
+	ctxt0 = ctxt_now();
 	t0 = now_s();
 	rc = run(argv + argi + 1);
 	secs = now_s() - t0;
+	ctxt = ctxt_now() - ctxt0;
 	ppid_traced_ns = getppid_loop(pair_calls);
 
-	printf("{\"tool\":\"dsqlock\",\"secs\":%.3f,\"exit\":%d,\"getppid_ns\":%.1f,\"getppid_traced_ns\":%.1f",
-	       secs, rc, ppid_ns, ppid_traced_ns);
+	printf("{\"tool\":\"dsqlock\",\"secs\":%.3f,\"exit\":%d,\"ctxt\":%llu,\"getppid_ns\":%.1f,"
+	       "\"getppid_traced_ns\":%.1f", secs, rc, ctxt, ppid_ns, ppid_traced_ns);
 	printf(",\"on\":{");
 	for (size_t i = 0; i < nneed; i++)
 		printf("%s\"%s\":%s", i ? "," : "", bpf_program__name(need[i].prog), need[i].on ? "true" : "false");

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """bench/dsqlock-report.py reads what bench/dsqlock.sh prints: rates are the
-acquisitions of every lock of every repetition over their summed seconds,
+acquisitions of every lock of every repetition over their summed seconds
+(and over their summed context switches),
 the contended share is spins over acquisitions, and a median comes from the
 histograms summed over repetitions (one repetition alone would give another
 bucket here). Lines that are not results, or whose tracer printed nothing,
@@ -30,8 +31,8 @@ def hist(**at):
     return h
 
 
-def run(secs, locks, kinds):
-    return {"tool": "dsqlock", "secs": secs, "getppid_ns": 900.0, "getppid_traced_ns": 1500.0, "lost": 1,
+def run(secs, locks, kinds, ctxt=0):
+    return {"tool": "dsqlock", "secs": secs, "ctxt": ctxt, "getppid_ns": 900.0, "getppid_traced_ns": 1500.0, "lost": 1,
             "locks": [{"id": i, "acq": a, "slow": s} for i, (a, s) in enumerate(locks)],
             "kinds": [{"name": n, "cnt": sum(h), "ns": 0, "hist": h} for n, h in kinds.items()]}
 
@@ -52,8 +53,8 @@ def expect(what, got, want):
 
 log = [
     "boot noise @@DSQLOCK {not json\n",
-    line("llc", "hackbench", run(2.0, [(1000, 100), (3000, 0)], {"hold": hist(b10=3, b20=2), "wait": hist(b8=1)})),
-    line("llc", "hackbench", run(6.0, [(2000, 300)], {"hold": hist(b20=2), "wait": hist(b8=1)})),
+    line("llc", "hackbench", run(2.0, [(1000, 100), (3000, 0)], {"hold": hist(b10=3, b20=2), "wait": hist(b8=1)}, 1000)),
+    line("llc", "hackbench", run(6.0, [(2000, 300)], {"hold": hist(b20=2), "wait": hist(b8=1)}, 2000)),
     line("llc", "wakebench", None),
     '@@DSQLOCK-PLAIN {"config":"llc","secs":1.5}\n',
     '@@DSQLOCK-PLAIN {"config":"llc","secs":2.5}\n',
@@ -63,6 +64,8 @@ res = rep.summarise(log)
 f = res[("llc", "hackbench")]
 expect("runs", f["runs"], 2)
 expect("acquisitions per second: all locks, all runs, summed seconds", f["acq_per_s"], 6000 / 8.0)
+expect("acquisitions per context switch, summed", f["acq_per_switch"], 6000 / 3000)
+expect("context switches per second", f["switch_per_s"], 3000 / 8.0)
 expect("share that spun", f["contended"], 400 / 6000)
 # run 1 alone: 3 of 5 holds in bucket 10; summed: 4 of 7 in bucket 20.
 expect("hold median from the summed histograms", f["hold"][0], (lo(20) * lo(21)) ** 0.5)
