@@ -4,6 +4,7 @@
  * held while a command runs (bench/dsqlock.bpf.c), as one JSON object.
  *
  *   dsqlock [--pair-calls N] -- COMMAND [ARG...]
+ *   dsqlock --pair-only [--pair-calls N]
  *
  * Attaches the tracer, runs COMMAND (counting the machine's context switches
  * meanwhile, /proc/stat ctxt), then calls getppid() N times (20,000)
@@ -12,6 +13,10 @@
  * attaching and while attached, per followed lock its DSQ id, acquisitions
  * and how many had to spin, and per kind of figure (bench/dsqlock.h) the
  * count, sum and log histogram (bpf/costprobe.h's buckets).
+ *
+ * --pair-only loads the yardstick alone: on any kernel with BTF (one
+ * without sched_ext, a host that is not emulated) it says what the probe
+ * costs there, against which the emulated figures can be scaled.
  *
  * Needs a kernel whose spin unlock is a function (CONFIG_UNINLINE_SPIN_UNLOCK,
  * the Debian sched_ext kernel of tests/vm) and root. Optional parts (the
@@ -98,7 +103,10 @@ struct prog_need {
 	const char *func;	/* the kernel function it attaches to */
 	int optional;
 	int on;
+	int pair;		/* part of the yardstick */
 };
+
+#define USAGE "usage: dsqlock [--pair-calls N] -- COMMAND [ARG...]\n       dsqlock --pair-only [--pair-calls N]\n"
 
 static void print_kinds(struct dsqlock *skel, int ncpu)
 {
@@ -161,7 +169,7 @@ int main(int argc, char **argv)
 	struct btf *vmlinux;
 	double t0, secs, ppid_ns, ppid_traced_ns;
 	unsigned long long ctxt0, ctxt;
-	int ncpu, rc, argi = 1;
+	int ncpu, rc, argi = 1, pair_only = 0;
 	unsigned long long pair_key = DL_PAIR_KEY;
 
 	while (argi < argc && strcmp(argv[argi], "--")) {
@@ -174,13 +182,16 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			argi += 2;
+		} else if (!strcmp(argv[argi], "--pair-only")) {
+			pair_only = 1;
+			argi++;
 		} else {
-			fprintf(stderr, "usage: dsqlock [--pair-calls N] -- COMMAND [ARG...]\n");
+			fputs(USAGE, stderr);
 			return 2;
 		}
 	}
-	if (argi + 1 >= argc) {
-		fprintf(stderr, "usage: dsqlock [--pair-calls N] -- COMMAND [ARG...]\n");
+	if (pair_only ? argi < argc : argi + 1 >= argc) {
+		fputs(USAGE, stderr);
 		return 2;
 	}
 	ncpu = libbpf_num_possible_cpus();
@@ -200,22 +211,25 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct prog_need need[] = {
-		{ skel->progs.dl_find_user_dsq, "find_user_dsq", 0, 0 },
-		{ skel->progs.dl_find_dsq_for_dispatch, "find_dsq_for_dispatch", 1, 0 },
-		{ skel->progs.dl_lock_enter, "_raw_spin_lock", 0, 0 },
-		{ skel->progs.dl_lock_exit, "_raw_spin_lock", 0, 0 },
-		{ skel->progs.dl_lock_irq_enter, "_raw_spin_lock_irqsave", 0, 0 },
-		{ skel->progs.dl_lock_irq_exit, "_raw_spin_lock_irqsave", 0, 0 },
-		{ skel->progs.dl_unlock, "_raw_spin_unlock", 0, 0 },
-		{ skel->progs.dl_unlock_irq, "_raw_spin_unlock_irqrestore", 0, 0 },
-		{ skel->progs.dl_slowpath, "native_queued_spin_lock_slowpath", 1, 0 },
-		{ skel->progs.dl_pair_enter, "__do_sys_getppid", 1, 0 },
-		{ skel->progs.dl_pair_exit, "__do_sys_getppid", 1, 0 },
+		{ skel->progs.dl_find_user_dsq, "find_user_dsq", 0, 0, 0 },
+		{ skel->progs.dl_find_dsq_for_dispatch, "find_dsq_for_dispatch", 1, 0, 0 },
+		{ skel->progs.dl_lock_enter, "_raw_spin_lock", 0, 0, 0 },
+		{ skel->progs.dl_lock_exit, "_raw_spin_lock", 0, 0, 0 },
+		{ skel->progs.dl_lock_irq_enter, "_raw_spin_lock_irqsave", 0, 0, 0 },
+		{ skel->progs.dl_lock_irq_exit, "_raw_spin_lock_irqsave", 0, 0, 0 },
+		{ skel->progs.dl_unlock, "_raw_spin_unlock", 0, 0, 0 },
+		{ skel->progs.dl_unlock_irq, "_raw_spin_unlock_irqrestore", 0, 0, 0 },
+		{ skel->progs.dl_slowpath, "native_queued_spin_lock_slowpath", 1, 0, 0 },
+		{ skel->progs.dl_pair_enter, "__do_sys_getppid", 1, 0, 1 },
+		{ skel->progs.dl_pair_exit, "__do_sys_getppid", 1, 0, 1 },
 	};
 	const size_t nneed = sizeof(need) / sizeof(need[0]);
 
 	for (size_t i = 0; i < nneed; i++) {
-		need[i].on = btf__find_by_name_kind(vmlinux, need[i].func, BTF_KIND_FUNC) > 0;
+		if (pair_only)
+			need[i].optional = !need[i].pair;
+		need[i].on = (!pair_only || need[i].pair) &&
+			     btf__find_by_name_kind(vmlinux, need[i].func, BTF_KIND_FUNC) > 0;
 		if (!need[i].on && !need[i].optional) {
 			fprintf(stderr, "dsqlock: the kernel has no function %s to trace (an inlined spinlock or another sched_ext)\n",
 				need[i].func);
@@ -258,7 +272,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	ctxt0 = ctxt_now();
 	t0 = now_s();
-	rc = run(argv + argi + 1);
+	rc = pair_only ? 0 : run(argv + argi + 1);
 	secs = now_s() - t0;
 	ctxt = ctxt_now() - ctxt0;
 	ppid_traced_ns = getppid_loop(pair_calls);
