@@ -27,8 +27,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define barrier_var(var)	asm volatile("" : "+r"(var))
-
 /* Followed locks: address -> per-CPU counts (the filter every lock call reads). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -83,16 +81,9 @@ struct {
 __attribute__((noinline)) int dl_hist_add(u32 kind, u64 ns)
 {
 	struct an_cost *c = bpf_map_lookup_elem(&dl_hist, &kind);
-	u32 b;
 
-	if (!c)
-		return 0;
-	c->ns += ns;
-	c->cnt++;
-	b = an_cost_bucket(ns);
-	barrier_var(b);
-	if (b < AN_COST_BUCKETS)
-		c->hist[b]++;
+	if (c)
+		an_cost_account(c, ns);
 	return 0;
 }
 

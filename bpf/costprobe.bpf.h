@@ -26,16 +26,9 @@ struct {
 __attribute__((noinline)) int cost_add(u32 id, u64 ns)
 {
 	struct an_cost *c = bpf_map_lookup_elem(&an_cost, &id);
-	u32 b;
 
-	if (!c)
-		return 0;
-	c->ns += ns;
-	c->cnt++;
-	b = an_cost_bucket(ns);
-	barrier_var(b);
-	if (b < AN_COST_BUCKETS)
-		c->hist[b]++;
+	if (c)
+		an_cost_account(c, ns);
 	return 0;
 }
 

@@ -77,4 +77,20 @@ struct an_cost {
 	unsigned long long hist[AN_COST_BUCKETS];
 };
 
+/* Adds a duration of @ns to @c's sum, count and histogram. */
+static inline void an_cost_account(struct an_cost *c, unsigned long long ns)
+{
+	unsigned int b = an_cost_bucket(ns);
+
+	c->ns += ns;
+	c->cnt++;
+	/*
+	 * Keep the bounds check on the register used for the access: the BPF
+	 * verifier cannot follow a check of a copy.
+	 */
+	asm volatile("" : "+r"(b));
+	if (b < AN_COST_BUCKETS)
+		c->hist[b]++;
+}
+
 #endif
