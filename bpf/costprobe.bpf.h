@@ -26,24 +26,9 @@ struct {
 __attribute__((noinline)) int cost_add(u32 id, u64 ns)
 {
 	struct an_cost *c = bpf_map_lookup_elem(&an_cost, &id);
-	u32 l = 0, b;
 
-	if (!c)
-		return 0;
-	c->ns += ns;
-	c->cnt++;
-	while (l < 63 && (ns >> (l + 1)))
-		l++;
-	/* l = floor(log2(ns)); the two bits below the top one pick the quarter. */
-	if (l < AN_COST_MIN_LOG)
-		b = 0;
-	else if (l >= AN_COST_MAX_LOG)
-		b = AN_COST_BUCKETS - 1;
-	else
-		b = (l - AN_COST_MIN_LOG) * 4 + (u32)((ns >> (l - 2)) & 3);
-	barrier_var(b);
-	if (b < AN_COST_BUCKETS)
-		c->hist[b]++;
+	if (c)
+		an_cost_account(c, ns);
 	return 0;
 }
 

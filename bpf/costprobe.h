@@ -53,11 +53,44 @@ enum an_cost_section {
 #define AN_COST_BUCKETS		((AN_COST_MAX_LOG - AN_COST_MIN_LOG) * 4)
 #define AN_COST_LO(b)		((1ULL << ((b) / 4 + AN_COST_MIN_LOG)) * (4 + (b) % 4) / 4)
 
+/*
+ * The bucket of a duration of @ns: floor(log2(ns)) picks the power of two,
+ * the two bits below the top one the quarter.
+ */
+static inline unsigned int an_cost_bucket(unsigned long long ns)
+{
+	unsigned int l = 0;
+
+	while (l < 63 && (ns >> (l + 1)))
+		l++;
+	if (l < AN_COST_MIN_LOG)
+		return 0;
+	if (l >= AN_COST_MAX_LOG)
+		return AN_COST_BUCKETS - 1;
+	return (l - AN_COST_MIN_LOG) * 4 + (unsigned int)((ns >> (l - 2)) & 3);
+}
+
 /* One section's totals, per CPU. */
 struct an_cost {
 	unsigned long long ns;
 	unsigned long long cnt;
 	unsigned long long hist[AN_COST_BUCKETS];
 };
+
+/* Adds a duration of @ns to @c's sum, count and histogram. */
+static inline void an_cost_account(struct an_cost *c, unsigned long long ns)
+{
+	unsigned int b = an_cost_bucket(ns);
+
+	c->ns += ns;
+	c->cnt++;
+	/*
+	 * Keep the bounds check on the register used for the access: the BPF
+	 * verifier cannot follow a check of a copy.
+	 */
+	asm volatile("" : "+r"(b));
+	if (b < AN_COST_BUCKETS)
+		c->hist[b]++;
+}
 
 #endif

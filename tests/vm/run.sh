@@ -157,7 +157,7 @@ fi
 mkdir "$tmp/bin"
 # The project's programs the scenarios use, wherever meson put them.
 # libnvidia-ml.so.1: the stand-in NVML (tests/nvml-stub), for the GPU scenarios that point the daemon at it.
-for b in scx_ai_numad scx_ai_numad-faults scx-ai-numactl notify-listen ai_pipeline bpf_progstats wakebench gpu-worker mem-worker ctl-abuse stats-client \
+for b in scx_ai_numad scx_ai_numad-faults scx-ai-numactl notify-listen ai_pipeline bpf_progstats dsqlock wakebench gpu-worker mem-worker ctl-abuse stats-client \
 	libnvidia-ml.so.1; do
 	f=$(find -L "$bindir" -maxdepth 3 -type f -name "$b" -perm -u+x 2>/dev/null | sort | head -n1)
 	if [ -n "$f" ]; then
