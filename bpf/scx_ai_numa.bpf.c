@@ -1066,6 +1066,15 @@ static void balance_note(struct task_struct *p, struct task_ctx *tctx, u32 node,
 		balance_move(p, tctx, node, now);
 }
 
+/*
+ * Run time per window moved onto (+) or off (-) each node by wake groups
+ * since the balancer's window closed. The window's demand is 100 ms old: a
+ * burst of moves decided on it alone sends every group to the node that
+ * was lightest before any of them, and wakebench's two groups all ended
+ * up on one node that way.
+ */
+static s64 grp_delta[AN_MAX_NODES];
+
 /* May the home of @p move for a wake group: not given from outside, not pinned, not held. */
 static bool group_movable(struct task_struct *p, const struct task_ctx *tctx, u64 now)
 {
@@ -1080,9 +1089,10 @@ static void group_side(struct an_wg_side *s, struct task_struct *p, const struct
 {
 	u32 i = bal_idx(node);
 	s64 room = READ_ONCE(bal_in[i]);
+	s64 demand = (s64)READ_ONCE(bal[i].demand_ns) + READ_ONCE(grp_delta[i]);
 
 	s->load_ns = tctx->load_ns > tctx->win_ns ? tctx->load_ns : tctx->win_ns;
-	s->demand_ns = READ_ONCE(bal[i].demand_ns);
+	s->demand_ns = demand > 0 ? (u64)demand : 0;
 	s->room_ns = room > 0 ? (u64)room : 0;
 	s->cpus = READ_ONCE(bal[i].cpus);
 	s->movable = group_movable(p, tctx, now);
@@ -1098,7 +1108,7 @@ static void group_side(struct an_wg_side *s, struct task_struct *p, const struct
  */
 static u32 group_wake(struct task_struct *p, struct task_ctx *tctx, struct task_ctx *wctx, u32 home)
 {
-	u32 min = READ_ONCE(tun.group_wakes), whome = wctx->home, dst;
+	u32 min = READ_ONCE(tun.group_wakes), whome = wctx->home, dst, src;
 	struct an_wg_side wakee, waker;
 	struct task_ctx *mover;
 	enum an_wg_move mv;
@@ -1124,8 +1134,12 @@ static u32 group_wake(struct task_struct *p, struct task_ctx *tctx, struct task_
 		return home;
 	mover = mv == AN_WG_WAKEE ? tctx : wctx;
 	dst = mv == AN_WG_WAKEE ? whome : home;
+	src = mv == AN_WG_WAKEE ? home : whome;
 	load = mv == AN_WG_WAKEE ? wakee.load_ns : waker.load_ns;
-	__sync_fetch_and_sub(&bal_in[bal_idx(dst)], (s64)(load ? load : 1));
+	load = load ? load : 1;
+	__sync_fetch_and_sub(&bal_in[bal_idx(dst)], (s64)load);
+	__sync_fetch_and_add(&grp_delta[bal_idx(dst)], (s64)load);
+	__sync_fetch_and_sub(&grp_delta[bal_idx(src)], (s64)load);
 	set_home(mover, dst);
 	mover->moved_ns = now;
 	tctx->grp_streak = 0;
@@ -1185,6 +1199,8 @@ static void balance_tick(u64 now)
 		if (bal_qsum[node] >= BAL_TICKS)
 			queued_nodes |= 1U << node;
 		bal_qsum[node] = 0;
+		/* The new demand includes the wake groups' moves. */
+		WRITE_ONCE(grp_delta[node], 0);
 	}
 	an_bal_step(bal, n, win / 4);
 	an_bal_for(i, n) {
