@@ -268,6 +268,7 @@ run_block() { # CONFIG REP
 	run_stressng "$_cfg" "$_rep"
 	still_attached "$_cfg" || _lost=$((_lost + 1))
 	run_wakebench "$_cfg" "$_rep"
+	[ "$_cfg" = default ] || ctl_record sched_stats_end "$_cfg" "$_rep" stats
 	still_attached "$_cfg" || _lost=$((_lost + 1))
 	stop_config "$_cfg"
 	_k1=$(kernel_stalls)

@@ -205,7 +205,7 @@ def collect(records):
         if w == "migcost":
             migcost.append(migcost_summary(rec["data"]))
             continue
-        if w in ("sched_stats", "tunables"):
+        if w in ("sched_stats", "sched_stats_end", "tunables"):
             daemon_records.append(rec)
             continue
         if c not in configs:
@@ -443,6 +443,38 @@ def render_targets(cfg, res):
     return "\n".join(out)
 
 
+# Scheduler counters worth comparing between configurations: the daemon
+# restarts for every block, so a snapshot's totals are that block's.
+COUNTERS = ("migrate_in", "migrate_llc", "steal_in", "balance_move", "group_move", "handoff")
+SNAPSHOTS = (("sched_stats", "over the ai workloads"), ("sched_stats_end", "over the whole block"))
+
+
+def counter_medians(daemon_records):
+    """{(snapshot, config): {counter: median of the blocks' totals}}."""
+    per = {}
+    for rec in daemon_records:
+        total = (rec.get("data") or {}).get("total") or {}
+        key = (rec["workload"], rec.get("config", "?"))
+        for name in COUNTERS:
+            v = total.get(name)
+            if isinstance(v, (int, float)):
+                per.setdefault(key, {}).setdefault(name, []).append(float(v))
+    return {key: {n: statistics.median(v) for n, v in d.items()} for key, d in per.items()}
+
+
+def render_counters(daemon_records):
+    med = counter_medians(daemon_records)
+    if not med:
+        return "scheduler counters: not recorded"
+    out = ["scheduler counters per block (medians over the repetitions):",
+           f"  {'config':<28} {'snapshot':<22}" + "".join(f" {n:>13}" for n in COUNTERS)]
+    for (snap, cfg), d in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        label = dict(SNAPSHOTS).get(snap, snap)
+        out.append(f"  {cfg:<28} {label:<22}" +
+                   "".join(f" {d[n]:>13.0f}" if n in d else f" {'-':>13}" for n in COUNTERS))
+    return "\n".join(out)
+
+
 def render_bpf(bpf):
     if not bpf:
         return "BPF cost: not measured"
@@ -556,6 +588,7 @@ def main(argv=None):
             continue
         all_targets[c] = targets_for(c, medians, values, stalls, bpf, bpf_wanted(meta), migcost)
         parts += [render_targets(c, all_targets[c]), ""]
+    parts += [render_counters(daemon_records), ""]
     parts.append(render_bpf(bpf))
     parts += ["", render_migcost(migcost)]
     if bad:
@@ -585,7 +618,8 @@ def main(argv=None):
             "bpf_cost": bpf,
             "migcost": migcost,
             "daemon_records": daemon_records,
-            "runs": [r for r in runs if r["workload"] not in ("sched_stats", "tunables")],
+            "counters": {f"{cfg}/{snap}": d for (snap, cfg), d in counter_medians(daemon_records).items()},
+            "runs": [r for r in runs if r["workload"] not in ("sched_stats", "sched_stats_end", "tunables")],
         }
         with open(os.path.join(a.out, "results.json"), "w", encoding="utf-8") as f:
             json.dump(doc, f, indent=1, sort_keys=False)
