@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "nodeload.h"
 #include "proc.h"
 #include "topology.h"
@@ -47,34 +47,6 @@ static int parse_cpu_line(char *line, uint64_t *busy, uint64_t *all)
 	return (int)cpu;
 }
 
-/*
- * The head of @path into @buf: the CPU lines come first in /proc/stat, the
- * long interrupt counts after them, so what does not fit is not needed.
- */
-static int read_head(const char *path, char *buf, size_t cap)
-{
-	size_t got = 0;
-	ssize_t n;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (got < cap - 1) {
-		n = read(fd, buf + got, cap - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			err = -errno;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	return err;
-}
-
 int nodeload_sample(struct nodeload *nl, const char *root, const struct topology *t)
 {
 	char path[PATH_MAX], *buf, *line, *save = NULL;
@@ -89,7 +61,8 @@ int nodeload_sample(struct nodeload *nl, const char *root, const struct topology
 	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
-	ret = read_head(path, buf, cap);
+	/* The CPU lines come first, the long interrupt counts after: what does not fit is not needed. */
+	ret = read_small_file(path, buf, cap, false);
 	if (ret) {
 		free(buf);
 		nl->have = nl->known = false;
