@@ -348,12 +348,13 @@ def render_table(meta, configs, rows, nreps):
     return "\n".join(out)
 
 
-def targets_for(cfg, medians, values, stalls, bpf, bpf_wanted=True, migcost=()):
+def targets_for(cfg, medians, values, stalls, bpf, bpf_wanted=True, migcost=(), meta=None):
     """The issue's targets for one scx configuration, against the default scheduler."""
     def m(c, w, k):
         return medians.get((c, w, k))
 
     res = []
+    run_s = float((meta or {}).get("duration_s") or 8)
 
     def add(name, value, limit, ok, unit="", key=None):
         t = {"target": name, "value": value, "limit": limit, "unit": unit,
@@ -364,11 +365,15 @@ def targets_for(cfg, medians, values, stalls, bpf, bpf_wanted=True, migcost=()):
             t["note"] = "repetitions fall on both sides of the limit"
         res.append(t)
 
-    def ratio_target(w, key, what, factor, up, unit):
-        """v >= factor x default (up) or v <= factor x default (down)."""
+    def ratio_target(w, key, what, factor, up, unit, floor=None):
+        """v >= factor x default (up) or v <= factor x default (down); a count
+        the default kept below @floor is taken as @floor: 3x of nothing is no
+        ratio, and one migration in a run would fail it."""
         v, b = m(cfg, w, key), m(BASE, w, key)
         if v is None and b is None:
             return
+        if b is not None and floor is not None and b < floor:
+            b = floor
         lim = factor * b if b is not None else None
         ok = v is not None and lim is not None and (v >= lim if up else v <= lim)
         add(f"{wl_label(w)}: {what} {'>=' if up else '<='} {factor:g}x default", v, lim, ok, unit, (w, key))
@@ -386,7 +391,8 @@ def targets_for(cfg, medians, values, stalls, bpf, bpf_wanted=True, migcost=()):
         ratio_target(w, "throughput_bps", "throughput", 1.10 if cm else 1.0, True, "batch/s")
         ratio_target(w, "wake_p50_us", "wake p50", 0.8, False, "us")
         ratio_target(w, "wake_p99_us", "wake p99", 0.8, False, "us")
-        ratio_target(w, "xnode_per_s", "x-node migr", 3.0, False, "/s")
+        # One migration per run, as a rate: the least a count can tell apart.
+        ratio_target(w, "xnode_per_s", "x-node migr", 3.0, False, "/s", 1.0 / run_s)
         v = m(cfg, w, "locality_pct")
         if w.startswith("ai_fit"):
             add(f"{wl_label(w)}: locality >= 95%", v, 95.0, v is not None and v >= 95.0, "%",
@@ -586,7 +592,7 @@ def main(argv=None):
     for c in configs:
         if c == BASE:
             continue
-        all_targets[c] = targets_for(c, medians, values, stalls, bpf, bpf_wanted(meta), migcost)
+        all_targets[c] = targets_for(c, medians, values, stalls, bpf, bpf_wanted(meta), migcost, meta)
         parts += [render_targets(c, all_targets[c]), ""]
     parts += [render_counters(daemon_records), ""]
     parts.append(render_bpf(bpf))
