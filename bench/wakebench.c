@@ -13,9 +13,13 @@
  * workers on the next, pinned for MS ms, then lets them all run free: the
  * worst layout a scheduler that keeps homes where threads first ran can
  * inherit. same_node_pct says how many worker runs after that were on their
- * message thread's node.
+ * message thread's node. --gather-start MS starts every thread on the first
+ * node instead: the layout where the groups fit by average load but queue
+ * behind each other; group_nodes counts the nodes the groups' workers then
+ * mostly ran on (each group's most used node, distinct ones counted).
  *
- *   wakebench [-m MSG] [-w WORKERS] [-d SECONDS] [--work-us US] [--cross-start MS] [-j]
+ *   wakebench [-m MSG] [-w WORKERS] [-d SECONDS] [--work-us US]
+ *             [--cross-start MS | --gather-start MS] [-j]
  */
 #include <dirent.h>
 #include <errno.h>
@@ -38,6 +42,7 @@
 #define MAX_WORKERS	64
 #define MAX_SAMPLES	(1u << 20)	/* per worker; later wakes are counted, not kept */
 #define MAX_CPUS	1024
+#define MAX_NODES	64
 
 struct msg;
 
@@ -51,6 +56,7 @@ struct worker {
 	size_t nr_lat, dropped;
 	uint64_t done, on_waker;	/* requests, and those it ran on its waker's CPU */
 	uint64_t free_runs, same_node;	/* runs after --cross-start, and those on its waker's node */
+	uint64_t node_runs[MAX_NODES];	/* runs after it, by dense node */
 	int start_node;			/* dense node it starts pinned to (--cross-start) */
 };
 
@@ -62,14 +68,14 @@ struct msg {
 	int start_node;
 };
 
-static unsigned int nr_msg = 2, nr_workers = 4, duration_s = 5, work_us = 50, cross_ms;
+static unsigned int nr_msg = 2, nr_workers = 4, duration_s = 5, work_us = 50, cross_ms, gather_ms;
 static bool json;
 static _Atomic bool stop;
 static volatile uint64_t sink;
 
 /* CPU -> dense node (-1: none), the nodes' CPUs, and when --cross-start ends. */
 static int cpu_node[MAX_CPUS];
-static cpu_set_t node_cpus[MAX_CPUS], all_cpus;
+static cpu_set_t node_cpus[MAX_NODES], all_cpus;
 static int nr_nodes;
 static uint64_t free_ns;
 
@@ -106,7 +112,7 @@ static void work(unsigned int us)
  */
 static void read_nodes(void)
 {
-	int ids[MAX_CPUS];
+	int ids[MAX_NODES];
 
 	CPU_ZERO(&all_cpus);
 	if (sched_getaffinity(0, sizeof(all_cpus), &all_cpus))
@@ -132,7 +138,7 @@ static void read_nodes(void)
 		for (int n = 0; n < nr_nodes && cpu_node[c] < 0; n++)
 			if (ids[n] == id)
 				cpu_node[c] = n;
-		if (cpu_node[c] < 0 && nr_nodes < MAX_CPUS) {
+		if (cpu_node[c] < 0 && nr_nodes < MAX_NODES) {
 			ids[nr_nodes] = id;
 			CPU_ZERO(&node_cpus[nr_nodes]);
 			cpu_node[c] = nr_nodes++;
@@ -185,6 +191,8 @@ static void *worker_main(void *arg)
 		if (cross_free(w->start_node, &freed)) {
 			w->free_runs++;
 			w->same_node += node_of(cpu) == node_of(atomic_load(&w->waker_cpu));
+			if (node_of(cpu) >= 0)
+				w->node_runs[node_of(cpu)]++;
 		}
 		atomic_store(&w->go, 0);
 		work(work_us);
@@ -221,6 +229,30 @@ static void *msg_main(void *arg)
 	return NULL;
 }
 
+/* How many distinct nodes the groups' workers mostly ran on (each group's most used). */
+static unsigned int count_group_nodes(const struct msg *msgs)
+{
+	bool used[MAX_NODES] = { false };
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < nr_msg; i++) {
+		uint64_t runs[MAX_NODES] = { 0 };
+		int best = -1;
+
+		for (unsigned int k = 0; k < nr_workers; k++)
+			for (int d = 0; d < nr_nodes && d < MAX_NODES; d++)
+				runs[d] += msgs[i].w[k].node_runs[d];
+		for (int d = 0; d < nr_nodes && d < MAX_NODES; d++)
+			if (runs[d] && (best < 0 || runs[d] > runs[best]))
+				best = d;
+		if (best >= 0 && !used[best]) {
+			used[best] = true;
+			n++;
+		}
+	}
+	return n;
+}
+
 /* A thread pinned to dense @node from its first instruction (-1: free). */
 static int start(pthread_t *thr, int node, void *(*fn)(void *), void *arg)
 {
@@ -253,13 +285,14 @@ static int parse_num(const char *opt, const char *s, unsigned int lo, unsigned i
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: wakebench [-m MSG] [-w WORKERS] [-d SECONDS] [--work-us US] [--cross-start MS] [-j]\n"
+	fprintf(f, "Usage: wakebench [-m MSG] [-w WORKERS] [-d SECONDS] [--work-us US] [--cross-start MS | --gather-start MS] [-j]\n"
 		   "  -m, --msg-threads N   message threads (1-%d, default 2)\n"
 		   "  -w, --workers N       workers per message thread (1-%d, default 4)\n"
 		   "  -d, --duration S      seconds (1-3600, default 5)\n"
 		   "      --work-us US      work per request per worker (0-100000, default 50)\n"
 		   "      --cross-start MS  start each message thread on one node and its workers on\n"
 		   "                        the next, pinned for MS ms (1-60000), then free\n"
+		   "      --gather-start MS start every thread on the first node, then free\n"
 		   "  -j, --json            one JSON object on stdout\n",
 		MAX_MSG, MAX_WORKERS);
 }
@@ -272,6 +305,7 @@ int main(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "work-us", required_argument, NULL, 'u' },
 		{ "cross-start", required_argument, NULL, 'c' },
+		{ "gather-start", required_argument, NULL, 'g' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -279,6 +313,7 @@ int main(int argc, char **argv)
 	struct msg *msgs;
 	uint64_t t0, t1, requests = 0, n = 0, dropped = 0, done = 0, on_waker = 0, *all;
 	uint64_t free_runs = 0, same_node = 0;
+	unsigned int group_nodes;
 	double secs;
 	int opt;
 
@@ -291,6 +326,7 @@ int main(int argc, char **argv)
 		case 'd': bad = parse_num("--duration", optarg, 1, 3600, &duration_s); break;
 		case 'u': bad = parse_num("--work-us", optarg, 0, 100000, &work_us); break;
 		case 'c': bad = parse_num("--cross-start", optarg, 1, 60000, &cross_ms); break;
+		case 'g': bad = parse_num("--gather-start", optarg, 1, 60000, &gather_ms); break;
 		case 'j': json = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -302,11 +338,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (cross_ms && gather_ms) {
+		fprintf(stderr, "wakebench: --cross-start and --gather-start exclude each other\n");
+		return 2;
+	}
 	read_nodes();
-	/* One node: nothing to cross. */
+	/* One node: nothing to cross or gather. */
 	if (nr_nodes < 2)
-		cross_ms = 0;
-	free_ns = mono_ns() + (uint64_t)cross_ms * 1000000;
+		cross_ms = gather_ms = 0;
+	free_ns = mono_ns() + (uint64_t)(cross_ms + gather_ms) * 1000000;
 	msgs = calloc(nr_msg, sizeof(*msgs));
 	if (!msgs)
 		return 1;
@@ -314,10 +354,10 @@ int main(int argc, char **argv)
 		msgs[i].w = calloc(nr_workers, sizeof(*msgs[i].w));
 		if (!msgs[i].w)
 			return 1;
-		msgs[i].start_node = cross_ms ? (int)(i % nr_nodes) : -1;
+		msgs[i].start_node = cross_ms ? (int)(i % nr_nodes) : gather_ms ? 0 : -1;
 		for (unsigned int k = 0; k < nr_workers; k++) {
 			msgs[i].w[k].m = &msgs[i];
-			msgs[i].w[k].start_node = cross_ms ? (int)((i + 1) % nr_nodes) : -1;
+			msgs[i].w[k].start_node = cross_ms ? (int)((i + 1) % nr_nodes) : gather_ms ? 0 : -1;
 			if (start(&msgs[i].w[k].thr, msgs[i].w[k].start_node, worker_main, &msgs[i].w[k])) {
 				fprintf(stderr, "wakebench: cannot start a worker\n");
 				return 1;
@@ -351,6 +391,7 @@ int main(int argc, char **argv)
 		}
 		requests += msgs[i].requests;
 	}
+	group_nodes = count_group_nodes(msgs);
 	all = malloc((n ? n : 1) * sizeof(*all));
 	if (!all)
 		return 1;
@@ -365,11 +406,12 @@ int main(int argc, char **argv)
 	if (json)
 		printf("{\"bench\":\"wakebench\",\"msg_threads\":%u,\"workers\":%u,\"work_us\":%u,"
 		       "\"duration_s\":%.3f,\"requests\":%" PRIu64 ",\"requests_per_s\":%.3f,"
-		       "\"on_waker_cpu_pct\":%.3f,\"same_node_pct\":%.3f,\"cross_start_ms\":%u,"
+		       "\"on_waker_cpu_pct\":%.3f,\"same_node_pct\":%.3f,\"cross_start_ms\":%u,\"gather_start_ms\":%u,\"group_nodes\":%u,"
 		       "\"wake_lat_us\":{\"count\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
 		       nr_msg, nr_workers, work_us, secs, requests, requests / secs,
 		       done ? 100.0 * (double)on_waker / (double)done : 0.0,
-		       free_runs ? 100.0 * (double)same_node / (double)free_runs : 0.0, cross_ms, n, dropped,
+		       free_runs ? 100.0 * (double)same_node / (double)free_runs : 0.0, cross_ms, gather_ms, group_nodes,
+		       n, dropped,
 		       pl_percentile(all, n, 50) / 1e3, pl_percentile(all, n, 99) / 1e3,
 		       pl_percentile(all, n, 100) / 1e3);
 	else
