@@ -1118,6 +1118,14 @@ static u32 group_wake(struct task_struct *p, struct task_ctx *tctx, struct task_
 		tctx->grp_streak = 0;
 		return home;
 	}
+	/*
+	 * Only a waker running at home speaks for its home. A stolen task is
+	 * current when a loader's timer fires on the loader's own node: the
+	 * wake is counted as the stolen task's (see woken_by_task()), and at
+	 * 4 x 1 such wakes moved loaders off their memory.
+	 */
+	if (cpu_node(bpf_get_smp_processor_id()) != whome)
+		return home;
 	if (tctx->grp_node != whome) {
 		tctx->grp_node = whome;
 		tctx->grp_streak = 0;

@@ -17,7 +17,9 @@
  * it; where the threads live did.
  *
  * The rule. A wakee counts the wakes in a row it gets from wakers whose
- * home is one other node (streak). Once the streak reaches group_wakes, one
+ * home is one other node and who run there (streak; a waker running away
+ * from home is skipped: timer wakes are counted against whatever task is
+ * current). Once the streak reaches group_wakes, one
  * of the two moves so that both share a home: to the lighter of the two
  * nodes (run time demand per CPU in the balancer's last window), the wakee
  * on a tie, since it is asleep and its next wake lands there at no cost.
