@@ -183,7 +183,7 @@ struct task_ctx {
 	u64 bal_win;		/* balancer window win_ns counts in, see balance_note() */
 	u64 win_ns;		/* run time in that window */
 	u64 load_ns;		/* run time in the window before */
-	u64 moved_ns;		/* when the balancer last moved its home, 0: never */
+	u64 moved_ns;		/* when the balancer or a wake group last moved its home, 0: never */
 	u32 handed_lat;		/* a wakee handed off since handed_node was set was latency-critical */
 	u32 grp_streak;		/* wakes in a row from wakers whose home is grp_node, see group_wake() */
 	u32 grp_node;		/* ... another node than its own home */
