@@ -21,11 +21,11 @@
  * from home is skipped: timer wakes are counted against whatever task is
  * current). Once the streak reaches group_wakes, one
  * of the two moves so that both share a home: to the lighter of the two
- * nodes (run time demand per CPU in the balancer's last window), the wakee
- * on a tie, since it is asleep and its next wake lands there at no cost.
- * Lighter, not "the waker's": moving every wakee towards its waker
- * gathers two groups on one node when both message threads started there,
- * which is the slow case above. If the one that should move cannot (a home
+ * nodes (run time demand per CPU in the balancer's last window, plus the
+ * group moves made since), the wakee on a tie, since it is asleep and its
+ * next wake lands there at no cost. Lighter, not "the waker's": moving
+ * every wakee towards its waker gathers every group on the node where the
+ * message threads happened to start. If the one that should move cannot (a home
  * given from outside, an affinity, a home moved within balance_hold_ns),
  * the other may, to the heavier node, as long as that node has room for
  * it. A move needs the destination's room (the balancer's grant for the
