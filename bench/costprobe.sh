@@ -28,19 +28,14 @@ echo 1 >/proc/sys/kernel/bpf_stats_enabled || _fail bpf-stats "cannot enable bpf
 one() { # CONFIG WORKLOAD DAEMON-FLAGS...
 	_cfg=$1 _wl=$2
 	shift 2
-	if ! start_sched "$@"; then
-		_fail "$_cfg/$_wl/start" "the scheduler did not attach"
-		stop_daemon TERM 10
-		return
-	fi
+	sched_try "$_cfg/$_wl" "$@" || return
 	case "$_wl" in
 	idle) sleep "$dur" ;;
 	hackbench) hackbench --threads --groups "$((nodes * 2))" --fds 8 --loops 100 >/dev/null 2>&1 ;;
 	wakebench) wakebench --msg-threads "$nodes" --workers "$((cpus / nodes))" --duration "$dur" >/dev/null 2>&1 ;;
 	esac
 	_s=$(bpf_progstats --probe)
-	stop_daemon TERM 10
-	wait_for 10 sched_is disabled
+	sched_end
 	printf '@@COST {"config":"%s","workload":"%s","data":%s}\n' "$_cfg" "$_wl" "$_s"
 	case "$_s" in
 	*'"probe":['*) _pass "$_cfg/$_wl/probed" ;;

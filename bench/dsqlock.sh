@@ -31,11 +31,7 @@ hb() { hackbench --threads --groups "$((nodes * 2))" --fds 8 --loops 100; }
 one() { # CONFIG WORKLOAD DAEMON-FLAGS...
 	_cfg=$1 _wl=$2
 	shift 2
-	if ! start_sched "$@"; then
-		_fail "$_cfg/$_wl/start" "the scheduler did not attach"
-		stop_daemon TERM 10
-		return
-	fi
+	sched_try "$_cfg/$_wl" "$@" || return
 	case "$_wl" in
 	hackbench)
 		_t=$(now_ms)
@@ -48,8 +44,7 @@ one() { # CONFIG WORKLOAD DAEMON-FLAGS...
 		_s=$(dsqlock -- sh -c "wakebench --msg-threads $nodes --workers $((cpus / nodes)) --duration $dur >/dev/null 2>&1")
 		;;
 	esac
-	stop_daemon TERM 10
-	wait_for 10 sched_is disabled
+	sched_end
 	printf '@@DSQLOCK {"config":"%s","workload":"%s","data":%s}\n' "$_cfg" "$_wl" "${_s:-null}"
 	_held=$(printf '%s' "$_s" | jq '[.kinds[] | select(.name == "hold") | .cnt] | add // 0' 2>/dev/null)
 	_locks=$(printf '%s' "$_s" | jq '.locks | length' 2>/dev/null)

@@ -52,18 +52,6 @@ struct {
 	__type(value, struct node_mask);
 } llc_masks SEC(".maps");
 
-/* The CPU a task last ran on, to count the runs that change L3. */
-struct llc_ctx {
-	u32 last_cpu;	/* CPU + 1; 0 before its first run (storage starts zeroed) */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct llc_ctx);
-} llc_ctxs SEC(".maps");
-
 static __always_inline u32 nr_llcs(void)
 {
 	u32 n = setup.topo.nr_llcs;
@@ -449,20 +437,19 @@ static __always_inline u32 cpu_cache(s32 cpu)
 /*
  * Count a run on @cpu of a task whose last run was in another L3 of the
  * same node. The caches, not the queues: per-node queues (--node-queues)
- * are compared with per-LLC ones by this count.
+ * are compared with per-LLC ones by this count. @last_cpu (CPU + 1, 0
+ * before the first run) lives in the task's context, which an_running()
+ * has looked up already: a storage map of its own cost a second lookup on
+ * every run.
  */
-static __always_inline void llc_note_run(struct task_struct *p, s32 cpu, u32 node)
+static __always_inline void llc_note_run(u32 *last_cpu, s32 cpu, u32 node)
 {
-	struct llc_ctx *lc;
 	u32 last;
 
 	if (setup.topo.nr_caches <= nr_nodes())
 		return;	/* one L3 per node: MIGRATE_IN says it all */
-	lc = bpf_task_storage_get(&llc_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!lc)
-		return;
-	last = lc->last_cpu;
-	lc->last_cpu = (u32)cpu + 1;
+	last = *last_cpu;
+	*last_cpu = (u32)cpu + 1;
 	if (last && last - 1 != (u32)cpu && cpu_node((s32)(last - 1)) == node &&
 	    cpu_cache((s32)(last - 1)) != cpu_cache(cpu))
 		stat_add(node, AN_STAT_MIGRATE_LLC);

@@ -278,6 +278,23 @@ start_sched() {
 	return 1
 }
 
+# sched_try LABEL [ARGS]: start_sched for one measured configuration; when
+# it does not attach, record LABEL/start as failed, stop the daemon, return 1.
+sched_try() {
+	_st_label=$1
+	shift
+	start_sched "$@" && return 0
+	_fail "$_st_label/start" "the scheduler did not attach"
+	stop_daemon TERM 10
+	return 1
+}
+
+# sched_end: stop the daemon and wait until the kernel's scheduler is back.
+sched_end() {
+	stop_daemon TERM 10
+	wait_for 10 sched_is disabled
+}
+
 sched_enabled_ai_numa() {
 	[ "$(sched_state)" = enabled ] && [ "$(sched_ops)" = ai_numa ]
 }
