@@ -36,7 +36,14 @@
  *    queues, nearest (SLIT distance) first, when stealing is on and the
  *    victim queue is at least steal_min_queued deep or its oldest task has
  *    waited steal_delay_ns. The delay is the hysteresis: a queue that its own
- *    CPUs will drain within a moment keeps its tasks local. Queueing on a
+ *    CPUs will drain within a moment keeps its tasks local. A steal costs
+ *    two node changes, there and back at the task's next wake, so it is
+ *    worth only a wait longer than a burst: with 2 tasks or 1 ms (the old
+ *    defaults) the overloaded pipeline made 3.4-3.8x the default
+ *    scheduler's cross-node migrations at 4 and 8 nodes x 1 CPU; with 3
+ *    tasks and 2 ms, 0.4-1.2x, at the same throughput and higher locality
+ *    (bench/README.md, "Stealing later"). Launchers, which a longer wait
+ *    would hurt, are handed off rather than queued (below). Queueing on a
  *    busy node also kicks an idle CPU of the nearest node so it comes and
  *    steals. A stolen task goes back at the end of a slice once a CPU of
  *    its home is idle (rare: 5 to 10 per benchmark run, against a
@@ -187,7 +194,7 @@ struct task_ctx {
 	u32 handed_lat;		/* a wakee handed off since handed_node was set was latency-critical */
 	u32 grp_streak;		/* wakes in a row from wakers whose home is grp_node, see group_wake() */
 	u32 grp_node;		/* ... another node than its own home */
-	u32 pad_grp;
+	u32 last_cpu;		/* CPU it last ran on + 1, 0 before its first run: llc_note_run() */
 };
 
 struct {
@@ -1233,7 +1240,7 @@ void BPF_STRUCT_OPS(an_running, struct task_struct *p)
 	if (!tctx)
 		return;
 	tctx->started_ns = now;
-	llc_note_run(p, cpu, cpu_node(cpu));
+	llc_note_run(&tctx->last_cpu, cpu, cpu_node(cpu));
 	/*
 	 * Home is decided where the task first runs: its first allocations land
 	 * there. And while its affinity keeps it off its home node, home follows
