@@ -39,15 +39,15 @@
  *    CPUs will drain within a moment keeps its tasks local. A steal costs
  *    two node changes, there and back at the task's next wake, so it is
  *    worth only a wait longer than a burst: with 2 tasks or 1 ms (the old
- *    defaults) the overloaded pipeline made 3.4-3.8x the default
- *    scheduler's cross-node migrations at 4 and 8 nodes x 1 CPU; with 3
- *    tasks and 2 ms, 0.4-1.2x, at the same throughput and higher locality
- *    (bench/README.md, "Stealing later"). Launchers, which a longer wait
- *    would hurt, are handed off rather than queued (below). Queueing on a
- *    busy node also kicks an idle CPU of the nearest node so it comes and
- *    steals. A stolen task goes back at the end of a slice once a CPU of
- *    its home is idle (rare: 5 to 10 per benchmark run, against a
- *    thousand steals).
+ *    defaults) the overloaded pipeline made 2.1-4.7x the default
+ *    scheduler's cross-node migrations at 4 x 1, 4 x 2 and 8 x 1; with 3
+ *    tasks and 2 ms, 0-1.4x, at the same throughput or better and higher
+ *    locality, hackbench a few percent slower (bench/README.md, "Stealing
+ *    later"). Launchers, which a longer wait would hurt, are handed off
+ *    rather than queued (below). Queueing on a busy node also kicks an
+ *    idle CPU of the nearest node so it comes and steals. A stolen task
+ *    goes back at the end of a slice once a CPU of its home is idle (rare:
+ *    5 to 10 per benchmark run, against a thousand steals).
  *
  * 5. A node balancer (balance.h, balance_tick()). Measured in the VM, a
  *    node with several times its share of loaders was served by stealing a
