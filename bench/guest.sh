@@ -115,8 +115,7 @@ start_config() { # CONFIG
 
 stop_config() { # CONFIG
 	[ "$1" = default ] && return 0
-	stop_daemon TERM 10
-	wait_for 10 sched_is disabled
+	sched_end
 }
 
 # still_attached CONFIG: for scx configs, is our scheduler still the one running?

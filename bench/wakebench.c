@@ -189,10 +189,12 @@ static void *worker_main(void *arg)
 		cpu = sched_getcpu();
 		w->on_waker += cpu == atomic_load(&w->waker_cpu);
 		if (cross_free(w->start_node, &freed)) {
+			int node = node_of(cpu);
+
 			w->free_runs++;
-			w->same_node += node_of(cpu) == node_of(atomic_load(&w->waker_cpu));
-			if (node_of(cpu) >= 0)
-				w->node_runs[node_of(cpu)]++;
+			w->same_node += node == node_of(atomic_load(&w->waker_cpu));
+			if (node >= 0)
+				w->node_runs[node]++;
 		}
 		atomic_store(&w->go, 0);
 		work(work_us);
