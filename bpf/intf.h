@@ -148,6 +148,8 @@ struct an_tunables {
 	u32 gpu_scope;		/* how far a GPU home extends (enum gpu_scope) */
 	/* Read by the BPF program; last, where the tail pad was, so no field moved. */
 	u32 group_wakes;	/* wakes in a row from one other node that group waker and wakee; 0: never */
+	u32 wake_home;		/* wake a task queued at home onto a home CPU, not where it last ran */
+	u32 pad_end;		/* the tail pad, named: no tunable owns it (the next u32 goes here) */
 };
 
 /*

@@ -590,6 +590,35 @@ static __always_inline void handoff_judge(struct task_ctx *tctx, bool runnable, 
 
 static u32 group_wake(struct task_struct *p, struct task_ctx *tctx, struct task_ctx *wctx, u32 home);
 
+/*
+ * The CPU to wake @p on when it found no idle CPU and will be queued at
+ * @home. The kernel queues a wakee on the run queue of the CPU that
+ * select_cpu() returns, and a CPU that later takes the task from a
+ * dispatch queue moves it from that run queue to its own: under both run
+ * queue locks, the other CPU's taken while it runs, when the two differ.
+ * A task stolen last time last ran on the thief's node; left there (the
+ * kernel's prev_cpu), every home CPU that takes it pays that remote move.
+ * Woken onto a CPU of its home, it is found where it will run, and with
+ * one CPU per node always. A task that may not use all CPUs never gets
+ * here (select_cpu() leaves it to the kernel).
+ */
+static s32 queue_cpu(struct task_struct *p, u32 home, s32 prev_cpu)
+{
+	const struct cpumask *cpus, *online;
+	u32 cpu = AN_MAX_CPUS;
+
+	if (!READ_ONCE(tun.wake_home) || cpu_node(prev_cpu) == home || !node_nr_online(home))
+		return prev_cpu;
+	online = scx_bpf_get_online_cpumask();
+	bpf_rcu_read_lock();
+	cpus = node_cpus(home);
+	if (cpus)
+		cpu = bpf_cpumask_any_and_distribute(cpus, online);
+	bpf_rcu_read_unlock();
+	scx_bpf_put_cpumask(online);
+	return cpu < setup.topo.nr_cpus && cpu < AN_MAX_CPUS ? (s32)cpu : prev_cpu;
+}
+
 static __always_inline s32 select_cpu(struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	struct task_ctx *tctx, *wctx;
@@ -655,7 +684,7 @@ static __always_inline s32 select_cpu(struct task_struct *p, s32 prev_cpu, u64 w
 	 * a home as the parent's busy node, and it spreads new work out.
 	 */
 	if (!first && (!READ_ONCE(tun.steal) || !READ_ONCE(tun.remote_idle)))
-		return prev_cpu;
+		return queue_cpu(p, home, prev_cpu);
 	for_each_nearest(i, node, home, 1) {
 		cpu = pick_idle_in_node(p, node);
 		if (cpu < 0)
@@ -664,7 +693,7 @@ static __always_inline s32 select_cpu(struct task_struct *p, s32 prev_cpu, u64 w
 		direct_dispatch(p, node, first ? AN_STAT_DIRECT : AN_STAT_DIRECT_REMOTE, 0);
 		return cpu;
 	}
-	return prev_cpu;
+	return queue_cpu(p, home, prev_cpu);
 }
 
 /* The policy is select_cpu(); in the test build this times it whole (costprobe.h). */

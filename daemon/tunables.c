@@ -47,6 +47,9 @@ const struct tunable tunables[] = {
 	{ "group_wakes", TUN_U32, "wakes", 0, 100000, 32,
 	  FIELD(group_wakes), "wakes in a row a task gets from tasks whose home is one other node before one of the two "
 	  "moves home to the other's node, the lighter of the two if it has room (0: never)", NULL },
+	{ "wake_home", TUN_BOOL, "", 0, 1, 1,
+	  FIELD(wake_home), "wake a task that must queue at home, having last run on another node, onto a CPU of its home "
+	  "rather than the one it last ran on", NULL },
 	/*
 	 * Memory follows the task. 256 MiB/s moves a 64 GiB data loader in
 	 * minutes while costing a few percent of one socket's memory
