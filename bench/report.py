@@ -451,7 +451,7 @@ def render_targets(cfg, res):
 
 # Scheduler counters worth comparing between configurations: the daemon
 # restarts for every block, so a snapshot's totals are that block's.
-COUNTERS = ("migrate_in", "migrate_llc", "steal_in", "balance_move", "group_move", "handoff")
+COUNTERS = ("migrate_in", "migrate_llc", "steal_in", "balance_move", "group_move", "handoff", "wake_home")
 SNAPSHOTS = (("sched_stats", "over the ai workloads"), ("sched_stats_end", "over the whole block"))
 
 

@@ -90,7 +90,8 @@ typedef __s64 s64;
 	X(LAT_WAKE_NS, "lat_wake_ns", "wake-to-run time of latency-critical tasks that then ran on this node") \
 	X(LLC_PULL, "llc_pull", "taken by a CPU of this node from another LLC's queue of the node") \
 	X(MIGRATE_LLC, "migrate_llc", "runs on this node of tasks that last ran in another L3 of it, whatever the queues") \
-	X(GROUP_MOVE, "group_move", "task homes moved to this node to join the tasks they wake or are woken by")
+	X(GROUP_MOVE, "group_move", "task homes moved to this node to join the tasks they wake or are woken by") \
+	X(WAKE_HOME, "wake_home", "wakeups of tasks that last ran on another node, woken onto a CPU of this, their busy home")
 
 #define AN_STAT_ENUM_(id, name, help)	AN_STAT_##id,
 enum an_stat {

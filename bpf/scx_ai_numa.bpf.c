@@ -47,7 +47,13 @@
  *    rather than queued (below). Queueing on a busy node also kicks an
  *    idle CPU of the nearest node so it comes and steals. A stolen task
  *    goes back at the end of a slice once a CPU of its home is idle (rare:
- *    5 to 10 per benchmark run, against a thousand steals).
+ *    5 to 10 per benchmark run, against a thousand steals). At its next
+ *    wake, with no idle CPU at home, it is woken onto a CPU of its home
+ *    rather than the thief's (queue_cpu()), where a home CPU finds it
+ *    without locking another run queue: at 8 x 1 hackbench went from
+ *    0.86x to 0.93x the default's, and the overloaded pipeline's
+ *    cross-node migrations from 1.94x to 1.45x (bench/README.md,
+ *    "Waking at home").
  *
  * 5. A node balancer (balance.h, balance_tick()). Measured in the VM, a
  *    node with several times its share of loaders was served by stealing a
@@ -616,7 +622,10 @@ static s32 queue_cpu(struct task_struct *p, u32 home, s32 prev_cpu)
 		cpu = bpf_cpumask_any_and_distribute(cpus, online);
 	bpf_rcu_read_unlock();
 	scx_bpf_put_cpumask(online);
-	return cpu < setup.topo.nr_cpus && cpu < AN_MAX_CPUS ? (s32)cpu : prev_cpu;
+	if (cpu >= setup.topo.nr_cpus || cpu >= AN_MAX_CPUS)
+		return prev_cpu;
+	stat_add(home, AN_STAT_WAKE_HOME);
+	return (s32)cpu;
 }
 
 static __always_inline s32 select_cpu(struct task_struct *p, s32 prev_cpu, u64 wake_flags)
