@@ -597,27 +597,33 @@ static __always_inline void handoff_judge(struct task_ctx *tctx, bool runnable, 
 static u32 group_wake(struct task_struct *p, struct task_ctx *tctx, struct task_ctx *wctx, u32 home);
 
 /*
- * The CPU to wake @p on when it found no idle CPU and will be queued at
- * @home. The kernel queues a wakee on the run queue of the CPU that
+ * The CPU to wake a task on when it found no idle CPU and will be queued
+ * at @home. The kernel queues a wakee on the run queue of the CPU that
  * select_cpu() returns, and a CPU that later takes the task from a
  * dispatch queue moves it from that run queue to its own: under both run
  * queue locks, the other CPU's taken while it runs, when the two differ.
  * A task stolen last time last ran on the thief's node; left there (the
  * kernel's prev_cpu), every home CPU that takes it pays that remote move.
- * Woken onto a CPU of its home, it is found where it will run, and with
- * one CPU per node always. A task that may not use all CPUs never gets
- * here (select_cpu() leaves it to the kernel).
+ * Woken onto a CPU of its home, it is found where it will run, with one
+ * CPU per queue always. The CPU is one of the LLC that enqueue() will
+ * choose for it (enq_llc(): the one with the fewest queued, as the task's
+ * last CPU is in no LLC of its home), so that choice stays what it was.
+ * Tasks that may not use all CPUs never get here (select_cpu() leaves
+ * them to the kernel).
  */
-static s32 queue_cpu(struct task_struct *p, u32 home, s32 prev_cpu)
+static s32 queue_cpu(u32 home, s32 prev_cpu)
 {
 	const struct cpumask *cpus, *online;
-	u32 cpu = AN_MAX_CPUS;
+	u32 cpu = AN_MAX_CPUS, llc;
 
 	if (!READ_ONCE(tun.wake_home) || cpu_node(prev_cpu) == home || !node_nr_online(home))
 		return prev_cpu;
+	llc = enq_llc(home, prev_cpu);
+	if (!llc_nr_online(llc))
+		return prev_cpu;
 	online = scx_bpf_get_online_cpumask();
 	bpf_rcu_read_lock();
-	cpus = node_cpus(home);
+	cpus = llc_cpus(llc);
 	if (cpus)
 		cpu = bpf_cpumask_any_and_distribute(cpus, online);
 	bpf_rcu_read_unlock();
@@ -693,7 +699,7 @@ static __always_inline s32 select_cpu(struct task_struct *p, s32 prev_cpu, u64 w
 	 * a home as the parent's busy node, and it spreads new work out.
 	 */
 	if (!first && (!READ_ONCE(tun.steal) || !READ_ONCE(tun.remote_idle)))
-		return queue_cpu(p, home, prev_cpu);
+		return queue_cpu(home, prev_cpu);
 	for_each_nearest(i, node, home, 1) {
 		cpu = pick_idle_in_node(p, node);
 		if (cpu < 0)
@@ -702,7 +708,7 @@ static __always_inline s32 select_cpu(struct task_struct *p, s32 prev_cpu, u64 w
 		direct_dispatch(p, node, first ? AN_STAT_DIRECT : AN_STAT_DIRECT_REMOTE, 0);
 		return cpu;
 	}
-	return queue_cpu(p, home, prev_cpu);
+	return queue_cpu(home, prev_cpu);
 }
 
 /* The policy is select_cpu(); in the test build this times it whole (costprobe.h). */
