@@ -51,9 +51,8 @@
  *    wake, with no idle CPU at home, it is woken onto a CPU of its home
  *    rather than the thief's (queue_cpu()), where a home CPU finds it
  *    without locking another run queue: at 8 x 1 hackbench went from
- *    0.86x to 0.93x the default's, and the overloaded pipeline's
- *    cross-node migrations from 1.94x to 1.45x (bench/README.md,
- *    "Waking at home").
+ *    0.86x to 0.93x the default's; at 2 and 4 nodes the change was
+ *    within the noise (bench/README.md, "Waking at home").
  *
  * 5. A node balancer (balance.h, balance_tick()). Measured in the VM, a
  *    node with several times its share of loaders was served by stealing a

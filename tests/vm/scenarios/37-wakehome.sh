@@ -49,6 +49,7 @@ window() {
 	echo "$(($(stat_node 0 wake_home) - _w0)) $(($(stat_node 1 steal_in) - _s0))"
 }
 
+# shellcheck disable=SC2046 # three words on purpose
 set -- $(window 3)
 info "wake_home=on: wake_home=$1 node1_steal_in=$2"
 check_ge on-steals "$2" 1
@@ -56,12 +57,14 @@ check_ge on-woken-at-home "$1" 1
 
 check wake-home-off "$SCXVM_CTL" set wake_home off
 check_eq wake-home-reads-off "$("$SCXVM_CTL" --json get wake_home | jq -r '.tunable.text')" off
+# shellcheck disable=SC2046 # three words on purpose
 set -- $(window 3)
 info "wake_home=off: wake_home=$1 node1_steal_in=$2"
 check_ge off-steals "$2" 1
 check_eq off-none-woken-at-home "$1" 0
 
 check wake-home-on "$SCXVM_CTL" set wake_home on
+# shellcheck disable=SC2046 # three words on purpose
 set -- $(window 3)
 info "wake_home=on again: wake_home=$1 node1_steal_in=$2"
 check_ge on-again-woken-at-home "$1" 1
