@@ -615,8 +615,9 @@ static s32 queue_cpu(u32 home, s32 prev_cpu)
 	const struct cpumask *cpus, *online;
 	u32 cpu = AN_MAX_CPUS, llc;
 
-	if (!READ_ONCE(tun.wake_home) || cpu_node(prev_cpu) == home || !node_nr_online(home))
+	if (!READ_ONCE(tun.wake_home) || cpu_node(prev_cpu) == home)
 		return prev_cpu;
+	/* enq_llc() falls back to an LLC with no CPU online only when home has none. */
 	llc = enq_llc(home, prev_cpu);
 	if (!llc_nr_online(llc))
 		return prev_cpu;
